@@ -1,0 +1,15 @@
+# Compiler flags shared by every target.
+add_library(xensim_flags INTERFACE)
+target_compile_options(xensim_flags INTERFACE
+  -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith
+  -Wno-unused-parameter)
+if(XENSIM_WERROR)
+  target_compile_options(xensim_flags INTERFACE -Werror)
+endif()
+if(XENSIM_SANITIZE)
+  string(REPLACE ";" "," _san "${XENSIM_SANITIZE}")
+  target_compile_options(xensim_flags INTERFACE -fsanitize=${_san} -fno-omit-frame-pointer
+                         -fno-sanitize-recover=all)
+  target_link_options(xensim_flags INTERFACE -fsanitize=${_san})
+  add_compile_definitions(XENSIM_SANITIZED=1)
+endif()

@@ -1,0 +1,235 @@
+/*
+ * platform.h - the boundary between guest code (src/, or anyone's own guest)
+ * and the machine it runs on.
+ *
+ * Guest code reaches the machine only through a `struct xg_platform`: an ops
+ * table plus an opaque context. A kernel port implements the ops with inline
+ * assembly (vmcall, cpuid, wrmsr, lock-prefixed instructions, cli/sti, hlt);
+ * the simulator implements them with calls into its world, where each one is
+ * a scheduling point. Nothing else crosses.
+ *
+ * This header is freestanding: it needs only <stdint.h>, <stddef.h> and
+ * <stdbool.h>.
+ */
+#ifndef XENSIM_PLATFORM_H
+#define XENSIM_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Kinds of shared-memory access, passed to ops->point so that a simulator can
+ * record and schedule around them. A kernel port ignores them. */
+enum xg_point_kind {
+    XG_POINT_LOAD = 0,  /* plain read of shared memory */
+    XG_POINT_STORE = 1, /* plain write of shared memory */
+    XG_POINT_RMW = 2,   /* atomic read-modify-write */
+    XG_POINT_FENCE = 3, /* memory barrier */
+    XG_POINT_SPIN = 4,  /* one iteration of a wait loop (pause) */
+};
+
+/* Log levels for ops->log. */
+enum xg_log_level { XG_LOG_ERR = 0, XG_LOG_WARN = 1, XG_LOG_INFO = 2, XG_LOG_DEBUG = 3 };
+
+/* Work categories guest code may declare with ops->work (handler work, idle
+ * loop work), so that a cost model can account for time the guest spends. */
+enum xg_work_kind { XG_WORK_HANDLER = 0, XG_WORK_GUEST = 1 };
+
+struct xg_platform_ops {
+    /* Xen hypercall `op` (__HYPERVISOR_*) with up to five arguments; pointer
+     * arguments are guest virtual addresses of ABI structs. Returns Xen's
+     * answer: >= 0 on success, a negative errno on failure. */
+    long (*hypercall)(void *ctx, unsigned int op, unsigned long a1, unsigned long a2,
+                      unsigned long a3, unsigned long a4, unsigned long a5);
+    /* CPUID: regs[0..3] = eax, ebx, ecx, edx. */
+    void (*cpuid)(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
+    /* MSR access; returns 0 or -EINVAL (#GP on hardware). */
+    int (*rdmsr)(void *ctx, uint32_t msr, uint64_t *value);
+    int (*wrmsr)(void *ctx, uint32_t msr, uint64_t value);
+    /* Time stamp counter of the current CPU. */
+    uint64_t (*rdtsc)(void *ctx);
+
+    /* A scheduling point before an access to memory shared with the
+     * hypervisor, a backend or another CPU. The access itself is done by the
+     * inline helpers below with the compiler's atomic builtins. */
+    void (*point)(void *ctx, enum xg_point_kind kind, const volatile void *addr);
+
+    /* Local interrupt flag. irq_save returns the previous state (true =
+     * enabled) and disables; irq_restore puts a saved state back. Enabling
+     * may deliver pending interrupts before it returns. */
+    bool (*irq_save)(void *ctx);
+    void (*irq_restore)(void *ctx, bool enabled);
+    /* Atomically enable interrupts and wait for one (sti; hlt). Returns after
+     * an interrupt was delivered, with interrupts enabled. */
+    void (*halt)(void *ctx);
+    /* End of interrupt on the local APIC for the vector being serviced. */
+    void (*eoi)(void *ctx);
+
+    /* Guest pages. page_alloc returns a zeroed, page-aligned 4096-byte page
+     * and its guest frame number, or NULL when the guest is out of memory. */
+    void *(*page_alloc)(void *ctx, uint64_t *gfn);
+    void (*page_free)(void *ctx, void *page);
+    /* Guest physical address of a guest virtual address inside a page
+     * returned by page_alloc (the simulator's guests are identity-ish). */
+    uint64_t (*virt_to_gfn)(void *ctx, const void *va);
+
+    /* Index of the CPU this code runs on (0-based, dense). */
+    unsigned int (*cpu_id)(void *ctx);
+    /* Declare `ns` of guest work (a kernel port may ignore it). */
+    void (*work)(void *ctx, enum xg_work_kind kind, uint64_t ns);
+    /* Log one line (no trailing newline needed). */
+    void (*log)(void *ctx, enum xg_log_level level, const char *msg);
+};
+
+struct xg_platform {
+    const struct xg_platform_ops *ops;
+    void *ctx;
+};
+
+/* Inline wrappers: what guest code calls. */
+
+static inline long xg_hypercall(const struct xg_platform *p, unsigned int op, unsigned long a1,
+                                unsigned long a2, unsigned long a3)
+{
+    return p->ops->hypercall(p->ctx, op, a1, a2, a3, 0, 0);
+}
+
+static inline unsigned int xg_cpu(const struct xg_platform *p)
+{
+    return p->ops->cpu_id(p->ctx);
+}
+
+static inline void xg_point(const struct xg_platform *p, enum xg_point_kind kind,
+                            const volatile void *addr)
+{
+    p->ops->point(p->ctx, kind, addr);
+}
+
+/* Full barrier (mb), read barrier (rmb), write barrier (wmb). */
+static inline void xg_mb(const struct xg_platform *p)
+{
+    p->ops->point(p->ctx, XG_POINT_FENCE, NULL);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void xg_rmb(const struct xg_platform *p)
+{
+    p->ops->point(p->ctx, XG_POINT_FENCE, NULL);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+
+static inline void xg_wmb(const struct xg_platform *p)
+{
+    p->ops->point(p->ctx, XG_POINT_FENCE, NULL);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+/* Shared-memory loads and stores (READ_ONCE / WRITE_ONCE). */
+#define XG_DEFINE_ACCESS(type, suffix)                                                             \
+    static inline type xg_read_##suffix(const struct xg_platform *p, const volatile type *addr)    \
+    {                                                                                              \
+        p->ops->point(p->ctx, XG_POINT_LOAD, addr);                                                \
+        return __atomic_load_n(addr, __ATOMIC_RELAXED);                                            \
+    }                                                                                              \
+    static inline void xg_write_##suffix(const struct xg_platform *p, volatile type *addr, type v) \
+    {                                                                                              \
+        p->ops->point(p->ctx, XG_POINT_STORE, addr);                                               \
+        __atomic_store_n(addr, v, __ATOMIC_RELAXED);                                               \
+    }                                                                                              \
+    static inline type xg_xchg_##suffix(const struct xg_platform *p, volatile type *addr, type v)  \
+    {                                                                                              \
+        p->ops->point(p->ctx, XG_POINT_RMW, addr);                                                 \
+        return __atomic_exchange_n(addr, v, __ATOMIC_SEQ_CST);                                     \
+    }                                                                                              \
+    static inline bool xg_cmpxchg_##suffix(const struct xg_platform *p, volatile type *addr,       \
+                                           type *expected, type desired)                           \
+    {                                                                                              \
+        p->ops->point(p->ctx, XG_POINT_RMW, addr);                                                 \
+        return __atomic_compare_exchange_n(addr, expected, desired, false, __ATOMIC_SEQ_CST,       \
+                                           __ATOMIC_SEQ_CST);                                      \
+    }
+
+XG_DEFINE_ACCESS(uint8_t, u8)
+XG_DEFINE_ACCESS(uint16_t, u16)
+XG_DEFINE_ACCESS(uint32_t, u32)
+XG_DEFINE_ACCESS(uint64_t, u64)
+#undef XG_DEFINE_ACCESS
+
+/* Atomic bit operations on an array of 64-bit words (sync_*_bit in Linux,
+ * atomic_*_long in FreeBSD). Each returns the bit's old value. */
+static inline bool xg_test_and_set_bit(const struct xg_platform *p, unsigned int nr,
+                                       volatile uint64_t *words)
+{
+    uint64_t m = (uint64_t)1 << (nr & 63);
+    p->ops->point(p->ctx, XG_POINT_RMW, &words[nr >> 6]);
+    return (__atomic_fetch_or(&words[nr >> 6], m, __ATOMIC_SEQ_CST) & m) != 0;
+}
+
+static inline bool xg_test_and_clear_bit(const struct xg_platform *p, unsigned int nr,
+                                         volatile uint64_t *words)
+{
+    uint64_t m = (uint64_t)1 << (nr & 63);
+    p->ops->point(p->ctx, XG_POINT_RMW, &words[nr >> 6]);
+    return (__atomic_fetch_and(&words[nr >> 6], ~m, __ATOMIC_SEQ_CST) & m) != 0;
+}
+
+static inline void xg_set_bit(const struct xg_platform *p, unsigned int nr,
+                              volatile uint64_t *words)
+{
+    (void)xg_test_and_set_bit(p, nr, words);
+}
+
+static inline void xg_clear_bit(const struct xg_platform *p, unsigned int nr,
+                                volatile uint64_t *words)
+{
+    (void)xg_test_and_clear_bit(p, nr, words);
+}
+
+static inline bool xg_test_bit(const struct xg_platform *p, unsigned int nr,
+                               const volatile uint64_t *words)
+{
+    p->ops->point(p->ctx, XG_POINT_LOAD, &words[nr >> 6]);
+    return (__atomic_load_n(&words[nr >> 6], __ATOMIC_RELAXED) >> (nr & 63)) & 1;
+}
+
+static inline bool xg_irq_save(const struct xg_platform *p)
+{
+    return p->ops->irq_save(p->ctx);
+}
+
+static inline void xg_irq_restore(const struct xg_platform *p, bool enabled)
+{
+    p->ops->irq_restore(p->ctx, enabled);
+}
+
+static inline void xg_halt(const struct xg_platform *p)
+{
+    p->ops->halt(p->ctx);
+}
+
+static inline void xg_eoi(const struct xg_platform *p)
+{
+    p->ops->eoi(p->ctx);
+}
+
+static inline void xg_work(const struct xg_platform *p, enum xg_work_kind kind, uint64_t ns)
+{
+    if (p->ops->work != NULL)
+        p->ops->work(p->ctx, kind, ns);
+}
+
+static inline void xg_log(const struct xg_platform *p, enum xg_log_level level, const char *msg)
+{
+    if (p->ops->log != NULL)
+        p->ops->log(p->ctx, level, msg);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XENSIM_PLATFORM_H */

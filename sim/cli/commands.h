@@ -1,0 +1,20 @@
+/*
+ * commands.h - the xensim program's subcommands. Each lives in its own
+ * cmd_<name>.c and is listed once in XSIM_CLI_COMMANDS.
+ */
+#ifndef XSIM_CLI_COMMANDS_H
+#define XSIM_CLI_COMMANDS_H
+
+struct xsim_command {
+    const char *name;
+    const char *summary;
+    /* argv[0] is the command's name; returns the process exit status:
+     * 0 success, 1 an oracle or check failed, 2 usage or input error. */
+    int (*main)(int argc, char **argv);
+};
+
+/* One entry per command, in the order --help lists them; a NULL name ends
+ * the table. */
+#define XSIM_CLI_COMMANDS {NULL, NULL, NULL},
+
+#endif
