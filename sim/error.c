@@ -6,8 +6,8 @@
 
 #include "xensim/error.h"
 
-int xsim_error_set(struct xsim_error *err, const char *file, int line, int column,
-                   const char *fmt, ...)
+int xsim_error_set(struct xsim_error *err, const char *file, int line, int column, const char *fmt,
+                   ...)
 {
     va_list ap;
 

@@ -13,8 +13,8 @@ struct xsim_error {
 };
 
 /* Fill `err` (if not NULL); returns -EINVAL for convenient tail calls. */
-int xsim_error_set(struct xsim_error *err, const char *file, int line, int column,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int xsim_error_set(struct xsim_error *err, const char *file, int line, int column, const char *fmt,
+                   ...) __attribute__((format(printf, 5, 6)));
 
 /* Format as "file:line:column: text" into buf; returns buf. */
 const char *xsim_error_format(const struct xsim_error *err, char *buf, unsigned long size);

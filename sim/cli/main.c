@@ -6,9 +6,7 @@
 
 #include "cli/commands.h"
 
-static const struct xsim_command commands[] = {
-    XSIM_CLI_COMMANDS
-};
+static const struct xsim_command commands[] = {XSIM_CLI_COMMANDS};
 
 static void usage(FILE *out)
 {

@@ -1,0 +1,268 @@
+/*
+ * platform_sim.c - the simulator's implementation of platform.h: every op
+ * is a call into the world, charged by the cost model, and a scheduling
+ * point where the machine could interleave another CPU or the hypervisor.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "world_internal.h"
+
+static inline struct xsim_vcpu *me(void)
+{
+    return xsim__self;
+}
+
+static long p_hypercall(void *ctx, unsigned int op, unsigned long a1, unsigned long a2,
+                        unsigned long a3, unsigned long a4, unsigned long a5)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_world *w = d->world;
+    struct xsim_vcpu *v = me();
+    long rc;
+
+    /* The exit happens before the hypervisor looks at anything, so this is
+     * where another CPU can slip in. */
+    xsim_point(w);
+    xsim_charge(v, XSIM_COST_HYPERCALL, xsim_cost(w, XSIM_COST_HYPERCALL));
+    if (op < XSIM_MAX_HYPERCALLS) {
+        if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+            __atomic_fetch_add(&w->stats.hypercalls[op], 1, __ATOMIC_RELAXED);
+        else
+            w->stats.hypercalls[op]++;
+    }
+    if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+        pthread_mutex_lock(&w->big);
+    if (op >= XSIM_MAX_HYPERCALLS || w->hcall[op] == NULL)
+        rc = -ENOSYS;
+    else
+        rc = w->hcall[op](d, v, w->hcall_ctx[op], a1, a2, a3, a4, a5);
+    xsim__trace_rec(w, XSIM_TR_HCALL, xsim__entity(v), op, a1, (uint64_t)rc);
+    if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+        pthread_mutex_unlock(&w->big);
+    return rc;
+}
+
+static void p_cpuid(void *ctx, uint32_t leaf, uint32_t subleaf, uint32_t regs[4])
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_world *w = d->world;
+
+    xsim_charge(me(), XSIM_COST_EXIT_CPUID, xsim_cost(w, XSIM_COST_EXIT_CPUID));
+    memset(regs, 0, 4 * sizeof(regs[0]));
+    if (w->cpu_hooks.cpuid != NULL)
+        w->cpu_hooks.cpuid(d, w->cpu_hooks.ctx, leaf, subleaf, regs);
+}
+
+static int p_rdmsr(void *ctx, uint32_t msr, uint64_t *value)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_world *w = d->world;
+
+    xsim_point(w);
+    xsim_charge(me(), XSIM_COST_EXIT_MSR, xsim_cost(w, XSIM_COST_EXIT_MSR));
+    *value = 0;
+    if (w->cpu_hooks.rdmsr == NULL)
+        return -EINVAL;
+    return w->cpu_hooks.rdmsr(d, w->cpu_hooks.ctx, msr, value);
+}
+
+static int p_wrmsr(void *ctx, uint32_t msr, uint64_t value)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_world *w = d->world;
+    int rc;
+
+    xsim_point(w);
+    if (w->cpu_hooks.wrmsr == NULL)
+        return -EINVAL;
+    if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+        pthread_mutex_lock(&w->big);
+    /* The hook charges the exit: with APICv some MSR writes (x2APIC EOI,
+     * ICR with posted interrupts) do not exit. */
+    rc = w->cpu_hooks.wrmsr(d, w->cpu_hooks.ctx, msr, value);
+    if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+        pthread_mutex_unlock(&w->big);
+    return rc;
+}
+
+static uint64_t p_rdtsc(void *ctx)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_world *w = d->world;
+    uint64_t now = xsim_world_now(w);
+
+    if (w->cpu_hooks.rdtsc != NULL)
+        return w->cpu_hooks.rdtsc(d, w->cpu_hooks.ctx, now);
+    return now; /* a 1 GHz TSC counting from 0 */
+}
+
+static void p_point(void *ctx, enum xg_point_kind kind, const volatile void *addr)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_world *w = d->world;
+    struct xsim_vcpu *v = me();
+
+    (void)kind;
+    (void)addr;
+    if (v == NULL)
+        return;
+    /* Plain charge (no counter): points are counted in stats.points. */
+    __atomic_store_n(&v->vtime, v->vtime + w->costs->ns[XSIM_COST_POINT], __ATOMIC_RELAXED);
+    xsim_point(w);
+}
+
+static bool p_irq_save(void *ctx)
+{
+    struct xsim_vcpu *v = me();
+    bool was;
+
+    (void)ctx;
+    if (v == NULL)
+        return false;
+    was = v->if_flag;
+    v->if_flag = false;
+    return was;
+}
+
+static void p_irq_restore(void *ctx, bool enabled)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_vcpu *v = me();
+
+    if (v == NULL)
+        return;
+    if (enabled && !v->if_flag)
+        xsim__irq_enable(d->world, v);
+    else
+        v->if_flag = enabled;
+}
+
+static void p_halt(void *ctx)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_vcpu *v = me();
+
+    if (v != NULL)
+        xsim__halt(d->world, v);
+}
+
+static void p_eoi(void *ctx)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_world *w = d->world;
+    struct xsim_vcpu *v = me();
+
+    if (v == NULL)
+        return;
+    /* With APIC virtualization the EOI completes in hardware; otherwise it
+     * is an APIC-access exit. */
+    if (w->costs->apicv)
+        xsim_count(w, XSIM_COST_EXIT_EOI, 0);
+    else
+        xsim_charge(v, XSIM_COST_EXIT_EOI, xsim_cost(w, XSIM_COST_EXIT_EOI));
+    xsim__eoi(v);
+}
+
+static void *p_page_alloc(void *ctx, uint64_t *gfn)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_world *w = d->world;
+    size_t idx;
+    void *page = NULL;
+
+    if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+        pthread_mutex_lock(&w->big);
+    if (d->nram_free > 0) {
+        idx = d->ram_free[--d->nram_free];
+    } else if (d->ram_next < d->ram_pages) {
+        idx = d->ram_next++;
+    } else {
+        goto out;
+    }
+    page = d->ram + idx * XSIM_PAGE_SIZE;
+    memset(page, 0, XSIM_PAGE_SIZE);
+    if (gfn != NULL)
+        *gfn = XSIM_GFN_BASE + idx;
+out:
+    if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+        pthread_mutex_unlock(&w->big);
+    return page;
+}
+
+static void p_page_free(void *ctx, void *page)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_world *w = d->world;
+    uint64_t gfn = xsim_domain_ptr_to_gfn(d, page);
+
+    if (gfn == UINT64_MAX || d->nram_free >= d->ram_pages)
+        return;
+    if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+        pthread_mutex_lock(&w->big);
+    d->ram_free[d->nram_free++] = gfn - XSIM_GFN_BASE;
+    if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+        pthread_mutex_unlock(&w->big);
+}
+
+static uint64_t p_virt_to_gfn(void *ctx, const void *va)
+{
+    return xsim_domain_ptr_to_gfn(ctx, va);
+}
+
+static unsigned int p_cpu_id(void *ctx)
+{
+    struct xsim_vcpu *v = me();
+
+    (void)ctx;
+    return v != NULL ? v->cpu : 0;
+}
+
+static void p_work(void *ctx, enum xg_work_kind kind, uint64_t ns)
+{
+    struct xsim_domain *d = ctx;
+
+    xsim_charge(me(), kind == XG_WORK_HANDLER ? XSIM_COST_HANDLER : XSIM_COST_GUEST, ns);
+    xsim_point(d->world);
+}
+
+static void p_log(void *ctx, enum xg_log_level level, const char *msg)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_world *w = d->world;
+    struct xsim_vcpu *v = me();
+    static const char *const names[] = {"err", "warn", "info", "debug"};
+
+    if (w->cfg.log == NULL)
+        return;
+    fprintf(w->cfg.log, "[%12" PRIu64 " ns] d%u v%d %s: %s\n", xsim_world_now(w),
+            (unsigned)d->domid, v != NULL ? (int)v->cpu : -1,
+            (unsigned)level < 4 ? names[level] : "?", msg);
+}
+
+static const struct xg_platform_ops sim_platform_ops = {
+    .hypercall = p_hypercall,
+    .cpuid = p_cpuid,
+    .rdmsr = p_rdmsr,
+    .wrmsr = p_wrmsr,
+    .rdtsc = p_rdtsc,
+    .point = p_point,
+    .irq_save = p_irq_save,
+    .irq_restore = p_irq_restore,
+    .halt = p_halt,
+    .eoi = p_eoi,
+    .page_alloc = p_page_alloc,
+    .page_free = p_page_free,
+    .virt_to_gfn = p_virt_to_gfn,
+    .cpu_id = p_cpu_id,
+    .work = p_work,
+    .log = p_log,
+};
+
+void xsim__platform_init(struct xsim_domain *d)
+{
+    d->platform.ops = &sim_platform_ops;
+    d->platform.ctx = d;
+}

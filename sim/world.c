@@ -1,0 +1,1087 @@
+/*
+ * world.c - the world's clock, entities and baton scheduler.
+ *
+ * Deterministic mode: every vCPU is a pthread, but exactly one thread holds
+ * the baton and runs simulated code. At each scheduling point the holder
+ * builds the candidate set (runnable vCPUs in index order, then the earliest
+ * timed event as one pseudo-entity), asks the policy, and either keeps going,
+ * runs the timed event inline, or passes the baton directly to the chosen
+ * vCPU's thread and waits for its own. The main thread starts the run and
+ * waits until a stop condition hands the baton back to it.
+ *
+ * Free-run mode: the same threads run in parallel; hypervisor state is
+ * serialised by one recursive lock and the main thread runs timed events.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "world_internal.h"
+
+__thread struct xsim_vcpu *xsim__self;
+
+static const char *const reason_names[XSIM_COST__COUNT] = {
+    [XSIM_COST_POINT] = "point",
+    [XSIM_COST_HYPERCALL] = "hypercall",
+    [XSIM_COST_EXIT_MSR] = "exit_msr",
+    [XSIM_COST_EXIT_MMIO] = "exit_mmio",
+    [XSIM_COST_EXIT_IO] = "exit_io",
+    [XSIM_COST_EXIT_EOI] = "exit_eoi",
+    [XSIM_COST_EXIT_CPUID] = "exit_cpuid",
+    [XSIM_COST_EXIT_HLT] = "exit_hlt",
+    [XSIM_COST_INJECT] = "inject",
+    [XSIM_COST_UPCALL] = "upcall",
+    [XSIM_COST_HANDLER] = "handler",
+    [XSIM_COST_GUEST] = "guest",
+    [XSIM_COST_IOAPIC] = "ioapic",
+    [XSIM_COST_BACKEND] = "backend",
+    [XSIM_COST_WAKE] = "wake",
+};
+_Static_assert(XSIM_COST__COUNT == XSIM_COST_REASONS, "cost.h and world.h disagree");
+
+const char *xsim_cost_reason_name(enum xsim_cost_reason reason)
+{
+    if ((unsigned)reason >= XSIM_COST__COUNT)
+        return "unknown";
+    return reason_names[reason];
+}
+
+const char *xsim_stop_reason_name(enum xsim_stop_reason r)
+{
+    switch (r) {
+    case XSIM_STOP_NONE:
+        return "none";
+    case XSIM_STOP_QUIESCENT:
+        return "quiescent";
+    case XSIM_STOP_ALL_DONE:
+        return "all-done";
+    case XSIM_STOP_TIME_LIMIT:
+        return "time-limit";
+    case XSIM_STOP_EVENT_LIMIT:
+        return "event-limit";
+    case XSIM_STOP_STEP_LIMIT:
+        return "step-limit";
+    case XSIM_STOP_FAILED:
+        return "failed";
+    case XSIM_STOP_REQUESTED:
+        return "requested";
+    case XSIM_STOP_REPLAY_ERROR:
+        return "replay-error";
+    }
+    return "unknown";
+}
+
+static inline bool free_run(const struct xsim_world *w)
+{
+    return w->cfg.mode == XSIM_MODE_FREE_RUN;
+}
+
+static inline void stat_add(struct xsim_world *w, uint64_t *field, uint64_t n)
+{
+    if (free_run(w))
+        __atomic_fetch_add(field, n, __ATOMIC_RELAXED);
+    else
+        *field += n;
+}
+
+static inline bool is_stopping(const struct xsim_world *w)
+{
+    return __atomic_load_n(&w->stopping, __ATOMIC_ACQUIRE);
+}
+
+static void set_stop(struct xsim_world *w, enum xsim_stop_reason r)
+{
+    if (free_run(w))
+        pthread_mutex_lock(&w->big);
+    if (w->stop_reason == XSIM_STOP_NONE)
+        w->stop_reason = r;
+    __atomic_store_n(&w->stopping, true, __ATOMIC_RELEASE);
+    if (free_run(w)) {
+        pthread_cond_broadcast(&w->fr_cv);
+        pthread_mutex_unlock(&w->big);
+    }
+}
+
+/* ---- configuration and lifecycle ---- */
+
+void xsim_world_config_init(struct xsim_world_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->seed = 1;
+    cfg->mode = XSIM_MODE_DETERMINISTIC;
+    cfg->pin_cpu = -1;
+}
+
+int xsim_world_create(const struct xsim_world_config *cfg, struct xsim_policy *policy,
+                      struct xsim_world **out)
+{
+    struct xsim_world *w;
+    pthread_mutexattr_t ma;
+
+    *out = NULL;
+    if (cfg == NULL || policy == NULL ||
+        (cfg->mode != XSIM_MODE_DETERMINISTIC && cfg->mode != XSIM_MODE_FREE_RUN))
+        return -EINVAL;
+    w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return -ENOMEM;
+    w->cfg = *cfg;
+    if (w->cfg.stack_size == 0)
+        w->cfg.stack_size = 256 * 1024;
+    w->policy = policy;
+    xsim_cost_profile_default(&w->builtin_costs);
+    w->costs = cfg->costs != NULL ? cfg->costs : &w->builtin_costs;
+    xsim_evq_init(&w->evq);
+    xsim_baton_init(&w->main_baton);
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&w->big, &ma);
+    pthread_mutexattr_destroy(&ma);
+    pthread_cond_init(&w->fr_cv, NULL);
+    w->digest = 0xcbf29ce484222325ULL;
+    w->pin_cpu = cfg->pin_cpu == -1 ? xsim_host_cpu() : cfg->pin_cpu;
+    *out = w;
+    return 0;
+}
+
+static void vcpu_free(struct xsim_vcpu *v)
+{
+    xsim_baton_destroy(&v->baton);
+    pthread_mutex_destroy(&v->mu);
+    pthread_cond_destroy(&v->cv);
+    free(v);
+}
+
+void xsim_world_destroy(struct xsim_world *w)
+{
+    if (w == NULL)
+        return;
+    /* Unwind every thread: each waits on its baton (deterministic) or its
+     * condition variable (free-run); with `exiting` set it longjmps back to
+     * its entry frame and returns. */
+    __atomic_store_n(&w->exiting, true, __ATOMIC_RELEASE);
+    __atomic_store_n(&w->stopping, true, __ATOMIC_RELEASE);
+    for (unsigned int i = 0; i < w->nvcpus; i++) {
+        struct xsim_vcpu *v = w->vcpus[i];
+        if (!v->started)
+            continue;
+        pthread_mutex_lock(&v->mu);
+        pthread_cond_broadcast(&v->cv);
+        pthread_mutex_unlock(&v->mu);
+        xsim_baton_pass(&v->baton);
+        pthread_join(v->thread, NULL);
+    }
+    for (unsigned int i = 0; i < w->ndomains; i++) {
+        struct xsim_domain *d = w->domains[i];
+        for (unsigned int c = 0; c < d->nr_vcpus; c++)
+            vcpu_free(d->vcpus[c]);
+        free(d->vcpus);
+        free(d->ram);
+        free(d->ram_free);
+        free(d);
+    }
+    xsim__sched_free(w);
+    xsim__trace_free(w);
+    xsim_choices_free(&w->choices);
+    xsim_evq_free(&w->evq);
+    xsim_baton_destroy(&w->main_baton);
+    pthread_mutex_destroy(&w->big);
+    pthread_cond_destroy(&w->fr_cv);
+    free(w);
+}
+
+int xsim_domain_create(struct xsim_world *w, uint16_t domid, unsigned int nr_vcpus,
+                       size_t ram_pages, const struct xsim_guest_ops *ops, void *guest,
+                       struct xsim_domain **out)
+{
+    struct xsim_domain *d;
+
+    *out = NULL;
+    if (w->ran || w->ndomains >= sizeof(w->domains) / sizeof(w->domains[0]) ||
+        w->nvcpus + nr_vcpus > XSIM_MAX_VCPUS || xsim_world_domain(w, domid) != NULL ||
+        (nr_vcpus > 0 && (ops == NULL || ops->start == NULL)) || ram_pages > ((size_t)1 << 24))
+        return -EINVAL;
+    d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return -ENOMEM;
+    d->world = w;
+    d->domid = domid;
+    d->nr_vcpus = nr_vcpus;
+    if (ops != NULL)
+        d->ops = *ops;
+    d->guest = guest;
+    d->ram_pages = ram_pages;
+    if (ram_pages > 0) {
+        d->ram = aligned_alloc(XSIM_PAGE_SIZE, ram_pages * XSIM_PAGE_SIZE);
+        d->ram_free = calloc(ram_pages, sizeof(*d->ram_free));
+    }
+    d->vcpus = calloc(nr_vcpus ? nr_vcpus : 1, sizeof(*d->vcpus));
+    if ((ram_pages > 0 && (d->ram == NULL || d->ram_free == NULL)) || d->vcpus == NULL)
+        goto nomem;
+    for (unsigned int c = 0; c < nr_vcpus; c++) {
+        struct xsim_vcpu *v = calloc(1, sizeof(*v));
+        if (v == NULL)
+            goto nomem;
+        v->world = w;
+        v->dom = d;
+        v->cpu = c;
+        v->index = w->nvcpus + c;
+        xsim_baton_init(&v->baton);
+        pthread_mutex_init(&v->mu, NULL);
+        pthread_cond_init(&v->cv, NULL);
+        d->vcpus[c] = v;
+    }
+    for (unsigned int c = 0; c < nr_vcpus; c++)
+        w->vcpus[w->nvcpus++] = d->vcpus[c];
+    xsim__platform_init(d);
+    w->domains[w->ndomains++] = d;
+    *out = d;
+    return 0;
+nomem:
+    for (unsigned int c = 0; c < nr_vcpus; c++) {
+        if (d->vcpus != NULL && d->vcpus[c] != NULL)
+            vcpu_free(d->vcpus[c]);
+    }
+    free(d->vcpus);
+    free(d->ram);
+    free(d->ram_free);
+    free(d);
+    return -ENOMEM;
+}
+
+struct xsim_domain *xsim_world_domain(struct xsim_world *w, uint16_t domid)
+{
+    for (unsigned int i = 0; i < w->ndomains; i++) {
+        if (w->domains[i]->domid == domid)
+            return w->domains[i];
+    }
+    return NULL;
+}
+
+uint16_t xsim_domain_id(const struct xsim_domain *d)
+{
+    return d->domid;
+}
+
+unsigned int xsim_domain_nr_vcpus(const struct xsim_domain *d)
+{
+    return d->nr_vcpus;
+}
+
+struct xsim_vcpu *xsim_domain_vcpu(struct xsim_domain *d, unsigned int cpu)
+{
+    return cpu < d->nr_vcpus ? d->vcpus[cpu] : NULL;
+}
+
+struct xsim_world *xsim_domain_world(struct xsim_domain *d)
+{
+    return d->world;
+}
+
+const struct xg_platform *xsim_domain_platform(struct xsim_domain *d)
+{
+    return &d->platform;
+}
+
+void xsim_domain_set_hv(struct xsim_domain *d, void *hv)
+{
+    d->hv = hv;
+}
+
+void *xsim_domain_hv(const struct xsim_domain *d)
+{
+    return d->hv;
+}
+
+void *xsim_domain_gfn_to_ptr(struct xsim_domain *d, uint64_t gfn)
+{
+    if (gfn < XSIM_GFN_BASE || gfn - XSIM_GFN_BASE >= d->ram_pages)
+        return NULL;
+    return d->ram + (gfn - XSIM_GFN_BASE) * XSIM_PAGE_SIZE;
+}
+
+uint64_t xsim_domain_ptr_to_gfn(struct xsim_domain *d, const void *p)
+{
+    uintptr_t a = (uintptr_t)p, base = (uintptr_t)d->ram;
+
+    if (d->ram == NULL || a < base || a - base >= d->ram_pages * XSIM_PAGE_SIZE)
+        return UINT64_MAX;
+    return XSIM_GFN_BASE + (a - base) / XSIM_PAGE_SIZE;
+}
+
+bool xsim_domain_range_ok(struct xsim_domain *d, const void *va, size_t len)
+{
+    uintptr_t a = (uintptr_t)va, base = (uintptr_t)d->ram;
+    size_t size = d->ram_pages * XSIM_PAGE_SIZE;
+
+    return d->ram != NULL && a >= base && a - base <= size && len <= size - (a - base);
+}
+
+/* ---- accessors ---- */
+
+struct xsim_vcpu *xsim_vcpu_current(void)
+{
+    return xsim__self;
+}
+
+unsigned int xsim_vcpu_id(const struct xsim_vcpu *v)
+{
+    return v->cpu;
+}
+
+struct xsim_domain *xsim_vcpu_domain(struct xsim_vcpu *v)
+{
+    return v->dom;
+}
+
+uint64_t xsim_vcpu_now(const struct xsim_vcpu *v)
+{
+    return __atomic_load_n(&v->vtime, __ATOMIC_RELAXED);
+}
+
+bool xsim_vcpu_halted(const struct xsim_vcpu *v)
+{
+    return __atomic_load_n(&v->state, __ATOMIC_RELAXED) == XSIM_VCPU_HALTED;
+}
+
+uint64_t xsim_world_now(const struct xsim_world *w)
+{
+    struct xsim_vcpu *v = xsim__self;
+
+    if (v != NULL && v->world == w)
+        return xsim_vcpu_now(v);
+    return __atomic_load_n(&w->now, __ATOMIC_RELAXED);
+}
+
+enum xsim_mode xsim_world_mode(const struct xsim_world *w)
+{
+    return w->cfg.mode;
+}
+
+uint64_t xsim_world_seed(const struct xsim_world *w)
+{
+    return w->cfg.seed;
+}
+
+void xsim_world_rng(const struct xsim_world *w, const char *stream, struct xsim_rng *rng)
+{
+    xsim_rng_init(rng, w->cfg.seed, stream);
+}
+
+const struct xsim_stats *xsim_world_stats(const struct xsim_world *w)
+{
+    return &w->stats;
+}
+
+const struct xsim_choices *xsim_world_choices(const struct xsim_world *w)
+{
+    return &w->choices;
+}
+
+const char *xsim_world_failure(const struct xsim_world *w)
+{
+    return w->failure[0] != '\0' ? w->failure : NULL;
+}
+
+const char *xsim_world_replay_error(const struct xsim_world *w)
+{
+    return w->replay_error[0] != '\0' ? w->replay_error : NULL;
+}
+
+int xsim_world_set_hypercall(struct xsim_world *w, unsigned int op, xsim_hypercall_fn fn, void *ctx)
+{
+    if (op >= XSIM_MAX_HYPERCALLS)
+        return -EINVAL;
+    w->hcall[op] = fn;
+    w->hcall_ctx[op] = ctx;
+    return 0;
+}
+
+void xsim_world_set_cpu_hooks(struct xsim_world *w, const struct xsim_cpu_hooks *hooks)
+{
+    w->cpu_hooks = *hooks;
+}
+
+/* ---- costs ---- */
+
+void xsim_charge(struct xsim_vcpu *v, enum xsim_cost_reason reason, uint64_t ns)
+{
+    struct xsim_world *w;
+
+    if (v == NULL || (unsigned)reason >= XSIM_COST__COUNT)
+        return;
+    w = v->world;
+    /* Only the owner thread advances its clock; others read it. */
+    __atomic_store_n(&v->vtime, v->vtime + ns, __ATOMIC_RELAXED);
+    stat_add(w, &w->stats.count[reason], 1);
+    stat_add(w, &w->stats.ns[reason], ns);
+}
+
+void xsim_count(struct xsim_world *w, enum xsim_cost_reason reason, uint64_t ns)
+{
+    if ((unsigned)reason >= XSIM_COST__COUNT)
+        return;
+    stat_add(w, &w->stats.count[reason], 1);
+    stat_add(w, &w->stats.ns[reason], ns);
+}
+
+uint64_t xsim_cost(const struct xsim_world *w, enum xsim_cost_reason reason)
+{
+    if ((unsigned)reason >= XSIM_COST__COUNT)
+        return 0;
+    return w->costs->ns[reason];
+}
+
+uint64_t xsim_cost_named(const struct xsim_world *w, const char *name, uint64_t fallback)
+{
+    return xsim_cost_profile_get(w->costs, name, fallback);
+}
+
+/* ---- timed events ---- */
+
+uint64_t xsim_event_schedule(struct xsim_world *w, uint64_t when_ns, uint32_t kind,
+                             xsim_event_fn fn, void *arg)
+{
+    uint64_t now = xsim_world_now(w), h;
+
+    if (fn == NULL)
+        return 0;
+    if (when_ns < now)
+        when_ns = now;
+    if (free_run(w))
+        pthread_mutex_lock(&w->big);
+    h = xsim_evq_push(&w->evq, when_ns, kind, (void *)fn, arg);
+    if (free_run(w)) {
+        pthread_cond_broadcast(&w->fr_cv);
+        pthread_mutex_unlock(&w->big);
+    }
+    return h;
+}
+
+bool xsim_event_cancel(struct xsim_world *w, uint64_t handle)
+{
+    bool ok;
+
+    if (free_run(w))
+        pthread_mutex_lock(&w->big);
+    ok = xsim_evq_cancel(&w->evq, handle);
+    if (free_run(w))
+        pthread_mutex_unlock(&w->big);
+    return ok;
+}
+
+size_t xsim_event_pending(const struct xsim_world *w)
+{
+    return w->evq.size;
+}
+
+/* Run the earliest timed event on the calling thread (the baton holder in
+ * deterministic mode; the main thread, holding `big`, in free-run mode). */
+static void run_event(struct xsim_world *w)
+{
+    uint64_t t;
+    uint32_t kind;
+    void *fn, *arg;
+    struct xsim_vcpu *saved = xsim__self;
+
+    if (!xsim_evq_pop(&w->evq, &t, &kind, &fn, &arg))
+        return;
+    if (t > w->now)
+        __atomic_store_n(&w->now, t, __ATOMIC_RELAXED);
+    w->stats.events++;
+    /* Hypervisor context: xsim_vcpu_current() is NULL and "now" is the
+     * world's clock, whichever thread happens to carry the event. */
+    xsim__self = NULL;
+    xsim__trace_rec(w, XSIM_TR_EVENT, XSIM_ENTITY_EVENT, kind, 0, 0);
+    ((xsim_event_fn)fn)(w, arg);
+    xsim__self = saved;
+}
+
+/* ---- local APIC core: pending vectors and delivery ---- */
+
+static inline int highest_bit(const uint64_t b[4], bool atomic)
+{
+    for (int i = 3; i >= 0; i--) {
+        uint64_t x = atomic ? __atomic_load_n(&b[i], __ATOMIC_ACQUIRE) : b[i];
+        if (x != 0)
+            return i * 64 + 63 - __builtin_clzll(x);
+    }
+    return -1;
+}
+
+/* The vector the vCPU would take now, or -1: the highest pending vector
+ * whose priority class is above the highest in service. */
+static int deliverable(struct xsim_vcpu *v)
+{
+    int h = highest_bit(v->irr, true), s;
+
+    if (h < 0)
+        return -1;
+    s = highest_bit(v->isr, false);
+    if (s >= 0 && (h >> 4) <= (s >> 4))
+        return -1;
+    return h;
+}
+
+static void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
+{
+    struct xsim_domain *d = v->dom;
+
+    while (v->if_flag) {
+        int vec;
+        uint64_t bit;
+
+        if (v->entry_hook != NULL)
+            v->entry_hook(v, v->entry_hook_arg);
+        vec = deliverable(v);
+        if (vec < 0)
+            return;
+        bit = (uint64_t)1 << (vec & 63);
+        __atomic_fetch_and(&v->irr[vec >> 6], ~bit, __ATOMIC_ACQ_REL);
+        if (!(__atomic_fetch_and(&v->noeoi[vec >> 6], ~bit, __ATOMIC_ACQ_REL) & bit))
+            v->isr[vec >> 6] |= bit;
+        v->if_flag = false;
+        v->intr_depth++;
+        stat_add(w, &w->stats.interrupts, 1);
+        xsim__trace_rec(w, XSIM_TR_INTR, v->index, (uint64_t)vec, 0, 0);
+        xsim_charge(v, XSIM_COST_INJECT, xsim_cost(w, XSIM_COST_INJECT));
+        if (d->ops.interrupt != NULL)
+            d->ops.interrupt(d->guest, v->cpu, (uint8_t)vec);
+        v->intr_depth--;
+        /* iret: the interrupted context had interrupts enabled. */
+        v->if_flag = true;
+    }
+}
+
+void xsim__eoi(struct xsim_vcpu *v)
+{
+    int s = highest_bit(v->isr, false);
+
+    if (s >= 0)
+        v->isr[s >> 6] &= ~((uint64_t)1 << (s & 63));
+}
+
+void xsim_vcpu_set_entry_hook(struct xsim_vcpu *v, void (*hook)(struct xsim_vcpu *, void *),
+                              void *arg)
+{
+    v->entry_hook = hook;
+    v->entry_hook_arg = arg;
+}
+
+static void set_runnable(struct xsim_world *w, struct xsim_vcpu *v)
+{
+    w->runnable[v->index >> 6] |= (uint64_t)1 << (v->index & 63);
+    w->nrunnable++;
+}
+
+static void clear_runnable(struct xsim_world *w, struct xsim_vcpu *v)
+{
+    w->runnable[v->index >> 6] &= ~((uint64_t)1 << (v->index & 63));
+    w->nrunnable--;
+}
+
+void xsim_vcpu_raise(struct xsim_vcpu *v, uint8_t vector, bool needs_eoi)
+{
+    struct xsim_world *w = v->world;
+    uint64_t bit = (uint64_t)1 << (vector & 63);
+
+    if (!needs_eoi)
+        __atomic_fetch_or(&v->noeoi[vector >> 6], bit, __ATOMIC_ACQ_REL);
+    __atomic_fetch_or(&v->irr[vector >> 6], bit, __ATOMIC_ACQ_REL);
+    if (free_run(w)) {
+        pthread_mutex_lock(&v->mu);
+        pthread_cond_signal(&v->cv);
+        pthread_mutex_unlock(&v->mu);
+        return;
+    }
+    if (v->state == XSIM_VCPU_HALTED) {
+        uint64_t now = xsim_world_now(w);
+        v->state = XSIM_VCPU_RUNNABLE;
+        set_runnable(w, v);
+        /* A halted vCPU's clock stood still; it resumes at the waker's
+         * time plus the cost of getting a physical CPU to run it. */
+        if (v->vtime < now)
+            v->vtime = now;
+        v->vtime += xsim_cost(w, XSIM_COST_WAKE);
+        xsim__trace_rec(w, XSIM_TR_WAKE, v->index, vector, 0, 0);
+    }
+}
+
+void xsim_vcpu_lower(struct xsim_vcpu *v, uint8_t vector)
+{
+    uint64_t bit = (uint64_t)1 << (vector & 63);
+
+    __atomic_fetch_and(&v->irr[vector >> 6], ~bit, __ATOMIC_ACQ_REL);
+    __atomic_fetch_and(&v->noeoi[vector >> 6], ~bit, __ATOMIC_ACQ_REL);
+}
+
+/* ---- the baton scheduler (deterministic mode) ---- */
+
+static void record_switch(struct xsim_world *w, uint32_t entity)
+{
+    struct xsim_choices *c = &w->choices;
+
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        struct xsim_switch *sw = realloc(c->sw, cap * sizeof(*sw));
+        if (sw == NULL) {
+            /* Out of memory: the run can no longer be replayed; say so. */
+            snprintf(w->replay_error, sizeof(w->replay_error),
+                     "out of memory recording the choice list");
+            set_stop(w, XSIM_STOP_REPLAY_ERROR);
+            return;
+        }
+        c->sw = sw;
+        c->cap = cap;
+    }
+    c->sw[c->n].decision = w->stats.decisions;
+    c->sw[c->n].entity = entity;
+    c->n++;
+}
+
+/* Hand the baton to the main thread and park for good (until destroy). */
+static _Noreturn void park(struct xsim_world *w, struct xsim_vcpu *self);
+
+static void stop_now(struct xsim_world *w, struct xsim_vcpu *self)
+{
+    if (w->stop_reason == XSIM_STOP_NONE)
+        w->stop_reason = XSIM_STOP_REQUESTED;
+    w->stopping = true;
+    w->cur = NULL;
+    xsim_baton_pass(&w->main_baton);
+    if (self != NULL && self->state != XSIM_VCPU_DONE)
+        park(w, self);
+}
+
+static _Noreturn void park(struct xsim_world *w, struct xsim_vcpu *self)
+{
+    for (;;) {
+        xsim_baton_wait(&self->baton);
+        if (__atomic_load_n(&w->exiting, __ATOMIC_ACQUIRE))
+            longjmp(self->exit_jmp, 1);
+    }
+}
+
+static void switch_to(struct xsim_world *w, struct xsim_vcpu *self, struct xsim_vcpu *next)
+{
+    w->cur = next;
+    w->stats.switches++;
+    xsim_baton_pass(&next->baton);
+    if (self == NULL || self->state == XSIM_VCPU_DONE)
+        return;
+    xsim_baton_wait(&self->baton);
+    if (__atomic_load_n(&w->exiting, __ATOMIC_ACQUIRE))
+        longjmp(self->exit_jmp, 1);
+}
+
+/*
+ * Decide who runs next, from the baton holder `self` (NULL for the main
+ * thread at the start). Returns when `self` should go on running (at once,
+ * or after others ran and handed the baton back); a DONE or main `self`
+ * returns right after handing the baton away.
+ */
+static void reschedule(struct xsim_world *w, struct xsim_vcpu *self)
+{
+    uint32_t cand[XSIM_MAX_VCPUS + 1];
+    uint64_t times[XSIM_MAX_VCPUS + 1];
+
+    for (;;) {
+        unsigned int n = 0;
+        int selfi = -1, k;
+        uint64_t head;
+        bool have_event;
+
+        if (w->stopping) {
+            stop_now(w, self);
+            return;
+        }
+        for (unsigned int i = 0; i < XSIM_MAX_VCPUS / 64; i++) {
+            uint64_t bits = w->runnable[i];
+            while (bits != 0) {
+                unsigned int idx = i * 64 + (unsigned)__builtin_ctzll(bits);
+                bits &= bits - 1;
+                if (self != NULL && idx == self->index)
+                    selfi = (int)n;
+                times[n] = w->vcpus[idx]->vtime;
+                cand[n++] = idx;
+            }
+        }
+        have_event = xsim_evq_peek(&w->evq, &head);
+        if (have_event) {
+            times[n] = head;
+            cand[n++] = XSIM_ENTITY_EVENT;
+        }
+        if (n == 0) {
+            w->stop_reason = w->nlive == 0 ? XSIM_STOP_ALL_DONE : XSIM_STOP_QUIESCENT;
+            stop_now(w, self);
+            return;
+        }
+        if (n == 1) {
+            k = 0;
+        } else {
+            k = xsim__policy_pick(w, cand, times, n, selfi);
+            if (k < 0) {
+                w->stop_reason = XSIM_STOP_REPLAY_ERROR;
+                stop_now(w, self);
+                return;
+            }
+            if (k != selfi) {
+                record_switch(w, cand[k]);
+                xsim__trace_rec(w, XSIM_TR_SCHED, xsim__entity(self), cand[k], 0, 0);
+            }
+            w->stats.decisions++;
+            if (w->cfg.max_decisions != 0 && w->stats.decisions >= w->cfg.max_decisions) {
+                w->stop_reason = XSIM_STOP_STEP_LIMIT;
+                stop_now(w, self);
+                return;
+            }
+        }
+        if (w->cfg.time_limit_ns != 0 && times[k] > w->cfg.time_limit_ns) {
+            w->stop_reason = XSIM_STOP_TIME_LIMIT;
+            stop_now(w, self);
+            return;
+        }
+        if (cand[k] == XSIM_ENTITY_EVENT) {
+            if (w->cfg.max_events != 0 && w->stats.events >= w->cfg.max_events) {
+                w->stop_reason = XSIM_STOP_EVENT_LIMIT;
+                stop_now(w, self);
+                return;
+            }
+            run_event(w);
+            continue;
+        }
+        struct xsim_vcpu *next = w->vcpus[cand[k]];
+        /* Under non-time policies a vCPU may be chosen while the world's
+         * clock is ahead of it: bring it forward, time never runs back. */
+        if (next->vtime < w->now)
+            next->vtime = w->now;
+        else
+            w->now = next->vtime;
+        if (next == self)
+            return;
+        switch_to(w, self, next);
+        return;
+    }
+}
+
+/* The `time` policy's "keep going" test, without building candidates: the
+ * caller is the only runnable vCPU and no timed event is due before it. */
+static inline bool time_fast_path(struct xsim_world *w, struct xsim_vcpu *self)
+{
+    uint64_t head;
+
+    if (w->nrunnable != 1 || self->state != XSIM_VCPU_RUNNABLE)
+        return false;
+    if (xsim_evq_peek(&w->evq, &head)) {
+        if (head <= self->vtime)
+            return false;
+        /* Two candidates (self and the event): it counts as a decision,
+         * exactly as the general path (and a replay) would count it. */
+        w->stats.decisions++;
+        if (w->cfg.max_decisions != 0 && w->stats.decisions >= w->cfg.max_decisions)
+            return false;
+    }
+    if (w->cfg.time_limit_ns != 0 && self->vtime > w->cfg.time_limit_ns)
+        return false;
+    if (self->vtime > w->now)
+        w->now = self->vtime;
+    return true;
+}
+
+bool xsim__policy_is_time(const struct xsim_policy *p);
+
+static void fr_point(struct xsim_world *w, struct xsim_vcpu *self);
+
+void xsim_point(struct xsim_world *w)
+{
+    struct xsim_vcpu *self = xsim__self;
+
+    if (self == NULL || self->world != w)
+        return;
+    if (free_run(w)) {
+        fr_point(w, self);
+        return;
+    }
+    w->stats.points++;
+    if (!(xsim__policy_is_time(w->policy) && !w->stopping && time_fast_path(w, self)))
+        reschedule(w, self);
+    deliver_pending(w, self);
+}
+
+static void vcpu_done(struct xsim_world *w, struct xsim_vcpu *v)
+{
+    if (free_run(w)) {
+        pthread_mutex_lock(&w->big);
+        v->state = XSIM_VCPU_DONE;
+        w->nlive--;
+        xsim__trace_rec(w, XSIM_TR_DONE, v->index, 0, 0, 0);
+        pthread_cond_broadcast(&w->fr_cv);
+        pthread_mutex_unlock(&w->big);
+        return;
+    }
+    v->state = XSIM_VCPU_DONE;
+    clear_runnable(w, v);
+    w->nlive--;
+    xsim__trace_rec(w, XSIM_TR_DONE, v->index, 0, 0, 0);
+    reschedule(w, v);
+}
+
+static void *vcpu_thread(void *arg)
+{
+    struct xsim_vcpu *v = arg;
+    struct xsim_world *w = v->world;
+    struct xsim_domain *d = v->dom;
+
+    xsim__self = v;
+    if (w->pin_cpu >= 0)
+        (void)xsim_pin_self(w->pin_cpu);
+    if (setjmp(v->exit_jmp) == 0) {
+        if (!free_run(w)) {
+            xsim_baton_wait(&v->baton);
+            if (__atomic_load_n(&w->exiting, __ATOMIC_ACQUIRE))
+                return NULL;
+        }
+        d->ops.start(d->guest, v->cpu);
+        vcpu_done(w, v);
+    }
+    return NULL;
+}
+
+static _Noreturn void fr_park(struct xsim_world *w, struct xsim_vcpu *self);
+
+void xsim__halt(struct xsim_world *w, struct xsim_vcpu *v)
+{
+    v->if_flag = true;
+    for (;;) {
+        if (v->entry_hook != NULL)
+            v->entry_hook(v, v->entry_hook_arg);
+        if (deliverable(v) >= 0) {
+            deliver_pending(w, v);
+            return;
+        }
+        xsim_charge(v, XSIM_COST_EXIT_HLT, xsim_cost(w, XSIM_COST_EXIT_HLT));
+        if (free_run(w)) {
+            /* Lock order: v->mu alone here; xsim_vcpu_raise takes v->mu
+             * (possibly under `big`) after setting the IRR bit, so a
+             * wakeup cannot fall between the check and the wait. */
+            pthread_mutex_lock(&v->mu);
+            if (deliverable(v) < 0 && !is_stopping(w)) {
+                __atomic_store_n(&v->state, XSIM_VCPU_HALTED, __ATOMIC_SEQ_CST);
+                __atomic_fetch_add(&w->fr_halted, 1, __ATOMIC_SEQ_CST);
+                pthread_cond_wait(&v->cv, &v->mu);
+                /* Uncount before leaving HALTED: the main thread must never
+                 * see every vCPU counted idle while this one is awake. */
+                __atomic_fetch_add(&w->fr_wakes, 1, __ATOMIC_SEQ_CST);
+                __atomic_fetch_sub(&w->fr_halted, 1, __ATOMIC_SEQ_CST);
+                __atomic_store_n(&v->state, XSIM_VCPU_RUNNABLE, __ATOMIC_SEQ_CST);
+            }
+            pthread_mutex_unlock(&v->mu);
+            if (is_stopping(w))
+                fr_park(w, v);
+            continue; /* the loop's top delivers what woke us */
+        }
+        v->state = XSIM_VCPU_HALTED;
+        clear_runnable(w, v);
+        xsim__trace_rec(w, XSIM_TR_HALT, v->index, 0, 0, 0);
+        reschedule(w, v);
+    }
+}
+
+void xsim__irq_enable(struct xsim_world *w, struct xsim_vcpu *v)
+{
+    v->if_flag = true;
+    deliver_pending(w, v);
+}
+
+/* ---- free-run mode ---- */
+
+static _Noreturn void fr_park(struct xsim_world *w, struct xsim_vcpu *self)
+{
+    pthread_mutex_lock(&self->mu);
+    while (!__atomic_load_n(&w->exiting, __ATOMIC_ACQUIRE))
+        pthread_cond_wait(&self->cv, &self->mu);
+    pthread_mutex_unlock(&self->mu);
+    longjmp(self->exit_jmp, 1);
+}
+
+static void fr_point(struct xsim_world *w, struct xsim_vcpu *self)
+{
+    __atomic_fetch_add(&w->stats.points, 1, __ATOMIC_RELAXED);
+    if (is_stopping(w))
+        fr_park(w, self);
+    deliver_pending(w, self);
+}
+
+/* Smallest clock among vCPUs that are running (neither halted nor done);
+ * UINT64_MAX when none runs. */
+static uint64_t fr_horizon(struct xsim_world *w)
+{
+    uint64_t m = UINT64_MAX;
+
+    for (unsigned int i = 0; i < w->nvcpus; i++) {
+        struct xsim_vcpu *v = w->vcpus[i];
+        enum xsim_vcpu_state s = __atomic_load_n(&v->state, __ATOMIC_RELAXED);
+        if (s == XSIM_VCPU_RUNNABLE) {
+            uint64_t t = xsim_vcpu_now(v);
+            if (t < m)
+                m = t;
+        }
+    }
+    return m;
+}
+
+static bool fr_any_pending_irq(struct xsim_world *w)
+{
+    for (unsigned int i = 0; i < w->nvcpus; i++) {
+        if (highest_bit(w->vcpus[i]->irr, true) >= 0)
+            return true;
+    }
+    return false;
+}
+
+/* Every live vCPU halted with nothing pending, and none woke while we
+ * looked: a vCPU uncounts itself and bumps fr_wakes before it runs, and
+ * only running vCPUs or timed events (we hold `big`) raise interrupts. */
+static bool fr_quiescent(struct xsim_world *w)
+{
+    uint64_t wakes = __atomic_load_n(&w->fr_wakes, __ATOMIC_SEQ_CST);
+
+    if (__atomic_load_n(&w->fr_halted, __ATOMIC_SEQ_CST) != w->nlive || w->evq.size != 0 ||
+        fr_any_pending_irq(w))
+        return false;
+    return __atomic_load_n(&w->fr_wakes, __ATOMIC_SEQ_CST) == wakes &&
+           __atomic_load_n(&w->fr_halted, __ATOMIC_SEQ_CST) == w->nlive;
+}
+
+static void fr_main(struct xsim_world *w)
+{
+    struct timespec pause = {0, 20000};
+
+    pthread_mutex_lock(&w->big);
+    while (!w->stopping) {
+        uint64_t head, horizon = fr_horizon(w);
+        unsigned int halted = __atomic_load_n(&w->fr_halted, __ATOMIC_SEQ_CST);
+        bool all_idle = w->nlive == 0 || halted == w->nlive;
+
+        if (w->nlive == 0 && w->evq.size == 0) {
+            w->stop_reason = XSIM_STOP_ALL_DONE;
+            break;
+        }
+        if (xsim_evq_peek(&w->evq, &head) && (head <= horizon || all_idle)) {
+            if (w->cfg.time_limit_ns != 0 && head > w->cfg.time_limit_ns) {
+                w->stop_reason = XSIM_STOP_TIME_LIMIT;
+                break;
+            }
+            if (w->cfg.max_events != 0 && w->stats.events >= w->cfg.max_events) {
+                w->stop_reason = XSIM_STOP_EVENT_LIMIT;
+                break;
+            }
+            run_event(w);
+            continue;
+        }
+        if (all_idle && fr_quiescent(w)) {
+            w->stop_reason = XSIM_STOP_QUIESCENT;
+            break;
+        }
+        if (w->cfg.time_limit_ns != 0 && horizon != UINT64_MAX && horizon > w->cfg.time_limit_ns) {
+            w->stop_reason = XSIM_STOP_TIME_LIMIT;
+            break;
+        }
+        /* Nothing due: let the vCPUs run a little (host timing: free-run
+         * mode is for stress and sanitizers, not for replay). */
+        pthread_mutex_unlock(&w->big);
+        nanosleep(&pause, NULL);
+        pthread_mutex_lock(&w->big);
+    }
+    if (w->stop_reason == XSIM_STOP_NONE)
+        w->stop_reason = XSIM_STOP_REQUESTED;
+    __atomic_store_n(&w->stopping, true, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&w->big);
+    for (unsigned int i = 0; i < w->nvcpus; i++) {
+        struct xsim_vcpu *v = w->vcpus[i];
+        pthread_mutex_lock(&v->mu);
+        pthread_cond_broadcast(&v->cv);
+        pthread_mutex_unlock(&v->mu);
+    }
+}
+
+/* ---- run ---- */
+
+enum xsim_stop_reason xsim_world_run(struct xsim_world *w)
+{
+    pthread_attr_t attr;
+
+    if (w->ran)
+        return w->stop_reason != XSIM_STOP_NONE ? w->stop_reason : XSIM_STOP_REQUESTED;
+    w->ran = true;
+    if (xsim__sched_init(w) != 0) {
+        snprintf(w->replay_error, sizeof(w->replay_error), "out of memory");
+        w->stop_reason = XSIM_STOP_REPLAY_ERROR;
+        return w->stop_reason;
+    }
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, w->cfg.stack_size);
+    for (unsigned int i = 0; i < w->nvcpus; i++) {
+        struct xsim_vcpu *v = w->vcpus[i];
+        v->state = XSIM_VCPU_RUNNABLE;
+        set_runnable(w, v);
+        w->nlive++;
+        if (pthread_create(&v->thread, &attr, vcpu_thread, v) != 0) {
+            v->state = XSIM_VCPU_DONE;
+            clear_runnable(w, v);
+            w->nlive--;
+            set_stop(w, XSIM_STOP_FAILED);
+            snprintf(w->failure, sizeof(w->failure), "cannot create vCPU thread %u", i);
+            continue;
+        }
+        v->started = true;
+    }
+    pthread_attr_destroy(&attr);
+    if (free_run(w)) {
+        fr_main(w);
+    } else {
+        if (w->pin_cpu >= 0)
+            (void)xsim_pin_self(w->pin_cpu);
+        reschedule(w, NULL);
+        xsim_baton_wait(&w->main_baton);
+    }
+    w->stats.end_time_ns = w->now;
+    for (unsigned int i = 0; i < w->nvcpus; i++) {
+        uint64_t t = xsim_vcpu_now(w->vcpus[i]);
+        if (t > w->stats.end_time_ns)
+            w->stats.end_time_ns = t;
+    }
+    xsim__policy_run_end(w);
+    return w->stop_reason;
+}
+
+void xsim_world_stop(struct xsim_world *w)
+{
+    set_stop(w, XSIM_STOP_REQUESTED);
+}
+
+void xsim_world_fail(struct xsim_world *w, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (free_run(w))
+        pthread_mutex_lock(&w->big);
+    if (w->failure[0] == '\0') {
+        va_start(ap, fmt);
+        vsnprintf(w->failure, sizeof(w->failure), fmt, ap);
+        va_end(ap);
+        if (w->failure[0] == '\0')
+            snprintf(w->failure, sizeof(w->failure), "failure");
+        xsim__trace_rec(w, XSIM_TR_FAIL, xsim__entity(xsim__self), 0, 0, 0);
+    }
+    if (free_run(w))
+        pthread_mutex_unlock(&w->big);
+    set_stop(w, XSIM_STOP_FAILED);
+    /* A failing vCPU stops here; a timed event stops at the scheduler. */
+    if (!free_run(w) && xsim__self != NULL && xsim__self->world == w && w->cur == xsim__self)
+        stop_now(w, xsim__self);
+}

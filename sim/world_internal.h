@@ -1,0 +1,160 @@
+/*
+ * world_internal.h - the world's private structures, shared by world.c,
+ * policy.c, trace.c, platform_sim.c and cost.c.
+ */
+#ifndef XSIM_WORLD_INTERNAL_H
+#define XSIM_WORLD_INTERNAL_H
+
+#include <pthread.h>
+#include <setjmp.h>
+
+#include "xensim/cost.h"
+#include "xensim/world.h"
+
+#include "baton.h"
+#include "evq.h"
+
+enum xsim_vcpu_state {
+    XSIM_VCPU_NEW = 0,
+    XSIM_VCPU_RUNNABLE,
+    XSIM_VCPU_HALTED,
+    XSIM_VCPU_DONE,
+};
+
+struct xsim_vcpu {
+    struct xsim_world *world;
+    struct xsim_domain *dom;
+    unsigned int cpu;   /* index in the domain */
+    unsigned int index; /* index in the world (entity id) */
+    enum xsim_vcpu_state state;
+    uint64_t vtime; /* this vCPU's clock: it is busy until then */
+    struct xsim_baton baton;
+    pthread_t thread;
+    bool started;
+    jmp_buf exit_jmp;
+
+    /* Local APIC core. irr/noeoi are touched by other threads in free-run
+     * mode, so they are accessed atomically; isr and if_flag only by the
+     * owner. */
+    uint64_t irr[4];
+    uint64_t noeoi[4]; /* pending vectors that set no in-service bit */
+    uint64_t isr[4];
+    bool if_flag;
+    unsigned int intr_depth;
+    void (*entry_hook)(struct xsim_vcpu *, void *);
+    void *entry_hook_arg;
+
+    /* free-run mode: halt waits here */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+struct xsim_domain {
+    struct xsim_world *world;
+    uint16_t domid;
+    unsigned int nr_vcpus;
+    struct xsim_vcpu **vcpus;
+    struct xsim_guest_ops ops;
+    void *guest;
+    void *hv;
+    struct xg_platform platform;
+    /* guest RAM arena */
+    uint8_t *ram;
+    size_t ram_pages;
+    size_t ram_next;    /* bump allocator */
+    uint64_t *ram_free; /* freed page indexes */
+    size_t nram_free;
+};
+
+/* Per-run state of the policy (the policy object itself may outlive runs). */
+struct xsim_sched {
+    struct xsim_rng rng;
+    /* pct */
+    unsigned int *prio; /* by entity (vCPUs, then the event pseudo-entity) */
+    uint64_t *change_at;
+    unsigned int nchange;
+    /* bytes */
+    size_t byte_pos;
+    /* replay */
+    size_t replay_pos;
+    /* dfs */
+    uint64_t preemptions;
+};
+
+struct xsim_world {
+    struct xsim_world_config cfg;
+    struct xsim_policy *policy;
+    struct xsim_sched sched;
+    struct xsim_cost_profile builtin_costs;
+    const struct xsim_cost_profile *costs;
+
+    uint64_t now; /* world clock */
+    struct xsim_evq evq;
+    struct xsim_domain *domains[16];
+    unsigned int ndomains;
+    struct xsim_vcpu *vcpus[XSIM_MAX_VCPUS];
+    unsigned int nvcpus;
+    uint64_t runnable[XSIM_MAX_VCPUS / 64];
+    unsigned int nrunnable;
+    unsigned int nlive; /* not DONE */
+
+    struct xsim_vcpu *cur; /* baton holder (NULL = main thread) */
+    struct xsim_baton main_baton;
+    bool ran;
+    bool stopping; /* stop at the next point */
+    bool exiting;  /* threads unwind */
+    enum xsim_stop_reason stop_reason;
+    char failure[512];
+    char replay_error[256];
+    int pin_cpu;
+
+    xsim_hypercall_fn hcall[XSIM_MAX_HYPERCALLS];
+    void *hcall_ctx[XSIM_MAX_HYPERCALLS];
+    struct xsim_cpu_hooks cpu_hooks;
+
+    struct xsim_stats stats;
+    struct xsim_choices choices;
+
+    /* trace */
+    uint64_t digest;
+    uint64_t ntrace;
+    struct xsim_trace_rec *trace;
+    size_t trace_len, trace_cap;
+
+    /* free-run mode */
+    pthread_mutex_t big;    /* hypervisor state, event queue, trace */
+    pthread_cond_t fr_cv;   /* main thread waits for state changes */
+    unsigned int fr_halted; /* vCPUs waiting in halt */
+    uint64_t fr_wakes;      /* wakeups from halt, ever */
+};
+
+/* policy.c */
+int xsim__sched_init(struct xsim_world *w);
+void xsim__sched_free(struct xsim_world *w);
+/* Pick among `n` candidates (entity ids, vCPU indexes ascending, then
+ * XSIM_ENTITY_EVENT); `self` is the index of the running vCPU in cand or -1;
+ * times[i] is the candidate's virtual time. Returns the index chosen, or -1
+ * on a replay error (w->replay_error is set). */
+int xsim__policy_pick(struct xsim_world *w, const uint32_t *cand, const uint64_t *times,
+                      unsigned int n, int self);
+/* Called when the run ends (dfs bookkeeping). */
+void xsim__policy_run_end(struct xsim_world *w);
+
+/* trace.c */
+void xsim__trace_rec(struct xsim_world *w, uint32_t type, uint32_t entity, uint64_t a, uint64_t b,
+                     uint64_t c);
+void xsim__trace_free(struct xsim_world *w);
+
+/* world.c, for platform_sim.c */
+void xsim__halt(struct xsim_world *w, struct xsim_vcpu *v);
+void xsim__irq_enable(struct xsim_world *w, struct xsim_vcpu *v);
+void xsim__eoi(struct xsim_vcpu *v);
+void xsim__platform_init(struct xsim_domain *d);
+extern __thread struct xsim_vcpu *xsim__self;
+
+static inline uint32_t xsim__entity(const struct xsim_vcpu *v)
+{
+    return v != NULL ? v->index : XSIM_ENTITY_EVENT;
+}
+
+#endif

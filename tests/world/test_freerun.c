@@ -1,0 +1,115 @@
+/*
+ * test_freerun.c - free-run mode: the vCPU threads run truly in parallel
+ * (no baton), for stress and ThreadSanitizer. Checks that an interrupt-driven
+ * ring of pings and an atomic counter come out exact.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "xensim/world.h"
+
+#define TEST_IPI_OP 63
+#define PING_VECTOR 0x40
+
+struct fr_guest {
+    const struct xg_platform *p;
+    unsigned int ncpu, rounds;
+    volatile uint64_t pings[8];
+    volatile uint64_t counter;
+};
+
+static long test_ipi(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, unsigned long a1,
+                     unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
+{
+    struct xsim_vcpu *t = xsim_domain_vcpu(d, (unsigned int)a1);
+
+    if (t == NULL)
+        return -EINVAL;
+    xsim_vcpu_raise(t, (uint8_t)a2, true);
+    return 0;
+}
+
+static void fr_interrupt(void *guest, unsigned int cpu, uint8_t vector)
+{
+    struct fr_guest *g = guest;
+
+    (void)__atomic_fetch_add(&g->pings[cpu], 1, __ATOMIC_SEQ_CST);
+    xg_eoi(g->p);
+}
+
+static void fr_start(void *guest, unsigned int cpu)
+{
+    struct fr_guest *g = guest;
+    const struct xg_platform *p = g->p;
+    uint64_t seen = 0;
+
+    xg_irq_restore(p, true);
+    if (cpu == 0)
+        xg_hypercall(p, TEST_IPI_OP, 1 % g->ncpu, PING_VECTOR, 0);
+    while (seen < g->rounds) {
+        for (int i = 0; i < 50; i++) {
+            uint64_t old = xg_read_u64(p, &g->counter);
+            while (!xg_cmpxchg_u64(p, &g->counter, &old, old + 1))
+                ;
+        }
+        bool was = xg_irq_save(p);
+        while (__atomic_load_n(&g->pings[cpu], __ATOMIC_SEQ_CST) == seen) {
+            xg_halt(p); /* enables interrupts, returns after one */
+            xg_irq_save(p);
+        }
+        xg_irq_restore(p, was);
+        seen++;
+        if (!(cpu == 0 && seen == g->rounds))
+            xg_hypercall(p, TEST_IPI_OP, (cpu + 1) % g->ncpu, PING_VECTOR, 0);
+    }
+}
+
+static const struct xsim_guest_ops fr_ops = {.start = fr_start, .interrupt = fr_interrupt};
+
+static void test_freerun_ring(void **state)
+{
+    struct xsim_world_config cfg;
+    struct xsim_world *w;
+    struct xsim_domain *d;
+    struct xsim_error err;
+    struct xsim_policy *pol = xsim_policy_create("time", &err);
+    struct fr_guest g;
+
+    (void)state;
+    for (int iter = 0; iter < 5; iter++) {
+        memset(&g, 0, sizeof(g));
+        g.ncpu = 4;
+        g.rounds = 50;
+        xsim_world_config_init(&cfg);
+        cfg.mode = XSIM_MODE_FREE_RUN;
+        cfg.pin_cpu = -2;
+        assert_int_equal(xsim_world_create(&cfg, pol, &w), 0);
+        xsim_world_set_hypercall(w, TEST_IPI_OP, test_ipi, NULL);
+        assert_int_equal(xsim_domain_create(w, 1, g.ncpu, 0, &fr_ops, &g, &d), 0);
+        g.p = xsim_domain_platform(d);
+        enum xsim_stop_reason r = xsim_world_run(w);
+        if (r != XSIM_STOP_ALL_DONE)
+            fprintf(stderr, "stopped: %s\n", xsim_stop_reason_name(r));
+        assert_int_equal(r, XSIM_STOP_ALL_DONE);
+        for (unsigned int c = 0; c < g.ncpu; c++)
+            assert_int_equal(g.pings[c], g.rounds);
+        assert_int_equal(g.counter, (uint64_t)g.ncpu * g.rounds * 50);
+        assert_int_equal(xsim_world_stats(w)->interrupts, (uint64_t)g.ncpu * g.rounds);
+        xsim_world_destroy(w);
+    }
+    xsim_policy_destroy(pol);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_freerun_ring),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
