@@ -1,13 +1,11 @@
 /*
- * evq.c - 4-ary min-heap of (time, key) entries; see evq.h.
+ * evq.c - radix heap of (time, key) entries; see evq.h.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "evq.h"
-
-#define NO_POS UINT32_MAX
 
 void xsim_evq_init(struct xsim_evq *q)
 {
@@ -17,74 +15,50 @@ void xsim_evq_init(struct xsim_evq *q)
 
 void xsim_evq_free(struct xsim_evq *q)
 {
-    free(q->raw);
-    free(q->nodes);
+    for (int i = 0; i < 65; i++)
+        free(q->b[i].e);
+    free(q->seqs);
+    free(q->pending);
     free(q->free_list);
     memset(q, 0, sizeof(*q));
 }
 
-static inline bool less(const struct xsim_evq_entry *a, const struct xsim_evq_entry *b)
+static inline unsigned int bucket_of(const struct xsim_evq *q, uint64_t time)
 {
-    return a->time < b->time || (a->time == b->time && a->key < b->key);
+    uint64_t x = time ^ q->last;
+
+    return x == 0 ? 0 : 64 - (unsigned int)__builtin_clzll(x);
 }
 
-static inline void place(struct xsim_evq *q, size_t i, struct xsim_evq_entry ent)
+static int append(struct xsim_evq *q, unsigned int k, struct xsim_evq_entry ent)
 {
-    q->e[i] = ent;
-    q->nodes[ent.key & XSIM_EVQ_MAX].heap_pos = (uint32_t)i;
-}
+    struct xsim_evq_bucket *b = &q->b[k];
 
-static void sift_up(struct xsim_evq *q, size_t i, struct xsim_evq_entry ent)
-{
-    while (i > 0) {
-        size_t parent = (i - 1) / 4;
-        if (!less(&ent, &q->e[parent]))
-            break;
-        place(q, i, q->e[parent]);
-        i = parent;
+    if (b->n == b->cap) {
+        uint32_t cap = b->cap ? b->cap * 2 : 64;
+        struct xsim_evq_entry *e = realloc(b->e, (size_t)cap * sizeof(*e));
+        if (e == NULL)
+            return -ENOMEM;
+        b->e = e;
+        b->cap = cap;
     }
-    place(q, i, ent);
-}
-
-static void sift_down(struct xsim_evq *q, size_t i, struct xsim_evq_entry ent)
-{
-    size_t n = q->size;
-
-    for (;;) {
-        size_t c = 4 * i + 1, best;
-        if (c >= n)
-            break;
-        best = c;
-        size_t end = c + 4 < n ? c + 4 : n;
-        for (size_t k = c + 1; k < end; k++) {
-            if (less(&q->e[k], &q->e[best]))
-                best = k;
-        }
-        if (!less(&q->e[best], &ent))
-            break;
-        place(q, i, q->e[best]);
-        i = best;
-    }
-    place(q, i, ent);
-}
-
-static int grow_heap(struct xsim_evq *q)
-{
-    size_t cap = q->cap ? q->cap * 2 : 1024;
-    /* Logical element i lives at raw[i + 3]: with a 64-byte aligned block and
-     * 16-byte entries, the four children 4i+1..4i+4 of any element share one
-     * cache line. */
-    struct xsim_evq_entry *raw = aligned_alloc(64, (cap + 4) * sizeof(*raw));
-
-    if (raw == NULL)
-        return -ENOMEM;
-    if (q->size > 0)
-        memcpy(raw + 3, q->e, q->size * sizeof(*raw));
-    free(q->raw);
-    q->raw = raw;
-    q->e = raw + 3;
-    q->cap = cap;
+    b->e[b->n++] = ent;
+    if (k > 0)
+        q->nonempty |= (uint64_t)1 << (k - 1);
     return 0;
+}
+
+static inline bool is_pending(const struct xsim_evq *q, uint64_t idx)
+{
+    return (q->pending[idx >> 6] >> (idx & 63)) & 1;
+}
+
+static inline void set_pending(struct xsim_evq *q, uint64_t idx, bool on)
+{
+    if (on)
+        q->pending[idx >> 6] |= (uint64_t)1 << (idx & 63);
+    else
+        q->pending[idx >> 6] &= ~((uint64_t)1 << (idx & 63));
 }
 
 static int alloc_node(struct xsim_evq *q, uint32_t *idx)
@@ -99,10 +73,15 @@ static int alloc_node(struct xsim_evq *q, uint32_t *idx)
             cap = (size_t)XSIM_EVQ_MAX + 1;
         if (cap == q->nodes_cap)
             return -ENOSPC;
-        struct xsim_evq_node *nodes = realloc(q->nodes, cap * sizeof(*nodes));
-        if (nodes == NULL)
+        uint64_t *seqs = realloc(q->seqs, cap * sizeof(*seqs));
+        if (seqs == NULL)
             return -ENOMEM;
-        q->nodes = nodes;
+        q->seqs = seqs;
+        uint64_t *pend = realloc(q->pending, cap / 8);
+        if (pend == NULL)
+            return -ENOMEM;
+        memset(pend + q->nodes_cap / 64, 0, (cap - q->nodes_cap) / 8);
+        q->pending = pend;
         uint32_t *fl = realloc(q->free_list, cap * sizeof(*fl));
         if (fl == NULL)
             return -ENOMEM;
@@ -113,55 +92,113 @@ static int alloc_node(struct xsim_evq *q, uint32_t *idx)
     return 0;
 }
 
+static void free_node(struct xsim_evq *q, uint32_t idx)
+{
+    set_pending(q, idx, false);
+    q->free_list[q->nfree++] = idx;
+}
+
 uint64_t xsim_evq_push(struct xsim_evq *q, uint64_t time, uint32_t kind, void *fn, void *arg)
 {
     uint32_t idx;
     struct xsim_evq_entry ent;
 
-    if (q->size == q->cap && grow_heap(q) != 0)
-        return 0;
     if (alloc_node(q, &idx) != 0)
         return 0;
-    struct xsim_evq_node *nd = &q->nodes[idx];
-    nd->seq = q->next_seq++;
-    nd->kind = kind;
-    nd->fn = fn;
-    nd->arg = arg;
+    if (time < q->last)
+        time = q->last;
+    uint64_t seq = q->next_seq++;
+    q->seqs[idx] = seq;
+    set_pending(q, idx, true);
     ent.time = time;
-    ent.key = (nd->seq << XSIM_EVQ_IDX_BITS) | idx;
+    ent.key = (seq << XSIM_EVQ_IDX_BITS) | idx;
+    ent.fn = fn;
+    ent.arg = arg;
+    ent.kind = kind;
+    if (append(q, bucket_of(q, time), ent) != 0) {
+        free_node(q, idx);
+        return 0;
+    }
     q->size++;
-    sift_up(q, q->size - 1, ent);
     return ent.key;
 }
 
-static void remove_at(struct xsim_evq *q, size_t i)
+static int cmp_key(const void *a, const void *b)
 {
-    uint32_t idx = (uint32_t)(q->e[i].key & XSIM_EVQ_MAX);
-    struct xsim_evq_entry last;
+    uint64_t x = ((const struct xsim_evq_entry *)a)->key;
+    uint64_t y = ((const struct xsim_evq_entry *)b)->key;
 
-    q->nodes[idx].seq = 0;
-    q->nodes[idx].heap_pos = NO_POS;
-    q->free_list[q->nfree++] = idx;
-    q->size--;
-    if (i == q->size)
-        return;
-    last = q->e[q->size];
-    if (i > 0 && less(&last, &q->e[(i - 1) / 4]))
-        sift_up(q, i, last);
-    else
-        sift_down(q, i, last);
+    return x < y ? -1 : x > y;
+}
+
+/* Make bucket 0's head the earliest live event; false if none is left. */
+static bool normalize(struct xsim_evq *q)
+{
+    struct xsim_evq_bucket *b0 = &q->b[0];
+
+    for (;;) {
+        while (q->head0 < b0->n) {
+            uint32_t idx = (uint32_t)(b0->e[q->head0].key & XSIM_EVQ_MAX);
+            if (is_pending(q, idx))
+                break;
+            /* A cancelled event's tombstone: now its index can be reused. */
+            q->free_list[q->nfree++] = idx;
+            q->head0++;
+        }
+        if (q->head0 < b0->n)
+            return true;
+        b0->n = 0;
+        q->head0 = 0;
+        if (q->nonempty == 0)
+            return false;
+        unsigned int k = 1 + (unsigned int)__builtin_ctzll(q->nonempty);
+        struct xsim_evq_bucket *bk = &q->b[k];
+        uint64_t min = UINT64_MAX;
+        /* Tombstones are moved like live entries: checking each one would
+         * touch its node, a cache miss per move at 10^6 pending. A
+         * tombstone's time may become `last`; no live entry is earlier. */
+        for (uint32_t i = 0; i < bk->n; i++) {
+            if (bk->e[i].time < min)
+                min = bk->e[i].time;
+        }
+        q->nonempty &= ~((uint64_t)1 << (k - 1));
+        /* Every entry of bucket k differs from the new `last` below bit
+         * k-1, so each moves to a lower bucket. If an append fails for
+         * lack of memory the entry stays here and is scanned again. */
+        q->last = min;
+        uint32_t keep = 0;
+        for (uint32_t i = 0; i < bk->n; i++) {
+            struct xsim_evq_entry ent = bk->e[i];
+            if (append(q, bucket_of(q, ent.time), ent) != 0)
+                bk->e[keep++] = ent;
+        }
+        bk->n = keep;
+        if (keep > 0)
+            q->nonempty |= (uint64_t)1 << (k - 1);
+        if (b0->n > 1)
+            qsort(b0->e, b0->n, sizeof(b0->e[0]), cmp_key);
+    }
+}
+
+bool xsim_evq_peek(struct xsim_evq *q, uint64_t *time)
+{
+    if (q->size == 0 || !normalize(q))
+        return false;
+    *time = q->b[0].e[q->head0].time;
+    return true;
 }
 
 bool xsim_evq_pop(struct xsim_evq *q, uint64_t *time, uint32_t *kind, void **fn, void **arg)
 {
-    if (q->size == 0)
+    if (q->size == 0 || !normalize(q))
         return false;
-    struct xsim_evq_node *nd = &q->nodes[q->e[0].key & XSIM_EVQ_MAX];
-    *time = q->e[0].time;
-    *kind = nd->kind;
-    *fn = nd->fn;
-    *arg = nd->arg;
-    remove_at(q, 0);
+    struct xsim_evq_entry ent = q->b[0].e[q->head0++];
+    *time = ent.time;
+    *kind = ent.kind;
+    *fn = ent.fn;
+    *arg = ent.arg;
+    free_node(q, (uint32_t)(ent.key & XSIM_EVQ_MAX));
+    q->size--;
     return true;
 }
 
@@ -170,11 +207,11 @@ bool xsim_evq_cancel(struct xsim_evq *q, uint64_t handle)
     uint64_t idx = handle & XSIM_EVQ_MAX;
     uint64_t seq = handle >> XSIM_EVQ_IDX_BITS;
 
-    if (handle == 0 || idx >= q->nodes_used)
+    if (handle == 0 || idx >= q->nodes_used || q->seqs[idx] != seq || !is_pending(q, idx))
         return false;
-    struct xsim_evq_node *nd = &q->nodes[idx];
-    if (nd->seq != seq || nd->heap_pos == NO_POS || nd->heap_pos >= q->size)
-        return false;
-    remove_at(q, nd->heap_pos);
+    /* Leave the entry as a tombstone; its index is freed when it is
+     * dropped at the head of bucket 0. */
+    set_pending(q, idx, false);
+    q->size--;
     return true;
 }

@@ -1,0 +1,230 @@
+/*
+ * bench_world - costs of the deterministic world's machinery, each against
+ * a baseline measured in the same run:
+ *   points_per_s       scheduling points per second with no switch (one vCPU,
+ *                      `time` policy: the "keep going" path)
+ *   switch_ns          one baton handoff between two vCPU threads
+ *   futex_pingpong_ns  one handoff of a raw futex ping-pong between two
+ *                      threads pinned like the world's (the baseline)
+ *   switch_ratio       switch_ns / futex_pingpong_ns          (target <= 1.5)
+ *   queue_ns_1k/_1m    timed-event push + pop + dispatch with 10^3 / 10^6
+ *                      events pending                 (target 1m <= 4 x 1k)
+ * The last line is one JSON object. --quick runs a short version.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+#include "xensim/world.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static struct xsim_policy *policy(const char *spec)
+{
+    struct xsim_error err;
+    struct xsim_policy *p = xsim_policy_create(spec, &err);
+
+    if (p == NULL) {
+        fprintf(stderr, "%s\n", err.text);
+        exit(2);
+    }
+    return p;
+}
+
+/* ---- points ---- */
+
+struct loop_guest {
+    const struct xg_platform *p;
+    uint64_t n;
+    volatile uint64_t x;
+};
+
+static void loop_start(void *guest, unsigned int cpu)
+{
+    struct loop_guest *g = guest;
+
+    for (uint64_t i = 0; i < g->n; i++)
+        xg_point(g->p, XG_POINT_LOAD, &g->x);
+}
+
+static const struct xsim_guest_ops loop_ops = {.start = loop_start};
+
+static double run_loop(unsigned int ncpu, uint64_t n, uint64_t *switches, uint64_t *points)
+{
+    struct xsim_world_config cfg;
+    struct xsim_world *w;
+    struct xsim_domain *d;
+    struct xsim_policy *pol = policy("time");
+    struct loop_guest g = {.n = n};
+    double t0, t1;
+
+    xsim_world_config_init(&cfg);
+    xsim_world_create(&cfg, pol, &w);
+    xsim_domain_create(w, 1, ncpu, 0, &loop_ops, &g, &d);
+    g.p = xsim_domain_platform(d);
+    t0 = now_s();
+    xsim_world_run(w);
+    t1 = now_s();
+    *switches = xsim_world_stats(w)->switches;
+    *points = xsim_world_stats(w)->points;
+    xsim_world_destroy(w);
+    xsim_policy_destroy(pol);
+    return t1 - t0;
+}
+
+/* ---- raw futex ping-pong (baseline) ---- */
+
+#ifdef __linux__
+struct pingpong {
+    uint32_t word[2];
+    uint64_t rounds;
+    int cpu;
+};
+
+static void fwait(uint32_t *w)
+{
+    while (__atomic_exchange_n(w, 0, __ATOMIC_ACQUIRE) == 0)
+        syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+}
+
+static void fwake(uint32_t *w)
+{
+    __atomic_store_n(w, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void pin(int cpu)
+{
+    cpu_set_t set;
+
+    if (cpu < 0)
+        return;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void *pong(void *arg)
+{
+    struct pingpong *pp = arg;
+
+    pin(pp->cpu);
+    for (uint64_t i = 0; i < pp->rounds; i++) {
+        fwait(&pp->word[1]);
+        fwake(&pp->word[0]);
+    }
+    return NULL;
+}
+
+static double futex_pingpong_ns(uint64_t rounds)
+{
+    struct pingpong pp = {.rounds = rounds, .cpu = sched_getcpu()};
+    pthread_t t;
+    double t0, t1;
+
+    pin(pp.cpu);
+    pthread_create(&t, NULL, pong, &pp);
+    t0 = now_s();
+    for (uint64_t i = 0; i < rounds; i++) {
+        fwake(&pp.word[1]);
+        fwait(&pp.word[0]);
+    }
+    t1 = now_s();
+    pthread_join(t, NULL);
+    return (t1 - t0) * 1e9 / (double)(2 * rounds);
+}
+#else
+static double futex_pingpong_ns(uint64_t rounds)
+{
+    (void)rounds;
+    return 0;
+}
+#endif
+
+/* ---- event queue ---- */
+
+struct q_ctx {
+    struct xsim_rng rng;
+    uint64_t mean_ns;
+};
+
+static void requeue(struct xsim_world *w, void *arg)
+{
+    struct q_ctx *q = arg;
+
+    xsim_event_schedule(w, xsim_world_now(w) + 1 + xsim_rng_below(&q->rng, 2 * q->mean_ns), 1,
+                        requeue, q);
+}
+
+static double queue_ns(uint64_t pending, uint64_t ops)
+{
+    struct xsim_world_config cfg;
+    struct xsim_world *w;
+    struct xsim_policy *pol = policy("time");
+    struct q_ctx q;
+    double t0, t1;
+
+    xsim_world_config_init(&cfg);
+    cfg.max_events = ops;
+    xsim_world_create(&cfg, pol, &w);
+    xsim_rng_init(&q.rng, 1, "bench");
+    q.mean_ns = 1000000;
+    for (uint64_t i = 0; i < pending; i++)
+        xsim_event_schedule(w, xsim_rng_below(&q.rng, 2 * q.mean_ns), 1, requeue, &q);
+    t0 = now_s();
+    xsim_world_run(w);
+    t1 = now_s();
+    xsim_world_destroy(w);
+    xsim_policy_destroy(pol);
+    return (t1 - t0) * 1e9 / (double)ops;
+}
+
+int main(int argc, char **argv)
+{
+    bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    uint64_t npoints = quick ? 2000000 : 50000000;
+    uint64_t nswitch = quick ? 20000 : 200000;
+    uint64_t qops = quick ? 200000 : 3000000;
+    uint64_t sw, pts;
+    double t, points_per_s, switch_ns, futex_ns, q1k, q1m;
+
+    t = run_loop(1, npoints, &sw, &pts);
+    points_per_s = (double)pts / t;
+    printf("points: %" PRIu64 " in %.3f s = %.1f M/s (switches %" PRIu64 ")\n", pts, t,
+           points_per_s / 1e6, sw);
+
+    t = run_loop(2, nswitch, &sw, &pts);
+    switch_ns = t * 1e9 / (double)sw;
+    printf("switch: %" PRIu64 " handoffs (%" PRIu64 " points) in %.3f s = %.0f ns each\n", sw, pts,
+           t, switch_ns);
+
+    futex_ns = futex_pingpong_ns(nswitch);
+    printf("futex ping-pong (same CPU): %.0f ns per handoff\n", futex_ns);
+
+    q1k = queue_ns(1000, qops);
+    q1m = queue_ns(1000000, qops);
+    printf("event queue push+pop+dispatch: %.1f ns at 10^3 pending, %.1f ns at 10^6 (x%.2f)\n", q1k,
+           q1m, q1m / q1k);
+
+    printf("{\"bench\":\"world\",\"points_per_s\":%.0f,\"switch_ns\":%.1f,"
+           "\"futex_pingpong_ns\":%.1f,\"switch_ratio\":%.3f,\"queue_ns_1k\":%.1f,"
+           "\"queue_ns_1m\":%.1f,\"queue_ratio\":%.3f}\n",
+           points_per_s, switch_ns, futex_ns, futex_ns > 0 ? switch_ns / futex_ns : 0.0, q1k, q1m,
+           q1m / q1k);
+    return 0;
+}
