@@ -41,7 +41,7 @@ foreach(_f ${_files})
     if(_code MATCHES "^[ \t]*#[ \t]*include[ \t]*[<\"]([^>\"]+)[>\"]")
       set(_inc "${CMAKE_MATCH_1}")
       if(_code MATCHES "<")
-        if(NOT _inc IN_LIST _allowed_sys AND NOT _inc MATCHES "^xensim/abi/[a-z0-9_/]+\\.h$"
+        if(NOT _inc IN_LIST _allowed_sys AND NOT _inc MATCHES "^xensim/(abi|guest)/[a-z0-9_/]+\\.h$"
            AND NOT _inc STREQUAL "xensim/platform.h")
           message("${_f}:${_n}: forbidden include <${_inc}>")
           math(EXPR _errors "${_errors} + 1")

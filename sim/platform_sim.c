@@ -163,7 +163,50 @@ static void p_eoi(void *ctx)
         xsim_count(w, XSIM_COST_EXIT_EOI, 0);
     else
         xsim_charge(v, XSIM_COST_EXIT_EOI, xsim_cost(w, XSIM_COST_EXIT_EOI));
-    xsim__eoi(v);
+    int vec = xsim__eoi(v);
+    if (vec >= 0 && w->cpu_hooks.eoi != NULL) {
+        if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+            pthread_mutex_lock(&w->big);
+        w->cpu_hooks.eoi(v, w->cpu_hooks.ctx, vec);
+        if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+            pthread_mutex_unlock(&w->big);
+    }
+}
+
+static uint64_t p_mmio_read(void *ctx, uint64_t gpa, unsigned int size)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_world *w = d->world;
+    uint64_t val = ~(uint64_t)0;
+
+    xsim_point(w);
+    if (w->cpu_hooks.mmio_read == NULL) {
+        xsim_charge(me(), XSIM_COST_EXIT_MMIO, xsim_cost(w, XSIM_COST_EXIT_MMIO));
+        return val;
+    }
+    if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+        pthread_mutex_lock(&w->big);
+    val = w->cpu_hooks.mmio_read(d, w->cpu_hooks.ctx, gpa, size);
+    if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+        pthread_mutex_unlock(&w->big);
+    return val;
+}
+
+static void p_mmio_write(void *ctx, uint64_t gpa, unsigned int size, uint64_t value)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_world *w = d->world;
+
+    xsim_point(w);
+    if (w->cpu_hooks.mmio_write == NULL) {
+        xsim_charge(me(), XSIM_COST_EXIT_MMIO, xsim_cost(w, XSIM_COST_EXIT_MMIO));
+        return;
+    }
+    if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+        pthread_mutex_lock(&w->big);
+    w->cpu_hooks.mmio_write(d, w->cpu_hooks.ctx, gpa, size, value);
+    if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+        pthread_mutex_unlock(&w->big);
 }
 
 static void *p_page_alloc(void *ctx, uint64_t *gfn)
@@ -247,6 +290,8 @@ static const struct xg_platform_ops sim_platform_ops = {
     .cpuid = p_cpuid,
     .rdmsr = p_rdmsr,
     .wrmsr = p_wrmsr,
+    .mmio_read = p_mmio_read,
+    .mmio_write = p_mmio_write,
     .rdtsc = p_rdtsc,
     .point = p_point,
     .irq_save = p_irq_save,

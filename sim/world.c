@@ -75,6 +75,8 @@ const char *xsim_stop_reason_name(enum xsim_stop_reason r)
     return "unknown";
 }
 
+static _Noreturn void fr_park(struct xsim_world *w, struct xsim_vcpu *self);
+
 static inline bool free_run(const struct xsim_world *w)
 {
     return w->cfg.mode == XSIM_MODE_FREE_RUN;
@@ -429,6 +431,11 @@ void xsim_count(struct xsim_world *w, enum xsim_cost_reason reason, uint64_t ns)
     stat_add(w, &w->stats.ns[reason], ns);
 }
 
+const struct xsim_cost_profile *xsim_world_costs(const struct xsim_world *w)
+{
+    return w->costs;
+}
+
 uint64_t xsim_cost(const struct xsim_world *w, enum xsim_cost_reason reason)
 {
     if ((unsigned)reason >= XSIM_COST__COUNT)
@@ -557,12 +564,13 @@ static void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
     }
 }
 
-void xsim__eoi(struct xsim_vcpu *v)
+int xsim__eoi(struct xsim_vcpu *v)
 {
     int s = highest_bit(v->isr, false);
 
     if (s >= 0)
         v->isr[s >> 6] &= ~((uint64_t)1 << (s & 63));
+    return s;
 }
 
 void xsim_vcpu_set_entry_hook(struct xsim_vcpu *v, void (*hook)(struct xsim_vcpu *, void *),
@@ -584,6 +592,22 @@ static void clear_runnable(struct xsim_world *w, struct xsim_vcpu *v)
     w->nrunnable--;
 }
 
+static void reschedule(struct xsim_world *w, struct xsim_vcpu *self);
+
+static void wake(struct xsim_world *w, struct xsim_vcpu *v, uint64_t why)
+{
+    uint64_t now = xsim_world_now(w);
+
+    v->state = XSIM_VCPU_RUNNABLE;
+    set_runnable(w, v);
+    /* A halted vCPU's clock stood still; it resumes at the waker's time
+     * plus the cost of getting a physical CPU to run it. */
+    if (v->vtime < now)
+        v->vtime = now;
+    v->vtime += xsim_cost(w, XSIM_COST_WAKE);
+    xsim__trace_rec(w, XSIM_TR_WAKE, v->index, why, 0, 0);
+}
+
 void xsim_vcpu_raise(struct xsim_vcpu *v, uint8_t vector, bool needs_eoi)
 {
     struct xsim_world *w = v->world;
@@ -598,16 +622,73 @@ void xsim_vcpu_raise(struct xsim_vcpu *v, uint8_t vector, bool needs_eoi)
         pthread_mutex_unlock(&v->mu);
         return;
     }
-    if (v->state == XSIM_VCPU_HALTED) {
-        uint64_t now = xsim_world_now(w);
-        v->state = XSIM_VCPU_RUNNABLE;
-        set_runnable(w, v);
-        /* A halted vCPU's clock stood still; it resumes at the waker's
-         * time plus the cost of getting a physical CPU to run it. */
-        if (v->vtime < now)
-            v->vtime = now;
-        v->vtime += xsim_cost(w, XSIM_COST_WAKE);
-        xsim__trace_rec(w, XSIM_TR_WAKE, v->index, vector, 0, 0);
+    if (v->state == XSIM_VCPU_HALTED)
+        wake(w, v, vector);
+}
+
+void xsim_vcpu_kick(struct xsim_vcpu *v)
+{
+    struct xsim_world *w = v->world;
+
+    if (free_run(w)) {
+        pthread_mutex_lock(&v->mu);
+        v->kicks++;
+        pthread_cond_signal(&v->cv);
+        pthread_mutex_unlock(&v->mu);
+        return;
+    }
+    if (v->state == XSIM_VCPU_HALTED)
+        wake(w, v, 0x100);
+}
+
+bool xsim_vcpu_irq_pending(struct xsim_vcpu *v)
+{
+    return deliverable(v) >= 0;
+}
+
+bool xsim_vcpu_irq_enabled(const struct xsim_vcpu *v)
+{
+    return v->if_flag;
+}
+
+void xsim_vcpu_block(struct xsim_vcpu *v, bool (*ready)(struct xsim_vcpu *, void *), void *arg)
+{
+    struct xsim_world *w = v->world;
+
+    if (free_run(w)) {
+        /* Hypercalls run under `big`; release it while blocked so that
+         * other vCPUs and timed events can make `ready` true. */
+        for (;;) {
+            if (ready(v, arg))
+                return;
+            pthread_mutex_lock(&v->mu);
+            uint64_t kicks = v->kicks;
+            pthread_mutex_unlock(&v->mu);
+            pthread_mutex_unlock(&w->big);
+            pthread_mutex_lock(&v->mu);
+            if (v->kicks == kicks && deliverable(v) < 0 && !is_stopping(w)) {
+                __atomic_store_n(&v->state, XSIM_VCPU_HALTED, __ATOMIC_SEQ_CST);
+                __atomic_fetch_add(&w->fr_halted, 1, __ATOMIC_SEQ_CST);
+                pthread_cond_wait(&v->cv, &v->mu);
+                __atomic_fetch_add(&w->fr_wakes, 1, __ATOMIC_SEQ_CST);
+                __atomic_fetch_sub(&w->fr_halted, 1, __ATOMIC_SEQ_CST);
+                __atomic_store_n(&v->state, XSIM_VCPU_RUNNABLE, __ATOMIC_SEQ_CST);
+            }
+            pthread_mutex_unlock(&v->mu);
+            pthread_mutex_lock(&w->big);
+            if (is_stopping(w)) {
+                pthread_mutex_unlock(&w->big);
+                fr_park(w, v);
+            }
+        }
+    }
+    for (;;) {
+        if (ready(v, arg))
+            return;
+        v->state = XSIM_VCPU_HALTED;
+        clear_runnable(w, v);
+        xsim__trace_rec(w, XSIM_TR_HALT, v->index, 1, 0, 0);
+        reschedule(w, v);
     }
 }
 
@@ -850,8 +931,6 @@ static void *vcpu_thread(void *arg)
     }
     return NULL;
 }
-
-static _Noreturn void fr_park(struct xsim_world *w, struct xsim_vcpu *self);
 
 void xsim__halt(struct xsim_world *w, struct xsim_vcpu *v)
 {

@@ -47,6 +47,7 @@ struct xsim_vcpu {
     /* free-run mode: halt waits here */
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    uint64_t kicks; /* free-run: xsim_vcpu_kick count, under mu */
 };
 
 struct xsim_domain {
@@ -148,7 +149,8 @@ void xsim__trace_free(struct xsim_world *w);
 /* world.c, for platform_sim.c */
 void xsim__halt(struct xsim_world *w, struct xsim_vcpu *v);
 void xsim__irq_enable(struct xsim_world *w, struct xsim_vcpu *v);
-void xsim__eoi(struct xsim_vcpu *v);
+/* Retire the highest in-service vector; returns it, or -1. */
+int xsim__eoi(struct xsim_vcpu *v);
 void xsim__platform_init(struct xsim_domain *d);
 extern __thread struct xsim_vcpu *xsim__self;
 

@@ -50,6 +50,10 @@ struct xg_platform_ops {
     /* MSR access; returns 0 or -EINVAL (#GP on hardware). */
     int (*rdmsr)(void *ctx, uint32_t msr, uint64_t *value);
     int (*wrmsr)(void *ctx, uint32_t msr, uint64_t value);
+    /* Emulated device registers (IOAPIC, HPET, xAPIC): each access is an
+     * MMIO exit on HVM. size is 1, 2, 4 or 8. Reads of nothing return ~0. */
+    uint64_t (*mmio_read)(void *ctx, uint64_t gpa, unsigned int size);
+    void (*mmio_write)(void *ctx, uint64_t gpa, unsigned int size, uint64_t value);
     /* Time stamp counter of the current CPU. */
     uint64_t (*rdtsc)(void *ctx);
 
@@ -96,6 +100,42 @@ static inline long xg_hypercall(const struct xg_platform *p, unsigned int op, un
                                 unsigned long a2, unsigned long a3)
 {
     return p->ops->hypercall(p->ctx, op, a1, a2, a3, 0, 0);
+}
+
+static inline uint64_t xg_mmio_read32(const struct xg_platform *p, uint64_t gpa)
+{
+    return p->ops->mmio_read(p->ctx, gpa, 4);
+}
+
+static inline void xg_mmio_write32(const struct xg_platform *p, uint64_t gpa, uint32_t v)
+{
+    p->ops->mmio_write(p->ctx, gpa, 4, v);
+}
+
+static inline void xg_cpuid(const struct xg_platform *p, uint32_t leaf, uint32_t subleaf,
+                            uint32_t regs[4])
+{
+    p->ops->cpuid(p->ctx, leaf, subleaf, regs);
+}
+
+static inline int xg_wrmsr(const struct xg_platform *p, uint32_t msr, uint64_t v)
+{
+    return p->ops->wrmsr(p->ctx, msr, v);
+}
+
+static inline int xg_rdmsr(const struct xg_platform *p, uint32_t msr, uint64_t *v)
+{
+    return p->ops->rdmsr(p->ctx, msr, v);
+}
+
+static inline uint64_t xg_rdtsc(const struct xg_platform *p)
+{
+    return p->ops->rdtsc(p->ctx);
+}
+
+static inline void *xg_page_alloc(const struct xg_platform *p, uint64_t *gfn)
+{
+    return p->ops->page_alloc(p->ctx, gfn);
 }
 
 static inline unsigned int xg_cpu(const struct xg_platform *p)
@@ -151,6 +191,18 @@ static inline void xg_wmb(const struct xg_platform *p)
         p->ops->point(p->ctx, XG_POINT_RMW, addr);                                                 \
         return __atomic_compare_exchange_n(addr, expected, desired, false, __ATOMIC_SEQ_CST,       \
                                            __ATOMIC_SEQ_CST);                                      \
+    }                                                                                              \
+    static inline type xg_fetch_add_##suffix(const struct xg_platform *p, volatile type *addr,     \
+                                             type v)                                               \
+    {                                                                                              \
+        p->ops->point(p->ctx, XG_POINT_RMW, addr);                                                 \
+        return __atomic_fetch_add(addr, v, __ATOMIC_SEQ_CST);                                      \
+    }                                                                                              \
+    static inline type xg_fetch_or_##suffix(const struct xg_platform *p, volatile type *addr,      \
+                                            type v)                                                \
+    {                                                                                              \
+        p->ops->point(p->ctx, XG_POINT_RMW, addr);                                                 \
+        return __atomic_fetch_or(addr, v, __ATOMIC_SEQ_CST);                                       \
     }
 
 XG_DEFINE_ACCESS(uint8_t, u8)

@@ -196,10 +196,23 @@ void xsim_vcpu_lower(struct xsim_vcpu *v, uint8_t vector);
 void xsim_vcpu_set_entry_hook(struct xsim_vcpu *v, void (*hook)(struct xsim_vcpu *, void *),
                               void *arg);
 
+/* Block the calling vCPU inside a hypercall (SCHEDOP_block/poll) until
+ * ready(v, arg) holds. It is re-evaluated whenever the vCPU is kicked or an
+ * interrupt is raised to it; interrupts are not delivered while blocked. */
+void xsim_vcpu_block(struct xsim_vcpu *v, bool (*ready)(struct xsim_vcpu *, void *), void *arg);
+/* Make a blocked or halted vCPU re-check its condition. */
+void xsim_vcpu_kick(struct xsim_vcpu *v);
+/* True if a vector is pending that the vCPU would take with interrupts on. */
+bool xsim_vcpu_irq_pending(struct xsim_vcpu *v);
+/* The vCPU's interrupt flag (for hypercalls that depend on it). */
+bool xsim_vcpu_irq_enabled(const struct xsim_vcpu *v);
+
 /* Charge `ns` of virtual time to the vCPU for `reason` (counted in stats). */
 void xsim_charge(struct xsim_vcpu *v, enum xsim_cost_reason reason, uint64_t ns);
 /* Count an occurrence without charging time. */
 void xsim_count(struct xsim_world *w, enum xsim_cost_reason reason, uint64_t ns);
+/* The run's cost profile (borrowed). */
+const struct xsim_cost_profile *xsim_world_costs(const struct xsim_world *w);
 /* The cost profile's ns for a reason. */
 uint64_t xsim_cost(const struct xsim_world *w, enum xsim_cost_reason reason);
 /* A named cost from the profile (e.g. "hpet_read"), or `fallback`. */
@@ -226,6 +239,13 @@ struct xsim_cpu_hooks {
     int (*wrmsr)(struct xsim_domain *d, void *ctx, uint32_t msr, uint64_t val);
     /* TSC of a vCPU whose clock reads now_ns; NULL = a 1 GHz TSC from 0. */
     uint64_t (*rdtsc)(struct xsim_domain *d, void *ctx, uint64_t now_ns);
+    /* Emulated MMIO; each hook charges its own exit. */
+    uint64_t (*mmio_read)(struct xsim_domain *d, void *ctx, uint64_t gpa, unsigned int size);
+    void (*mmio_write)(struct xsim_domain *d, void *ctx, uint64_t gpa, unsigned int size,
+                       uint64_t val);
+    /* After the local APIC retired `vector` from service (level-triggered
+     * lines re-evaluate here). */
+    void (*eoi)(struct xsim_vcpu *v, void *ctx, int vector);
     void *ctx;
 };
 void xsim_world_set_cpu_hooks(struct xsim_world *w, const struct xsim_cpu_hooks *hooks);

@@ -1,0 +1,140 @@
+/*
+ * hv_internal.h - the hypervisor model's private state, shared by hv.c
+ * (dispatch, version, hvm, memory, vcpu ops, CPUID), evtchn.c (event
+ * channels, sched ops) and the hardware models in sim/hw/.
+ */
+#ifndef XSIM_HV_INTERNAL_H
+#define XSIM_HV_INTERNAL_H
+
+#include "xensim/abi/event_channel.h"
+#include "xensim/abi/hvm_params.h"
+#include "xensim/abi/sched.h"
+#include "xensim/abi/vcpu.h"
+#include "xensim/abi/xen.h"
+#include "xensim/hv.h"
+#include "xensim/world.h"
+
+#define XSIM_HV_NR_PORTS 4096 /* 2-level ABI, 64-bit guest */
+#define XSIM_HV_MAX_DOMS 16
+#define XSIM_HV_MAX_POLL 128 /* Xen's limit on SCHEDOP_poll ports */
+
+struct xsim_hv_port {
+    uint8_t state;        /* EVTCHNSTAT_* (closed = free) */
+    uint16_t notify_vcpu; /* vCPU whose selector/upcall this port drives */
+    domid_t remote_dom;   /* unbound: who may bind; interdomain: peer */
+    evtchn_port_t remote_port;
+    uint32_t virq;
+    uint64_t sets;
+};
+
+struct xsim_hv_vcpu {
+    struct xsim_vcpu *v;
+    struct vcpu_info *vi; /* where the guest reads it (NULL: not mapped yet) */
+    bool vi_registered;
+    uint8_t upcall_vector; /* HVMOP_set_evtchn_upcall_vector, 0 = none */
+    evtchn_port_t virq_port[NR_VIRQS];
+    /* SCHEDOP_poll */
+    bool polling;
+    evtchn_port_t poll_ports[XSIM_HV_MAX_POLL];
+    unsigned int npoll;
+    bool poll_timed_out;
+    uint64_t poll_timer;
+    /* Owned by the time model (sim/hv/time.c): per-vCPU timers and the
+     * published vcpu_time_info. */
+    void *time;
+    /* Owned by the LAPIC timer model (sim/hw/lapic_timer.c). */
+    void *lapic_timer;
+};
+
+struct xsim_ioapic {
+    uint32_t regsel;
+    uint64_t redir[XSIM_IOAPIC_PINS];
+    bool level[XSIM_IOAPIC_PINS]; /* input line state */
+};
+
+struct xsim_hv_dom {
+    struct xsim_hv *hv;
+    struct xsim_domain *d;
+    domid_t domid;
+    struct xsim_hv_features feat;
+    struct shared_info *si; /* the page the guest mapped, or si_private */
+    struct shared_info *si_private;
+    uint64_t si_gfn; /* 0 = not mapped */
+    struct xsim_hv_port ports[XSIM_HV_NR_PORTS];
+    struct xsim_hv_vcpu *vcpus;
+    unsigned int nr_vcpus;
+    uint64_t params[HVM_NR_PARAMS];
+    enum xsim_callback_mode cb_mode;
+    uint32_t cb_gsi;
+    uint8_t cb_vector;
+    uint64_t hypercall_page_gfn;
+    int shutdown_reason;
+    xsim_hv_notify_fn notify;
+    void *notify_arg;
+    struct xsim_ioapic ioapic;
+    /* Owned by the time model (sim/hv/time.c) and the HPET (sim/hw/hpet.c). */
+    void *time;
+    void *hpet;
+};
+
+struct xsim_hv {
+    struct xsim_world *w;
+    struct xsim_hv_dom *doms[XSIM_HV_MAX_DOMS];
+    unsigned int ndoms;
+    xsim_hv_shutdown_fn shutdown_fn;
+    void *shutdown_arg;
+};
+
+struct xsim_hv_dom *xsim__hv_dom(struct xsim_hv *hv, domid_t domid);
+struct xsim_hv_dom *xsim__hv_dom_of(struct xsim_domain *d);
+
+/* evtchn.c */
+long xsim__hv_evtchn_op(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, unsigned long cmd,
+                        unsigned long arg, unsigned long a3, unsigned long a4, unsigned long a5);
+long xsim__hv_sched_op(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, unsigned long cmd,
+                       unsigned long arg, unsigned long a3, unsigned long a4, unsigned long a5);
+/* Set a port pending and run the 2-level notification chain. */
+void xsim__hv_set_pending(struct xsim_hv_dom *hd, evtchn_port_t port);
+/* vcpu_mark_events_pending: the callback injection for one vCPU. */
+void xsim__hv_mark_events_pending(struct xsim_hv_dom *hd, unsigned int vcpu);
+/* Re-evaluate the GSI/INTx callback line from vCPU0's upcall_pending. */
+void xsim__hv_update_callback_level(struct xsim_hv_dom *hd);
+void xsim__hv_vcpu_entry(struct xsim_vcpu *v, void *arg);
+
+/* hv/time.c: VCPUOP timer ops and anything else vcpu_op does not know;
+ * called after vcpu_op validated vcpuid. -ENOSYS for unknown ops. */
+long xsim__hv_vcpu_op_ext(struct xsim_hv_dom *hd, struct xsim_vcpu *v, unsigned long cmd,
+                          unsigned int vcpuid, unsigned long arg);
+/* hv/time.c: a vCPU's vcpu_info moved (registration): publish its time. */
+void xsim__hv_time_vcpu_info_moved(struct xsim_hv_dom *hd, unsigned int vcpuid);
+/* hv/time.c: the domain was added / is being destroyed. */
+int xsim__hv_time_domain_init(struct xsim_hv_dom *hd);
+void xsim__hv_time_domain_free(struct xsim_hv_dom *hd);
+/* hw/hpet.c: MMIO at XSIM_HPET_BASE (exit already charged by the caller). */
+uint64_t xsim__hpet_read(struct xsim_hv_dom *hd, uint64_t off, unsigned int size);
+void xsim__hpet_write(struct xsim_hv_dom *hd, uint64_t off, unsigned int size, uint64_t val);
+/* hw/lapic_timer.c: TSC-deadline MSR (0x6e0) and x2APIC timer registers
+ * (LVT timer 0x832, initial count 0x838, current count 0x839, divide
+ * 0x83e). Returns -ENOENT for an MSR it does not handle. */
+int xsim__lapic_timer_wrmsr(struct xsim_hv_dom *hd, struct xsim_vcpu *v, uint32_t msr,
+                            uint64_t val);
+int xsim__lapic_timer_rdmsr(struct xsim_hv_dom *hd, struct xsim_vcpu *v, uint32_t msr,
+                            uint64_t *val);
+
+/* hw/ioapic.c */
+uint64_t xsim__ioapic_read(struct xsim_hv_dom *hd, uint64_t off, unsigned int size);
+void xsim__ioapic_write(struct xsim_hv_dom *hd, uint64_t off, unsigned int size, uint64_t val);
+void xsim__ioapic_set_level(struct xsim_hv_dom *hd, unsigned int pin, bool level);
+void xsim__ioapic_eoi(struct xsim_hv_dom *hd, int vector);
+
+/* hw/lapic.c: x2APIC MSRs 0x800-0x8ff. */
+bool xsim__lapic_msr(uint32_t msr);
+int xsim__lapic_wrmsr(struct xsim_hv_dom *hd, struct xsim_vcpu *v, uint32_t msr, uint64_t val);
+int xsim__lapic_rdmsr(struct xsim_hv_dom *hd, struct xsim_vcpu *v, uint32_t msr, uint64_t *val);
+
+/* Copy a hypercall argument struct in/out of guest memory; -EFAULT if it is
+ * not inside the domain's RAM. */
+int xsim__copy_from_guest(struct xsim_domain *d, void *dst, unsigned long src, size_t len);
+int xsim__copy_to_guest(struct xsim_domain *d, unsigned long dst, const void *src, size_t len);
+
+#endif

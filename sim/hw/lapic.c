@@ -1,0 +1,103 @@
+/*
+ * lapic.c - the x2APIC MSR interface of the emulated local APIC: ID, EOI,
+ * ICR (fixed IPIs with destination or shorthand) and SELF_IPI. Without
+ * APIC virtualization each write is an MSR exit; with APICv (cost profile)
+ * EOI and self-IPI complete in hardware and an ICR write to another vCPU is
+ * a cheaper trap-like exit, and with posted interrupts the target takes the
+ * vector without an exit of its own.
+ */
+#include <errno.h>
+
+#include "xensim/cost.h"
+
+#include "../hv/hv_internal.h"
+
+#define MSR_X2APIC_FIRST    0x800
+#define MSR_X2APIC_LAST     0x8ff
+#define MSR_X2APIC_ID       0x802
+#define MSR_X2APIC_EOI      0x80b
+#define MSR_X2APIC_ICR      0x830
+#define MSR_X2APIC_SELF_IPI 0x83f
+
+bool xsim__lapic_msr(uint32_t msr)
+{
+    return msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST;
+}
+
+static void send_ipi(struct xsim_hv_dom *hd, struct xsim_vcpu *src, uint8_t vector,
+                     unsigned int shorthand, unsigned int dest)
+{
+    struct xsim_world *w = hd->hv->w;
+    unsigned int self = xsim_vcpu_id(src);
+
+    for (unsigned int i = 0; i < hd->nr_vcpus; i++) {
+        bool hit;
+        switch (shorthand) {
+        case 1:
+            hit = i == self;
+            break; /* self */
+        case 2:
+            hit = true;
+            break; /* all including self */
+        case 3:
+            hit = i != self;
+            break; /* all excluding self */
+        default:
+            hit = i == dest;
+            break; /* physical destination */
+        }
+        if (!hit)
+            continue;
+        xsim_trace(w, XSIM_TR_HV, 4 /* lapic ipi */, i, vector);
+        if (i != self)
+            xsim_count(w, XSIM_COST_INJECT, 0);
+        xsim_vcpu_raise(hd->vcpus[i].v, vector, true);
+    }
+}
+
+int xsim__lapic_wrmsr(struct xsim_hv_dom *hd, struct xsim_vcpu *v, uint32_t msr, uint64_t val)
+{
+    struct xsim_world *w = hd->hv->w;
+    bool apicv = false;
+    uint64_t exit_ns = xsim_cost(w, XSIM_COST_EXIT_MSR);
+
+    if (v == NULL)
+        return -EINVAL;
+    apicv = xsim_world_costs(w)->apicv;
+    switch (msr) {
+    case MSR_X2APIC_EOI:
+        /* Same as the platform's eoi op. */
+        return -EINVAL;
+    case MSR_X2APIC_SELF_IPI:
+        if (apicv)
+            xsim_count(w, XSIM_COST_EXIT_MSR, 0);
+        else
+            xsim_charge(v, XSIM_COST_EXIT_MSR, exit_ns);
+        send_ipi(hd, v, (uint8_t)val, 1, 0);
+        return 0;
+    case MSR_X2APIC_ICR: {
+        unsigned int shorthand = (unsigned int)(val >> 18) & 3;
+        unsigned int mode = (unsigned int)(val >> 8) & 7;
+        if (mode != 0)
+            return -EINVAL; /* only fixed delivery is modelled */
+        xsim_charge(v, XSIM_COST_EXIT_MSR,
+                    apicv ? xsim_cost_named(w, "icr_write_apicv", exit_ns / 2) : exit_ns);
+        send_ipi(hd, v, (uint8_t)val, shorthand, (unsigned int)(val >> 32));
+        return 0;
+    }
+    default:
+        xsim_charge(v, XSIM_COST_EXIT_MSR, exit_ns);
+        return -EINVAL;
+    }
+}
+
+int xsim__lapic_rdmsr(struct xsim_hv_dom *hd, struct xsim_vcpu *v, uint32_t msr, uint64_t *val)
+{
+    if (v == NULL)
+        return -EINVAL;
+    if (msr == MSR_X2APIC_ID) {
+        *val = xsim_vcpu_id(v);
+        return 0;
+    }
+    return -EINVAL;
+}

@@ -1,0 +1,466 @@
+/*
+ * xg_evtchn.c - event channel binding, handlers, closing, moving ports
+ * between CPUs, balancing and the storm throttle, over whichever ABI table
+ * (xg_evtchn_ops) the guest uses.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "xensim/guest/xg_evtchn.h"
+
+static long evtchn_op(struct xg_guest *g, unsigned int cmd, void *arg)
+{
+    return xg_hypercall(g->p, __HYPERVISOR_event_channel_op, cmd, (unsigned long)arg, 0);
+}
+
+static bool port_ok(const struct xg_guest *g, evtchn_port_t port)
+{
+    return g->si != NULL && port > 0 && port < g->ops->max_ports;
+}
+
+/* ---- dispatch and the storm throttle ---- */
+
+static void throttle(struct xg_guest *g, unsigned int cpu, evtchn_port_t port)
+{
+    struct xg_port *pt = &g->ports[port];
+    struct xg_cpu *c = &g->cpus[cpu];
+
+    /* XSA-332/391: a port that keeps firing with nothing to do is masked
+     * and released after a backoff that doubles while the storm lasts. */
+    if (pt->throttle_level < 10)
+        pt->throttle_level++;
+    pt->release_at = c->throttle_clock + ((uint64_t)1 << pt->throttle_level);
+    pt->throttled = true;
+    pt->throttled_count++;
+    pt->spurious_run = 0;
+    c->nthrottled++;
+    (void)g->ops->mask(g, port);
+}
+
+void xg_evtchn_dispatch(struct xg_guest *g, unsigned int cpu, evtchn_port_t port)
+{
+    const struct xg_platform *p = g->p;
+    struct xg_port *pt = &g->ports[port];
+    struct xg_cpu *c = &g->cpus[cpu];
+    int r = XG_EVTCHN_SPURIOUS;
+
+    /* XSA-331: announce that a handler runs before looking at the port;
+     * xg_evtchn_close sets `closing` and then waits for `running` to drop,
+     * so either we see closing or it sees us. */
+    xg_fetch_add_u32(p, &pt->running, 1);
+    if (!xg_read_u8(p, (volatile uint8_t *)&pt->closing) && pt->fn != NULL) {
+        int saved = c->in_port;
+        c->in_port = (int)port;
+        r = pt->fn(g, port, pt->arg);
+        c->in_port = saved;
+    }
+    xg_fetch_add_u32(p, &pt->running, (uint32_t)-1);
+    c->events++;
+    pt->load++;
+    if (r == XG_EVTCHN_HANDLED) {
+        pt->handled++;
+        pt->spurious_run = 0;
+        pt->throttle_level = 0;
+        return;
+    }
+    pt->spurious++;
+    if (pt->fn != NULL && !pt->percpu && ++pt->spurious_run >= g->cfg.storm_threshold &&
+        !pt->throttled)
+        throttle(g, cpu, port);
+}
+
+void xg_evtchn_tick(struct xg_guest *g)
+{
+    unsigned int cpu = xg_cpu(g->p);
+    struct xg_cpu *c = &g->cpus[cpu];
+
+    c->throttle_clock++;
+    if (c->nthrottled == 0)
+        return;
+    /* The ABI's upcall releases throttled ports as its clock advances; a
+     * tick advances the same clock without an event. */
+    for (evtchn_port_t port = 1; port < g->ops->max_ports && c->nthrottled > 0; port++) {
+        struct xg_port *pt = &g->ports[port];
+        if (pt->cpu != cpu || !pt->throttled || pt->release_at > c->throttle_clock)
+            continue;
+        pt->throttled = false;
+        c->nthrottled--;
+        if (!pt->user_masked && !pt->closing)
+            g->ops->unmask(g, port);
+    }
+}
+
+/* ---- binding ---- */
+
+static unsigned int pick_cpu(struct xg_guest *g)
+{
+    /* Round robin over online CPUs; everything stays on CPU 0 when events
+     * can only reach CPU 0. */
+    if (!g->cfg.balance_at_bind || !xg_guest_percpu_events(g))
+        return 0;
+    for (unsigned int i = 0; i < g->ncpus; i++) {
+        unsigned int cpu = (g->rr_next + i) % g->ncpus;
+        if (g->cpus[cpu].up) {
+            g->rr_next = cpu + 1;
+            return cpu;
+        }
+    }
+    return 0;
+}
+
+/* Install the handler for a port Xen just gave us. The port is masked (all
+ * ports are masked at boot and again at close) and stays so: invariant 6,
+ * binding never unmasks and never clears pending. */
+static void install(struct xg_guest *g, evtchn_port_t port, enum xg_port_kind kind,
+                    unsigned int cpu, bool percpu, xg_evtchn_handler_fn fn, void *arg)
+{
+    struct xg_port *pt = &g->ports[port];
+
+    pt->fn = fn;
+    pt->arg = arg;
+    pt->kind = (uint8_t)kind;
+    pt->percpu = percpu;
+    pt->closing = false;
+    pt->throttled = false;
+    pt->user_masked = false;
+    pt->spurious_run = 0;
+    pt->throttle_level = 0;
+    pt->load = 0;
+    (void)g->ops->mask(g, port);
+    /* Xen's notify vCPU is `cpu` for per-vCPU bindings, 0 otherwise. */
+    g->ops->bind_to_cpu(g, port, cpu);
+    g->cpus[cpu].nports++;
+}
+
+static int balance_new(struct xg_guest *g, evtchn_port_t port)
+{
+    unsigned int cpu = pick_cpu(g);
+
+    if (cpu == 0)
+        return 0;
+    return xg_evtchn_set_cpu(g, port, cpu);
+}
+
+int xg_evtchn_bind_virq(struct xg_guest *g, uint32_t virq, unsigned int cpu,
+                        xg_evtchn_handler_fn fn, void *arg, evtchn_port_t *port)
+{
+    struct evtchn_bind_virq b = {.virq = virq, .vcpu = cpu};
+    bool percpu =
+        virq == VIRQ_TIMER || virq == VIRQ_DEBUG || virq == VIRQ_XENOPROF || virq == VIRQ_XENPMU;
+    long rc;
+
+    if (fn == NULL || cpu >= g->ncpus || g->si == NULL)
+        return -EINVAL;
+    if (cpu != 0 && !xg_guest_percpu_events(g))
+        return -EOPNOTSUPP;
+    xg_spin_lock(g->p, &g->lock);
+    rc = evtchn_op(g, EVTCHNOP_bind_virq, &b);
+    if (rc == 0) {
+        install(g, b.port, XG_PORT_VIRQ, percpu ? cpu : 0, percpu, fn, arg);
+        g->ports[b.port].virq = virq;
+        *port = b.port;
+    }
+    xg_spin_unlock(g->p, &g->lock);
+    return (int)rc;
+}
+
+int xg_evtchn_bind_ipi(struct xg_guest *g, unsigned int cpu, xg_evtchn_handler_fn fn, void *arg,
+                       evtchn_port_t *port)
+{
+    struct evtchn_bind_ipi b = {.vcpu = cpu};
+    long rc;
+
+    if (fn == NULL || cpu >= g->ncpus || g->si == NULL)
+        return -EINVAL;
+    /* IPIs need a port per CPU, so events must reach every CPU. */
+    if (!xg_guest_percpu_events(g))
+        return -EOPNOTSUPP;
+    xg_spin_lock(g->p, &g->lock);
+    rc = evtchn_op(g, EVTCHNOP_bind_ipi, &b);
+    if (rc == 0) {
+        install(g, b.port, XG_PORT_IPI, cpu, true, fn, arg);
+        *port = b.port;
+    }
+    xg_spin_unlock(g->p, &g->lock);
+    return (int)rc;
+}
+
+int xg_evtchn_bind_interdomain(struct xg_guest *g, domid_t remote, evtchn_port_t remote_port,
+                               xg_evtchn_handler_fn fn, void *arg, evtchn_port_t *port)
+{
+    struct evtchn_bind_interdomain b = {.remote_dom = remote, .remote_port = remote_port};
+    long rc;
+
+    if (fn == NULL || g->si == NULL)
+        return -EINVAL;
+    xg_spin_lock(g->p, &g->lock);
+    rc = evtchn_op(g, EVTCHNOP_bind_interdomain, &b);
+    if (rc == 0) {
+        install(g, b.local_port, XG_PORT_INTERDOMAIN, 0, false, fn, arg);
+        *port = b.local_port;
+    }
+    xg_spin_unlock(g->p, &g->lock);
+    if (rc == 0)
+        (void)balance_new(g, b.local_port);
+    return (int)rc;
+}
+
+int xg_evtchn_alloc_unbound(struct xg_guest *g, domid_t remote, xg_evtchn_handler_fn fn, void *arg,
+                            evtchn_port_t *port)
+{
+    struct evtchn_alloc_unbound a = {.dom = DOMID_SELF, .remote_dom = remote};
+    long rc;
+
+    if (fn == NULL || g->si == NULL)
+        return -EINVAL;
+    xg_spin_lock(g->p, &g->lock);
+    rc = evtchn_op(g, EVTCHNOP_alloc_unbound, &a);
+    if (rc == 0) {
+        install(g, a.port, XG_PORT_UNBOUND, 0, false, fn, arg);
+        *port = a.port;
+    }
+    xg_spin_unlock(g->p, &g->lock);
+    if (rc == 0)
+        (void)balance_new(g, a.port);
+    return (int)rc;
+}
+
+int xg_evtchn_bind_local(struct xg_guest *g, evtchn_port_t port, xg_evtchn_handler_fn fn, void *arg)
+{
+    struct evtchn_status st = {.dom = DOMID_SELF, .port = port};
+    long rc;
+
+    if (fn == NULL || !port_ok(g, port))
+        return -EINVAL;
+    xg_spin_lock(g->p, &g->lock);
+    if (g->ports[port].kind != XG_PORT_FREE) {
+        xg_spin_unlock(g->p, &g->lock);
+        return -EEXIST;
+    }
+    rc = evtchn_op(g, EVTCHNOP_status, &st);
+    if (rc == 0 && (st.status == EVTCHNSTAT_closed || st.vcpu != 0))
+        rc = -EINVAL;
+    if (rc == 0)
+        install(g, port, XG_PORT_LOCAL, 0, false, fn, arg);
+    xg_spin_unlock(g->p, &g->lock);
+    if (rc == 0)
+        (void)balance_new(g, port);
+    return (int)rc;
+}
+
+/* ---- mask, unmask, send ---- */
+
+int xg_evtchn_unmask(struct xg_guest *g, evtchn_port_t port)
+{
+    struct xg_port *pt;
+
+    if (!port_ok(g, port) || g->ports[port].kind == XG_PORT_FREE)
+        return -EINVAL;
+    pt = &g->ports[port];
+    pt->user_masked = false;
+    if (pt->throttled)
+        return 0; /* released by the throttle's backoff */
+    return g->ops->unmask(g, port);
+}
+
+int xg_evtchn_mask(struct xg_guest *g, evtchn_port_t port)
+{
+    if (!port_ok(g, port) || g->ports[port].kind == XG_PORT_FREE)
+        return -EINVAL;
+    g->ports[port].user_masked = true;
+    (void)g->ops->mask(g, port);
+    return 0;
+}
+
+int xg_evtchn_notify(struct xg_guest *g, evtchn_port_t port)
+{
+    struct evtchn_send s = {.port = port};
+
+    if (!port_ok(g, port))
+        return -EINVAL;
+    return (int)evtchn_op(g, EVTCHNOP_send, &s);
+}
+
+/* ---- close ---- */
+
+int xg_evtchn_close(struct xg_guest *g, evtchn_port_t port)
+{
+    const struct xg_platform *p = g->p;
+    struct xg_port *pt;
+    struct evtchn_close cl = {.port = port};
+    unsigned int cpu = xg_cpu(p), old_cpu;
+    uint32_t self;
+    long rc;
+
+    if (!port_ok(g, port))
+        return -EINVAL;
+    xg_spin_lock(p, &g->lock);
+    pt = &g->ports[port];
+    if (pt->kind == XG_PORT_FREE || pt->closing) {
+        xg_spin_unlock(p, &g->lock);
+        return -EINVAL;
+    }
+    /* Invariant 7, in order: stop new handler runs, mask, drop what is
+     * pending, let Xen free the port, point the map back at CPU 0. */
+    xg_write_u8(p, (volatile uint8_t *)&pt->closing, 1);
+    xg_mb(p);
+    (void)g->ops->mask(g, port);
+    g->ops->clear_pending(g, port);
+    rc = evtchn_op(g, EVTCHNOP_close, &cl);
+    old_cpu = pt->cpu;
+    g->ops->close_port(g, port);
+    if (pt->throttled) {
+        pt->throttled = false;
+        g->cpus[old_cpu].nthrottled--;
+    }
+    g->cpus[old_cpu].nports--;
+    /* XSA-331: unmap only when no handler of this port still runs on
+     * another CPU (ours, if we close from inside it, counts once). */
+    self = g->cpus[cpu].in_port == (int)port ? 1 : 0;
+    while (xg_read_u32(p, &pt->running) > self)
+        xg_point(p, XG_POINT_SPIN, &pt->running);
+    pt->fn = NULL;
+    pt->arg = NULL;
+    pt->kind = XG_PORT_FREE;
+    pt->percpu = false;
+    xg_spin_unlock(p, &g->lock);
+    return (int)rc;
+}
+
+/* ---- moving ports ---- */
+
+static int set_cpu_locked(struct xg_guest *g, evtchn_port_t port, unsigned int cpu)
+{
+    struct xg_port *pt = &g->ports[port];
+    struct evtchn_bind_vcpu b = {.port = port, .vcpu = cpu};
+    bool was_masked;
+    long rc;
+
+    if (pt->kind == XG_PORT_FREE || pt->closing)
+        return -EINVAL;
+    if (pt->percpu)
+        return -EINVAL;
+    if (pt->cpu == cpu)
+        return 0;
+    /* Invariant 5: mask while Xen and our map disagree, move the map only
+     * once Xen agreed, and unmask (with its pending re-check, which replays
+     * the chain to the new vCPU) only if the port was unmasked before. */
+    was_masked = g->ops->mask(g, port);
+    rc = evtchn_op(g, EVTCHNOP_bind_vcpu, &b);
+    if (rc == 0) {
+        g->cpus[pt->cpu].nports--;
+        g->ops->bind_to_cpu(g, port, cpu);
+        g->cpus[cpu].nports++;
+    }
+    if (!was_masked)
+        g->ops->unmask(g, port);
+    return (int)rc;
+}
+
+int xg_evtchn_set_cpu(struct xg_guest *g, evtchn_port_t port, unsigned int cpu)
+{
+    int rc;
+
+    if (!port_ok(g, port) || cpu >= g->ncpus || !g->cpus[cpu].up)
+        return -EINVAL;
+    if (!xg_guest_percpu_events(g))
+        return -EOPNOTSUPP;
+    xg_spin_lock(g->p, &g->lock);
+    rc = set_cpu_locked(g, port, cpu);
+    xg_spin_unlock(g->p, &g->lock);
+    return rc;
+}
+
+int xg_evtchn_get_cpu(const struct xg_guest *g, evtchn_port_t port)
+{
+    if (port == 0 || port >= XG_MAX_PORTS || g->ports[port].kind == XG_PORT_FREE)
+        return -EINVAL;
+    return g->ports[port].cpu;
+}
+
+int xg_evtchn_rebalance(struct xg_guest *g)
+{
+    uint64_t load[XG_MAX_CPUS];
+    int moved = 0;
+
+    if (!xg_guest_percpu_events(g))
+        return -EOPNOTSUPP;
+    xg_spin_lock(g->p, &g->lock);
+    memset(load, 0, sizeof(load));
+    for (evtchn_port_t port = 1; port < g->ops->max_ports; port++) {
+        if (g->ports[port].kind != XG_PORT_FREE)
+            load[g->ports[port].cpu] += g->ports[port].load;
+    }
+    /* Greedy: move from the busiest to the idlest CPU the movable port
+     * whose load best halves their difference; stop when no move helps. */
+    for (int round = 0; round < 4 * XG_MAX_CPUS; round++) {
+        unsigned int hi = XG_MAX_CPUS, lo = XG_MAX_CPUS;
+        for (unsigned int c = 0; c < g->ncpus; c++) {
+            if (!g->cpus[c].up)
+                continue;
+            if (hi == XG_MAX_CPUS || load[c] > load[hi])
+                hi = c;
+            if (lo == XG_MAX_CPUS || load[c] < load[lo])
+                lo = c;
+        }
+        if (hi == XG_MAX_CPUS || hi == lo)
+            break;
+        uint64_t gap = load[hi] - load[lo];
+        evtchn_port_t best = 0;
+        uint64_t best_score = 0;
+        for (evtchn_port_t port = 1; port < g->ops->max_ports; port++) {
+            const struct xg_port *pt = &g->ports[port];
+            if (pt->kind == XG_PORT_FREE || pt->percpu || pt->closing || pt->cpu != hi ||
+                pt->load == 0 || pt->load >= gap)
+                continue;
+            /* Moving load L turns the gap into |gap - 2L|. */
+            uint64_t after = gap > 2 * pt->load ? gap - 2 * pt->load : 2 * pt->load - gap;
+            uint64_t score = gap - after;
+            if (score > best_score) {
+                best_score = score;
+                best = port;
+            }
+        }
+        if (best == 0)
+            break;
+        uint64_t l = g->ports[best].load;
+        if (set_cpu_locked(g, best, lo) != 0)
+            break;
+        load[hi] -= l;
+        load[lo] += l;
+        moved++;
+    }
+    for (evtchn_port_t port = 1; port < g->ops->max_ports; port++)
+        g->ports[port].load = 0;
+    xg_spin_unlock(g->p, &g->lock);
+    return moved;
+}
+
+/* ---- statistics ---- */
+
+int xg_evtchn_port_stats(const struct xg_guest *g, evtchn_port_t port,
+                         struct xg_evtchn_port_stats *out)
+{
+    if (port == 0 || port >= XG_MAX_PORTS)
+        return -EINVAL;
+    const struct xg_port *pt = &g->ports[port];
+    out->handled = pt->handled;
+    out->spurious = pt->spurious;
+    out->throttled = pt->throttled_count;
+    out->cpu = pt->cpu;
+    out->bound = pt->kind != XG_PORT_FREE;
+    return 0;
+}
+
+int xg_cpu_stats(const struct xg_guest *g, unsigned int cpu, struct xg_cpu_stats *out)
+{
+    if (cpu >= g->ncpus)
+        return -EINVAL;
+    const struct xg_cpu *c = &g->cpus[cpu];
+    out->upcalls = c->upcalls;
+    out->empty_upcalls = c->empty_upcalls;
+    out->events = c->events;
+    out->deferred = c->deferred;
+    out->ports = c->nports;
+    return 0;
+}

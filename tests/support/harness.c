@@ -1,0 +1,134 @@
+/*
+ * harness.c - see harness.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define MSR_X2APIC_ICR 0x830
+
+void th_config_init(struct th_config *cfg, unsigned int ncpus)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->ncpus = ncpus;
+    xsim_hv_features_default(&cfg->features);
+    xg_guest_config_init(&cfg->guest, ncpus);
+    xsim_world_config_init(&cfg->world);
+    cfg->idle_after_main = true;
+}
+
+static void guest_interrupt(void *guest, unsigned int cpu, uint8_t vector)
+{
+    struct th *t = guest;
+
+    if (vector == TH_STARTUP_VECTOR) {
+        xg_eoi(t->p);
+        return;
+    }
+    xg_guest_interrupt(t->g, vector);
+}
+
+static void guest_start(void *guest, unsigned int cpu)
+{
+    struct th *t = guest;
+    const struct xg_platform *p = t->p;
+
+    if (cpu == 0) {
+        t->boot_rc = xg_guest_boot(t->g);
+        if (t->boot_rc != 0)
+            return;
+        xg_write_u32(p, &t->started, 1);
+        /* Start the other CPUs (an IPI stands in for INIT-SIPI). */
+        if (t->cfg.ncpus > 1)
+            (void)xg_wrmsr(p, MSR_X2APIC_ICR, (3u << 18) | TH_STARTUP_VECTOR);
+        /* Every CPU is up before the test's main runs anywhere. */
+        while (xg_read_u32(p, &t->nup) + 1 < t->cfg.ncpus)
+            xg_point(p, XG_POINT_SPIN, &t->nup);
+        xg_write_u32(p, &t->all_up, 1);
+    } else {
+        bool was = xg_irq_save(p);
+        while (xg_read_u32(p, &t->started) == 0)
+            xg_halt(p);
+        xg_irq_restore(p, was);
+        t->cpu_up_rc[cpu] = xg_guest_cpu_up(t->g);
+        xg_fetch_add_u32(p, &t->nup, 1);
+        if (t->cpu_up_rc[cpu] != 0)
+            return;
+        while (xg_read_u32(p, &t->all_up) == 0)
+            xg_point(p, XG_POINT_SPIN, &t->all_up);
+    }
+    xg_irq_restore(p, true);
+    if (t->cfg.main != NULL)
+        t->cfg.main(t, cpu);
+    if (t->cfg.idle_after_main) {
+        for (;;)
+            xg_guest_idle(t->g);
+    }
+}
+
+static const struct xsim_guest_ops th_ops = {.start = guest_start, .interrupt = guest_interrupt};
+
+int th_create(struct th *t, const struct th_config *cfg, struct xsim_policy *pol)
+{
+    struct xsim_error err;
+    struct xsim_hv_features f0;
+    int rc;
+
+    memset(t, 0, sizeof(*t));
+    t->cfg = *cfg;
+    t->user = cfg->user;
+    if (pol == NULL) {
+        pol = xsim_policy_create(cfg->policy != NULL ? cfg->policy : "time", &err);
+        if (pol == NULL)
+            return -EINVAL;
+        t->own_pol = true;
+    }
+    t->pol = pol;
+    rc = xsim_world_create(&cfg->world, pol, &t->w);
+    if (rc != 0)
+        return rc;
+    rc = xsim_hv_create(t->w, &t->hv);
+    if (rc != 0)
+        return rc;
+    t->g = aligned_alloc(64, (xg_guest_size() + 63) / 64 * 64);
+    if (t->g == NULL)
+        return -ENOMEM;
+    rc = xsim_domain_create(t->w, TH_BACKEND_DOMID, 0, 4, NULL, NULL, &t->dom0);
+    if (rc != 0)
+        return rc;
+    rc = xsim_domain_create(t->w, TH_GUEST_DOMID, cfg->ncpus, cfg->ram_pages ? cfg->ram_pages : 64,
+                            &th_ops, t, &t->d);
+    if (rc != 0)
+        return rc;
+    xsim_hv_features_default(&f0);
+    rc = xsim_hv_add_domain(t->hv, t->dom0, &f0);
+    if (rc != 0)
+        return rc;
+    rc = xsim_hv_add_domain(t->hv, t->d, &cfg->features);
+    if (rc != 0)
+        return rc;
+    t->p = xsim_domain_platform(t->d);
+    return xg_guest_init(t->g, t->p, &cfg->guest);
+}
+
+enum xsim_stop_reason th_run(struct th *t)
+{
+    return xsim_world_run(t->w);
+}
+
+void th_destroy(struct th *t)
+{
+    xsim_world_destroy(t->w);
+    xsim_hv_destroy(t->hv);
+    free(t->g);
+    if (t->own_pol)
+        xsim_policy_destroy(t->pol);
+    memset(t, 0, sizeof(*t));
+}
+
+uint64_t th_now(struct th *t)
+{
+    return xsim_world_now(t->w);
+}

@@ -1,0 +1,62 @@
+/*
+ * harness.h - test helper: one world with the hypervisor model, a backend
+ * domain 0 without vCPUs, and a guest domain 1 running libxenguest on N
+ * vCPUs. CPU 0 boots, then starts the others with an IPI; each CPU then
+ * runs the test's `main`, and by default idles (the run ends when the
+ * world is quiescent).
+ */
+#ifndef XSIM_TEST_HARNESS_H
+#define XSIM_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xensim/guest/xg_evtchn.h"
+#include "xensim/hv.h"
+#include "xensim/world.h"
+
+#define TH_GUEST_DOMID    1
+#define TH_BACKEND_DOMID  0
+#define TH_STARTUP_VECTOR 0x30
+
+struct th;
+typedef void (*th_main_fn)(struct th *t, unsigned int cpu);
+
+struct th_config {
+    unsigned int ncpus;
+    struct xsim_hv_features features;
+    struct xg_guest_config guest;
+    struct xsim_world_config world;
+    const char *policy; /* NULL: "time" */
+    size_t ram_pages;   /* 0: 64 */
+    th_main_fn main;    /* per CPU, after boot; NULL: just idle */
+    bool idle_after_main;
+    void *user;
+};
+
+struct th {
+    struct th_config cfg;
+    struct xsim_policy *pol;
+    bool own_pol;
+    struct xsim_world *w;
+    struct xsim_hv *hv;
+    struct xsim_domain *d, *dom0;
+    struct xg_guest *g;
+    const struct xg_platform *p;
+    int boot_rc;
+    int cpu_up_rc[XG_MAX_CPUS];
+    volatile uint32_t started, nup, all_up;
+    void *user;
+};
+
+/* Defaults: 2 CPUs, every feature, time policy, idle after main. */
+void th_config_init(struct th_config *cfg, unsigned int ncpus);
+/* Build everything; `pol` may be NULL (then cfg->policy is parsed). */
+int th_create(struct th *t, const struct th_config *cfg, struct xsim_policy *pol);
+enum xsim_stop_reason th_run(struct th *t);
+void th_destroy(struct th *t);
+
+/* Virtual now of the calling context. */
+uint64_t th_now(struct th *t);
+
+#endif
