@@ -380,58 +380,66 @@ int xg_evtchn_get_cpu(const struct xg_guest *g, evtchn_port_t port)
 
 int xg_evtchn_rebalance(struct xg_guest *g)
 {
-    uint64_t load[XG_MAX_CPUS];
+    uint64_t cur[XG_MAX_CPUS], plan[XG_MAX_CPUS];
+    uint16_t dest[XG_MAX_PORTS];
+    uint64_t placed[XG_MAX_PORTS / 64];
+    uint64_t cur_max = 0, plan_max = 0;
     int moved = 0;
 
     if (!xg_guest_percpu_events(g))
         return -EOPNOTSUPP;
     xg_spin_lock(g->p, &g->lock);
-    memset(load, 0, sizeof(load));
+    memset(cur, 0, sizeof(cur));
+    memset(plan, 0, sizeof(plan));
+    memset(placed, 0, sizeof(placed));
+    /* Ports that cannot move keep their load where it is. */
     for (evtchn_port_t port = 1; port < g->ops->max_ports; port++) {
-        if (g->ports[port].kind != XG_PORT_FREE)
-            load[g->ports[port].cpu] += g->ports[port].load;
+        const struct xg_port *pt = &g->ports[port];
+        dest[port] = pt->cpu;
+        if (pt->kind == XG_PORT_FREE)
+            continue;
+        cur[pt->cpu] += pt->load;
+        if (pt->percpu || pt->closing)
+            plan[pt->cpu] += pt->load;
     }
-    /* Greedy: move from the busiest to the idlest CPU the movable port
-     * whose load best halves their difference; stop when no move helps. */
-    for (int round = 0; round < 4 * XG_MAX_CPUS; round++) {
-        unsigned int hi = XG_MAX_CPUS, lo = XG_MAX_CPUS;
-        for (unsigned int c = 0; c < g->ncpus; c++) {
-            if (!g->cpus[c].up)
-                continue;
-            if (hi == XG_MAX_CPUS || load[c] > load[hi])
-                hi = c;
-            if (lo == XG_MAX_CPUS || load[c] < load[lo])
-                lo = c;
-        }
-        if (hi == XG_MAX_CPUS || hi == lo)
-            break;
-        uint64_t gap = load[hi] - load[lo];
+    /* Longest processing time first (Graham 1969): give each movable port,
+     * busiest first, to the CPU with the least planned load, preferring
+     * the CPU it is on when that is as good. Selection by repeated maximum
+     * keeps this free of any sort buffer. */
+    for (;;) {
         evtchn_port_t best = 0;
-        uint64_t best_score = 0;
         for (evtchn_port_t port = 1; port < g->ops->max_ports; port++) {
             const struct xg_port *pt = &g->ports[port];
-            if (pt->kind == XG_PORT_FREE || pt->percpu || pt->closing || pt->cpu != hi ||
-                pt->load == 0 || pt->load >= gap)
+            if (pt->kind == XG_PORT_FREE || pt->percpu || pt->closing || pt->load == 0 ||
+                ((placed[port / 64] >> (port % 64)) & 1))
                 continue;
-            /* Moving load L turns the gap into |gap - 2L|. */
-            uint64_t after = gap > 2 * pt->load ? gap - 2 * pt->load : 2 * pt->load - gap;
-            uint64_t score = gap - after;
-            if (score > best_score) {
-                best_score = score;
+            if (best == 0 || pt->load > g->ports[best].load)
                 best = port;
-            }
         }
         if (best == 0)
             break;
-        uint64_t l = g->ports[best].load;
-        if (set_cpu_locked(g, best, lo) != 0)
-            break;
-        load[hi] -= l;
-        load[lo] += l;
-        moved++;
+        unsigned int home = g->ports[best].cpu, to = home;
+        for (unsigned int c = 0; c < g->ncpus; c++) {
+            if (g->cpus[c].up && plan[c] < plan[to])
+                to = c;
+        }
+        plan[to] += g->ports[best].load;
+        dest[best] = (uint16_t)to;
+        placed[best / 64] |= (uint64_t)1 << (best % 64);
     }
-    for (evtchn_port_t port = 1; port < g->ops->max_ports; port++)
-        g->ports[port].load = 0;
+    for (unsigned int c = 0; c < g->ncpus; c++) {
+        if (cur[c] > cur_max)
+            cur_max = cur[c];
+        if (plan[c] > plan_max)
+            plan_max = plan[c];
+    }
+    /* Move only if the busiest CPU gets less busy. */
+    for (evtchn_port_t port = 1; port < g->ops->max_ports; port++) {
+        struct xg_port *pt = &g->ports[port];
+        if (plan_max < cur_max && dest[port] != pt->cpu && set_cpu_locked(g, port, dest[port]) == 0)
+            moved++;
+        pt->load = 0;
+    }
     xg_spin_unlock(g->p, &g->lock);
     return moved;
 }

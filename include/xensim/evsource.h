@@ -1,0 +1,57 @@
+/*
+ * evsource.h - a device model in a backend domain: it owns an interdomain
+ * event channel to a guest and sends events at a configured rate and
+ * distribution, recording each send's time so that the guest-side handler
+ * can measure delivery latency (like a device ring of timestamped requests).
+ */
+#ifndef XENSIM_EVSOURCE_H
+#define XENSIM_EVSOURCE_H
+
+#include <stdint.h>
+
+#include "xensim/hv.h"
+#include "xensim/world.h"
+
+enum xsim_evsource_dist {
+    XSIM_EVSRC_PERIODIC = 0, /* every 1/rate */
+    XSIM_EVSRC_POISSON,      /* exponential gaps with mean 1/rate */
+    XSIM_EVSRC_BURST,        /* `burst` back-to-back sends every burst/rate */
+};
+
+struct xsim_evsource_config {
+    domid_t backend, guest;
+    double rate_hz; /* > 0 */
+    enum xsim_evsource_dist dist;
+    unsigned int burst; /* BURST: sends per burst (>= 1) */
+    uint64_t start_ns;  /* first send not before */
+    uint64_t count;     /* stop after this many sends; 0 = until stop_ns */
+    uint64_t stop_ns;   /* 0 = never */
+    const char *stream; /* PRNG stream name (distinct per source) */
+};
+
+struct xsim_evsource;
+
+/* Create a source: allocates an unbound port in the backend for the guest
+ * (xsim_evsource_port tells the guest which to bind). Sends start when the
+ * guest binds (call xsim_evsource_start with the backend-side port). */
+int xsim_evsource_create(struct xsim_world *w, struct xsim_hv *hv,
+                         const struct xsim_evsource_config *cfg, struct xsim_evsource **out);
+void xsim_evsource_destroy(struct xsim_evsource *s);
+/* The backend's port the guest binds to with bind_interdomain. */
+evtchn_port_t xsim_evsource_port(const struct xsim_evsource *s);
+/* Begin sending (the guest has bound). */
+int xsim_evsource_start(struct xsim_evsource *s);
+void xsim_evsource_stop(struct xsim_evsource *s);
+
+/* From the guest's handler: take every send made up to now; returns how
+ * many, and adds each one's latency (now - send time) to the statistics. */
+uint64_t xsim_evsource_consume(struct xsim_evsource *s);
+
+struct xsim_evsource_stats {
+    uint64_t sent, consumed;
+    uint64_t latency_ns_sum, latency_ns_max;
+    uint64_t latency_ns_p50, latency_ns_p99; /* from a log2-bucket histogram */
+};
+void xsim_evsource_stats(const struct xsim_evsource *s, struct xsim_evsource_stats *out);
+
+#endif
