@@ -17,7 +17,7 @@ endfunction()
 
 xensim_require_pkg(CMOCKA cmocka libcmocka-dev)
 xensim_require_pkg(LIBUV libuv libuv1-dev)
-xensim_require_pkg(JANSSON jansson libjansson-dev)
+xensim_require_pkg(JANSSON "jansson>=2.11" libjansson-dev)
 
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_package(Threads REQUIRED)
