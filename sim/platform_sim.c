@@ -105,10 +105,15 @@ static void p_point(void *ctx, enum xg_point_kind kind, const volatile void *add
     struct xsim_world *w = d->world;
     struct xsim_vcpu *v = me();
 
-    (void)kind;
     (void)addr;
     if (v == NULL)
         return;
+    if (kind == XG_POINT_SPIN) {
+        /* One turn of a wait loop (a pause instruction and a re-read). */
+        __atomic_store_n(&v->vtime, v->vtime + xsim_cost_named(w, "spin", 50), __ATOMIC_RELAXED);
+        xsim_point_spin(w);
+        return;
+    }
     /* Plain charge (no counter): points are counted in stats.points. */
     __atomic_store_n(&v->vtime, v->vtime + w->costs->ns[XSIM_COST_POINT], __ATOMIC_RELAXED);
     xsim_point(w);

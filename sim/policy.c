@@ -198,6 +198,7 @@ int xsim__sched_init(struct xsim_world *w)
     unsigned int n = w->nvcpus + 1; /* + the timed-event pseudo-entity */
 
     memset(s, 0, sizeof(*s));
+    s->yield_from = -1;
     xsim_rng_init(&s->rng, w->cfg.seed, "sched");
     if (p->kind == P_PCT) {
         s->prio = calloc(n, sizeof(*s->prio));
@@ -206,10 +207,11 @@ int xsim__sched_init(struct xsim_world *w)
             return -ENOMEM;
         /* Random permutation of D..D+n-1 (Fisher-Yates). */
         for (unsigned int i = 0; i < n; i++)
-            s->prio[i] = p->pct_depth + i;
+            s->prio[i] = (int)(p->pct_depth + i);
+        s->min_prio = 1;
         for (unsigned int i = n - 1; i > 0; i--) {
             unsigned int j = (unsigned int)xsim_rng_below(&s->rng, i + 1);
-            unsigned int t = s->prio[i];
+            int t = s->prio[i];
             s->prio[i] = s->prio[j];
             s->prio[j] = t;
         }
@@ -274,8 +276,12 @@ static int pick_pct(struct xsim_world *w, const uint32_t *cand, unsigned int n, 
 
     for (unsigned int i = 0; i < s->nchange; i++) {
         if (s->change_at[i] == step && self >= 0)
-            s->prio[prio_slot(w, cand[self])] = w->policy->pct_depth - 1 - i;
+            s->prio[prio_slot(w, cand[self])] = (int)(w->policy->pct_depth - 1 - i);
     }
+    /* A vCPU in a wait loop cannot progress until others do: it drops
+     * below everyone (as PCT implementations treat yields). */
+    if (s->yield_from >= 0)
+        s->prio[s->yield_from] = --s->min_prio;
     for (unsigned int i = 1; i < n; i++) {
         if (s->prio[prio_slot(w, cand[i])] > s->prio[prio_slot(w, cand[best])])
             best = (int)i;

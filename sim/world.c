@@ -592,7 +592,7 @@ static void clear_runnable(struct xsim_world *w, struct xsim_vcpu *v)
     w->nrunnable--;
 }
 
-static void reschedule(struct xsim_world *w, struct xsim_vcpu *self);
+static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield);
 
 static void wake(struct xsim_world *w, struct xsim_vcpu *v, uint64_t why)
 {
@@ -688,7 +688,7 @@ void xsim_vcpu_block(struct xsim_vcpu *v, bool (*ready)(struct xsim_vcpu *, void
         v->state = XSIM_VCPU_HALTED;
         clear_runnable(w, v);
         xsim__trace_rec(w, XSIM_TR_HALT, v->index, 1, 0, 0);
-        reschedule(w, v);
+        reschedule(w, v, false);
     }
 }
 
@@ -759,13 +759,35 @@ static void switch_to(struct xsim_world *w, struct xsim_vcpu *self, struct xsim_
         longjmp(self->exit_jmp, 1);
 }
 
+/* A yielding vCPU hands over to the vCPU that has waited longest: order the
+ * vCPU candidates by when they last ran (insertion sort: n is small), so
+ * that "the first candidate" (dfs's default, bytes' fallback) is fair and a
+ * set of spinning vCPUs cannot starve the one they wait for. */
+static void order_for_yield(struct xsim_world *w, uint32_t *cand, uint64_t *times, unsigned int n)
+{
+    unsigned int nv = cand[n - 1] == XSIM_ENTITY_EVENT ? n - 1 : n;
+
+    for (unsigned int i = 1; i < nv; i++) {
+        uint32_t c = cand[i];
+        uint64_t t = times[i];
+        unsigned int j = i;
+        while (j > 0 && w->vcpus[cand[j - 1]]->last_ran > w->vcpus[c]->last_ran) {
+            cand[j] = cand[j - 1];
+            times[j] = times[j - 1];
+            j--;
+        }
+        cand[j] = c;
+        times[j] = t;
+    }
+}
+
 /*
  * Decide who runs next, from the baton holder `self` (NULL for the main
  * thread at the start). Returns when `self` should go on running (at once,
  * or after others ran and handed the baton back); a DONE or main `self`
  * returns right after handing the baton away.
  */
-static void reschedule(struct xsim_world *w, struct xsim_vcpu *self)
+static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
 {
     uint32_t cand[XSIM_MAX_VCPUS + 1];
     uint64_t times[XSIM_MAX_VCPUS + 1];
@@ -785,8 +807,13 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self)
             while (bits != 0) {
                 unsigned int idx = i * 64 + (unsigned)__builtin_ctzll(bits);
                 bits &= bits - 1;
-                if (self != NULL && idx == self->index)
+                if (self != NULL && idx == self->index) {
+                    /* A spinning vCPU yields: it is a candidate only when
+                     * nobody else is. */
+                    if (yield)
+                        continue;
                     selfi = (int)n;
+                }
                 times[n] = w->vcpus[idx]->vtime;
                 cand[n++] = idx;
             }
@@ -796,6 +823,15 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self)
             times[n] = head;
             cand[n++] = XSIM_ENTITY_EVENT;
         }
+        if (n == 0 && yield && self != NULL && self->state == XSIM_VCPU_RUNNABLE) {
+            times[n] = self->vtime;
+            selfi = (int)n;
+            cand[n++] = self->index;
+        } else if (yield && n > 1) {
+            order_for_yield(w, cand, times, n);
+        }
+        w->sched.yield_from = yield && self != NULL ? (int)self->index : -1;
+        yield = false; /* after an event ran inline, choose normally */
         if (n == 0) {
             w->stop_reason = w->nlive == 0 ? XSIM_STOP_ALL_DONE : XSIM_STOP_QUIESCENT;
             stop_now(w, self);
@@ -836,6 +872,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self)
             continue;
         }
         struct xsim_vcpu *next = w->vcpus[cand[k]];
+        next->last_ran = w->stats.decisions;
         /* Under non-time policies a vCPU may be chosen while the world's
          * clock is ahead of it: bring it forward, time never runs back. */
         if (next->vtime < w->now)
@@ -889,7 +926,31 @@ void xsim_point(struct xsim_world *w)
     }
     w->stats.points++;
     if (!(xsim__policy_is_time(w->policy) && !w->stopping && time_fast_path(w, self)))
-        reschedule(w, self);
+        reschedule(w, self, false);
+    deliver_pending(w, self);
+}
+
+void xsim_point_spin(struct xsim_world *w)
+{
+    struct xsim_vcpu *self = xsim__self;
+
+    if (self == NULL || self->world != w)
+        return;
+    if (free_run(w)) {
+        fr_point(w, self);
+        sched_yield();
+        return;
+    }
+    w->stats.points++;
+    /* Under `time` a spinner simply pays for each turn and the clock
+     * decides; every other policy makes it yield, so that priority- and
+     * preemption-bounded policies cannot livelock on a wait loop. */
+    if (xsim__policy_is_time(w->policy)) {
+        if (!(!w->stopping && time_fast_path(w, self)))
+            reschedule(w, self, false);
+    } else {
+        reschedule(w, self, true);
+    }
     deliver_pending(w, self);
 }
 
@@ -908,7 +969,7 @@ static void vcpu_done(struct xsim_world *w, struct xsim_vcpu *v)
     clear_runnable(w, v);
     w->nlive--;
     xsim__trace_rec(w, XSIM_TR_DONE, v->index, 0, 0, 0);
-    reschedule(w, v);
+    reschedule(w, v, false);
 }
 
 static void *vcpu_thread(void *arg)
@@ -966,7 +1027,7 @@ void xsim__halt(struct xsim_world *w, struct xsim_vcpu *v)
         v->state = XSIM_VCPU_HALTED;
         clear_runnable(w, v);
         xsim__trace_rec(w, XSIM_TR_HALT, v->index, 0, 0, 0);
-        reschedule(w, v);
+        reschedule(w, v, false);
     }
 }
 
@@ -1125,7 +1186,7 @@ enum xsim_stop_reason xsim_world_run(struct xsim_world *w)
     } else {
         if (w->pin_cpu >= 0)
             (void)xsim_pin_self(w->pin_cpu);
-        reschedule(w, NULL);
+        reschedule(w, NULL, false);
         xsim_baton_wait(&w->main_baton);
     }
     w->stats.end_time_ns = w->now;

@@ -27,7 +27,8 @@ struct xsim_vcpu {
     unsigned int cpu;   /* index in the domain */
     unsigned int index; /* index in the world (entity id) */
     enum xsim_vcpu_state state;
-    uint64_t vtime; /* this vCPU's clock: it is busy until then */
+    uint64_t vtime;    /* this vCPU's clock: it is busy until then */
+    uint64_t last_ran; /* decision count when last chosen (yield order) */
     struct xsim_baton baton;
     pthread_t thread;
     bool started;
@@ -70,8 +71,11 @@ struct xsim_domain {
 /* Per-run state of the policy (the policy object itself may outlive runs). */
 struct xsim_sched {
     struct xsim_rng rng;
+    /* the entity yielding at this decision (a wait loop), or -1 */
+    int yield_from;
     /* pct */
-    unsigned int *prio; /* by entity (vCPUs, then the event pseudo-entity) */
+    int *prio;    /* by entity (vCPUs, then the event pseudo-entity) */
+    int min_prio; /* yields drop a spinner below every other priority */
     uint64_t *change_at;
     unsigned int nchange;
     /* bytes */

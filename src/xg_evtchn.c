@@ -127,9 +127,14 @@ static void install(struct xg_guest *g, evtchn_port_t port, enum xg_port_kind ki
     pt->throttle_level = 0;
     pt->load = 0;
     (void)g->ops->mask(g, port);
-    /* Xen's notify vCPU is `cpu` for per-vCPU bindings, 0 otherwise. */
-    g->ops->bind_to_cpu(g, port, cpu);
-    g->cpus[cpu].nports++;
+    /* Xen's notify vCPU is `cpu` for per-vCPU bindings and 0 otherwise. A
+     * free port is on CPU 0's map already (boot puts every port there and
+     * close puts it back: invariant 3), so only per-vCPU bindings move. */
+    if (percpu)
+        g->ops->bind_to_cpu(g, port, cpu);
+    else
+        pt->cpu = 0;
+    g->cpus[pt->cpu].nports++;
 }
 
 static int balance_new(struct xg_guest *g, evtchn_port_t port)

@@ -220,6 +220,9 @@ uint64_t xsim_cost_named(const struct xsim_world *w, const char *name, uint64_t 
 
 /* A scheduling point of the calling vCPU (what platform ops call). */
 void xsim_point(struct xsim_world *w);
+/* A scheduling point inside a wait loop: under every policy but `time` the
+ * caller yields to another runnable entity if there is one. */
+void xsim_point_spin(struct xsim_world *w);
 
 /* ---- Hypercalls ---- */
 

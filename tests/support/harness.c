@@ -30,6 +30,31 @@ static void guest_interrupt(void *guest, unsigned int cpu, uint8_t vector)
     xg_guest_interrupt(t->g, vector);
 }
 
+void th_wait_u32(struct th *t, volatile uint32_t *flag, uint32_t value)
+{
+    const struct xg_platform *p = t->p;
+    bool was = xg_irq_save(p);
+
+    /* Interrupts off between the check and the halt, which re-enables
+     * them atomically: a wakeup cannot fall in between. */
+    while (xg_read_u32(p, flag) < value) {
+        xg_halt(p);
+        (void)xg_irq_save(p);
+    }
+    xg_irq_restore(p, was);
+}
+
+void th_wake_others(struct th *t)
+{
+    if (t->cfg.ncpus > 1)
+        (void)xg_wrmsr(t->p, MSR_X2APIC_ICR, (3u << 18) | TH_STARTUP_VECTOR);
+}
+
+void th_wake_cpu(struct th *t, unsigned int cpu)
+{
+    (void)xg_wrmsr(t->p, MSR_X2APIC_ICR, ((uint64_t)cpu << 32) | TH_STARTUP_VECTOR);
+}
+
 static void guest_start(void *guest, unsigned int cpu)
 {
     struct th *t = guest;
@@ -40,24 +65,20 @@ static void guest_start(void *guest, unsigned int cpu)
         if (t->boot_rc != 0)
             return;
         xg_write_u32(p, &t->started, 1);
-        /* Start the other CPUs (an IPI stands in for INIT-SIPI). */
-        if (t->cfg.ncpus > 1)
-            (void)xg_wrmsr(p, MSR_X2APIC_ICR, (3u << 18) | TH_STARTUP_VECTOR);
-        /* Every CPU is up before the test's main runs anywhere. */
-        while (xg_read_u32(p, &t->nup) + 1 < t->cfg.ncpus)
-            xg_point(p, XG_POINT_SPIN, &t->nup);
+        /* Start the other CPUs (an IPI stands in for INIT-SIPI) and wait
+         * until every one is up before the test's main runs anywhere. */
+        th_wake_others(t);
+        th_wait_u32(t, &t->nup, t->cfg.ncpus - 1);
         xg_write_u32(p, &t->all_up, 1);
+        th_wake_others(t);
     } else {
-        bool was = xg_irq_save(p);
-        while (xg_read_u32(p, &t->started) == 0)
-            xg_halt(p);
-        xg_irq_restore(p, was);
+        th_wait_u32(t, &t->started, 1);
         t->cpu_up_rc[cpu] = xg_guest_cpu_up(t->g);
         xg_fetch_add_u32(p, &t->nup, 1);
+        th_wake_cpu(t, 0);
         if (t->cpu_up_rc[cpu] != 0)
             return;
-        while (xg_read_u32(p, &t->all_up) == 0)
-            xg_point(p, XG_POINT_SPIN, &t->all_up);
+        th_wait_u32(t, &t->all_up, 1);
     }
     xg_irq_restore(p, true);
     if (t->cfg.main != NULL)

@@ -56,6 +56,12 @@ int th_create(struct th *t, const struct th_config *cfg, struct xsim_policy *pol
 enum xsim_stop_reason th_run(struct th *t);
 void th_destroy(struct th *t);
 
+/* Wait (halting, not spinning) until *flag >= value; wake with th_wake_*. */
+void th_wait_u32(struct th *t, volatile uint32_t *flag, uint32_t value);
+/* IPI every other CPU / one CPU with TH_STARTUP_VECTOR (a plain wakeup). */
+void th_wake_others(struct th *t);
+void th_wake_cpu(struct th *t, unsigned int cpu);
+
 /* Virtual now of the calling context. */
 uint64_t th_now(struct th *t);
 
