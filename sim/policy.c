@@ -49,6 +49,7 @@ struct xsim_policy {
     uint64_t pct_k;
     uint64_t dfs_bound;
     struct xsim_choices replay;
+    bool lenient; /* replay: ignore what does not fit, keep going past the end */
     const uint8_t *bytes;
     size_t nbytes;
     /* dfs state across runs */
@@ -178,6 +179,14 @@ int xsim_policy_set_replay(struct xsim_policy *p, const struct xsim_choices *c)
     if (c->n > 0 && c->sw[c->n - 1].decision >= c->decisions)
         return -EINVAL;
     return xsim_choices_copy(&p->replay, c);
+}
+
+int xsim_policy_set_replay_lenient(struct xsim_policy *p, bool lenient)
+{
+    if (p->kind != P_REPLAY)
+        return -EINVAL;
+    p->lenient = lenient;
+    return 0;
 }
 
 int xsim_policy_set_bytes(struct xsim_policy *p, const uint8_t *buf, size_t len)
@@ -344,6 +353,19 @@ static int pick_replay(struct xsim_world *w, const uint32_t *cand, unsigned int 
     struct xsim_sched *s = &w->sched;
     uint64_t d = w->stats.decisions;
 
+    if (w->policy->lenient) {
+        /* Shrinking: a shortened list need not fit the run it produces. */
+        while (s->replay_pos < c->n && c->sw[s->replay_pos].decision < d)
+            s->replay_pos++;
+        if (s->replay_pos < c->n && c->sw[s->replay_pos].decision == d) {
+            uint32_t e = c->sw[s->replay_pos++].entity;
+            for (unsigned int i = 0; i < n; i++) {
+                if (cand[i] == e)
+                    return (int)i;
+            }
+        }
+        return self >= 0 ? self : 0;
+    }
     if (d >= c->decisions) {
         snprintf(w->replay_error, sizeof(w->replay_error),
                  "replay list too short: the run reached decision %" PRIu64

@@ -345,6 +345,10 @@ const struct xsim_choices *xsim_world_choices(const struct xsim_world *w);
 
 /* For "replay": the list to follow (copied). */
 int xsim_policy_set_replay(struct xsim_policy *p, const struct xsim_choices *c);
+/* For "replay": lenient mode (for shrinking) ignores recorded switches to
+ * entities that cannot run and keeps going past the end of the list instead
+ * of stopping with a replay error. */
+int xsim_policy_set_replay_lenient(struct xsim_policy *p, bool lenient);
 /* For "bytes": the buffer choices are read from (borrowed). */
 int xsim_policy_set_bytes(struct xsim_policy *p, const uint8_t *buf, size_t len);
 /* For "dfs": after a run, advance to the next schedule; false when the

@@ -13,8 +13,19 @@ struct xsim_command {
     int (*main)(int argc, char **argv);
 };
 
+int xsim_cmd_run(int argc, char **argv);
+int xsim_cmd_explore(int argc, char **argv);
+int xsim_cmd_replay(int argc, char **argv);
+int xsim_cmd_shrink(int argc, char **argv);
+
 /* One entry per command, in the order --help lists them; a NULL name ends
  * the table. */
-#define XSIM_CLI_COMMANDS {NULL, NULL, NULL},
+#define XSIM_CLI_COMMANDS                                                                          \
+    {"run", "run a scenario once and report", xsim_cmd_run},                                      \
+        {"explore", "run many schedules of a scenario, stop at the first failure",                \
+         xsim_cmd_explore},                                                                       \
+        {"replay", "re-run a recorded schedule bit for bit", xsim_cmd_replay},                    \
+        {"shrink", "shorten a failing schedule's choice list", xsim_cmd_shrink},                  \
+        {NULL, NULL, NULL},
 
 #endif

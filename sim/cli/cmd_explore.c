@@ -1,0 +1,354 @@
+/*
+ * cmd_explore.c - `xensim explore`: many schedules of one scenario, in
+ * parallel worker processes; the first failure is written as a replay file.
+ *
+ * Schedule i (1-based) runs with seed = scenario seed + i - 1. --shard K/N
+ * keeps the schedules with (i - 1) % N == K - 1, so N machines (GNU
+ * parallel, Slurm arrays, Kubernetes indexed Jobs) split one exploration
+ * without talking to each other. dfs:B enumerates instead of seeding and
+ * runs in one process.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "xensim/replayfile.h"
+#include "xensim/scenario.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static const char usage[] =
+    "Usage: xensim explore SCENARIO --schedules N [--policy P] [--jobs J]\n"
+    "                      [--shard K/N] [--out DIR] [--json]\n"
+    "Run N schedules (seeds scenario.seed .. scenario.seed+N-1) under policy P\n"
+    "(default: the scenario's; random, pct:D[:K], dfs:B, ...). On the first failure,\n"
+    "write DIR/<scenario>-seed<S>.replay.json and print the command that replays it.\n"
+    "  --jobs J     worker processes (default 1)\n"
+    "  --shard K/N  run only this machine's share: schedules with (i-1) %% N == K-1\n"
+    "  --out DIR    where replay files go (default .)\n"
+    "Exit status: 0 every schedule held, 1 a schedule failed, 2 usage or input error.\n";
+
+struct progress {
+    bool tty;
+    uint64_t total, done;
+    double t0, last;
+};
+
+static void show(struct progress *pg, bool final)
+{
+    double t = now_s(), rate = pg->done / (t - pg->t0 > 1e-9 ? t - pg->t0 : 1e-9);
+
+    if (pg->tty) {
+        int width = 30, fill = pg->total ? (int)(width * pg->done / pg->total) : width;
+        fprintf(stderr, "\r[%.*s%*s] %" PRIu64 "/%" PRIu64 " schedules, %.0f schedules/s", fill,
+                "##############################", width - fill, "", pg->done, pg->total, rate);
+        if (final)
+            fputc('\n', stderr);
+    } else if (final || t - pg->last >= 5.0) {
+        fprintf(stderr, "explore: %" PRIu64 "/%" PRIu64 " schedules, %.0f schedules/s\n", pg->done,
+                pg->total, rate);
+        pg->last = t;
+    }
+}
+
+/* One schedule: 0 held, 1 failed, <0 could not run. */
+static int one(const struct xsim_scenario *s, struct xsim_policy *pol, uint64_t seed)
+{
+    struct xsim_run_options ro = {.seed = seed, .seed_set = true, .policy = pol};
+    struct xsim_report rep;
+    int rc = xsim_run(s, &ro, &rep, NULL, NULL);
+
+    if (rc != 0)
+        return rc;
+    rc = rep.all_pass ? 0 : 1;
+    xsim_report_free(&rep);
+    return rc;
+}
+
+static int write_replay(const struct xsim_scenario *s, const char *spec, uint64_t seed,
+                        const char *dir, struct xsim_policy *dfs_pol)
+{
+    struct xsim_run_options ro = {.seed = seed, .seed_set = true};
+    struct xsim_report rep;
+    struct xsim_error err;
+    char path[1024], ebuf[1024];
+
+    /* Re-run the failing schedule here to record its choice list (a dfs
+     * policy object is positioned on the failing schedule already). */
+    ro.policy = dfs_pol;
+    if (ro.policy == NULL) {
+        ro.policy = xsim_policy_create(spec, &err);
+        if (ro.policy == NULL)
+            return -EINVAL;
+    }
+    if (xsim_run(s, &ro, &rep, NULL, NULL) != 0)
+        return -EIO;
+    snprintf(path, sizeof(path), "%s/%s-seed%" PRIu64 ".replay.json", dir, s->name, seed);
+    if (xsim_replay_write(path, s, &rep, &rep.choices, &err) != 0) {
+        fprintf(stderr, "xensim explore: %s\n", xsim_error_format(&err, ebuf, sizeof(ebuf)));
+    } else {
+        fprintf(stderr, "xensim explore: schedule with seed %" PRIu64 " failed:", seed);
+        for (size_t i = 0; i < rep.noracles; i++) {
+            if (!rep.oracles[i].pass)
+                fprintf(stderr, " %s (%s)", rep.oracles[i].name, rep.oracles[i].detail);
+        }
+        fprintf(stderr, "\n");
+        printf("replay it with: xensim replay %s\n", path);
+        printf("shrink it with: xensim shrink %s\n", path);
+    }
+    xsim_report_free(&rep);
+    if (dfs_pol == NULL)
+        xsim_policy_destroy(ro.policy);
+    return 0;
+}
+
+static int explore_dfs(const struct xsim_scenario *s, const char *spec, uint64_t n, const char *dir,
+                       struct progress *pg)
+{
+    struct xsim_error err;
+    struct xsim_policy *pol = xsim_policy_create(spec, &err);
+    int rc = 0;
+
+    if (pol == NULL) {
+        fprintf(stderr, "xensim explore: %s\n", err.text);
+        return 2;
+    }
+    do {
+        int r = one(s, pol, s->seed);
+        pg->done++;
+        show(pg, false);
+        if (r != 0) {
+            show(pg, true);
+            /* Re-running a dfs policy would advance it: rebuild the same
+             * schedule from the recorded position instead. */
+            write_replay(s, spec, s->seed, dir, pol);
+            rc = 1;
+            break;
+        }
+    } while (pg->done < n && xsim_policy_dfs_next(pol));
+    if (rc == 0) {
+        show(pg, true);
+        printf("explore: %" PRIu64 " schedules%s, every oracle held\n", pg->done,
+               pg->done < n ? " (the whole bounded space)" : "");
+    }
+    xsim_policy_destroy(pol);
+    return rc;
+}
+
+int xsim_cmd_explore(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"schedules", required_argument, NULL, 'n'},
+        {"policy", required_argument, NULL, 'p'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"shard", required_argument, NULL, 's'},
+        {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct xsim_scenario s;
+    struct xsim_error err;
+    const char *spec = NULL, *dir = ".";
+    uint64_t n = 0, jobs = 1, shard_k = 1, shard_n = 1;
+    char ebuf[1024];
+    struct progress pg = {0};
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'n':
+            n = strtoull(optarg, &end, 10);
+            if (*end != '\0' || n == 0) {
+                fprintf(stderr, "xensim explore: --schedules wants a number >= 1\n");
+                return 2;
+            }
+            break;
+        case 'p':
+            spec = optarg;
+            break;
+        case 'j':
+            jobs = strtoull(optarg, &end, 10);
+            if (*end != '\0' || jobs == 0 || jobs > 256) {
+                fprintf(stderr, "xensim explore: --jobs wants 1..256\n");
+                return 2;
+            }
+            break;
+        case 's':
+            if (sscanf(optarg, "%" SCNu64 "/%" SCNu64, &shard_k, &shard_n) != 2 || shard_n == 0 ||
+                shard_k == 0 || shard_k > shard_n) {
+                fprintf(stderr, "xensim explore: --shard wants K/N with 1 <= K <= N\n");
+                return 2;
+            }
+            break;
+        case 'o':
+            dir = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        default:
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1 || n == 0) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (xsim_scenario_load_file(&s, argv[optind], &err) != 0) {
+        fprintf(stderr, "xensim: %s\n", xsim_error_format(&err, ebuf, sizeof(ebuf)));
+        return 2;
+    }
+    if (spec == NULL)
+        spec = s.policy;
+    struct xsim_policy *check = xsim_policy_create(spec, &err);
+    if (check == NULL || strcmp(spec, "replay") == 0 || strcmp(spec, "bytes") == 0) {
+        fprintf(stderr, "xensim explore: %s\n",
+                check == NULL ? err.text : "explore needs time, random, pct:D[:K] or dfs:B");
+        xsim_policy_destroy(check);
+        xsim_scenario_free(&s);
+        return 2;
+    }
+    xsim_policy_destroy(check);
+    mkdir(dir, 0777);
+    pg.tty = isatty(2);
+    pg.t0 = pg.last = now_s();
+    if (strncmp(spec, "dfs:", 4) == 0) {
+        pg.total = n;
+        int rc = explore_dfs(&s, spec, n, dir, &pg);
+        xsim_scenario_free(&s);
+        return rc;
+    }
+    /* The schedules of this shard: i = shard_k, shard_k + shard_n, ... */
+    pg.total = n >= shard_k ? (n - shard_k) / shard_n + 1 : 0;
+    int fds[256][2];
+    pid_t pids[256];
+    fflush(stdout);
+    fflush(stderr);
+    for (uint64_t j = 0; j < jobs; j++) {
+        if (pipe(fds[j]) != 0) {
+            perror("xensim explore: pipe");
+            return 2;
+        }
+        pids[j] = fork();
+        if (pids[j] < 0) {
+            perror("xensim explore: fork");
+            return 2;
+        }
+        if (pids[j] == 0) {
+            /* Worker j: every jobs-th schedule of the shard. */
+            struct xsim_policy *pol = xsim_policy_create(spec, &err);
+            FILE *w = fdopen(fds[j][1], "w");
+            for (uint64_t k = 0; k <= j; k++)
+                close(fds[k][0]);
+            uint64_t idx = 0;
+            for (uint64_t i = shard_k; i <= n; i += shard_n, idx++) {
+                if (idx % jobs != j)
+                    continue;
+                int r = one(&s, pol, s.seed + i - 1);
+                fprintf(w, "%" PRIu64 " %d\n", s.seed + i - 1, r);
+                fflush(w);
+                if (r != 0)
+                    break;
+            }
+            fclose(w);
+            xsim_policy_destroy(pol);
+            xsim_scenario_free(&s);
+            _exit(0);
+        }
+        close(fds[j][1]);
+    }
+    /* Collect results as they come from any worker. Each worker runs its
+     * seeds in increasing order and stops at its first failure; the
+     * lowest failing seed is reported, so the answer does not depend on
+     * --jobs or on host timing. A worker is stopped as soon as its next
+     * seed would be above the lowest failure found. */
+    uint64_t failed_seed = UINT64_MAX;
+    bool error = false;
+    struct pollfd pfd[256];
+    char lines[256][128];
+    size_t fill[256] = {0};
+    unsigned int open_fds = (unsigned int)jobs;
+    for (uint64_t j = 0; j < jobs; j++) {
+        pfd[j].fd = fds[j][0];
+        pfd[j].events = POLLIN;
+    }
+    while (open_fds > 0) {
+        if (poll(pfd, (nfds_t)jobs, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (uint64_t j = 0; j < jobs; j++) {
+            if (pfd[j].fd < 0 || !(pfd[j].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t got = read(pfd[j].fd, lines[j] + fill[j], sizeof(lines[j]) - 1 - fill[j]);
+            bool stop = got <= 0;
+            if (got > 0) {
+                fill[j] += (size_t)got;
+                lines[j][fill[j]] = '\0';
+            }
+            char *nl;
+            while (got > 0 && (nl = strchr(lines[j], '\n')) != NULL) {
+                uint64_t seed;
+                int res;
+                *nl = '\0';
+                if (sscanf(lines[j], "%" SCNu64 " %d", &seed, &res) == 2) {
+                    pg.done++;
+                    show(&pg, false);
+                    if (res != 0 && seed < failed_seed) {
+                        failed_seed = seed;
+                        error = res < 0;
+                    }
+                    if (seed >= failed_seed)
+                        stop = true;
+                }
+                size_t rest = fill[j] - (size_t)(nl + 1 - lines[j]);
+                memmove(lines[j], nl + 1, rest + 1);
+                fill[j] = rest;
+            }
+            if (stop) {
+                kill(pids[j], SIGTERM);
+                close(pfd[j].fd);
+                pfd[j].fd = -1;
+                open_fds--;
+            }
+        }
+    }
+    bool failed = failed_seed != UINT64_MAX && !error;
+    for (uint64_t j = 0; j < jobs; j++)
+        waitpid(pids[j], NULL, 0);
+    show(&pg, true);
+    int rc = 0;
+    if (error) {
+        fprintf(stderr, "xensim explore: seed %" PRIu64 " could not run\n", failed_seed);
+        rc = 2;
+    } else if (failed) {
+        write_replay(&s, spec, failed_seed, dir, NULL);
+        rc = 1;
+    } else {
+        printf("explore: %" PRIu64 " schedules under %s (shard %" PRIu64 "/%" PRIu64
+               "), every oracle held\n",
+               pg.done, spec, shard_k, shard_n);
+    }
+    xsim_scenario_free(&s);
+    return rc;
+}

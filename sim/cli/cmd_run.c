@@ -1,0 +1,416 @@
+/*
+ * cmd_run.c - `xensim run`, `xensim replay` and `xensim shrink`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "xensim/replayfile.h"
+#include "xensim/scenario.h"
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+
+    if (s == NULL || *s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    *v = strtoull(s, &end, 0);
+    return errno != 0 || *end != '\0' ? -EINVAL : 0;
+}
+
+static int load_scenario(struct xsim_scenario *s, const char *path)
+{
+    struct xsim_error err;
+    char buf[1024];
+
+    if (xsim_scenario_load_file(s, path, &err) != 0) {
+        fprintf(stderr, "xensim: %s\n", xsim_error_format(&err, buf, sizeof(buf)));
+        return -1;
+    }
+    return 0;
+}
+
+static struct xsim_policy *make_policy(const char *spec)
+{
+    struct xsim_error err;
+    struct xsim_policy *p = xsim_policy_create(spec, &err);
+
+    if (p == NULL)
+        fprintf(stderr, "xensim: %s\n", err.text);
+    return p;
+}
+
+static FILE *open_out(const char *path)
+{
+    FILE *f;
+
+    if (path == NULL)
+        return NULL;
+    f = fopen(path, "w");
+    if (f == NULL)
+        fprintf(stderr, "xensim: cannot write %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+static const char run_usage[] =
+    "Usage: xensim run SCENARIO [--seed N] [--policy P] [--json] [--trace FILE]\n"
+    "                  [--chrome-trace FILE]\n"
+    "Run a scenario once and report what the guest detected and chose, events,\n"
+    "latencies, exits by reason, oracles and the run's digest.\n"
+    "  --seed N            seed of the run (default: the scenario's)\n"
+    "  --policy P          time, random, pct:D[:K], dfs:B or bytes (default: the scenario's)\n"
+    "  --json              print the report as one JSON object\n"
+    "  --trace FILE        write every trace record as JSON lines\n"
+    "  --chrome-trace FILE write a Chrome trace (open it in Perfetto)\n"
+    "  --xenstore-socket PATH, --realtime\n"
+    "                      not available yet: they need the XenStore integration\n"
+    "Exit status: 0 all oracles hold, 1 an oracle failed, 2 usage or input error.\n";
+
+int xsim_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"seed", required_argument, NULL, 's'},
+        {"policy", required_argument, NULL, 'p'},
+        {"json", no_argument, NULL, 'j'},
+        {"trace", required_argument, NULL, 't'},
+        {"chrome-trace", required_argument, NULL, 'c'},
+        {"xenstore-socket", required_argument, NULL, 'x'},
+        {"realtime", no_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct xsim_run_options ro = {0};
+    const char *policy = NULL, *trace = NULL, *chrome = NULL;
+    bool json = false;
+    struct xsim_scenario s;
+    struct xsim_report rep;
+    FILE *ft = NULL, *fc = NULL;
+    int c, rc;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (parse_u64(optarg, &ro.seed) != 0) {
+                fprintf(stderr, "xensim run: --seed wants a number, got '%s'\n", optarg);
+                return 2;
+            }
+            ro.seed_set = true;
+            break;
+        case 'p':
+            policy = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 't':
+            trace = optarg;
+            break;
+        case 'c':
+            chrome = optarg;
+            break;
+        case 'x':
+        case 'r':
+            fprintf(stderr,
+                    "xensim run: --%s is not available yet (it needs the XenStore "
+                    "integration)\n",
+                    c == 'x' ? "xenstore-socket" : "realtime");
+            return 2;
+        case 'h':
+            fputs(run_usage, stdout);
+            return 0;
+        default:
+            fputs(run_usage, stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fputs(run_usage, stderr);
+        return 2;
+    }
+    if (load_scenario(&s, argv[optind]) != 0)
+        return 2;
+    if (policy != NULL && (ro.policy = make_policy(policy)) == NULL) {
+        xsim_scenario_free(&s);
+        return 2;
+    }
+    if ((trace != NULL && (ft = open_out(trace)) == NULL) ||
+        (chrome != NULL && (fc = open_out(chrome)) == NULL)) {
+        rc = 2;
+        goto out;
+    }
+    if (xsim_run(&s, &ro, &rep, ft, fc) != 0) {
+        fprintf(stderr, "xensim run: %s\n", rep.failure);
+        rc = 2;
+        goto out;
+    }
+    if (json)
+        xsim_report_print_json(&rep, stdout);
+    else
+        xsim_report_print(&rep, stdout);
+    rc = rep.all_pass ? 0 : 1;
+    xsim_report_free(&rep);
+out:
+    if (ft != NULL)
+        fclose(ft);
+    if (fc != NULL)
+        fclose(fc);
+    xsim_policy_destroy(ro.policy);
+    xsim_scenario_free(&s);
+    return rc;
+}
+
+/* ---- replay ---- */
+
+static int load_replay(const char *path, struct xsim_replay *r, struct xsim_scenario *s)
+{
+    struct xsim_error err;
+    char buf[1024];
+
+    if (xsim_replay_read(path, r, &err) != 0) {
+        fprintf(stderr, "xensim: %s\n", xsim_error_format(&err, buf, sizeof(buf)));
+        return -1;
+    }
+    if (xsim_scenario_load_buffer(s, r->scenario_path, r->scenario_text, strlen(r->scenario_text),
+                                  &err) != 0) {
+        fprintf(stderr, "xensim: the replay file's scenario: %s\n",
+                xsim_error_format(&err, buf, sizeof(buf)));
+        xsim_replay_free(r);
+        return -1;
+    }
+    return 0;
+}
+
+/* Run `s` with seed `seed` following `choices` (lenient: for shrinking). */
+static int replay_run(const struct xsim_scenario *s, uint64_t seed,
+                      const struct xsim_choices *choices, bool lenient, struct xsim_report *rep)
+{
+    struct xsim_run_options ro = {.seed = seed, .seed_set = true};
+    int rc;
+
+    ro.policy = make_policy("replay");
+    if (ro.policy == NULL)
+        return -EINVAL;
+    if (xsim_policy_set_replay(ro.policy, choices) != 0 ||
+        xsim_policy_set_replay_lenient(ro.policy, lenient) != 0) {
+        xsim_policy_destroy(ro.policy);
+        fprintf(stderr, "xensim: the choice list is malformed\n");
+        return -EINVAL;
+    }
+    rc = xsim_run(s, &ro, rep, NULL, NULL);
+    xsim_policy_destroy(ro.policy);
+    return rc;
+}
+
+static const char replay_usage[] =
+    "Usage: xensim replay FILE [--json]\n"
+    "Re-run a recorded schedule (a replay file written by explore or shrink) bit for\n"
+    "bit and check that the digest matches the recording.\n"
+    "Exit status: 0 oracles hold and the digest matches, 1 an oracle failed (the\n"
+    "failure reproduced) and the digest matches, 2 usage or input error, 3 the run\n"
+    "differs from the recording.\n";
+
+int xsim_cmd_replay(int argc, char **argv)
+{
+    struct xsim_replay r;
+    struct xsim_scenario s;
+    struct xsim_report rep;
+    bool json = false;
+    const char *file = NULL;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(replay_usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (argv[i][0] == '-' || file != NULL) {
+            fputs(replay_usage, stderr);
+            return 2;
+        } else {
+            file = argv[i];
+        }
+    }
+    if (file == NULL) {
+        fputs(replay_usage, stderr);
+        return 2;
+    }
+    if (load_replay(file, &r, &s) != 0)
+        return 2;
+    if (replay_run(&s, r.seed, &r.choices, false, &rep) != 0) {
+        rc = 2;
+        goto out;
+    }
+    if (json)
+        xsim_report_print_json(&rep, stdout);
+    else
+        xsim_report_print(&rep, stdout);
+    if (rep.digest != r.digest) {
+        fprintf(stderr,
+                "xensim replay: digest %016" PRIx64 " differs from the recorded %016" PRIx64 "\n",
+                rep.digest, r.digest);
+        rc = 3;
+    } else {
+        fprintf(stderr, "xensim replay: digest %016" PRIx64 " matches the recording\n", rep.digest);
+        rc = rep.all_pass ? 0 : 1;
+    }
+    xsim_report_free(&rep);
+out:
+    xsim_replay_free(&r);
+    xsim_scenario_free(&s);
+    return rc;
+}
+
+/* ---- shrink ---- */
+
+static bool same_failure(const struct xsim_report *rep, const struct xsim_replay *r)
+{
+    for (size_t i = 0; i < rep->noracles; i++) {
+        if (rep->oracles[i].pass)
+            continue;
+        for (unsigned int k = 0; k < r->nfailed; k++) {
+            if (strcmp(rep->oracles[i].name, r->failed[k]) == 0)
+                return true;
+        }
+        if (r->nfailed == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool still_fails(const struct xsim_scenario *s, const struct xsim_replay *r,
+                        const struct xsim_switch *sw, size_t n, uint64_t *runs)
+{
+    struct xsim_choices c = {
+        .decisions = r->choices.decisions, .n = n, .cap = n, .sw = (struct xsim_switch *)sw};
+    struct xsim_report rep;
+    bool fails;
+
+    (*runs)++;
+    if (replay_run(s, r->seed, &c, true, &rep) != 0)
+        return false;
+    fails = same_failure(&rep, r);
+    xsim_report_free(&rep);
+    return fails;
+}
+
+/* Delta debugging (Zeller and Hildebrandt, TSE 2002): drop chunks of the
+ * switch list while the failure persists. */
+static size_t ddmin(const struct xsim_scenario *s, const struct xsim_replay *r,
+                    struct xsim_switch *list, size_t len, uint64_t *runs)
+{
+    struct xsim_switch *tmp = malloc((len ? len : 1) * sizeof(*tmp));
+    size_t n = 2;
+
+    if (tmp == NULL)
+        return len;
+    while (len >= 2) {
+        size_t chunk = (len + n - 1) / n;
+        bool reduced = false;
+        for (size_t start = 0; start < len; start += chunk) {
+            size_t end = start + chunk < len ? start + chunk : len, m = 0;
+            for (size_t i = 0; i < len; i++) {
+                if (i < start || i >= end)
+                    tmp[m++] = list[i];
+            }
+            if (still_fails(s, r, tmp, m, runs)) {
+                memcpy(list, tmp, m * sizeof(*tmp));
+                len = m;
+                n = n > 2 ? n - 1 : 2;
+                reduced = true;
+                break;
+            }
+        }
+        if (!reduced) {
+            if (n >= len)
+                break;
+            n = n * 2 < len ? n * 2 : len;
+        }
+    }
+    if (len == 1 && still_fails(s, r, list, 0, runs))
+        len = 0;
+    free(tmp);
+    return len;
+}
+
+static const char shrink_usage[] =
+    "Usage: xensim shrink FILE [--out FILE2]\n"
+    "Reduce a failing replay file's choice list with delta debugging to a shorter\n"
+    "one that still fails the same oracle, write it (default FILE.shrunk.json) and\n"
+    "print both lengths.\n"
+    "Exit status: 0 shrunk and written, 1 the file's run does not fail, 2 usage or\n"
+    "input error.\n";
+
+int xsim_cmd_shrink(int argc, char **argv)
+{
+    struct xsim_replay r;
+    struct xsim_scenario s;
+    struct xsim_report rep;
+    const char *file = NULL, *out = NULL;
+    char outbuf[1024];
+    uint64_t runs = 0;
+    int rc = 2;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(shrink_usage, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else if (argv[i][0] == '-' || file != NULL) {
+            fputs(shrink_usage, stderr);
+            return 2;
+        } else {
+            file = argv[i];
+        }
+    }
+    if (file == NULL) {
+        fputs(shrink_usage, stderr);
+        return 2;
+    }
+    if (out == NULL) {
+        snprintf(outbuf, sizeof(outbuf), "%s.shrunk.json", file);
+        out = outbuf;
+    }
+    if (load_replay(file, &r, &s) != 0)
+        return 2;
+    if (!still_fails(&s, &r, r.choices.sw, r.choices.n, &runs)) {
+        fprintf(stderr, "xensim shrink: %s does not fail when replayed\n", file);
+        rc = 1;
+        goto out;
+    }
+    size_t before = r.choices.n;
+    size_t after = ddmin(&s, &r, r.choices.sw, r.choices.n, &runs);
+    struct xsim_choices small = {
+        .decisions = r.choices.decisions, .n = after, .cap = after, .sw = r.choices.sw};
+    /* Record the schedule the shortened list produces, so that the written
+     * file replays strictly, bit for bit. */
+    if (replay_run(&s, r.seed, &small, true, &rep) != 0 || !same_failure(&rep, &r)) {
+        fprintf(stderr, "xensim shrink: the shortened list no longer fails\n");
+        rc = 1;
+        goto out;
+    }
+    struct xsim_error err;
+    char ebuf[1024];
+    if (xsim_replay_write(out, &s, &rep, &rep.choices, &err) != 0) {
+        fprintf(stderr, "xensim shrink: %s\n", xsim_error_format(&err, ebuf, sizeof(ebuf)));
+        xsim_report_free(&rep);
+        goto out;
+    }
+    printf("shrunk the choice list from %zu to %zu switches (%zu in the recorded schedule, "
+           "%" PRIu64 " decisions) in %" PRIu64 " runs\n",
+           before, after, rep.choices.n, rep.choices.decisions, runs);
+    printf("wrote %s; replay it with: xensim replay %s\n", out, out);
+    xsim_report_free(&rep);
+    rc = 0;
+out:
+    xsim_replay_free(&r);
+    xsim_scenario_free(&s);
+    return rc;
+}
