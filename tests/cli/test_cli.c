@@ -1,0 +1,257 @@
+/*
+ * test_cli.c - the xensim program end to end: every shipped scenario runs
+ * and its oracles pass; --json parses and has its fields; a planted failure
+ * found by explore replays to the same digest and shrinks to a strictly
+ * shorter schedule that still fails; bad scenarios exit 2 naming line and
+ * column.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#define XENSIM    XENSIM_BINARY_DIR "/xensim"
+#define SCENARIOS XENSIM_SOURCE_DIR "/sim/scenarios"
+#define DATA      XENSIM_SOURCE_DIR "/tests/data"
+
+/* Run a shell command; returns its exit status and its stdout (malloc'd). */
+static int run(const char *cmd, char **out)
+{
+    FILE *p = popen(cmd, "r");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int st;
+
+    assert_non_null(p);
+    for (;;) {
+        if (len + 4096 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+        size_t got = fread(buf + len, 1, cap - len - 1, p);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    buf[len] = '\0';
+    st = pclose(p);
+    if (out != NULL)
+        *out = buf;
+    else
+        free(buf);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_shipped_scenarios_pass(void **state)
+{
+    DIR *d = opendir(SCENARIOS);
+    struct dirent *e;
+    int n = 0;
+
+    (void)state;
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        char cmd[1024];
+        char *out;
+        if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0)
+            continue;
+        snprintf(cmd, sizeof(cmd), "%s run %s/%s 2>&1", XENSIM, SCENARIOS, e->d_name);
+        int rc = run(cmd, &out);
+        if (rc != 0)
+            fail_msg("%s: exit %d\n%s", e->d_name, rc, out);
+        assert_non_null(strstr(out, "digest "));
+        free(out);
+        n++;
+    }
+    closedir(d);
+    assert_true(n >= 3);
+}
+
+static void test_json_report(void **state)
+{
+    char *out;
+    json_error_t jerr;
+    json_t *o, *orc;
+    const char *k;
+    json_t *v;
+
+    (void)state;
+    assert_int_equal(run(XENSIM " run " SCENARIOS "/demo.json --json", &out), 0);
+    o = json_loads(out, 0, &jerr);
+    if (o == NULL)
+        fail_msg("--json output does not parse: %s\n%s", jerr.text, out);
+    assert_true(json_is_string(json_object_get(o, "digest")));
+    assert_int_equal(strlen(json_string_value(json_object_get(o, "digest"))), 16);
+    assert_true(json_is_object(json_object_get(o, "stats")));
+    orc = json_object_get(o, "oracles");
+    assert_true(json_is_object(orc));
+    assert_true(json_object_size(orc) >= 2);
+    json_object_foreach(orc, k, v)
+    {
+        assert_true(json_is_boolean(json_object_get(v, "pass")));
+        assert_true(json_is_string(json_object_get(v, "detail")));
+    }
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "guest"), "callback")),
+                        "percpu-vector");
+    json_decref(o);
+    free(out);
+    /* The same seed gives the same digest; --seed changes the run. */
+    char *a, *b, *c;
+    run(XENSIM " run " SCENARIOS "/demo.json --json --seed 5", &a);
+    run(XENSIM " run " SCENARIOS "/demo.json --json --seed 5", &b);
+    run(XENSIM " run " SCENARIOS "/demo.json --json --seed 6", &c);
+    json_t *ja = json_loads(a, 0, NULL), *jb = json_loads(b, 0, NULL), *jc = json_loads(c, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(ja, "digest")),
+                        json_string_value(json_object_get(jb, "digest")));
+    assert_string_not_equal(json_string_value(json_object_get(ja, "digest")),
+                            json_string_value(json_object_get(jc, "digest")));
+    json_decref(ja);
+    json_decref(jb);
+    json_decref(jc);
+    free(a);
+    free(b);
+    free(c);
+}
+
+static void test_explore_replay_shrink(void **state)
+{
+    char dir[] = "/tmp/xensim-cli-XXXXXX";
+    char cmd[2048], *out, file[1024];
+    json_t *orig, *shrunk;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    /* The planted lost update is found... */
+    snprintf(cmd, sizeof(cmd),
+             "%s explore %s/scenarios/lost-update.json --schedules 200 --jobs 2 --out %s 2>&1",
+             XENSIM, DATA, dir);
+    assert_int_equal(run(cmd, &out), 1);
+    char *p = strstr(out, "xensim replay ");
+    assert_non_null(p);
+    sscanf(p + strlen("xensim replay "), "%1023s", file);
+    free(out);
+    /* ...replays bit for bit (exit 1: the oracle fails again, digest same)... */
+    snprintf(cmd, sizeof(cmd), "%s replay %s 2>&1", XENSIM, file);
+    assert_int_equal(run(cmd, &out), 1);
+    assert_non_null(strstr(out, "matches the recording"));
+    free(out);
+    /* ...and shrinks to a strictly shorter choice list that still fails. */
+    snprintf(cmd, sizeof(cmd), "%s shrink %s 2>&1", XENSIM, file);
+    assert_int_equal(run(cmd, &out), 0);
+    size_t before = 0, after = 0;
+    p = strstr(out, "from ");
+    assert_non_null(p);
+    assert_int_equal(sscanf(p, "from %zu to %zu", &before, &after), 2);
+    assert_true(after < before);
+    free(out);
+    snprintf(cmd, sizeof(cmd), "%s.shrunk.json", file);
+    orig = json_load_file(file, 0, NULL);
+    shrunk = json_load_file(cmd, 0, NULL);
+    assert_non_null(orig);
+    assert_non_null(shrunk);
+    assert_true(json_array_size(json_object_get(json_object_get(shrunk, "choices"), "switches")) <
+                json_array_size(json_object_get(json_object_get(orig, "choices"), "switches")));
+    json_decref(orig);
+    json_decref(shrunk);
+    snprintf(cmd, sizeof(cmd), "%s replay %s.shrunk.json 2>&1", XENSIM, file);
+    assert_int_equal(run(cmd, &out), 1);
+    assert_non_null(strstr(out, "matches the recording"));
+    assert_non_null(strstr(out, "lost_update      FAIL"));
+    free(out);
+    /* A tampered replay file is an input error, not a crash. */
+    snprintf(cmd, sizeof(cmd),
+             "sed 's/\"decisions\": [0-9]*/\"decisions\": 1/' %s > %s/bad.json && %s replay "
+             "%s/bad.json 2>&1",
+             file, dir, XENSIM, dir);
+    assert_int_equal(run(cmd, &out), 2);
+    free(out);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    run(cmd, NULL);
+}
+
+static void test_bad_scenarios(void **state)
+{
+    FILE *f = fopen(DATA "/scenarios-bad/expected.txt", "r");
+    char line[1024];
+    int n = 0;
+
+    (void)state;
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *file = line, *pos, *sub, cmd[2200], *out, want[1100];
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        pos = strchr(file, '|');
+        assert_non_null(pos);
+        *pos++ = '\0';
+        sub = strchr(pos, '|');
+        assert_non_null(sub);
+        *sub++ = '\0';
+        snprintf(cmd, sizeof(cmd), "%s run %s/scenarios-bad/%s 2>&1", XENSIM, DATA, file);
+        int rc = run(cmd, &out);
+        snprintf(want, sizeof(want), "%s:%s:", file, pos);
+        if (rc != 2 || strstr(out, want) == NULL || strstr(out, sub) == NULL)
+            fail_msg("%s: exit %d (want 2), want \"%s\" and \"%s\" in:\n%s", file, rc, want, sub,
+                     out);
+        free(out);
+        n++;
+    }
+    fclose(f);
+    assert_true(n >= 10);
+}
+
+static void test_usage_errors(void **state)
+{
+    const char *cmds[] = {
+        XENSIM " run",
+        XENSIM " run /nonexistent.json",
+        XENSIM " run " SCENARIOS "/demo.json --policy pct:zero",
+        XENSIM " run " SCENARIOS "/demo.json --seed x",
+        XENSIM " run " SCENARIOS "/demo.json --xenstore-socket /tmp/x",
+        XENSIM " explore " SCENARIOS "/demo.json",
+        XENSIM " explore " SCENARIOS "/demo.json --schedules 5 --shard 3/2",
+        XENSIM " replay /nonexistent.json",
+        XENSIM " replay " SCENARIOS "/demo.json",
+        XENSIM " shrink",
+        XENSIM " frobnicate",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        char cmd[1024];
+        snprintf(cmd, sizeof(cmd), "%s 2>&1", cmds[i]);
+        int rc = run(cmd, NULL);
+        if (rc != 2)
+            fail_msg("'%s' exited %d, expected 2", cmds[i], rc);
+    }
+    for (const char *const *c = (const char *const[]){"run", "explore", "replay", "shrink", NULL};
+         *c != NULL; c++) {
+        char cmd[256], *out;
+        snprintf(cmd, sizeof(cmd), "%s %s --help", XENSIM, *c);
+        assert_int_equal(run(cmd, &out), 0);
+        assert_non_null(strstr(out, "Usage: xensim"));
+        free(out);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shipped_scenarios_pass), cmocka_unit_test(test_json_report),
+        cmocka_unit_test(test_explore_replay_shrink),  cmocka_unit_test(test_bad_scenarios),
+        cmocka_unit_test(test_usage_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
