@@ -157,7 +157,9 @@ static long memory_op(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, uns
                 return -EINVAL;
             return map_shared_info(hd, atp.gpfn);
         }
-        return -EOPNOTSUPP; /* grant-table frames: see the grant table model */
+        if (atp.space == XENMAPSPACE_grant_table)
+            return xsim__hv_gnttab_map_frame(hd, atp.idx, atp.gpfn);
+        return -EOPNOTSUPP;
     default:
         return -ENOSYS;
     }
@@ -493,6 +495,7 @@ int xsim_hv_create(struct xsim_world *w, struct xsim_hv **out)
     xsim_world_set_hypercall(w, __HYPERVISOR_vcpu_op, vcpu_op, hv);
     xsim_world_set_hypercall(w, __HYPERVISOR_event_channel_op, xsim__hv_evtchn_op, hv);
     xsim_world_set_hypercall(w, __HYPERVISOR_sched_op, xsim__hv_sched_op, hv);
+    xsim_world_set_hypercall(w, __HYPERVISOR_grant_table_op, xsim__hv_gnttab_op, hv);
     *out = hv;
     return 0;
 }
@@ -503,6 +506,7 @@ void xsim_hv_destroy(struct xsim_hv *hv)
         return;
     for (unsigned int i = 0; i < hv->ndoms; i++) {
         xsim__hv_time_domain_free(hv->doms[i]);
+        xsim__hv_gnttab_free(hv->doms[i]);
         free(hv->doms[i]->si_private);
         free(hv->doms[i]->vcpus);
         free(hv->doms[i]);

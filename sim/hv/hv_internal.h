@@ -75,6 +75,8 @@ struct xsim_hv_dom {
     /* Owned by the time model (sim/hv/time.c) and the HPET (sim/hw/hpet.c). */
     void *time;
     void *hpet;
+    /* Owned by the grant table model (sim/hv/gnttab.c). */
+    void *gnttab;
 };
 
 struct xsim_hv {
@@ -120,6 +122,12 @@ int xsim__lapic_timer_wrmsr(struct xsim_hv_dom *hd, struct xsim_vcpu *v, uint32_
                             uint64_t val);
 int xsim__lapic_timer_rdmsr(struct xsim_hv_dom *hd, struct xsim_vcpu *v, uint32_t msr,
                             uint64_t *val);
+
+/* hv/gnttab.c */
+long xsim__hv_gnttab_op(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, unsigned long cmd,
+                        unsigned long uop, unsigned long count, unsigned long a4, unsigned long a5);
+long xsim__hv_gnttab_map_frame(struct xsim_hv_dom *hd, uint64_t idx, uint64_t gpfn);
+void xsim__hv_gnttab_free(struct xsim_hv_dom *hd);
 
 /* hw/ioapic.c */
 uint64_t xsim__ioapic_read(struct xsim_hv_dom *hd, uint64_t off, unsigned int size);
