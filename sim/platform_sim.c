@@ -240,6 +240,11 @@ out:
     return page;
 }
 
+void *xsim_domain_page_alloc(struct xsim_domain *d, uint64_t *gfn)
+{
+    return p_page_alloc(d, gfn);
+}
+
 static void p_page_free(void *ctx, void *page)
 {
     struct xsim_domain *d = ctx;
@@ -258,6 +263,11 @@ static void p_page_free(void *ctx, void *page)
 static uint64_t p_virt_to_gfn(void *ctx, const void *va)
 {
     return xsim_domain_ptr_to_gfn(ctx, va);
+}
+
+static void *p_map_gfn(void *ctx, uint64_t gfn)
+{
+    return xsim_domain_gfn_to_ptr(ctx, gfn);
 }
 
 static unsigned int p_cpu_id(void *ctx)
@@ -306,6 +316,7 @@ static const struct xg_platform_ops sim_platform_ops = {
     .page_alloc = p_page_alloc,
     .page_free = p_page_free,
     .virt_to_gfn = p_virt_to_gfn,
+    .map_gfn = p_map_gfn,
     .cpu_id = p_cpu_id,
     .work = p_work,
     .log = p_log,

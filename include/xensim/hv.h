@@ -87,6 +87,10 @@ int xsim_hv_send_virq(struct xsim_hv *hv, domid_t domid, unsigned int vcpu, uint
  * a domain that has no vCPUs: the backend's "interrupt". */
 typedef void (*xsim_hv_notify_fn)(void *arg, domid_t domid, evtchn_port_t port);
 int xsim_hv_set_notify(struct xsim_hv *hv, domid_t domid, xsim_hv_notify_fn fn, void *arg);
+/* The same for one port of such a domain (it takes precedence over the
+ * domain-wide callback); fn NULL removes it. */
+int xsim_hv_set_port_notify(struct xsim_hv *hv, domid_t domid, evtchn_port_t port,
+                            xsim_hv_notify_fn fn, void *arg);
 
 /* Called when a guest vCPU asks for a shutdown (SCHEDOP_shutdown). */
 typedef void (*xsim_hv_shutdown_fn)(void *arg, domid_t domid, unsigned int reason);

@@ -77,9 +77,12 @@ struct xg_platform_ops {
      * and its guest frame number, or NULL when the guest is out of memory. */
     void *(*page_alloc)(void *ctx, uint64_t *gfn);
     void (*page_free)(void *ctx, void *page);
-    /* Guest physical address of a guest virtual address inside a page
-     * returned by page_alloc (the simulator's guests are identity-ish). */
+    /* Guest frame number of a guest virtual address inside a page
+     * returned by page_alloc. */
     uint64_t (*virt_to_gfn)(void *ctx, const void *va);
+    /* Map a guest frame the toolstack named (e.g. HVM_PARAM_STORE_PFN)
+     * into the guest's address space; NULL if it is not the guest's RAM. */
+    void *(*map_gfn)(void *ctx, uint64_t gfn);
 
     /* Index of the CPU this code runs on (0-based, dense). */
     unsigned int (*cpu_id)(void *ctx);

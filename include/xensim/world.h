@@ -166,6 +166,10 @@ const struct xg_platform *xsim_domain_platform(struct xsim_domain *d);
 void xsim_domain_set_hv(struct xsim_domain *d, void *hv);
 void *xsim_domain_hv(const struct xsim_domain *d);
 
+/* A page of the domain's RAM for the toolstack (a ring page it hands the
+ * guest), zeroed; NULL when the domain is out of RAM. */
+void *xsim_domain_page_alloc(struct xsim_domain *d, uint64_t *gfn);
+
 /* Guest frame number -> host pointer to the page, or NULL if the frame is not
  * RAM of this domain (a guest's bad pointer must not crash the hypervisor). */
 void *xsim_domain_gfn_to_ptr(struct xsim_domain *d, uint64_t gfn);

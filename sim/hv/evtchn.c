@@ -124,11 +124,13 @@ void xsim__hv_set_pending(struct xsim_hv_dom *hd, evtchn_port_t port)
     p->sets++;
     xsim_trace(hd->hv->w, XSIM_TR_HV, 2 /* set pending */, hd->domid, port);
     if (hd->nr_vcpus == 0) {
-        /* A backend model: its "interrupt" is a callback. */
+        /* A backend model: its "interrupt" is a callback, run at once. */
+        xsim_hv_notify_fn fn = p->notify != NULL ? p->notify : hd->notify;
+        void *arg = p->notify != NULL ? p->notify_arg : hd->notify_arg;
         if (!test_and_set(si->evtchn_pending, port) && !test_bit(si->evtchn_mask, port) &&
-            hd->notify != NULL) {
+            fn != NULL) {
             clear_bit(si->evtchn_pending, port);
-            hd->notify(hd->notify_arg, hd->domid, port);
+            fn(arg, hd->domid, port);
         }
         return;
     }
@@ -607,6 +609,20 @@ int xsim_hv_send_virq(struct xsim_hv *hv, domid_t domid, unsigned int vcpu, uint
     if (port == 0)
         return 0; /* not bound: dropped, as in Xen */
     xsim__hv_set_pending(hd, port);
+    return 0;
+}
+
+int xsim_hv_set_port_notify(struct xsim_hv *hv, domid_t domid, evtchn_port_t port,
+                            xsim_hv_notify_fn fn, void *arg)
+{
+    struct xsim_hv_dom *hd = xsim__hv_dom(hv, domid);
+
+    if (hd == NULL)
+        return -ESRCH;
+    if (!port_valid(hd, port) || hd->ports[port].state == EVTCHNSTAT_closed)
+        return -EINVAL;
+    hd->ports[port].notify = fn;
+    hd->ports[port].notify_arg = arg;
     return 0;
 }
 

@@ -25,6 +25,9 @@ struct xsim_hv_port {
     evtchn_port_t remote_port;
     uint32_t virq;
     uint64_t sets;
+    /* Backend domains: this port's "interrupt" (xsim_hv_set_port_notify). */
+    xsim_hv_notify_fn notify;
+    void *notify_arg;
 };
 
 struct xsim_hv_vcpu {
