@@ -17,6 +17,7 @@ int xsim_cmd_run(int argc, char **argv);
 int xsim_cmd_explore(int argc, char **argv);
 int xsim_cmd_replay(int argc, char **argv);
 int xsim_cmd_shrink(int argc, char **argv);
+int xsim_cmd_xenstored(int argc, char **argv);
 
 /* One entry per command, in the order --help lists them; a NULL name ends
  * the table. */
@@ -26,6 +27,7 @@ int xsim_cmd_shrink(int argc, char **argv);
          xsim_cmd_explore},                                                                       \
         {"replay", "re-run a recorded schedule bit for bit", xsim_cmd_replay},                    \
         {"shrink", "shorten a failing schedule's choice list", xsim_cmd_shrink},                  \
+        {"xenstored", "run a standalone XenStore daemon on a Unix socket", xsim_cmd_xenstored},   \
         {NULL, NULL, NULL},
 
 #endif

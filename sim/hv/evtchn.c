@@ -127,6 +127,8 @@ void xsim__hv_set_pending(struct xsim_hv_dom *hd, evtchn_port_t port)
         /* A backend model: its "interrupt" is a callback, run at once. */
         xsim_hv_notify_fn fn = p->notify != NULL ? p->notify : hd->notify;
         void *arg = p->notify != NULL ? p->notify_arg : hd->notify_arg;
+        /* With no handler yet the event stays pending and is delivered
+         * when one is installed (xsim_hv_set_port_notify). */
         if (!test_and_set(si->evtchn_pending, port) && !test_bit(si->evtchn_mask, port) &&
             fn != NULL) {
             clear_bit(si->evtchn_pending, port);
@@ -623,6 +625,11 @@ int xsim_hv_set_port_notify(struct xsim_hv *hv, domid_t domid, evtchn_port_t por
         return -EINVAL;
     hd->ports[port].notify = fn;
     hd->ports[port].notify_arg = arg;
+    /* Deliver what arrived before the handler existed. */
+    if (fn != NULL && hd->nr_vcpus == 0 && test_bit(hd->si->evtchn_pending, port)) {
+        clear_bit(hd->si->evtchn_pending, port);
+        fn(arg, domid, port);
+    }
     return 0;
 }
 

@@ -131,6 +131,13 @@ int th_create(struct th *t, const struct th_config *cfg, struct xsim_policy *pol
     if (rc != 0)
         return rc;
     t->p = xsim_domain_platform(t->d);
+    if (cfg->xenstore) {
+        rc = xsim_xshost_create(t->w, t->hv, &t->xs);
+        if (rc == 0)
+            rc = xsim_xshost_add_guest(t->xs, t->d);
+        if (rc != 0)
+            return rc;
+    }
     return xg_guest_init(t->g, t->p, &cfg->guest);
 }
 
@@ -142,6 +149,7 @@ enum xsim_stop_reason th_run(struct th *t)
 void th_destroy(struct th *t)
 {
     xsim_world_destroy(t->w);
+    xsim_xshost_destroy(t->xs);
     xsim_hv_destroy(t->hv);
     free(t->g);
     if (t->own_pol)

@@ -14,6 +14,7 @@
 #include "xensim/guest/xg_evtchn.h"
 #include "xensim/hv.h"
 #include "xensim/world.h"
+#include "xensim/xshost.h"
 
 #define TH_GUEST_DOMID    1
 #define TH_BACKEND_DOMID  0
@@ -31,6 +32,7 @@ struct th_config {
     size_t ram_pages;   /* 0: 64 */
     th_main_fn main;    /* per CPU, after boot; NULL: just idle */
     bool idle_after_main;
+    bool xenstore; /* host a XenStore daemon and introduce the guest to it */
     void *user;
 };
 
@@ -43,6 +45,7 @@ struct th {
     struct xsim_domain *d, *dom0;
     struct xg_guest *g;
     const struct xg_platform *p;
+    struct xsim_xshost *xs; /* cfg.xenstore */
     int boot_rc;
     int cpu_up_rc[XG_MAX_CPUS];
     volatile uint32_t started, nup, all_up;
