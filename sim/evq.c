@@ -48,6 +48,27 @@ static int append(struct xsim_evq *q, unsigned int k, struct xsim_evq_entry ent)
     return 0;
 }
 
+/* An event before `last` but not before the last popped time: a peek
+ * moved `last` up to the earliest pending event (or a tombstone) and a
+ * vCPU behind it schedules something sooner. It belongs in bucket 0, kept
+ * sorted by (time, key) with every time <= last: before the first entry
+ * that is later. */
+static int insert_early(struct xsim_evq *q, struct xsim_evq_entry ent)
+{
+    struct xsim_evq_bucket *b = &q->b[0];
+    uint32_t i;
+
+    if (append(q, 0, ent) != 0)
+        return -ENOMEM;
+    i = b->n - 1;
+    while (i > q->head0 && b->e[i - 1].time > ent.time) {
+        b->e[i] = b->e[i - 1];
+        i--;
+    }
+    b->e[i] = ent;
+    return 0;
+}
+
 static inline bool is_pending(const struct xsim_evq *q, uint64_t idx)
 {
     return (q->pending[idx >> 6] >> (idx & 63)) & 1;
@@ -105,8 +126,8 @@ uint64_t xsim_evq_push(struct xsim_evq *q, uint64_t time, uint32_t kind, void *f
 
     if (alloc_node(q, &idx) != 0)
         return 0;
-    if (time < q->last)
-        time = q->last;
+    if (time < q->popped)
+        time = q->popped;
     uint64_t seq = q->next_seq++;
     q->seqs[idx] = seq;
     set_pending(q, idx, true);
@@ -115,7 +136,7 @@ uint64_t xsim_evq_push(struct xsim_evq *q, uint64_t time, uint32_t kind, void *f
     ent.fn = fn;
     ent.arg = arg;
     ent.kind = kind;
-    if (append(q, bucket_of(q, time), ent) != 0) {
+    if ((time < q->last ? insert_early(q, ent) : append(q, bucket_of(q, time), ent)) != 0) {
         free_node(q, idx);
         return 0;
     }
@@ -193,6 +214,7 @@ bool xsim_evq_pop(struct xsim_evq *q, uint64_t *time, uint32_t *kind, void **fn,
     if (q->size == 0 || !normalize(q))
         return false;
     struct xsim_evq_entry ent = q->b[0].e[q->head0++];
+    q->popped = ent.time;
     *time = ent.time;
     *kind = ent.kind;
     *fn = ent.fn;

@@ -39,7 +39,8 @@ struct xsim_evq {
     struct xsim_evq_bucket b[65];
     uint32_t head0;    /* bucket 0 is popped from here, in key order */
     uint64_t nonempty; /* bit k-1: bucket k (1..64) has entries */
-    uint64_t last;     /* time of the last popped event */
+    uint64_t last;     /* the heap's base: <= every pending event's time */
+    uint64_t popped;   /* time of the last popped event */
     size_t size;       /* live events */
     /* Per pool index: the sequence number of its event (to validate
      * handles) and a "pending" bit. The bitmap is what pops consult, so
@@ -54,7 +55,8 @@ struct xsim_evq {
 
 void xsim_evq_init(struct xsim_evq *q);
 void xsim_evq_free(struct xsim_evq *q);
-/* Push an event at `time` (raised to the last popped time if earlier).
+/* Push an event at `time` (raised to the last popped time if earlier; an
+ * earlier time than every pending event's is fine).
  * Returns the handle (seq << 24 | index), or 0 if full or out of memory. */
 uint64_t xsim_evq_push(struct xsim_evq *q, uint64_t time, uint32_t kind, void *fn, void *arg);
 /* Earliest event's time; false if empty. Amortised O(1). */

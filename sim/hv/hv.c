@@ -15,6 +15,7 @@
 #include "xensim/abi/hvm_op.h"
 #include "xensim/abi/memory.h"
 #include "xensim/abi/version.h"
+#include "xensim/time.h"
 
 #include "hv_internal.h"
 
@@ -481,6 +482,7 @@ int xsim_hv_create(struct xsim_world *w, struct xsim_hv **out)
         .mmio_read = hv_mmio_read,
         .mmio_write = hv_mmio_write,
         .eoi = hv_eoi,
+        .rdtsc = xsim_hv_rdtsc, /* the guest's TSC follows the time model */
     };
 
     *out = NULL;

@@ -27,6 +27,8 @@ static void guest_interrupt(void *guest, unsigned int cpu, uint8_t vector)
         xg_eoi(t->p);
         return;
     }
+    if (t->cfg.interrupt != NULL && t->cfg.interrupt(t, cpu, vector))
+        return;
     xg_guest_interrupt(t->g, vector);
 }
 

@@ -32,6 +32,10 @@ struct th_config {
     size_t ram_pages;   /* 0: 64 */
     th_main_fn main;    /* per CPU, after boot; NULL: just idle */
     bool idle_after_main;
+    /* Sees every interrupt first (emulated timers, LAPIC IPIs: see
+     * xg_timer_interrupt, xg_ipi_interrupt); returns true when it handled
+     * the vector, EOI included. NULL: everything goes to the guest. */
+    bool (*interrupt)(struct th *t, unsigned int cpu, uint8_t vector);
     bool xenstore; /* host a XenStore daemon and introduce the guest to it */
     void *user;
 };

@@ -41,6 +41,9 @@ static void test_random_ops(void **state)
             assert_true(h != 0);
             refs[nrefs] = (struct ref){eff, order++, h, true};
             nrefs++;
+        } else if (r == 5 && xsim_rng_below(&rng, 2) == 0) {
+            uint64_t t;
+            (void)xsim_evq_peek(&q, &t); /* must not change what comes out */
         } else if (r < 7 && nrefs > 0) {
             size_t i = (size_t)xsim_rng_below(&rng, nrefs);
             bool ok = xsim_evq_cancel(&q, refs[i].handle);
@@ -74,6 +77,43 @@ static void test_random_ops(void **state)
     free(refs);
 }
 
+/* A peek must not move the queue's notion of "now": an event pushed after
+ * a peek, earlier than every pending one, still comes out first and at its
+ * own time (this is what a vCPU behind the next timed event does). */
+static void test_push_before_peeked(void **state)
+{
+    struct xsim_evq q;
+    uint64_t t, h;
+    uint32_t kind;
+    void *fn, *arg;
+
+    (void)state;
+    xsim_evq_init(&q);
+    xsim_evq_push(&q, 10000000, 1, NULL, NULL);
+    h = xsim_evq_push(&q, 20000000, 4, NULL, NULL);
+    assert_true(xsim_evq_peek(&q, &t));
+    assert_int_equal(t, 10000000);
+    xsim_evq_push(&q, 1000000, 2, NULL, NULL);
+    xsim_evq_push(&q, 1000000, 3, NULL, NULL);
+    /* A cancelled far event's tombstone does not hold later ones back. */
+    assert_true(xsim_evq_cancel(&q, h));
+    assert_true(xsim_evq_peek(&q, &t));
+    assert_int_equal(t, 1000000);
+    assert_true(xsim_evq_pop(&q, &t, &kind, &fn, &arg));
+    assert_int_equal(t, 1000000);
+    assert_int_equal(kind, 2);
+    xsim_evq_push(&q, 5000000, 5, NULL, NULL);
+    assert_true(xsim_evq_pop(&q, &t, &kind, &fn, &arg));
+    assert_int_equal(kind, 3);
+    assert_true(xsim_evq_pop(&q, &t, &kind, &fn, &arg));
+    assert_int_equal(t, 5000000);
+    assert_int_equal(kind, 5);
+    assert_true(xsim_evq_pop(&q, &t, &kind, &fn, &arg));
+    assert_int_equal(t, 10000000);
+    assert_false(xsim_evq_pop(&q, &t, &kind, &fn, &arg));
+    xsim_evq_free(&q);
+}
+
 static void test_bad_handles(void **state)
 {
     struct xsim_evq q;
@@ -92,6 +132,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_ops),
+        cmocka_unit_test(test_push_before_peeked),
         cmocka_unit_test(test_bad_handles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
