@@ -18,10 +18,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+#include <time.h>
+
+#include <uv.h>
+
 #include "xensim/evsource.h"
 #include "xensim/guest/xg_evtchn.h"
+#include "xensim/guest/xg_xenbus.h"
 #include "xensim/hv.h"
 #include "xensim/scenario.h"
+#include "xensim/xenstore.h"
+#include "xensim/xshost.h"
 
 #define WAKE_VECTOR    0x30
 #define MSR_X2APIC_ICR 0x830
@@ -50,7 +58,48 @@ struct run_ctx {
     uint64_t lu_expected;
     uint64_t next_rebalance;
     struct wl_arg args[XSIM_SCN_MAX_WORKLOADS];
+    /* XenStore and pacing (--xenstore-socket, --realtime) */
+    struct xsim_xshost *xs;
+    struct xg_xenbus *xb;
+    int xenbus_rc;
+    uv_loop_t loop;
+    bool loop_ok;
+    struct xsim_xs_server *srv;
+    bool realtime;
+    double wall0;
+    uint64_t poll_ns;
 };
+
+#define POLL_PERIOD_NS 1000000 /* serve sockets / pace every 1 ms of virtual time */
+
+static double wall_s(void)
+{
+    struct timespec ts;
+
+    /* Host time enters only here, for --realtime pacing. */
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A hypervisor-context timed event: pace to the wall clock, then serve the
+ * socket's clients on this (baton-holding) thread, so the store is never
+ * touched by two threads at once. */
+static void host_poll(struct xsim_world *w, void *arg)
+{
+    struct run_ctx *rc = arg;
+    uint64_t now = xsim_world_now(w);
+
+    if (rc->realtime) {
+        double ahead = (double)now * 1e-9 - (wall_s() - rc->wall0);
+        if (ahead > 0) {
+            struct timespec ts = {(time_t)ahead, (long)((ahead - (double)(time_t)ahead) * 1e9)};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (rc->loop_ok)
+        uv_run(&rc->loop, UV_RUN_NOWAIT);
+    xsim_event_schedule(w, now + POLL_PERIOD_NS, 0x58535057 /* XSPW */, host_poll, rc);
+}
 
 static void wait_u32(struct run_ctx *rc, volatile uint32_t *flag, uint32_t value)
 {
@@ -153,6 +202,16 @@ static void guest_start(void *guest, unsigned int cpu)
         xg_write_u32(p, &rc->all_up, 1);
         wake(rc, -1);
         bind_workloads(rc, rc->args);
+        if (rc->xb != NULL) {
+            /* With a XenStore: say hello where a person with the real
+             * tools will look. */
+            rc->xenbus_rc = xg_xenbus_init(rc->xb, rc->g);
+            if (rc->xenbus_rc == 0) {
+                (void)xg_xenbus_write(rc->xb, 0, "data/xensim/scenario", rc->s->name);
+                (void)xg_xenbus_write(rc->xb, 0, "data/xensim/callback",
+                                      xg_callback_name(xg_guest_callback(rc->g)));
+            }
+        }
     } else {
         wait_u32(rc, &rc->started, 1);
         int up = xg_guest_cpu_up(rc->g);
@@ -308,6 +367,11 @@ static int build(struct run_ctx *rc, const struct xsim_scenario *s, struct xsim_
     gc.storm_threshold = (unsigned int)s->guest.storm_threshold;
     if ((err = xg_guest_init(rc->g, rc->p, &gc)) != 0)
         return err;
+    if (rc->xb != NULL) {
+        if ((err = xsim_xshost_create(rc->w, rc->hv, &rc->xs)) != 0 ||
+            (err = xsim_xshost_add_guest(rc->xs, rc->d)) != 0)
+            return err;
+    }
     for (size_t i = 0; i < s->nworkloads; i++) {
         const struct xsim_scn_workload *wl = &s->workloads[i];
         char stream[48];
@@ -412,13 +476,42 @@ int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
     wc.max_events = s->stop.events;
     wc.max_decisions = s->stop.decisions;
     wc.keep_trace = (opt != NULL && opt->keep_trace) || trace_jsonl != NULL || trace_chrome != NULL;
+    rc.realtime = opt != NULL && opt->realtime;
+    if (opt != NULL && opt->xenstore_socket != NULL) {
+        rc.xb = calloc(1, sizeof(*rc.xb));
+        if (rc.xb == NULL) {
+            err = -ENOMEM;
+            goto out;
+        }
+    }
     if ((err = build(&rc, s, pol, &wc)) != 0) {
         if (rep->failure[0] == '\0')
             snprintf(rep->failure, sizeof(rep->failure), "cannot set up the run: %s",
                      strerror(-err));
         goto out;
     }
+    if (opt != NULL && opt->xenstore_socket != NULL) {
+        /* Writing to a client that went away must be an error, not death. */
+        signal(SIGPIPE, SIG_IGN);
+        if (uv_loop_init(&rc.loop) != 0) {
+            err = -ENOMEM;
+            goto out;
+        }
+        rc.loop_ok = true;
+        err =
+            xsim_xs_listen_unix(xsim_xshost_store(rc.xs), &rc.loop, opt->xenstore_socket, &rc.srv);
+        if (err != 0) {
+            snprintf(rep->failure, sizeof(rep->failure), "cannot listen on %s: %s",
+                     opt->xenstore_socket, uv_strerror(err));
+            goto out;
+        }
+    }
+    if (rc.loop_ok || rc.realtime) {
+        rc.wall0 = wall_s();
+        xsim_event_schedule(rc.w, 0, 0x58535057, host_poll, &rc);
+    }
     rep->stop = xsim_world_run(rc.w);
+
     collect(&rc, s, rep);
     check_oracles(s, &rc, rep);
     if (trace_jsonl != NULL)
@@ -428,6 +521,14 @@ int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
 out:
     /* The world goes first: its threads still hold pointers into the rest. */
     xsim_world_destroy(rc.w);
+    if (rc.srv != NULL)
+        xsim_xs_server_close(rc.srv);
+    if (rc.loop_ok) {
+        uv_run(&rc.loop, UV_RUN_DEFAULT); /* let the closes complete */
+        uv_loop_close(&rc.loop);
+    }
+    xsim_xshost_destroy(rc.xs);
+    free(rc.xb);
     for (size_t i = 0; i < XSIM_SCN_MAX_WORKLOADS; i++)
         xsim_evsource_destroy(rc.src[i]);
     xsim_hv_destroy(rc.hv);

@@ -85,6 +85,15 @@ struct xsim_run_options {
     struct xsim_policy *policy; /* borrowed; NULL: the scenario's */
     bool keep_trace;
     bool quiet;
+    /* Host a XenStore for the guest and serve it on this Unix socket while
+     * the run lasts (dom0-privileged clients: xenstore-ls, libxenstore).
+     * Clients are served from a timed event every millisecond of virtual
+     * time, on the thread that holds the baton; their requests make a run
+     * irreproducible, so the report says so. */
+    const char *xenstore_socket;
+    /* Pace virtual time to the wall clock (so that people can watch and
+     * poke a run); the digest is unaffected when nothing pokes. */
+    bool realtime;
 };
 
 #define XSIM_MAX_ORACLES 16

@@ -67,8 +67,12 @@ static const char run_usage[] =
     "  --json              print the report as one JSON object\n"
     "  --trace FILE        write every trace record as JSON lines\n"
     "  --chrome-trace FILE write a Chrome trace (open it in Perfetto)\n"
-    "  --xenstore-socket PATH, --realtime\n"
-    "                      not available yet: they need the XenStore integration\n"
+    "  --xenstore-socket PATH\n"
+    "                      host a XenStore for the guest and serve it on PATH while\n"
+    "                      the run lasts (XENSTORED_PATH=PATH xenstore-ls /); a client\n"
+    "                      that writes makes the run irreproducible\n"
+    "  --realtime          pace virtual time to the wall clock (use with a long\n"
+    "                      stop.time to watch or poke a run)\n"
     "Exit status: 0 all oracles hold, 1 an oracle failed, 2 usage or input error.\n";
 
 int xsim_cmd_run(int argc, char **argv)
@@ -115,12 +119,11 @@ int xsim_cmd_run(int argc, char **argv)
             chrome = optarg;
             break;
         case 'x':
+            ro.xenstore_socket = optarg;
+            break;
         case 'r':
-            fprintf(stderr,
-                    "xensim run: --%s is not available yet (it needs the XenStore "
-                    "integration)\n",
-                    c == 'x' ? "xenstore-socket" : "realtime");
-            return 2;
+            ro.realtime = true;
+            break;
         case 'h':
             fputs(run_usage, stdout);
             return 0;

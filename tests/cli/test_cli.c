@@ -219,7 +219,7 @@ static void test_usage_errors(void **state)
         XENSIM " run /nonexistent.json",
         XENSIM " run " SCENARIOS "/demo.json --policy pct:zero",
         XENSIM " run " SCENARIOS "/demo.json --seed x",
-        XENSIM " run " SCENARIOS "/demo.json --xenstore-socket /tmp/x",
+        XENSIM " run " SCENARIOS "/demo.json --xenstore-socket /nonexistent-dir/x.sock",
         XENSIM " explore " SCENARIOS "/demo.json",
         XENSIM " explore " SCENARIOS "/demo.json --schedules 5 --shard 3/2",
         XENSIM " replay /nonexistent.json",
