@@ -110,7 +110,7 @@ static void p_point(void *ctx, enum xg_point_kind kind, const volatile void *add
         return;
     if (kind == XG_POINT_SPIN) {
         /* One turn of a wait loop (a pause instruction and a re-read). */
-        __atomic_store_n(&v->vtime, v->vtime + xsim_cost_named(w, "spin", 50), __ATOMIC_RELAXED);
+        __atomic_store_n(&v->vtime, v->vtime + w->spin_ns, __ATOMIC_RELAXED);
         xsim_point_spin(w);
         return;
     }

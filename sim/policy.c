@@ -139,7 +139,6 @@ const char *xsim_policy_spec(const struct xsim_policy *p)
     return p->spec;
 }
 
-bool xsim__policy_is_time(const struct xsim_policy *p);
 bool xsim__policy_is_time(const struct xsim_policy *p)
 {
     return p->kind == P_TIME;

@@ -137,6 +137,8 @@ int xsim_world_create(const struct xsim_world_config *cfg, struct xsim_policy *p
     w->policy = policy;
     xsim_cost_profile_default(&w->builtin_costs);
     w->costs = cfg->costs != NULL ? cfg->costs : &w->builtin_costs;
+    /* One turn of a wait loop (a pause and a re-read): named cost "spin". */
+    w->spin_ns = xsim_cost_profile_get(w->costs, "spin", 50);
     xsim_evq_init(&w->evq);
     xsim_baton_init(&w->main_baton);
     pthread_mutexattr_init(&ma);
@@ -909,8 +911,6 @@ static inline bool time_fast_path(struct xsim_world *w, struct xsim_vcpu *self)
         w->now = self->vtime;
     return true;
 }
-
-bool xsim__policy_is_time(const struct xsim_policy *p);
 
 static void fr_point(struct xsim_world *w, struct xsim_vcpu *self);
 

@@ -92,6 +92,7 @@ struct xsim_world {
     struct xsim_sched sched;
     struct xsim_cost_profile builtin_costs;
     const struct xsim_cost_profile *costs;
+    uint64_t spin_ns; /* the profile's "spin" cost, looked up once */
 
     uint64_t now; /* world clock */
     struct xsim_evq evq;
@@ -144,6 +145,8 @@ int xsim__policy_pick(struct xsim_world *w, const uint32_t *cand, const uint64_t
                       unsigned int n, int self);
 /* Called when the run ends (dfs bookkeeping). */
 void xsim__policy_run_end(struct xsim_world *w);
+
+bool xsim__policy_is_time(const struct xsim_policy *p);
 
 /* trace.c */
 void xsim__trace_rec(struct xsim_world *w, uint32_t type, uint32_t entity, uint64_t a, uint64_t b,

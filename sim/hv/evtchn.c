@@ -114,12 +114,30 @@ static void wake_pollers(struct xsim_hv_dom *hd, evtchn_port_t port)
     }
 }
 
+/* The tail of the 2-level chain, shared by a new event and an unmask that
+ * finds one pending: selector bit, then upcall_pending, then inject; each
+ * step stops if its bit was already set. */
+static void notify_vcpu(struct xsim_hv_dom *hd, evtchn_port_t port)
+{
+    unsigned int vcpu = hd->ports[port].notify_vcpu;
+    struct vcpu_info *vi;
+
+    if (vcpu >= hd->nr_vcpus)
+        return;
+    vi = hd->vcpus[vcpu].vi;
+    if (vi == NULL)
+        return; /* no vcpu_info yet: stays pending for a later rescan */
+    if (test_and_set(&vi->evtchn_pending_sel, port / WORD_BITS))
+        return;
+    if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
+        return;
+    xsim__hv_mark_events_pending(hd, vcpu);
+}
+
 void xsim__hv_set_pending(struct xsim_hv_dom *hd, evtchn_port_t port)
 {
     struct xsim_hv_port *p = &hd->ports[port];
     struct shared_info *si = hd->si;
-    struct vcpu_info *vi;
-    unsigned int vcpu = p->notify_vcpu;
 
     p->sets++;
     xsim_trace(hd->hv->w, XSIM_TR_HV, 2 /* set pending */, hd->domid, port);
@@ -142,16 +160,7 @@ void xsim__hv_set_pending(struct xsim_hv_dom *hd, evtchn_port_t port)
     wake_pollers(hd, port);
     if (test_bit(si->evtchn_mask, port))
         return;
-    if (vcpu >= hd->nr_vcpus)
-        return;
-    vi = hd->vcpus[vcpu].vi;
-    if (vi == NULL)
-        return; /* no vcpu_info yet: stays pending for a later rescan */
-    if (test_and_set(&vi->evtchn_pending_sel, port / WORD_BITS))
-        return;
-    if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
-        return;
-    xsim__hv_mark_events_pending(hd, vcpu);
+    notify_vcpu(hd, port);
 }
 
 /* ---- port allocation ---- */
@@ -408,8 +417,6 @@ static int do_bind_vcpu(struct xsim_hv_dom *hd, struct evtchn_bind_vcpu *b)
 static int do_unmask(struct xsim_hv_dom *hd, evtchn_port_t port)
 {
     struct shared_info *si = hd->si;
-    struct vcpu_info *vi;
-    unsigned int vcpu;
     xen_ulong_t m = (xen_ulong_t)1 << (port % WORD_BITS);
 
     if (!port_valid(hd, port))
@@ -418,16 +425,8 @@ static int do_unmask(struct xsim_hv_dom *hd, evtchn_port_t port)
      * does the notification chain run again. */
     if (!(__atomic_fetch_and(&si->evtchn_mask[port / WORD_BITS], ~m, __ATOMIC_SEQ_CST) & m))
         return 0;
-    if (!test_bit(si->evtchn_pending, port))
-        return 0;
-    vcpu = hd->ports[port].notify_vcpu;
-    if (vcpu >= hd->nr_vcpus || (vi = hd->vcpus[vcpu].vi) == NULL)
-        return 0;
-    if (test_and_set(&vi->evtchn_pending_sel, port / WORD_BITS))
-        return 0;
-    if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
-        return 0;
-    xsim__hv_mark_events_pending(hd, vcpu);
+    if (test_bit(si->evtchn_pending, port))
+        notify_vcpu(hd, port);
     return 0;
 }
 
