@@ -42,11 +42,11 @@ struct xsim_migration {
     uint64_t at_ns;        /* when control/shutdown = "suspend" is written */
     uint64_t downtime_ns;  /* from SCHEDOP_shutdown to the vCPUs running again */
     bool cancel;           /* resume on the same host (returns 1) */
-    /* The new host (ignored when cancel): its TSC frequency (0 = same) and
+    /* The new host (ignored when cancel): its TSC frequency in Hz (0 = same) and
      * system-time offset, its hypervisor features, and what each disk's new
      * backend advertises (features[i] for disk i; has_disk_features false =
      * the same as before). */
-    uint64_t tsc_khz;
+    uint64_t tsc_hz;
     int64_t system_time_offset_ns;
     bool has_hv_features;
     struct xsim_hv_features hv_features;
