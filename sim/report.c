@@ -19,6 +19,50 @@ static void print_ns(FILE *out, const char *label, uint64_t ns)
         fprintf(out, "%s %" PRIu64 " ns", label, ns);
 }
 
+static void print_workload(FILE *out, const struct xsim_wl_result *w)
+{
+    if (w->reads + w->writes + w->flushes + w->barriers + w->discards != 0) {
+        fprintf(out,
+                "workload %-12s %" PRIu64 " I/Os (%" PRIu64 " reads, %" PRIu64 " writes, %" PRIu64
+                " flushes, %" PRIu64 " barriers, %" PRIu64 " discards), %" PRIu64
+                " completed, %" PRIu64 " errors, %" PRIu64 " reads verified (%" PRIu64
+                " wrong); latency",
+                w->name, w->sent, w->reads, w->writes, w->flushes, w->barriers, w->discards,
+                w->consumed, w->errors, w->verified, w->verify_failed);
+    } else {
+        fprintf(out,
+                "workload %-12s sent %" PRIu64 ", handled %" PRIu64 " (handler runs %" PRIu64
+                ") on CPU %d; latency",
+                w->name, w->sent, w->consumed, w->handled, w->cpu);
+    }
+    print_ns(out, " mean", w->latency_ns_mean);
+    print_ns(out, ", p50 <=", w->latency_ns_p50);
+    print_ns(out, ", p99 <=", w->latency_ns_p99);
+    print_ns(out, ", max", w->latency_ns_max);
+    fprintf(out, "\n");
+}
+
+static void print_disk(FILE *out, const struct xsim_disk_result *d)
+{
+    fprintf(out,
+            "disk %-8s %s; ring %u pages, indirect %u, flush %s, barrier %s, discard %s; %" PRIu64
+            " ring requests (%" PRIu64 " at the backend, %" PRIu64 " refused), %" PRIu64
+            " connects, %" PRIu64 " requeued, %" PRIu64 " barrier and %" PRIu64
+            " flush fallbacks, %" PRIu64 " bad responses\n",
+            d->name, d->state, d->ring_pages, d->indirect_segs, d->flush ? "on" : "off",
+            d->barrier ? "on" : "off", d->discard ? "on" : "off", d->requests, d->backend_requests,
+            d->backend_errors, d->connects, d->requeued, d->barrier_fallbacks, d->flush_fallbacks,
+            d->bad_responses);
+    if (d->power_loss_ns != 0) {
+        print_ns(out, "  power lost at", d->power_loss_ns);
+        fprintf(out,
+                ": %" PRIu64 " cached sectors dropped; %" PRIu64 " written sectors checked, %" PRIu64
+                " bad%s%s\n",
+                d->lost_sectors, d->durable_checked, d->durable_bad, d->durable_detail[0] ? ": " : "",
+                d->durable_detail);
+    }
+}
+
 void xsim_report_print(const struct xsim_report *rep, FILE *out)
 {
     const struct xsim_stats *st = &rep->stats;
@@ -39,16 +83,23 @@ void xsim_report_print(const struct xsim_report *rep, FILE *out)
     for (unsigned int c = 0; c < rep->ncpus; c++)
         fprintf(out, " %" PRIu64, rep->cpu_events[c]);
     fprintf(out, "\n");
-    for (size_t i = 0; i < rep->nwl; i++) {
-        const struct xsim_wl_result *w = &rep->wl[i];
+    if (rep->timer_kind[0] || rep->ipi_mode[0])
+        fprintf(out, "guest time: clock %s, event timer %s, IPIs %s\n",
+                rep->clock_source[0] ? rep->clock_source : "none",
+                rep->timer_kind[0] ? rep->timer_kind : "none",
+                rep->ipi_mode[0] ? rep->ipi_mode : "none");
+    for (size_t i = 0; i < rep->nwl; i++)
+        print_workload(out, &rep->wl[i]);
+    for (size_t i = 0; i < rep->ndisks; i++)
+        print_disk(out, &rep->disk[i]);
+    if (rep->migration.requested != 0) {
+        const struct xsim_migration_result *m = &rep->migration;
         fprintf(out,
-                "workload %-12s sent %" PRIu64 ", handled %" PRIu64 " (handler runs %" PRIu64
-                ") on CPU %d; latency",
-                w->name, w->sent, w->consumed, w->handled, w->cpu);
-        print_ns(out, " mean", w->latency_ns_mean);
-        print_ns(out, ", p50 <=", w->latency_ns_p50);
-        print_ns(out, ", p99 <=", w->latency_ns_p99);
-        print_ns(out, ", max", w->latency_ns_max);
+                "migration: %" PRIu64 " suspends asked, %" PRIu64 " to a new host, %" PRIu64
+                " cancelled, %" PRIu64 " failed;",
+                m->requested, m->migrated, m->cancelled, m->failed);
+        print_ns(out, " worst ack", m->ack_ns_max);
+        print_ns(out, ", worst downtime", m->downtime_ns_max);
         fprintf(out, "\n");
     }
     fprintf(out, "exits and costs:");
@@ -103,6 +154,55 @@ static json_t *stats_json(const struct xsim_report *rep)
     return o;
 }
 
+static json_t *disks_json(const struct xsim_report *rep)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < rep->ndisks; i++) {
+        const struct xsim_disk_result *d = &rep->disk[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "name", json_string(d->name));
+        json_object_set_new(e, "state", json_string(d->state));
+        json_object_set_new(e, "ring_pages", json_integer(d->ring_pages));
+        json_object_set_new(e, "indirect_segments", json_integer(d->indirect_segs));
+        json_object_set_new(e, "flush", json_boolean(d->flush));
+        json_object_set_new(e, "barrier", json_boolean(d->barrier));
+        json_object_set_new(e, "discard", json_boolean(d->discard));
+        json_object_set_new(e, "requests", json_integer((json_int_t)d->requests));
+        json_object_set_new(e, "backend_requests", json_integer((json_int_t)d->backend_requests));
+        json_object_set_new(e, "backend_refused", json_integer((json_int_t)d->backend_errors));
+        json_object_set_new(e, "connects", json_integer((json_int_t)d->connects));
+        json_object_set_new(e, "requeued", json_integer((json_int_t)d->requeued));
+        json_object_set_new(e, "barrier_fallbacks", json_integer((json_int_t)d->barrier_fallbacks));
+        json_object_set_new(e, "flush_fallbacks", json_integer((json_int_t)d->flush_fallbacks));
+        json_object_set_new(e, "bad_responses", json_integer((json_int_t)d->bad_responses));
+        if (d->power_loss_ns != 0) {
+            json_object_set_new(e, "power_loss_ns", json_integer((json_int_t)d->power_loss_ns));
+            json_object_set_new(e, "lost_sectors", json_integer((json_int_t)d->lost_sectors));
+            json_object_set_new(e, "durable_checked", json_integer((json_int_t)d->durable_checked));
+            json_object_set_new(e, "durable_bad", json_integer((json_int_t)d->durable_bad));
+        }
+        json_array_append_new(a, e);
+    }
+    return a;
+}
+
+static json_t *migration_json(const struct xsim_report *rep)
+{
+    const struct xsim_migration_result *m = &rep->migration;
+    json_t *o = json_object();
+
+    json_object_set_new(o, "requested", json_integer((json_int_t)m->requested));
+    json_object_set_new(o, "migrated", json_integer((json_int_t)m->migrated));
+    json_object_set_new(o, "cancelled", json_integer((json_int_t)m->cancelled));
+    json_object_set_new(o, "failed", json_integer((json_int_t)m->failed));
+    json_object_set_new(o, "downtime_ns_max", json_integer((json_int_t)m->downtime_ns_max));
+    json_object_set_new(o, "ack_ns_max", json_integer((json_int_t)m->ack_ns_max));
+    json_object_set_new(o, "guest_new_hosts", json_integer((json_int_t)m->guest_resumed));
+    json_object_set_new(o, "guest_cancelled", json_integer((json_int_t)m->guest_cancelled));
+    return o;
+}
+
 int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
 {
     json_t *o = json_object(), *orc = json_object(), *wls = json_array(), *guest = json_object();
@@ -142,9 +242,30 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
         json_object_set_new(e, "latency_ns_p50", json_integer((json_int_t)w->latency_ns_p50));
         json_object_set_new(e, "latency_ns_p99", json_integer((json_int_t)w->latency_ns_p99));
         json_object_set_new(e, "latency_ns_max", json_integer((json_int_t)w->latency_ns_max));
+        if (w->reads + w->writes + w->flushes + w->barriers + w->discards != 0) {
+            json_object_set_new(e, "reads", json_integer((json_int_t)w->reads));
+            json_object_set_new(e, "writes", json_integer((json_int_t)w->writes));
+            json_object_set_new(e, "flushes", json_integer((json_int_t)w->flushes));
+            json_object_set_new(e, "barriers", json_integer((json_int_t)w->barriers));
+            json_object_set_new(e, "discards", json_integer((json_int_t)w->discards));
+            json_object_set_new(e, "errors", json_integer((json_int_t)w->errors));
+            json_object_set_new(e, "verified", json_integer((json_int_t)w->verified));
+            json_object_set_new(e, "verify_failed", json_integer((json_int_t)w->verify_failed));
+        }
+        if (w->early != 0)
+            json_object_set_new(e, "early", json_integer((json_int_t)w->early));
         json_array_append_new(wls, e);
     }
     json_object_set_new(o, "workloads", wls);
+    json_object_set_new(o, "disks", disks_json(rep));
+    if (rep->migration.requested != 0)
+        json_object_set_new(o, "migration", migration_json(rep));
+    if (rep->timer_kind[0])
+        json_object_set_new(guest, "timer", json_string(rep->timer_kind));
+    if (rep->ipi_mode[0])
+        json_object_set_new(guest, "ipi", json_string(rep->ipi_mode));
+    if (rep->clock_source[0])
+        json_object_set_new(guest, "clock", json_string(rep->clock_source));
     json_object_set_new(o, "stats", stats_json(rep));
     if (rep->failure[0] != '\0')
         json_object_set_new(o, "failure", json_string(rep->failure));

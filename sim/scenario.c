@@ -3,6 +3,8 @@
  * for the format). Every error names file, line and column.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,10 +13,15 @@
 
 typedef struct xsim_scenario scn_t;
 typedef struct xsim_scn_workload wl_t;
+typedef struct xsim_scn_disk disk_t;
+typedef struct xsim_scn_migration mig_t;
+typedef struct xsim_scn_disk_features dfeat_t;
 
 static const char *const callback_names[] = {"auto",     "percpu-vector", "vector",
                                              "pci-intx", "gsi",           NULL};
-static const char *const wl_types[] = {"events", "lost-update", NULL};
+static const char *const wl_types[] = {"events", "lost-update", "block-io", "timer", "ipi", NULL};
+static const char *const disk_kinds[] = {"disk", "cdrom", NULL};
+static const char *const disk_storages[] = {"mem", "file", NULL};
 static const char *const dists[] = {"periodic", "poisson", "burst", NULL};
 
 static const struct xsim_schema_field feature_fields[] = {
@@ -100,16 +107,73 @@ static const struct xsim_schema guest_schema = XSIM_SCHEMA("guest", guest_fields
 static int workload_finish(struct xsim_schema_ctx *ctx, const json_t *object, void *target)
 {
     const json_t *type = json_object_get(object, "type");
-    bool events = type == NULL || strcmp(json_string_value(type), "events") == 0;
+    const char *t = type != NULL ? json_string_value(type) : "events";
+    bool rate = json_object_get(object, "rate") != NULL;
 
-    if (events && json_object_get(object, "rate") == NULL)
+    if (strcmp(t, "events") == 0 && !rate)
         return xsim_schema_fail(ctx, "'%s' is an events workload and needs a 'rate'",
                                 xsim_schema_path(ctx));
-    if (!events && json_object_get(object, "iterations") == NULL)
+    if (strcmp(t, "lost-update") == 0 && json_object_get(object, "iterations") == NULL)
         return xsim_schema_fail(ctx, "'%s' is a lost-update workload and needs 'iterations'",
+                                xsim_schema_path(ctx));
+    if (strcmp(t, "block-io") == 0 && (json_object_get(object, "disk") == NULL || !rate))
+        return xsim_schema_fail(ctx, "'%s' is a block-io workload and needs 'disk' and 'rate'",
+                                xsim_schema_path(ctx));
+    if (strcmp(t, "timer") == 0 && json_object_get(object, "period") == NULL)
+        return xsim_schema_fail(ctx, "'%s' is a timer workload and needs a 'period'",
+                                xsim_schema_path(ctx));
+    if (strcmp(t, "ipi") == 0 && !rate)
+        return xsim_schema_fail(ctx, "'%s' is an ipi workload and needs a 'rate'",
                                 xsim_schema_path(ctx));
     return 0;
 }
+
+static const struct xsim_schema_field mix_fields[] = {
+    {.name = "read", .type = XSIM_SCHEMA_DOUBLE, .dmin = 0, .dmax = 1, XSIM_MEMBER(wl_t, mix_read)},
+    {.name = "write",
+     .type = XSIM_SCHEMA_DOUBLE,
+     .dmin = 0,
+     .dmax = 1,
+     XSIM_MEMBER(wl_t, mix_write)},
+    {.name = "flush",
+     .type = XSIM_SCHEMA_DOUBLE,
+     .dmin = 0,
+     .dmax = 1,
+     XSIM_MEMBER(wl_t, mix_flush)},
+    {.name = "barrier",
+     .type = XSIM_SCHEMA_DOUBLE,
+     .dmin = 0,
+     .dmax = 1,
+     XSIM_MEMBER(wl_t, mix_barrier)},
+    {.name = "discard",
+     .type = XSIM_SCHEMA_DOUBLE,
+     .dmin = 0,
+     .dmax = 1,
+     XSIM_MEMBER(wl_t, mix_discard)},
+};
+
+static int mix_finish(struct xsim_schema_ctx *ctx, const json_t *object, void *target)
+{
+    const char *keys[] = {"read", "write", "flush", "barrier", "discard"};
+    double sum = 0;
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const json_t *v = json_object_get(object, keys[i]);
+        if (v != NULL)
+            sum += json_number_value(v);
+    }
+    if (sum <= 0)
+        return xsim_schema_fail(ctx, "'%s' must give some operation a share above 0",
+                                xsim_schema_path(ctx));
+    return 0;
+}
+
+static const struct xsim_schema mix_schema = {
+    .name = "mix",
+    .fields = mix_fields,
+    .nfields = sizeof(mix_fields) / sizeof(mix_fields[0]),
+    .finish = mix_finish,
+};
 
 static const struct xsim_schema_field workload_fields[] = {
     {.name = "name",
@@ -152,6 +216,33 @@ static const struct xsim_schema_field workload_fields[] = {
      .min = 1,
      .max = 100000,
      XSIM_MEMBER(wl_t, iterations)},
+    {.name = "disk", .type = XSIM_SCHEMA_STRING, .min = 1, .max = 31, XSIM_MEMBER(wl_t, disk)},
+    {.name = "mix",
+     .type = XSIM_SCHEMA_OBJECT,
+     .sub = &mix_schema,
+     .offset = 0,
+     .size = sizeof(wl_t),
+     .doc = "shares of read, write, flush, barrier, discard (normalised)"},
+    {.name = "io_sectors",
+     .type = XSIM_SCHEMA_INT,
+     .min = 1,
+     .max = 2048,
+     XSIM_MEMBER(wl_t, io_sectors)},
+    {.name = "region",
+     .type = XSIM_SCHEMA_UINT64,
+     .umin = 0,
+     .umax = 1ull << 40,
+     XSIM_MEMBER(wl_t, region)},
+    {.name = "queue_depth",
+     .type = XSIM_SCHEMA_INT,
+     .min = 1,
+     .max = 256,
+     XSIM_MEMBER(wl_t, queue_depth)},
+    {.name = "period",
+     .type = XSIM_SCHEMA_DURATION,
+     .umin = 1000,
+     .umax = 1000000000,
+     XSIM_MEMBER(wl_t, period_ns)},
 };
 static const struct xsim_schema workload_schema = {
     .name = "workload",
@@ -159,6 +250,167 @@ static const struct xsim_schema workload_schema = {
     .nfields = sizeof(workload_fields) / sizeof(workload_fields[0]),
     .finish = workload_finish,
 };
+
+
+static const struct xsim_schema_field dfeat_fields[] = {
+    {.name = "flush", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(dfeat_t, flush)},
+    {.name = "barrier", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(dfeat_t, barrier)},
+    {.name = "discard", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(dfeat_t, discard)},
+    {.name = "indirect_segments",
+     .type = XSIM_SCHEMA_INT,
+     .min = 0,
+     .max = 4096,
+     XSIM_MEMBER(dfeat_t, indirect_segments)},
+    {.name = "max_ring_page_order",
+     .type = XSIM_SCHEMA_INT,
+     .min = 0,
+     .max = 4,
+     XSIM_MEMBER(dfeat_t, max_ring_page_order)},
+};
+static const struct xsim_schema dfeat_schema = XSIM_SCHEMA("disk features", dfeat_fields);
+
+static const struct xsim_schema_field dfault_fields[] = {
+    {.name = "read_error_rate",
+     .type = XSIM_SCHEMA_DOUBLE,
+     .dmin = 0,
+     .dmax = 1,
+     XSIM_MEMBER(disk_t, faults.read_error_rate)},
+    {.name = "write_error_rate",
+     .type = XSIM_SCHEMA_DOUBLE,
+     .dmin = 0,
+     .dmax = 1,
+     XSIM_MEMBER(disk_t, faults.write_error_rate)},
+    {.name = "refuse_flush", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(disk_t, faults.refuse_flush)},
+    {.name = "refuse_barrier",
+     .type = XSIM_SCHEMA_BOOL,
+     XSIM_MEMBER(disk_t, faults.refuse_barrier)},
+    {.name = "lose_all_cached",
+     .type = XSIM_SCHEMA_BOOL,
+     XSIM_MEMBER(disk_t, faults.lose_all_cached)},
+    {.name = "power_loss",
+     .type = XSIM_SCHEMA_DURATION,
+     .umin = 1,
+     .umax = 3600000000000ull,
+     XSIM_MEMBER(disk_t, power_loss_ns)},
+};
+static const struct xsim_schema dfault_schema = XSIM_SCHEMA("disk faults", dfault_fields);
+
+static const struct xsim_schema_field disk_fields[] = {
+    {.name = "name",
+     .type = XSIM_SCHEMA_STRING,
+     .required = true,
+     .min = 1,
+     .max = 31,
+     XSIM_MEMBER(disk_t, name)},
+    {.name = "devid",
+     .type = XSIM_SCHEMA_UINT64,
+     .umin = 1,
+     .umax = 0xfffffff,
+     XSIM_MEMBER(disk_t, devid)},
+    {.name = "kind", .type = XSIM_SCHEMA_ENUM, .enum_values = disk_kinds, XSIM_MEMBER(disk_t, kind)},
+    {.name = "storage",
+     .type = XSIM_SCHEMA_ENUM,
+     .enum_values = disk_storages,
+     XSIM_MEMBER(disk_t, storage)},
+    {.name = "path", .type = XSIM_SCHEMA_STRING, .min = 1, .max = 255, XSIM_MEMBER(disk_t, path)},
+    {.name = "sectors",
+     .type = XSIM_SCHEMA_UINT64,
+     .umin = 0,
+     .umax = 1ull << 40,
+     XSIM_MEMBER(disk_t, sectors)},
+    {.name = "readonly", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(disk_t, readonly)},
+    {.name = "write_cache", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(disk_t, write_cache)},
+    {.name = "features",
+     .type = XSIM_SCHEMA_OBJECT,
+     .sub = &dfeat_schema,
+     XSIM_MEMBER(disk_t, features)},
+    {.name = "latency",
+     .type = XSIM_SCHEMA_DURATION,
+     .umin = 0,
+     .umax = 1000000000,
+     XSIM_MEMBER(disk_t, latency_ns)},
+    {.name = "ns_per_sector",
+     .type = XSIM_SCHEMA_UINT64,
+     .umin = 0,
+     .umax = 1000000,
+     XSIM_MEMBER(disk_t, ns_per_sector)},
+    {.name = "jitter", .type = XSIM_SCHEMA_DOUBLE, .dmin = 0, .dmax = 1, XSIM_MEMBER(disk_t, jitter)},
+    {.name = "faults",
+     .type = XSIM_SCHEMA_OBJECT,
+     .sub = &dfault_schema,
+     .offset = 0,
+     .size = sizeof(disk_t)},
+    {.name = "ring_pages",
+     .type = XSIM_SCHEMA_INT,
+     .min = 1,
+     .max = 16,
+     XSIM_MEMBER(disk_t, ring_pages)},
+    {.name = "indirect", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(disk_t, indirect)},
+};
+static const struct xsim_schema disk_schema = XSIM_SCHEMA("disk", disk_fields);
+
+static const struct xsim_schema_field mig_host_fields[] = {
+    {.name = "hvm_callback_vector",
+     .type = XSIM_SCHEMA_BOOL,
+     XSIM_MEMBER(mig_t, hvm_callback_vector)},
+    {.name = "percpu_upcall_vector",
+     .type = XSIM_SCHEMA_BOOL,
+     XSIM_MEMBER(mig_t, percpu_upcall_vector)},
+    {.name = "hvm_safe_pvclock", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(mig_t, hvm_safe_pvclock)},
+    {.name = "platform_pci", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(mig_t, platform_pci)},
+};
+static const struct xsim_schema mig_host_schema = XSIM_SCHEMA("features", mig_host_fields);
+
+static int mig_features_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)
+{
+    static const struct xsim_schema_field as_object = {
+        .type = XSIM_SCHEMA_OBJECT, .sub = &mig_host_schema, .offset = 0, .size = sizeof(mig_t)};
+    mig_t *m = target;
+
+    if (m != NULL)
+        m->has_features = true;
+    return xsim_schema_check_as(ctx, &as_object, target);
+}
+
+static int mig_disk_features_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)
+{
+    static const struct xsim_schema_field as_object = {.type = XSIM_SCHEMA_OBJECT,
+                                                       .sub = &dfeat_schema,
+                                                       XSIM_MEMBER(mig_t, disk_features)};
+    mig_t *m = target;
+
+    if (m != NULL)
+        m->has_disk_features = true;
+    return xsim_schema_check_as(ctx, &as_object, target);
+}
+
+static const struct xsim_schema_field mig_fields[] = {
+    {.name = "at",
+     .type = XSIM_SCHEMA_DURATION,
+     .required = true,
+     .umin = 1,
+     .umax = 3600000000000ull,
+     XSIM_MEMBER(mig_t, at_ns)},
+    {.name = "downtime",
+     .type = XSIM_SCHEMA_DURATION,
+     .umin = 0,
+     .umax = 60000000000ull,
+     XSIM_MEMBER(mig_t, downtime_ns)},
+    {.name = "cancel", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(mig_t, cancel)},
+    {.name = "tsc_hz",
+     .type = XSIM_SCHEMA_UINT64,
+     .umin = 0,
+     .umax = 1000000000000ull,
+     XSIM_MEMBER(mig_t, tsc_hz)},
+    {.name = "system_time_offset",
+     .type = XSIM_SCHEMA_INT,
+     .min = -3600000000000ll,
+     .max = 3600000000000ll,
+     XSIM_MEMBER(mig_t, system_time_offset_ns)},
+    {.name = "features", .type = XSIM_SCHEMA_ANY, .set = mig_features_set},
+    {.name = "disk_features", .type = XSIM_SCHEMA_ANY, .set = mig_disk_features_set},
+};
+static const struct xsim_schema mig_schema = XSIM_SCHEMA("migration", mig_fields);
 
 static const struct xsim_schema_field stop_fields[] = {
     {.name = "time",
@@ -194,6 +446,17 @@ static const struct xsim_schema_field oracle_fields[] = {
      .set = NULL,
      .size = 0},
     {.name = "lost_update", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, oracles.lost_update)},
+    {.name = "blk_data", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, oracles.blk_data)},
+    {.name = "blk_durable", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, oracles.blk_durable)},
+    {.name = "blk_no_lost_io",
+     .type = XSIM_SCHEMA_BOOL,
+     XSIM_MEMBER(scn_t, oracles.blk_no_lost_io)},
+    {.name = "migration", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, oracles.migration)},
+    {.name = "clock_monotonic",
+     .type = XSIM_SCHEMA_BOOL,
+     XSIM_MEMBER(scn_t, oracles.clock_monotonic)},
+    {.name = "timers", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, oracles.timers)},
+    {.name = "ipis", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, oracles.ipis)},
 };
 static const struct xsim_schema oracle_schema = XSIM_SCHEMA("oracles", oracle_fields);
 
@@ -227,6 +490,18 @@ static const struct xsim_schema_field scenario_fields[] = {
      .max = XSIM_SCN_MAX_WORKLOADS,
      .sub = &workload_schema,
      XSIM_ARRAY_MEMBER(scn_t, workloads, nworkloads)},
+    {.name = "disks",
+     .type = XSIM_SCHEMA_ARRAY_OF,
+     .min = 0,
+     .max = XSIM_SCN_MAX_DISKS,
+     .sub = &disk_schema,
+     XSIM_ARRAY_MEMBER(scn_t, disks, ndisks)},
+    {.name = "migrations",
+     .type = XSIM_SCHEMA_ARRAY_OF,
+     .min = 0,
+     .max = XSIM_SCN_MAX_MIGRATIONS,
+     .sub = &mig_schema,
+     XSIM_ARRAY_MEMBER(scn_t, migrations, nmigrations)},
     {.name = "stop",
      .type = XSIM_SCHEMA_OBJECT,
      .sub = &stop_schema,
@@ -282,15 +557,132 @@ static void defaults(scn_t *s)
     snprintf(s->policy, sizeof(s->policy), "time");
     s->seed = 1;
     for (size_t i = 0; i < XSIM_SCN_MAX_WORKLOADS; i++) {
-        s->workloads[i].vcpu = -1;
-        s->workloads[i].burst = 1;
+        wl_t *w = &s->workloads[i];
+        w->vcpu = -1;
+        w->burst = 1;
+        w->disk_index = -1;
+        w->mix_read = 0.5;
+        w->mix_write = 0.4;
+        w->mix_flush = 0.1;
+        w->io_sectors = 8;
+        w->queue_depth = 8;
     }
+    for (size_t i = 0; i < XSIM_SCN_MAX_DISKS; i++) {
+        disk_t *d = &s->disks[i];
+        d->devid = 51712 + 16 * (uint32_t)i; /* xvda, xvdb, ... */
+        d->sectors = 1u << 21;               /* 1 GiB */
+        d->write_cache = true;
+        d->features.flush = true;
+        d->features.barrier = true;
+        d->features.discard = true;
+        d->features.indirect_segments = 256;
+        d->features.max_ring_page_order = 4;
+        d->latency_ns = 50000;
+        d->ns_per_sector = 2;
+        d->ring_pages = 4;
+        d->indirect = true;
+    }
+    for (size_t i = 0; i < XSIM_SCN_MAX_MIGRATIONS; i++) {
+        mig_t *m = &s->migrations[i];
+        m->downtime_ns = 5000000;
+        m->hvm_callback_vector = true;
+        m->percpu_upcall_vector = true;
+        m->hvm_safe_pvclock = true;
+        m->platform_pci = true;
+        m->disk_features = s->disks[0].features;
+    }
+}
+
+static int elem_error(const struct xsim_json_doc *doc, const char *array, size_t i,
+                      struct xsim_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* An error positioned at element i of a top-level array. */
+static int elem_error(const struct xsim_json_doc *doc, const char *array, size_t i,
+                      struct xsim_error *err, const char *fmt, ...)
+{
+    char text[400];
+    va_list ap;
+    int line = 0, col = 0;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    xsim_json_elem_pos(doc, json_object_get(doc->root, array), i, &line, &col);
+    return xsim_json_error_at(doc, line, col, err, "%s", text);
+}
+
+static int check_block_io(scn_t *s, const struct xsim_json_doc *doc, size_t i,
+                          struct xsim_error *err)
+{
+    wl_t *w = &s->workloads[i];
+    const disk_t *d = NULL;
+    uint64_t region;
+
+    for (size_t k = 0; k < s->ndisks; k++) {
+        if (strcmp(s->disks[k].name, w->disk) == 0) {
+            w->disk_index = (int)k;
+            d = &s->disks[k];
+        }
+    }
+    if (d == NULL)
+        return elem_error(doc, "workloads", i, err,
+                          "'workloads[%zu].disk' is \"%s\", which is not in 'disks'", i, w->disk);
+    if ((d->readonly || d->kind == XSIM_DISK_CDROM) &&
+        (w->mix_write > 0 || w->mix_barrier > 0 || w->mix_discard > 0))
+        return elem_error(doc, "workloads", i, err,
+                          "'workloads[%zu]' writes to '%s', which is read-only; expected a mix "
+                          "of reads and flushes only",
+                          i, d->name);
+    if (w->vcpu < 0)
+        w->vcpu = 0;
+    region = w->region != 0 ? w->region : d->sectors;
+    if (region > d->sectors || region < w->io_sectors)
+        return elem_error(doc, "workloads", i, err,
+                          "'workloads[%zu].region' is %llu sectors; expected %u..%llu (io_sectors "
+                          "to the disk's size)",
+                          i, (unsigned long long)region, w->io_sectors,
+                          (unsigned long long)d->sectors);
+    return 0;
+}
+
+static int check_disks(const scn_t *s, const struct xsim_json_doc *doc, struct xsim_error *err)
+{
+    for (size_t i = 0; i < s->ndisks; i++) {
+        const disk_t *d = &s->disks[i];
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(s->disks[k].name, d->name) == 0 || s->disks[k].devid == d->devid)
+                return elem_error(doc, "disks", i, err,
+                                  "'disks[%zu]' has the name or devid of 'disks[%zu]'", i, k);
+        }
+        if (d->storage == XSIM_DISK_FILE && d->path[0] == '\0')
+            return elem_error(doc, "disks", i, err,
+                              "'disks[%zu]' is file storage and needs a 'path'", i);
+        if (d->kind == XSIM_DISK_DISK && d->sectors == 0)
+            return elem_error(doc, "disks", i, err,
+                              "'disks[%zu].sectors' is 0; only a cdrom may be empty", i);
+        if (d->power_loss_ns != 0 && d->power_loss_ns >= s->stop.time_ns)
+            return elem_error(doc, "disks", i, err,
+                              "'disks[%zu].faults.power_loss' is not before the run's stop time",
+                              i);
+    }
+    for (size_t i = 0; i < s->nmigrations; i++) {
+        if (s->migrations[i].at_ns >= s->stop.time_ns)
+            return elem_error(doc, "migrations", i, err,
+                              "'migrations[%zu].at' is not before the run's stop time", i);
+        if (i > 0 && s->migrations[i].at_ns <= s->migrations[i - 1].at_ns)
+            return elem_error(doc, "migrations", i, err,
+                              "'migrations[%zu].at' must be later than 'migrations[%zu].at'", i,
+                              i - 1);
+    }
+    return 0;
 }
 
 static int check(scn_t *s, struct xsim_json_doc *doc, struct xsim_error *err)
 {
     const json_t *oracles, *cb;
     int rc = xsim_schema_check(doc, doc->root, &scenario_schema, "", s, err);
+
 
     if (rc != 0)
         return rc;
@@ -314,8 +706,10 @@ static int check(scn_t *s, struct xsim_json_doc *doc, struct xsim_error *err)
             return xsim_json_error_at(doc, line, col, err,
                                       "'workloads[%zu]' (lost-update) needs at least 2 vCPUs", i);
         }
+        if (w->type == XSIM_WL_BLOCK_IO && (rc = check_block_io(s, doc, i, err)) != 0)
+            return rc;
     }
-    return 0;
+    return check_disks(s, doc, err);
 }
 
 static int load(scn_t *s, struct xsim_json_doc *doc, const char *text, size_t len,

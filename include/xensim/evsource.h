@@ -41,6 +41,12 @@ void xsim_evsource_destroy(struct xsim_evsource *s);
 evtchn_port_t xsim_evsource_port(const struct xsim_evsource *s);
 /* Begin sending (the guest has bound). */
 int xsim_evsource_start(struct xsim_evsource *s);
+/* The guest was migrated (its end of the channel is gone): close the
+ * backend's port and allocate a new unbound one for the guest to bind
+ * (xsim_evsource_port). Sends go on being recorded meanwhile; sends to a
+ * closed port are dropped by the hypervisor as Xen drops them, and are
+ * consumed once the guest binds again and looks. */
+int xsim_evsource_reconnect(struct xsim_evsource *s);
 void xsim_evsource_stop(struct xsim_evsource *s);
 
 /* From the guest's handler: take every send made up to now; returns how

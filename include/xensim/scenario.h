@@ -14,11 +14,57 @@
 #include "xensim/error.h"
 #include "xensim/world.h"
 
-#define XSIM_SCN_MAX_WORKLOADS 64
+#define XSIM_SCN_MAX_WORKLOADS  64
+#define XSIM_SCN_MAX_DISKS      8
+#define XSIM_SCN_MAX_MIGRATIONS 16
 
 enum xsim_wl_type {
     XSIM_WL_EVENTS = 0,      /* a device in dom0 sending events to the guest */
     XSIM_WL_LOST_UPDATE = 1, /* a planted bug: two vCPUs race on a plain counter */
+    XSIM_WL_BLOCK_IO = 2,    /* a guest thread doing block I/O on a disk through blkfront */
+    XSIM_WL_TIMER = 3,       /* every vCPU re-arms its event timer each period */
+    XSIM_WL_IPI = 4,         /* vCPU 0 sends IPIs to every other vCPU at a rate */
+};
+
+enum xsim_disk_kind { XSIM_DISK_DISK = 0, XSIM_DISK_CDROM = 1 };
+enum xsim_disk_storage { XSIM_DISK_MEM = 0, XSIM_DISK_FILE = 1 };
+
+/* What a disk's backend advertises (also: a new host's, on migration). */
+struct xsim_scn_disk_features {
+    bool flush, barrier, discard;
+    int indirect_segments;   /* 0: none */
+    int max_ring_page_order; /* 0..4 */
+};
+
+struct xsim_scn_disk {
+    char name[32];
+    uint32_t devid;
+    int kind;    /* enum xsim_disk_kind */
+    int storage; /* enum xsim_disk_storage */
+    char path[256];
+    uint64_t sectors;
+    bool readonly, write_cache;
+    struct xsim_scn_disk_features features;
+    uint64_t latency_ns, ns_per_sector;
+    double jitter;
+    struct {
+        double read_error_rate, write_error_rate;
+        bool refuse_flush, refuse_barrier, lose_all_cached;
+    } faults;
+    uint64_t power_loss_ns; /* 0: none */
+    int ring_pages;         /* the guest asks for this many (1..16) */
+    bool indirect;          /* the guest uses indirect segments when offered */
+};
+
+struct xsim_scn_migration {
+    uint64_t at_ns, downtime_ns;
+    bool cancel;
+    uint64_t tsc_hz;               /* the new host's TSC; 0 = the same */
+    int64_t system_time_offset_ns; /* the new host's system time minus the old's */
+    bool has_features;             /* the new host's hypervisor features differ */
+    bool hvm_callback_vector, percpu_upcall_vector, hvm_safe_pvclock, platform_pci;
+    bool has_disk_features; /* every disk's new backend advertises these */
+    struct xsim_scn_disk_features disk_features;
 };
 
 enum xsim_wl_dist { XSIM_WL_PERIODIC = 0, XSIM_WL_POISSON = 1, XSIM_WL_BURST = 2 };
@@ -35,6 +81,14 @@ struct xsim_scn_workload {
     bool spurious;  /* the handler finds nothing to do (an event storm) */
     int vcpu;       /* -1: the guest balances it; else bind it to that vCPU */
     int iterations; /* lost-update: increments per vCPU */
+    /* block-io */
+    char disk[32];
+    int disk_index;
+    double mix_read, mix_write, mix_flush, mix_barrier, mix_discard;
+    uint32_t io_sectors;   /* per read/write, a multiple of 8 */
+    uint64_t region;       /* sectors at the start of the disk the workload uses; 0: all */
+    int queue_depth;       /* I/Os in flight at most */
+    uint64_t period_ns;    /* timer: re-arm period */
 };
 
 struct xsim_scenario {
@@ -55,6 +109,10 @@ struct xsim_scenario {
     } guest;
     struct xsim_scn_workload workloads[XSIM_SCN_MAX_WORKLOADS];
     size_t nworkloads;
+    struct xsim_scn_disk disks[XSIM_SCN_MAX_DISKS];
+    size_t ndisks;
+    struct xsim_scn_migration migrations[XSIM_SCN_MAX_MIGRATIONS];
+    size_t nmigrations;
     struct {
         uint64_t time_ns, events, decisions;
     } stop;
@@ -63,6 +121,13 @@ struct xsim_scenario {
         uint64_t max_latency_ns; /* 0: not checked */
         char callback[32];       /* expected callback kind, "" = not checked */
         bool lost_update;        /* the lost-update counter is exact */
+        bool blk_data;           /* every read returned what was last written */
+        bool blk_durable;        /* after a power loss, every flushed write survived */
+        bool blk_no_lost_io;     /* every I/O submitted completed, without error */
+        bool migration;          /* every suspend the toolstack asked for completed */
+        bool clock_monotonic;    /* the guest's clock never went backwards */
+        bool timers;             /* every timer fired, never early, also after migration */
+        bool ipis;               /* every IPI burst reached its target */
     } oracles;
     char policy[64];
     uint64_t seed;
@@ -109,6 +174,27 @@ struct xsim_wl_result {
     uint64_t sent, handled, consumed;
     uint64_t latency_ns_mean, latency_ns_p50, latency_ns_p99, latency_ns_max;
     int cpu; /* where its port ended up */
+    /* block-io: sent = submitted, handled = completed; latencies are
+     * submit-to-completion. timer: sent = armed, handled = fired.
+     * ipi: sent = IPIs sent, handled = handler runs. */
+    uint64_t reads, writes, flushes, barriers, discards;
+    uint64_t errors;       /* I/Os that completed with an error */
+    uint64_t verified;     /* reads whose data was checked */
+    uint64_t verify_failed;
+    uint64_t early;        /* timer callbacks before their deadline */
+};
+
+struct xsim_disk_result {
+    char name[32];
+    char state[16];   /* the frontend's state at the end */
+    bool flush, barrier, discard; /* features in force at the end */
+    unsigned int indirect_segs, ring_pages;
+    uint64_t requests, barrier_fallbacks, flush_fallbacks, requeued, bad_responses, connects;
+    uint64_t backend_requests, backend_errors;
+    uint64_t power_loss_ns;  /* when the power failed (0: never) */
+    uint64_t lost_sectors;   /* cached sectors the power loss dropped */
+    uint64_t durable_checked, durable_bad; /* sectors checked after the power loss */
+    char durable_detail[160];
 };
 
 struct xsim_report {
@@ -126,9 +212,18 @@ struct xsim_report {
     uint32_t xenfeat;
     char callback[32];
     bool percpu_events;
+    char timer_kind[16], ipi_mode[16], clock_source[16]; /* "" when not set up */
     int boot_rc;
     struct xsim_wl_result wl[XSIM_SCN_MAX_WORKLOADS];
     size_t nwl;
+    struct xsim_disk_result disk[XSIM_SCN_MAX_DISKS];
+    size_t ndisks;
+    struct xsim_migration_result {
+        uint64_t requested, suspended, migrated, cancelled, failed;
+        uint64_t downtime_ns_max, ack_ns_max;
+        uint64_t guest_resumed, guest_cancelled;
+        uint64_t clock_backwards; /* samples where the guest clock went back */
+    } migration;
     uint64_t cpu_events[XSIM_MAX_VCPUS];
     unsigned int ncpus;
     struct xsim_oracle_result oracles[XSIM_MAX_ORACLES];

@@ -195,3 +195,18 @@ void xsim_evsource_stats(const struct xsim_evsource *s, struct xsim_evsource_sta
     out->latency_ns_p50 = percentile(s, 0.50);
     out->latency_ns_p99 = percentile(s, 0.99);
 }
+
+int xsim_evsource_reconnect(struct xsim_evsource *s)
+{
+    evtchn_port_t port;
+    int rc;
+
+    /* The guest's end went with the old host; ours may already be closed
+     * by the domain's reset, so an error here is no error. */
+    (void)xsim_hv_evtchn_close(s->hv, s->cfg.backend, s->port);
+    rc = xsim_hv_evtchn_alloc_unbound(s->hv, s->cfg.backend, s->cfg.guest, &port);
+    if (rc != 0)
+        return rc;
+    s->port = port;
+    return 0;
+}
