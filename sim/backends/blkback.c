@@ -643,13 +643,13 @@ static int16_t do_rw(struct xsim_blkback *b, struct bb_req *r, bool write)
         /* Reads land in a writable grant, writes come from any grant. */
         rc = xsim_gnttab_copy(b->hv, b->cfg.backend, b->cfg.guest, s->gref, !write,
                               (uint32_t)s->first_sect * XSIM_SECTOR_SIZE, buf + off, len);
+        if (rc != 0)
+            b->st.bad_requests++; /* a bad or read-only grant reference */
         off += len;
     }
     if (rc == 0 && write)
         rc = xsim_storage_write(b->cfg.storage, r->sector, (uint32_t)r->nsect, buf);
     free(buf);
-    if (rc != 0 && rc == -EINVAL)
-        b->st.bad_requests++; /* a bad grant reference */
     return rc == 0 ? BLKIF_RSP_OKAY : BLKIF_RSP_ERROR;
 }
 
