@@ -449,6 +449,26 @@ int xg_evtchn_rebalance(struct xg_guest *g)
     return moved;
 }
 
+/* ---- resume on a new host ---- */
+
+void xg_evtchn_forget_all(struct xg_guest *g)
+{
+    /* Every port is closed on the new host: Xen's notify vCPU of each is
+     * vCPU 0 again, so the maps must say CPU 0 (invariant 3). Called with
+     * no handler running anywhere (other CPUs parked). */
+    for (evtchn_port_t port = 0; port < XG_MAX_PORTS; port++)
+        memset(&g->ports[port], 0, sizeof(g->ports[port]));
+    for (unsigned int c = 0; c < XG_MAX_CPUS; c++) {
+        struct xg_cpu *cp = &g->cpus[c];
+        for (unsigned int w = 0; w < XG_MAX_PORTS / 64; w++)
+            cp->port_mask[w] = c == 0 ? ~(uint64_t)0 : 0;
+        cp->next_port = 0;
+        cp->nports = 0;
+        cp->nthrottled = 0;
+        cp->in_port = -1;
+    }
+}
+
 /* ---- statistics ---- */
 
 int xg_evtchn_port_stats(const struct xg_guest *g, evtchn_port_t port,

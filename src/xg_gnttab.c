@@ -15,6 +15,55 @@ static struct grant_entry_v1 *entry(struct xg_gnttab *gt, grant_ref_t ref)
     return &gt->frames[ref / XG_GNTTAB_PER_FRAME][ref % XG_GNTTAB_PER_FRAME];
 }
 
+static long place_frame(const struct xg_platform *p, unsigned int idx, uint64_t gfn)
+{
+    struct xen_add_to_physmap atp;
+
+    memset(&atp, 0, sizeof(atp));
+    atp.domid = DOMID_SELF;
+    atp.space = XENMAPSPACE_grant_table;
+    atp.idx = idx;
+    atp.gpfn = gfn;
+    return xg_hypercall(p, __HYPERVISOR_memory_op, XENMEM_add_to_physmap, (unsigned long)&atp, 0);
+}
+
+static void build_free_list(struct xg_gnttab *gt)
+{
+    gt->free_head = 0;
+    gt->nfree = 0;
+    /* The first entries are the toolstack's (xenstore, console). */
+    for (uint32_t r = (uint32_t)(gt->nr_frames * XG_GNTTAB_PER_FRAME) - 1;
+         r >= GNTTAB_NR_RESERVED_ENTRIES; r--) {
+        gt->next[r] = gt->free_head;
+        gt->free_head = r;
+        gt->nfree++;
+    }
+}
+
+int xg_gnttab_resume(struct xg_gnttab *gt, bool new_host)
+{
+    const struct xg_platform *p;
+
+    if (gt->g == NULL)
+        return -EINVAL;
+    if (!new_host)
+        return 0; /* same host: every grant is still in place */
+    p = gt->g->p;
+    /* The new host's table is empty: place the same frames again, and
+     * every reference is free, even those leaked on the old host (the
+     * peer that might still have mapped them is gone). */
+    for (unsigned int i = 0; i < gt->nr_frames; i++) {
+        long rc;
+        memset(gt->frames[i], 0, 4096);
+        rc = place_frame(p, i, p->ops->virt_to_gfn(p->ctx, gt->frames[i]));
+        if (rc != 0)
+            return (int)rc;
+    }
+    memset(gt->leaked_map, 0, sizeof(gt->leaked_map));
+    build_free_list(gt);
+    return 0;
+}
+
 int xg_gnttab_init(struct xg_gnttab *gt, struct xg_guest *g, unsigned int nr_frames)
 {
     const struct xg_platform *p = g->p;
@@ -26,28 +75,16 @@ int xg_gnttab_init(struct xg_gnttab *gt, struct xg_guest *g, unsigned int nr_fra
     for (unsigned int i = 0; i < nr_frames; i++) {
         uint64_t gfn;
         void *page = xg_page_alloc(p, &gfn);
-        struct xen_add_to_physmap atp;
         long rc;
         if (page == NULL)
             return -ENOMEM;
-        memset(&atp, 0, sizeof(atp));
-        atp.domid = DOMID_SELF;
-        atp.space = XENMAPSPACE_grant_table;
-        atp.idx = i;
-        atp.gpfn = gfn;
-        rc = xg_hypercall(p, __HYPERVISOR_memory_op, XENMEM_add_to_physmap, (unsigned long)&atp, 0);
+        rc = place_frame(p, i, gfn);
         if (rc != 0)
             return (int)rc;
         gt->frames[i] = page;
         gt->nr_frames = i + 1;
     }
-    /* The first entries are the toolstack's (xenstore, console). */
-    for (uint32_t r = (uint32_t)(nr_frames * XG_GNTTAB_PER_FRAME) - 1;
-         r >= GNTTAB_NR_RESERVED_ENTRIES; r--) {
-        gt->next[r] = gt->free_head;
-        gt->free_head = r;
-        gt->nfree++;
-    }
+    build_free_list(gt);
     return 0;
 }
 

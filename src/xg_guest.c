@@ -97,7 +97,7 @@ int xg_guest_init(struct xg_guest *g, const struct xg_platform *p,
 
 /* ---- detection ---- */
 
-static int detect(struct xg_guest *g)
+static int detect(struct xg_guest *g, bool install_hypercall_page)
 {
     const struct xg_platform *p = g->p;
     struct xg_features *f = &g->feat;
@@ -120,7 +120,7 @@ static int detect(struct xg_guest *g)
     xg_cpuid(p, f->cpuid_base + 1, 0, r);
     f->version = r[0];
     xg_cpuid(p, f->cpuid_base + 2, 0, r);
-    {
+    if (install_hypercall_page) {
         /* Install the hypercall page through the MSR leaf 2 names. */
         uint64_t gfn;
         if (r[0] >= 1 && xg_page_alloc(p, &gfn) != NULL)
@@ -146,7 +146,8 @@ static int map_shared_info(struct xg_guest *g)
 {
     const struct xg_platform *p = g->p;
     struct xen_add_to_physmap atp;
-    void *page = xg_page_alloc(p, &g->si_gfn);
+    /* After a resume on a new host the same frame is mapped again. */
+    void *page = g->si != NULL ? (void *)g->si : xg_page_alloc(p, &g->si_gfn);
     long rc;
 
     if (page == NULL)
@@ -281,7 +282,7 @@ int xg_guest_boot(struct xg_guest *g)
 
     if (xg_cpu(p) != 0)
         return -EINVAL;
-    rc = detect(g);
+    rc = detect(g, true);
     if (rc != 0)
         return rc;
     rc = map_shared_info(g);
@@ -353,8 +354,17 @@ void xg_guest_interrupt(struct xg_guest *g, uint8_t vector)
 
     if ((vector == XG_VECTOR_CALLBACK && (g->cb == XG_CB_PERCPU_VECTOR || g->cb == XG_CB_VECTOR)) ||
         (vector == XG_VECTOR_INTX && (g->cb == XG_CB_PCI_INTX || g->cb == XG_CB_GSI))) {
-        if (g->cpus[cpu].vi != NULL)
+        struct vcpu_info *vi = g->cpus[cpu].vi;
+        if (vi != NULL && xg_read_u8(p, &g->cpus[cpu].quiesced)) {
+            /* Parked for a suspend: no handler runs here. Events stay
+             * pending (and their selector bits set); only the upcall
+             * request is dropped, so that the global vector and the
+             * INTx line stop asserting. xg_guest_cpu_unquiesce rescans. */
+            xg_write_u8(p, &vi->evtchn_upcall_pending, 0);
+            g->cpus[cpu].quiesced_upcalls++;
+        } else if (vi != NULL) {
             g->ops->upcall(g, cpu);
+        }
     }
     /* The global callback vector is injected without an in-service bit:
      * no EOI. Everything else went through the local APIC. */
@@ -365,4 +375,72 @@ void xg_guest_interrupt(struct xg_guest *g, uint8_t vector)
 void xg_guest_idle(struct xg_guest *g)
 {
     xg_halt(g->p);
+}
+
+/* ---- suspend and resume ---- */
+
+void xg_guest_quiesce(struct xg_guest *g, unsigned int cpu)
+{
+    if (cpu < g->ncpus)
+        xg_write_u8(g->p, &g->cpus[cpu].quiesced, 1);
+}
+
+void xg_guest_cpu_unquiesce(struct xg_guest *g)
+{
+    const struct xg_platform *p = g->p;
+    unsigned int cpu = xg_cpu(p);
+    struct vcpu_info *vi;
+    bool was;
+
+    if (cpu >= g->ncpus)
+        return;
+    vi = g->cpus[cpu].vi;
+    was = xg_irq_save(p);
+    xg_write_u8(p, &g->cpus[cpu].quiesced, 0);
+    if (vi != NULL && g->cpus[cpu].up) {
+        /* Whatever arrived while parked is still pending, but its
+         * selector bit or upcall may have been consumed: scan every word
+         * once, as Xen's vcpu_info registration asks for. */
+        xg_fetch_or_u64(p, (volatile uint64_t *)&vi->evtchn_pending_sel, ~(uint64_t)0);
+        xg_write_u8(p, &vi->evtchn_upcall_pending, 1);
+        g->ops->upcall(g, cpu);
+    }
+    xg_irq_restore(p, was);
+}
+
+int xg_guest_resume(struct xg_guest *g, bool new_host)
+{
+    int rc;
+
+    if (!g->booted || xg_cpu(g->p) != 0)
+        return -EINVAL;
+    if (!new_host)
+        return 0; /* same host: ports, vcpu_info and callback are all still there */
+    /* The new host's features may differ (the callback's fallbacks). */
+    rc = detect(g, false);
+    if (rc != 0)
+        return rc;
+    rc = map_shared_info(g);
+    if (rc != 0)
+        return rc;
+    /* No port survived: every binding is rebuilt by its owner. */
+    xg_evtchn_forget_all(g);
+    /* Xen lets one vCPU register another's vcpu_info (it names the vcpu). */
+    for (unsigned int cpu = 0; cpu < g->ncpus; cpu++) {
+        if (!g->cpus[cpu].up)
+            continue;
+        rc = register_vcpu_info(g, cpu);
+        if (rc != 0)
+            return rc;
+    }
+    rc = setup_callback(g);
+    if (rc != 0)
+        return rc;
+    if (g->cb == XG_CB_PERCPU_VECTOR) {
+        for (unsigned int cpu = 1; cpu < g->ncpus; cpu++) {
+            if (g->cpus[cpu].up && set_upcall_vector(g, cpu) != 0)
+                return -EIO;
+        }
+    }
+    return 0;
 }

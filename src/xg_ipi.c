@@ -89,6 +89,11 @@ bool xg_ipi_interrupt(struct xg_ipi *ipi, uint8_t vector)
          * stays pending in the IRR and runs the handler again afterwards,
          * which is what makes a burst end with a run after its last send. */
         xg_eoi(ipi->g->p);
+        if (xg_read_u8(ipi->g->p, &ipi->parked[cpu])) {
+            /* Parked for a suspend: run it at xg_ipi_cpu_resume. */
+            ipi->held[cpu] |= (uint8_t)(1u << k);
+            return true;
+        }
         run_handler(ipi, cpu, (enum xg_ipi_kind)k);
         return true;
     }
@@ -231,4 +236,78 @@ int xg_ipi_send(struct xg_ipi *ipi, int dest, enum xg_ipi_kind kind)
     if (n > 0)
         ipi->sent[self] += (unsigned int)n;
     return n;
+}
+
+/* ---- suspend and resume ---- */
+
+int xg_ipi_suspend(struct xg_ipi *ipi)
+{
+    if (ipi->g == NULL || ipi->mode == XG_IPI_MODE_NONE)
+        return -EINVAL;
+    /* No sends while suspended: the ports may be about to vanish. */
+    for (unsigned int c = 0; c < ipi->g->ncpus; c++) {
+        ipi->was_ready[c] = ipi->ready[c];
+        xg_write_u8(ipi->g->p, &ipi->ready[c], 0);
+    }
+    return 0;
+}
+
+int xg_ipi_resume(struct xg_ipi *ipi, bool new_host)
+{
+    struct xg_guest *g = ipi->g;
+    int rc = 0;
+
+    if (g == NULL || ipi->mode == XG_IPI_MODE_NONE)
+        return -EINVAL;
+    for (unsigned int c = 0; c < g->ncpus; c++) {
+        bool ok = ipi->was_ready[c] != 0;
+        for (unsigned int k = 0; ok && new_host && ipi->mode == XG_IPI_MODE_PV &&
+                                 k < XG_IPI__COUNT;
+             k++) {
+            struct xg_ipi_slot *s = &ipi->slot[c][k];
+            /* New ports on the new host, bound masked, then unmasked. */
+            int r = xg_evtchn_bind_ipi(g, c, pv_handler, s, &s->port);
+            if (r == 0)
+                r = xg_evtchn_unmask(g, s->port);
+            if (r != 0) {
+                ok = false;
+                if (rc == 0)
+                    rc = r;
+            }
+        }
+        ipi->was_ready[c] = 0;
+        if (ok) {
+            xg_wmb(g->p);
+            xg_write_u8(g->p, &ipi->ready[c], 1);
+        }
+    }
+    return rc;
+}
+
+void xg_ipi_cpu_park(struct xg_ipi *ipi)
+{
+    unsigned int cpu = xg_cpu(ipi->g->p);
+
+    if (cpu < XG_MAX_CPUS)
+        xg_write_u8(ipi->g->p, &ipi->parked[cpu], 1);
+}
+
+void xg_ipi_cpu_unpark(struct xg_ipi *ipi)
+{
+    const struct xg_platform *p = ipi->g->p;
+    unsigned int cpu = xg_cpu(p);
+    bool was;
+    uint8_t held;
+
+    if (cpu >= XG_MAX_CPUS)
+        return;
+    was = xg_irq_save(p);
+    xg_write_u8(p, &ipi->parked[cpu], 0);
+    held = ipi->held[cpu];
+    ipi->held[cpu] = 0;
+    for (unsigned int k = 0; k < XG_IPI__COUNT; k++) {
+        if (held & (1u << k))
+            run_handler(ipi, cpu, (enum xg_ipi_kind)k);
+    }
+    xg_irq_restore(p, was);
 }

@@ -97,6 +97,12 @@ static void expire(struct xg_timers *t, unsigned int cpu)
     uint64_t d = c->deadline_ns, now;
 
     c->st.irqs++;
+    if (c->suspended) {
+        /* Parked for a suspend: the deadline is kept and re-armed by
+         * xg_timer_cpu_resume; nothing runs here now. */
+        c->st.stale++;
+        return;
+    }
     if (d == 0) {
         c->st.stale++;
         return;
@@ -299,9 +305,71 @@ int xg_timer_cpu_resume(struct xg_timers *t)
     /* The new host may start this vCPU with a periodic timer too. */
     (void)vcpu_op(t, VCPUOP_stop_periodic_timer, cpu, NULL);
     was = xg_irq_save(p);
+    c->suspended = false;
     if (c->deadline_ns != 0)
         rc = program(t, cpu, c->deadline_ns);
     xg_irq_restore(p, was);
+    return rc;
+}
+
+int xg_timer_cpu_suspend(struct xg_timers *t)
+{
+    const struct xg_platform *p = t->g->p;
+    unsigned int cpu;
+    struct xg_timer_cpu *c = this_cpu(t, &cpu);
+    bool was;
+
+    if (c == NULL)
+        return -EINVAL;
+    was = xg_irq_save(p);
+    /* The deadline stays: resume re-arms it from the monotonic clock. An
+     * expiry already pending is taken after resume, and finds it. */
+    c->suspended = true;
+    switch (t->kind) {
+    case XG_TIMER_PV:
+        (void)vcpu_op(t, VCPUOP_stop_singleshot_timer, cpu, NULL);
+        break;
+    case XG_TIMER_TSC_DEADLINE:
+        (void)xg_wrmsr(p, MSR_TSC_DEADLINE, 0);
+        break;
+    case XG_TIMER_LAPIC:
+        (void)xg_wrmsr(p, MSR_TMICT, 0);
+        break;
+    default:
+        break; /* hpet: an expiry now is ignored (suspended) */
+    }
+    xg_irq_restore(p, was);
+    return 0;
+}
+
+int xg_timers_resume(struct xg_timers *t, bool new_host)
+{
+    int rc = 0;
+
+    if (t->g == NULL || t->kind == XG_TIMER_NONE)
+        return -EINVAL;
+    if (!new_host)
+        return 0;
+    for (unsigned int cpu = 0; cpu < t->g->ncpus; cpu++) {
+        struct xg_timer_cpu *c = &t->cpu[cpu];
+        evtchn_port_t port;
+        int r;
+        (void)vcpu_op(t, VCPUOP_stop_periodic_timer, cpu, NULL);
+        if (t->kind != XG_TIMER_PV || !c->ready)
+            continue;
+        /* The old VIRQ_TIMER ports are gone with the old host. */
+        c->port = 0;
+        r = xg_evtchn_bind_virq(t->g, VIRQ_TIMER, cpu, virq_handler, t, &port);
+        if (r == 0) {
+            c->port = port;
+            r = xg_evtchn_unmask(t->g, port);
+        }
+        if (r != 0) {
+            c->ready = false;
+            if (rc == 0)
+                rc = r;
+        }
+    }
     return rc;
 }
 

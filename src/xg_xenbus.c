@@ -584,3 +584,66 @@ const char *xg_xenbus_state_name(enum xenbus_state s)
 
     return (unsigned int)s < sizeof(names) / sizeof(names[0]) ? names[s] : "invalid";
 }
+
+/* ---- resume ---- */
+
+int xg_xenbus_resume(struct xg_xenbus *xb, bool new_host)
+{
+    struct xg_guest *g = xb->g;
+    const struct xg_platform *p;
+    uint64_t pfn, evtchn;
+    int rc, first = 0;
+    bool was;
+
+    if (g == NULL)
+        return -EINVAL;
+    if (!new_host)
+        return 0; /* same daemon, same port, same watches */
+    p = g->p;
+    if ((rc = get_param(g, HVM_PARAM_STORE_PFN, &pfn)) != 0 ||
+        (rc = get_param(g, HVM_PARAM_STORE_EVTCHN, &evtchn)) != 0)
+        return rc;
+    if (pfn == 0 || evtchn == 0 || evtchn >= XG_MAX_PORTS)
+        return -ENODEV;
+    was = lock(xb);
+    /* The new daemon starts the ring from zero: no partial message, no
+     * queued event from the old host; a request still waiting (there
+     * should be none: the suspend runs with nothing outstanding) fails. */
+    xb->hdr_got = xb->body_got = 0;
+    xb->cur = -2;
+    xb->nevents = 0;
+    xb->broken = false;
+    for (int i = 0; i < XG_XENBUS_MAX_REQS; i++) {
+        struct xg_xenbus_req *r = &xb->reqs[i];
+        if (r->in_use && !r->done) {
+            memcpy(r->reply, "EIO", 4);
+            r->len = 3;
+            r->type = XS_ERROR;
+            xg_write_u8(p, (volatile uint8_t *)&r->done, 1);
+        }
+    }
+    xb->intf = p->ops->map_gfn != NULL ? p->ops->map_gfn(p->ctx, pfn) : NULL;
+    xb->port = (evtchn_port_t)evtchn;
+    unlock(xb, was);
+    if (xb->intf == NULL)
+        return -EFAULT;
+    rc = xg_evtchn_bind_local(g, xb->port, xenbus_handler, xb);
+    if (rc == 0)
+        rc = xg_evtchn_unmask(g, xb->port);
+    if (rc != 0)
+        return rc;
+    /* The new daemon knows none of our watches: register each again (each
+     * fires once, so its owner sees the current state). */
+    for (int i = 0; i < XG_XENBUS_MAX_WATCHES; i++) {
+        struct xg_xenbus_watch *wt = &xb->watches[i];
+        const char *parts[2];
+        if (!wt->in_use)
+            continue;
+        parts[0] = wt->path;
+        parts[1] = wt->token;
+        rc = xg_xenbus_request(xb, XS_WATCH, 0, parts, 2, NULL, 0, NULL);
+        if (rc != 0 && first == 0)
+            first = rc;
+    }
+    return first;
+}

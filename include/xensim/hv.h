@@ -96,6 +96,31 @@ int xsim_hv_set_port_notify(struct xsim_hv *hv, domid_t domid, evtchn_port_t por
 typedef void (*xsim_hv_shutdown_fn)(void *arg, domid_t domid, unsigned int reason);
 void xsim_hv_set_shutdown_hook(struct xsim_hv *hv, xsim_hv_shutdown_fn fn, void *arg);
 
+/* ---- suspend, resume, migration (the toolstack's side) ----
+ * SCHEDOP_shutdown(SHUTDOWN_suspend) calls the shutdown hook (in the
+ * hypercall, on the suspending vCPU: defer real work to a timed event) and
+ * then blocks that vCPU inside the hypercall until xsim_hv_domain_resume.
+ * A second vCPU suspending meanwhile gets -EBUSY. The guest parks its
+ * other vCPUs itself. */
+
+/* The domain is inside SCHEDOP_shutdown(SHUTDOWN_suspend). */
+bool xsim_hv_domain_suspended(struct xsim_hv *hv, domid_t domid);
+/* Let the suspended vCPU's hypercall return `rc`: 1 = cancelled (same
+ * host, nothing reset), 0 = running on a new host (after
+ * xsim_hv_domain_migrate). -ESRCH, or -EINVAL if not suspended. Callable
+ * from timed events. */
+int xsim_hv_domain_resume(struct xsim_hv *hv, domid_t domid, int rc);
+/* Turn the suspended domain's hypervisor state into a freshly restored
+ * domain's on a new host with features `f` (NULL: unchanged): every event
+ * channel closed (interdomain peers see their port go back to unbound,
+ * remote = this domain), shared_info and vcpu_info registrations gone (a
+ * fresh shared_info waits to be mapped), no callback (per-vCPU vectors
+ * cleared, the GSI/INTx line lowered), VCPUOP timers cancelled, the grant
+ * table empty. Guest RAM, HVM params other than CALLBACK_IRQ, the IOAPIC
+ * and the time config stay (apply the new host's time with
+ * xsim_hv_time_config). -ESRCH, or -EINVAL if not suspended. */
+int xsim_hv_domain_migrate(struct xsim_hv *hv, domid_t domid, const struct xsim_hv_features *f);
+
 /* ---- inspection, for tests and reports ---- */
 struct xsim_hv_port_info {
     uint32_t status; /* EVTCHNSTAT_* */

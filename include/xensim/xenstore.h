@@ -216,6 +216,12 @@ int xsim_xs_ring_create(struct xsim_xs *xs, unsigned int domid, bool privileged,
  */
 int xsim_xs_ring_kick(struct xsim_xs_ring *ring);
 
+/* Start the ring over as a new daemon would (a migrated domain): the
+ * connection is reset (xsim_xs_conn_reset: watches, transactions, partial
+ * input and queued output gone), all four indexes go to 0, error to NONE
+ * and connection to XENSTORE_CONNECTED. No notify. */
+void xsim_xs_ring_reset(struct xsim_xs_ring *ring);
+
 /* The ring's connection (borrowed), e.g. for its stats. */
 struct xsim_xs_conn *xsim_xs_ring_conn(struct xsim_xs_ring *ring);
 

@@ -21,6 +21,12 @@ int xsim_xshost_create(struct xsim_world *w, struct xsim_hv *hv, struct xsim_xsh
 void xsim_xshost_destroy(struct xsim_xshost *h);
 /* Toolstack work for guest domain `d` (see above). */
 int xsim_xshost_add_guest(struct xsim_xshost *h, struct xsim_domain *d);
+/* After xsim_hv_domain_migrate of guest `domid` (the toolstack's
+ * migration): reset its ring connection as a new xenstored has it (no
+ * watches or transactions, indexes 0), allocate a new store event channel
+ * for the guest, set HVM_PARAM_STORE_EVTCHN to it and bind dom0's end
+ * again. -ENOENT for a guest never introduced. */
+int xsim_xshost_migrate_guest(struct xsim_xshost *h, domid_t domid);
 /* The store (borrowed), e.g. to open more connections. */
 struct xsim_xs *xsim_xshost_store(struct xsim_xshost *h);
 /* Toolstack request as dom0 (privileged): one xs_wire message with the

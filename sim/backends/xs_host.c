@@ -17,6 +17,7 @@ struct ring_slot {
     domid_t domid;
     evtchn_port_t bport; /* dom0's end */
     struct xsim_xs_ring *ring;
+    uint64_t migrations;
 };
 
 struct xsim_xshost {
@@ -242,4 +243,37 @@ int xsim_xshost_add_guest(struct xsim_xshost *h, struct xsim_domain *d)
     n = snprintf(intro, sizeof(intro), "%u%c%llu%c%u", (unsigned int)domid, '\0',
                  (unsigned long long)gfn, '\0', (unsigned int)gport);
     return xsim_xshost_request(h, XS_INTRODUCE, intro, (uint32_t)n + 1, NULL, 0);
+}
+
+/* A migrated guest meets a new xenstored: its ring connection starts over
+ * (no watches, no transactions), and its store event channel is a new one:
+ * a fresh unbound port of the guest in HVM_PARAM_STORE_EVTCHN, bound by
+ * dom0 again. The old dom0 end (unbound since the guest's ports were
+ * closed) is closed. */
+int xsim_xshost_migrate_guest(struct xsim_xshost *h, domid_t domid)
+{
+    struct ring_slot *r = NULL;
+    evtchn_port_t gport, bport;
+    int rc;
+
+    for (unsigned int i = 0; i < h->nrings; i++) {
+        if (h->rings[i].domid == domid && h->rings[i].ring != NULL)
+            r = &h->rings[i];
+    }
+    if (r == NULL)
+        return -ENOENT;
+    xsim_xs_ring_reset(r->ring);
+    (void)xsim_hv_evtchn_close(h->hv, 0, r->bport);
+    r->bport = 0;
+    rc = xsim_hv_evtchn_alloc_unbound(h->hv, domid, 0, &gport);
+    if (rc != 0)
+        return rc;
+    rc = xsim_hv_set_param(h->hv, domid, HVM_PARAM_STORE_EVTCHN, gport);
+    if (rc == 0)
+        rc = xsim_hv_evtchn_bind_interdomain(h->hv, 0, domid, gport, &bport);
+    if (rc != 0)
+        return rc;
+    r->bport = bport;
+    r->migrations++;
+    return xsim_hv_set_port_notify(h->hv, 0, bport, ring_irq, r);
 }

@@ -430,6 +430,14 @@ static int do_unmask(struct xsim_hv_dom *hd, evtchn_port_t port)
     return 0;
 }
 
+void xsim__hv_evtchn_close_all(struct xsim_hv_dom *hd)
+{
+    for (evtchn_port_t p = 1; p < XSIM_HV_NR_PORTS; p++) {
+        if (hd->ports[p].state != EVTCHNSTAT_closed)
+            close_port(hd, p);
+    }
+}
+
 static int do_reset(struct xsim_hv_dom *hd, domid_t dom)
 {
     struct xsim_hv_dom *td = resolve(hd, dom);
@@ -438,10 +446,7 @@ static int do_reset(struct xsim_hv_dom *hd, domid_t dom)
         return -ESRCH;
     if (td != hd && !privileged(hd))
         return -EPERM;
-    for (evtchn_port_t p = 1; p < XSIM_HV_NR_PORTS; p++) {
-        if (td->ports[p].state != EVTCHNSTAT_closed)
-            close_port(td, p);
-    }
+    xsim__hv_evtchn_close_all(td);
     return 0;
 }
 
@@ -685,6 +690,32 @@ static void poll_timeout(struct xsim_world *w, void *arg)
     xsim_vcpu_kick(hv->v);
 }
 
+static bool suspend_ready(struct xsim_vcpu *v, void *arg)
+{
+    struct xsim_hv_dom *hd = arg;
+
+    return !hd->suspended;
+}
+
+/* SHUTDOWN_suspend: the domain stays in the hypercall until the toolstack
+ * resumes it (xsim_hv_domain_resume); the result is the toolstack's: 1 for
+ * a cancelled suspend, 0 on a new host. The guest parks its other vCPUs
+ * itself. */
+static long do_suspend(struct xsim_hv_dom *hd, struct xsim_vcpu *v)
+{
+    if (hd->suspended)
+        return -EBUSY; /* another vCPU is already suspending */
+    hd->suspended = true;
+    hd->resume_rc = 1;
+    hd->suspend_vcpu = xsim_vcpu_id(v);
+    xsim_trace(hd->hv->w, XSIM_TR_HV, 0x20 /* suspend */, hd->domid, hd->suspend_vcpu);
+    if (hd->hv->shutdown_fn != NULL)
+        hd->hv->shutdown_fn(hd->hv->shutdown_arg, hd->domid, SHUTDOWN_suspend);
+    xsim_vcpu_block(v, suspend_ready, hd);
+    xsim_trace(hd->hv->w, XSIM_TR_HV, 0x21 /* resumed */, hd->domid, (uint64_t)hd->resume_rc);
+    return hd->resume_rc;
+}
+
 static long do_poll(struct xsim_hv_dom *hd, struct xsim_vcpu *v, unsigned long arg)
 {
     struct sched_poll sp;
@@ -741,6 +772,8 @@ long xsim__hv_sched_op(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, un
         if (sd.reason > SHUTDOWN_MAX)
             return -EINVAL;
         hd->shutdown_reason = (int)sd.reason;
+        if (sd.reason == SHUTDOWN_suspend)
+            return do_suspend(hd, v);
         if (hd->hv->shutdown_fn != NULL)
             hd->hv->shutdown_fn(hd->hv->shutdown_arg, hd->domid, sd.reason);
         return 0;

@@ -615,3 +615,72 @@ void xsim_hv_set_shutdown_hook(struct xsim_hv *hv, xsim_hv_shutdown_fn fn, void 
     hv->shutdown_fn = fn;
     hv->shutdown_arg = arg;
 }
+
+/* ---- suspend, resume, migration ---- */
+
+bool xsim_hv_domain_suspended(struct xsim_hv *hv, domid_t domid)
+{
+    struct xsim_hv_dom *hd = xsim__hv_dom(hv, domid);
+
+    return hd != NULL && hd->suspended;
+}
+
+int xsim_hv_domain_resume(struct xsim_hv *hv, domid_t domid, int rc)
+{
+    struct xsim_hv_dom *hd = xsim__hv_dom(hv, domid);
+
+    if (hd == NULL)
+        return -ESRCH;
+    if (!hd->suspended || hd->suspend_vcpu >= hd->nr_vcpus)
+        return -EINVAL;
+    hd->resume_rc = rc;
+    hd->suspended = false;
+    /* The blocked vCPU re-checks its condition and returns rc. */
+    xsim_vcpu_kick(hd->vcpus[hd->suspend_vcpu].v);
+    return 0;
+}
+
+int xsim_hv_domain_migrate(struct xsim_hv *hv, domid_t domid, const struct xsim_hv_features *f)
+{
+    struct xsim_hv_dom *hd = xsim__hv_dom(hv, domid);
+
+    if (hd == NULL)
+        return -ESRCH;
+    if (!hd->suspended)
+        return -EINVAL;
+    /* Every port closed: interdomain peers go back to unbound, waiting
+     * for the guest to bind again (as a peer sees a restored domain). */
+    xsim__hv_evtchn_close_all(hd);
+    /* The callback line is gone with the callback. */
+    if (hd->cb_mode == XSIM_CB_GSI || hd->cb_mode == XSIM_CB_PCI_INTX) {
+        if (hd->cb_gsi < XSIM_IOAPIC_PINS)
+            xsim__ioapic_set_level(hd, hd->cb_gsi, false);
+    }
+    for (unsigned int i = 0; i < hd->nr_vcpus; i++) {
+        struct xsim_hv_vcpu *hv_v = &hd->vcpus[i];
+        if (hd->cb_mode == XSIM_CB_VECTOR)
+            xsim_vcpu_lower(hv_v->v, hd->cb_vector);
+        if (hv_v->upcall_vector != 0)
+            xsim_vcpu_lower(hv_v->v, hv_v->upcall_vector);
+        hv_v->upcall_vector = 0;
+        hv_v->vi_registered = false;
+        hv_v->vi = NULL;
+        memset(hv_v->virq_port, 0, sizeof(hv_v->virq_port));
+    }
+    hd->cb_mode = XSIM_CB_NONE;
+    hd->cb_gsi = 0;
+    hd->cb_vector = 0;
+    hd->params[HVM_PARAM_CALLBACK_IRQ] = 0;
+    /* A fresh shared_info, not mapped anywhere until the guest maps it. */
+    memset(hd->si_private, 0, XEN_PAGE_SIZE);
+    hd->si = hd->si_private;
+    hd->si_gfn = 0;
+    point_vcpu_infos(hd);
+    xsim__hv_time_reset_timers(hd);
+    /* The grant table starts empty: no frames placed. */
+    xsim__hv_gnttab_free(hd);
+    if (f != NULL)
+        hd->feat = *f;
+    xsim_trace(hv->w, XSIM_TR_HV, 0x22 /* migrated */, domid, 0);
+    return 0;
+}

@@ -72,6 +72,11 @@ struct xsim_hv_dom {
     uint8_t cb_vector;
     uint64_t hypercall_page_gfn;
     int shutdown_reason;
+    /* SHUTDOWN_suspend: the suspending vCPU blocks until the toolstack
+     * resumes the domain with resume_rc (1 cancelled, 0 new host). */
+    bool suspended;
+    long resume_rc;
+    unsigned int suspend_vcpu;
     xsim_hv_notify_fn notify;
     void *notify_arg;
     struct xsim_ioapic ioapic;
@@ -105,6 +110,8 @@ void xsim__hv_mark_events_pending(struct xsim_hv_dom *hd, unsigned int vcpu);
 /* Re-evaluate the GSI/INTx callback line from vCPU0's upcall_pending. */
 void xsim__hv_update_callback_level(struct xsim_hv_dom *hd);
 void xsim__hv_vcpu_entry(struct xsim_vcpu *v, void *arg);
+/* Close every port of the domain (EVTCHNOP_reset). */
+void xsim__hv_evtchn_close_all(struct xsim_hv_dom *hd);
 
 /* hv/time.c: VCPUOP timer ops and anything else vcpu_op does not know;
  * called after vcpu_op validated vcpuid. -ENOSYS for unknown ops. */
@@ -115,6 +122,8 @@ void xsim__hv_time_vcpu_info_moved(struct xsim_hv_dom *hd, unsigned int vcpuid);
 /* hv/time.c: the domain was added / is being destroyed. */
 int xsim__hv_time_domain_init(struct xsim_hv_dom *hd);
 void xsim__hv_time_domain_free(struct xsim_hv_dom *hd);
+/* hv/time.c: a restored domain: every VCPUOP timer cancelled. */
+void xsim__hv_time_reset_timers(struct xsim_hv_dom *hd);
 /* hw/hpet.c: MMIO at XSIM_HPET_BASE (exit already charged by the caller). */
 uint64_t xsim__hpet_read(struct xsim_hv_dom *hd, uint64_t off, unsigned int size);
 void xsim__hpet_write(struct xsim_hv_dom *hd, uint64_t off, unsigned int size, uint64_t val);

@@ -513,6 +513,18 @@ void xsim__hv_time_vcpu_info_moved(struct xsim_hv_dom *hd, unsigned int vcpuid)
     publish_now(&td->v[vcpuid], &r);
 }
 
+void xsim__hv_time_reset_timers(struct xsim_hv_dom *hd)
+{
+    struct tdom *td = hd->time;
+
+    if (td == NULL)
+        return;
+    for (unsigned int i = 0; i < td->nr; i++) {
+        sshot_stop(&td->v[i]);
+        periodic_stop(&td->v[i]);
+    }
+}
+
 /* ---- configuration ---- */
 
 void xsim_hv_time_config_default(struct xsim_hv_time_config *cfg)

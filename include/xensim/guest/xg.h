@@ -106,6 +106,26 @@ enum xg_callback xg_guest_callback(const struct xg_guest *g);
 /* True when events can go to any CPU (vector callbacks). */
 bool xg_guest_percpu_events(const struct xg_guest *g);
 
+/* ---- suspend and resume (driven by xg_suspend.c) ---- */
+
+/* Park `cpu`'s event delivery: its upcalls run no handler, events stay
+ * pending. Any CPU may call it. */
+void xg_guest_quiesce(struct xg_guest *g, unsigned int cpu);
+/* On the calling CPU: deliver again, and rescan every word once for what
+ * arrived while parked (interrupts off inside). */
+void xg_guest_cpu_unquiesce(struct xg_guest *g);
+/* On CPU 0, interrupts off, the other CPUs parked, after
+ * SCHEDOP_shutdown(suspend) returned. new_host false: nothing to do.
+ * new_host true: detect the new host's features, map shared_info again
+ * (same frame) and mask every port, forget every port (all closed on the
+ * new host: each owner binds again), register every up CPU's vcpu_info
+ * again and set the callback up again in the preferred order with
+ * fallbacks (per-vCPU vectors for every up CPU). */
+int xg_guest_resume(struct xg_guest *g, bool new_host);
+/* The event channel layer's part of that: no port bound, every map back
+ * on CPU 0. */
+void xg_evtchn_forget_all(struct xg_guest *g);
+
 /* ---- event channels ---- */
 
 /* Bind, with the handler in place before the port can fire. The port comes

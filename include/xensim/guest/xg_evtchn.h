@@ -47,6 +47,9 @@ struct xg_cpu {
     uint64_t throttle_clock; /* upcalls and ticks: the throttle's backoff unit */
     int in_port;             /* port whose handler this CPU runs, or -1 */
     uint64_t upcalls, empty_upcalls, events, deferred;
+    /* Parked for a suspend: upcalls run no handler (xg_guest_quiesce). */
+    volatile uint8_t quiesced;
+    uint64_t quiesced_upcalls;
 };
 
 /* An event channel ABI (2-level here; FIFO would be a second table). */

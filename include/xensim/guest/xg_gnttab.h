@@ -33,6 +33,11 @@ struct xg_gnttab {
 /* Place nr_frames grant frames (XENMEM_add_to_physmap) and build the free
  * list. Call once, after xg_guest_boot. */
 int xg_gnttab_init(struct xg_gnttab *gt, struct xg_guest *g, unsigned int nr_frames);
+/* After SCHEDOP_shutdown(suspend) returned (CPU 0, nothing granting):
+ * nothing for a cancelled suspend; on a new host the frames are placed
+ * again (the new table is empty) and every reference is free, leaked
+ * ones included. Owners of old grants must grant again. */
+int xg_gnttab_resume(struct xg_gnttab *gt, bool new_host);
 /* Grant `domid` access to frame `gfn`; -ENOSPC when no reference is free. */
 int xg_gnttab_grant(struct xg_gnttab *gt, domid_t domid, uint64_t gfn, bool readonly,
                     grant_ref_t *ref);

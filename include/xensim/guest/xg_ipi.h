@@ -89,6 +89,10 @@ struct xg_ipi {
     volatile uint8_t ready[XG_MAX_CPUS];
     uint64_t sent[XG_MAX_CPUS]; /* sends issued by each CPU (targets counted) */
     struct xg_ipi_slot slot[XG_MAX_CPUS][XG_IPI__COUNT];
+    /* suspend: readiness before it, CPUs parked, LAPIC IPIs held (kinds) */
+    uint8_t was_ready[XG_MAX_CPUS];
+    volatile uint8_t parked[XG_MAX_CPUS];
+    uint8_t held[XG_MAX_CPUS];
 };
 
 /* On CPU 0 after xg_guest_boot: choose pv (vector callback) or lapic.
@@ -108,6 +112,18 @@ int xg_ipi_cpu_init(struct xg_ipi *ipi);
  * error. A pv broadcast skips CPUs that are not ready; a lapic one (an ICR
  * shorthand) reaches every CPU. */
 int xg_ipi_send(struct xg_ipi *ipi, int dest, enum xg_ipi_kind kind);
+
+/* Suspend (CPU 0): no CPU is ready for sends until xg_ipi_resume. */
+int xg_ipi_suspend(struct xg_ipi *ipi);
+/* Resume (CPU 0, other CPUs parked): CPUs that were ready are ready
+ * again; on a new host the pv ports of every such CPU are bound again
+ * (new numbers) and unmasked first. The first error is returned; a CPU
+ * whose ports failed stays not ready. */
+int xg_ipi_resume(struct xg_ipi *ipi, bool new_host);
+/* On each CPU while parked: LAPIC IPIs taken are held, not run... */
+void xg_ipi_cpu_park(struct xg_ipi *ipi);
+/* ... and run (once per kind) here, on the same CPU, after the resume. */
+void xg_ipi_cpu_unpark(struct xg_ipi *ipi);
 
 /* Interrupt entry for the LAPIC IPI vectors: handles `vector` (EOI
  * included) and returns true, or false if it is not an IPI vector. */

@@ -78,6 +78,7 @@ struct xg_timer_cpu {
     uint64_t deadline_ns; /* monotonic; 0 = not set */
     evtchn_port_t port;   /* pv: VIRQ_TIMER */
     bool ready;
+    bool suspended; /* between xg_timer_cpu_suspend and xg_timer_cpu_resume */
     struct xg_timer_stats st;
 };
 
@@ -116,12 +117,22 @@ int xg_timer_set_in(struct xg_timers *t, uint64_t delta_ns);
  * ignored). */
 int xg_timer_stop(struct xg_timers *t);
 
-/* On each CPU after a resume on a new host (after xg_clock_resume): stop
- * this vCPU's periodic timer and re-arm a pending deadline from the
- * monotonic clock, since the raw deadline the device holds was in the old
- * host's time. Ports are not rebound here: after a real suspend the event
- * channel layer rebinds VIRQ_TIMER first. */
+/* On each CPU after a resume (after xg_clock_resume on a new host): stop
+ * this vCPU's periodic timer, end xg_timer_cpu_suspend and re-arm a
+ * pending deadline from the monotonic clock, since the raw deadline the
+ * device holds was in the old host's time. Ports are not rebound here:
+ * xg_timers_resume on CPU 0 rebinds VIRQ_TIMER first. */
 int xg_timer_cpu_resume(struct xg_timers *t);
+
+/* On each CPU before a suspend: stop the device (pv: stop_singleshot),
+ * keep the deadline, and ignore expiries until xg_timer_cpu_resume. */
+int xg_timer_cpu_suspend(struct xg_timers *t);
+/* On CPU 0 after SCHEDOP_shutdown(suspend) returned (other CPUs parked):
+ * on a new host stop every vCPU's periodic timer and bind VIRQ_TIMER
+ * again for every ready CPU (new port numbers), unmasked. A CPU whose
+ * binding fails is no longer ready; the first error is returned. Nothing
+ * for a cancelled suspend. */
+int xg_timers_resume(struct xg_timers *t, bool new_host);
 
 /* Interrupt entry for the emulated timers' vectors: handles `vector` and
  * its EOI and returns true, or returns false if it is not a timer's. */

@@ -71,6 +71,13 @@ struct xg_xenbus {
 /* Map the ring (HVM params), bind the event channel, start taking replies. */
 int xg_xenbus_init(struct xg_xenbus *xb, struct xg_guest *g);
 
+/* After SCHEDOP_shutdown(suspend) returned (CPU 0, no request
+ * outstanding): nothing for a cancelled suspend; on a new host re-read
+ * STORE_PFN/STORE_EVTCHN, bind the (new) event channel, drop what the old
+ * daemon left half-read, and register every watch again (each fires once).
+ * Returns the first error. */
+int xg_xenbus_resume(struct xg_xenbus *xb, bool new_host);
+
 /* One request: payload = `nparts` strings (each sent with its NUL unless it
  * is the last part of a WRITE value). On success the reply is copied into
  * reply (NUL-terminated, up to reply_size) and *reply_len set. An XS_ERROR

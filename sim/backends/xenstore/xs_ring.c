@@ -118,6 +118,11 @@ static void reconnect(struct xsim_xs_ring *r)
     store_release(&intf->connection, XENSTORE_CONNECTED);
 }
 
+void xsim_xs_ring_reset(struct xsim_xs_ring *r)
+{
+    reconnect(r);
+}
+
 int xsim_xs_ring_kick(struct xsim_xs_ring *r)
 {
     bool moved_any = false;

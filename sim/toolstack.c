@@ -1,0 +1,340 @@
+/*
+ * toolstack.c - what libxl does for one guest's suspend, resume and
+ * migration, as timed events of the world; see toolstack.h.
+ *
+ * One suspend at a time: a scheduled request whose time comes while
+ * another is in progress waits for it. Each step is a timed event:
+ *   request   write control/shutdown = "suspend", start polling for the ack
+ *   poll      every POLL_NS: ack seen? ack or suspend timeout?
+ *   (hook)    SCHEDOP_shutdown(suspend) reached: the rest at once
+ *   migrate   old backends destroyed, hypervisor state reset, new host's
+ *             time, new xenstored connection, new backends
+ *   resume    after the downtime: the hypercall returns 1 or 0
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xensim/abi/sched.h"
+#include "xensim/toolstack.h"
+
+#define POLL_NS            20000ull      /* how often the toolstack looks at control/shutdown */
+#define ACK_TIMEOUT_NS     1000000000ull /* 1 s */
+#define SUSPEND_TIMEOUT_NS 5000000000ull /* 5 s */
+#define RETRY_NS           100000ull     /* a request waiting for the one in progress */
+#define MAX_SCHEDULED      32
+
+#define KIND_REQUEST 0x54535251u /* TSRQ */
+#define KIND_POLL    0x5453504cu /* TSPL */
+#define KIND_MIGRATE 0x54534d47u /* TSMG */
+#define KIND_RESUME  0x54535253u /* TSRS */
+
+enum ts_phase {
+    TS_IDLE = 0,
+    TS_WAIT_ACK,     /* request written, no ack yet */
+    TS_WAIT_SUSPEND, /* acked, not in SCHEDOP_shutdown yet */
+    TS_SUSPENDED,    /* in the hypercall, downtime running */
+};
+
+struct ts_sched {
+    struct xsim_toolstack *ts;
+    struct xsim_migration m;
+    uint64_t event;
+    bool used;
+};
+
+struct xsim_toolstack {
+    struct xsim_world *w;
+    struct xsim_hv *hv;
+    struct xsim_xshost *xs;
+    struct xsim_domain *d;
+    domid_t domid;
+    char shutdown_path[64];
+    struct xsim_blkback_config disk_cfg[XSIM_TOOLSTACK_MAX_DISKS];
+    struct xsim_blkback *disk[XSIM_TOOLSTACK_MAX_DISKS];
+    unsigned int ndisks;
+    struct ts_sched sched[MAX_SCHEDULED];
+    /* the suspend in progress */
+    enum ts_phase phase;
+    struct ts_sched *cur;
+    uint64_t t_request, t_suspend;
+    uint64_t poll_event, step_event;
+    struct xsim_toolstack_stats st;
+};
+
+void xsim_migration_init(struct xsim_migration *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->downtime_ns = 1000000; /* 1 ms */
+}
+
+static uint64_t now_of(const struct xsim_toolstack *ts)
+{
+    return xsim_world_now(ts->w);
+}
+
+static void max_into(uint64_t *m, uint64_t v)
+{
+    if (v > *m)
+        *m = v;
+}
+
+static void finish(struct xsim_toolstack *ts)
+{
+    if (ts->poll_event != 0)
+        xsim_event_cancel(ts->w, ts->poll_event);
+    ts->poll_event = 0;
+    ts->phase = TS_IDLE;
+    if (ts->cur != NULL)
+        ts->cur->used = false;
+    ts->cur = NULL;
+}
+
+/* The request is withdrawn: the guest never got to suspend. */
+static void fail(struct xsim_toolstack *ts)
+{
+    ts->st.failed++;
+    (void)xsim_xshost_write(ts->xs, ts->shutdown_path, "");
+    finish(ts);
+}
+
+static void poll_event(struct xsim_world *w, void *arg)
+{
+    struct xsim_toolstack *ts = arg;
+    const struct xsim_migration *m = &ts->cur->m;
+    uint64_t now = now_of(ts), ack_to = m->ack_timeout_ns ? m->ack_timeout_ns : ACK_TIMEOUT_NS,
+             susp_to = m->suspend_timeout_ns ? m->suspend_timeout_ns : SUSPEND_TIMEOUT_NS;
+    char val[32];
+
+    ts->poll_event = 0;
+    if (ts->phase == TS_WAIT_ACK) {
+        int rc = xsim_xshost_read(ts->xs, ts->shutdown_path, val, sizeof(val));
+        if (rc == 0 && val[0] == '\0') {
+            ts->phase = TS_WAIT_SUSPEND;
+            ts->st.acked++;
+            max_into(&ts->st.ack_ns_max, now - ts->t_request);
+        } else if (now - ts->t_request >= ack_to) {
+            fail(ts);
+            return;
+        }
+    }
+    if (ts->phase == TS_WAIT_SUSPEND && now - ts->t_request >= susp_to) {
+        fail(ts);
+        return;
+    }
+    if (ts->phase == TS_WAIT_ACK || ts->phase == TS_WAIT_SUSPEND)
+        ts->poll_event = xsim_event_schedule(w, now + POLL_NS, KIND_POLL, poll_event, ts);
+}
+
+static void request_event(struct xsim_world *w, void *arg)
+{
+    struct ts_sched *sc = arg;
+    struct xsim_toolstack *ts = sc->ts;
+    uint64_t now = now_of(ts);
+
+    sc->event = 0;
+    if (ts->phase != TS_IDLE) {
+        sc->event = xsim_event_schedule(w, now + RETRY_NS, KIND_REQUEST, request_event, sc);
+        return;
+    }
+    ts->cur = sc;
+    ts->phase = TS_WAIT_ACK;
+    ts->t_request = now;
+    ts->st.requested++;
+    if (xsim_xshost_write(ts->xs, ts->shutdown_path, "suspend") != 0) {
+        fail(ts);
+        return;
+    }
+    ts->poll_event = xsim_event_schedule(w, now + POLL_NS, KIND_POLL, poll_event, ts);
+}
+
+static void resume_event(struct xsim_world *w, void *arg)
+{
+    struct xsim_toolstack *ts = arg;
+    bool cancel = ts->cur == NULL || ts->cur->m.cancel;
+
+    ts->step_event = 0;
+    max_into(&ts->st.downtime_ns_max, now_of(ts) - ts->t_suspend);
+    if (cancel)
+        ts->st.cancelled++;
+    else
+        ts->st.migrated++;
+    (void)xsim_hv_domain_resume(ts->hv, ts->domid, cancel ? 1 : 0);
+    finish(ts);
+}
+
+static int new_time(struct xsim_toolstack *ts, const struct xsim_migration *m)
+{
+    struct xsim_hv_time_config cfg;
+    uint64_t now = now_of(ts), sys = xsim_hv_time_system(ts->hv, ts->domid, now);
+    int64_t nsys = (int64_t)sys + m->system_time_offset_ns;
+    int rc = xsim_hv_time_get_config(ts->hv, ts->domid, &cfg);
+
+    if (rc != 0)
+        return rc;
+    if (nsys < 0)
+        nsys = 0;
+    /* The new host booted nsys ago: its TSC and system time count from
+     * then, at its own TSC rate. */
+    cfg.system_time_origin_ns = (int64_t)now - nsys;
+    if (m->tsc_hz != 0 || m->system_time_offset_ns != 0)
+        cfg.tsc_origin_ns = cfg.system_time_origin_ns;
+    if (m->tsc_hz != 0)
+        cfg.tsc_hz = m->tsc_hz;
+    return xsim_hv_time_config(ts->hv, ts->domid, &cfg);
+}
+
+static void migrate_event(struct xsim_world *w, void *arg)
+{
+    struct xsim_toolstack *ts = arg;
+    const struct xsim_migration *m = &ts->cur->m;
+    int rc;
+
+    ts->step_event = 0;
+    /* The old host's backends go first (their grant mappings and ports). */
+    for (unsigned int i = 0; i < ts->ndisks; i++) {
+        xsim_blkback_destroy(ts->disk[i]);
+        ts->disk[i] = NULL;
+    }
+    rc = xsim_hv_domain_migrate(ts->hv, ts->domid, m->has_hv_features ? &m->hv_features : NULL);
+    if (rc == 0)
+        rc = new_time(ts, m);
+    if (rc == 0)
+        rc = xsim_xshost_migrate_guest(ts->xs, ts->domid);
+    for (unsigned int i = 0; rc == 0 && i < ts->ndisks; i++) {
+        if (m->has_disk_features)
+            ts->disk_cfg[i].features = m->disk_features[i];
+        rc = xsim_blkback_create(ts->w, ts->hv, ts->xs, &ts->disk_cfg[i], &ts->disk[i]);
+    }
+    if (rc != 0)
+        xsim_world_fail(w, "toolstack: migration of domain %u failed: %d", ts->domid, rc);
+    ts->step_event = xsim_event_schedule(w, ts->t_suspend + m->downtime_ns, KIND_RESUME,
+                                         resume_event, ts);
+}
+
+/* In the hypercall, on the suspending vCPU: only note it and schedule. */
+static void shutdown_hook(void *arg, domid_t domid, unsigned int reason)
+{
+    struct xsim_toolstack *ts = arg;
+    uint64_t now;
+
+    if (domid != ts->domid || reason != SHUTDOWN_suspend)
+        return;
+    now = now_of(ts);
+    ts->t_suspend = now;
+    if (ts->phase != TS_WAIT_ACK && ts->phase != TS_WAIT_SUSPEND) {
+        /* Nobody asked (or we gave up): resume it where it is. */
+        ts->step_event = xsim_event_schedule(ts->w, now, KIND_RESUME, resume_event, ts);
+        return;
+    }
+    if (ts->phase == TS_WAIT_ACK) {
+        ts->st.acked++; /* it suspended, so it saw the request */
+        max_into(&ts->st.ack_ns_max, now - ts->t_request);
+    }
+    if (ts->poll_event != 0)
+        xsim_event_cancel(ts->w, ts->poll_event);
+    ts->poll_event = 0;
+    ts->phase = TS_SUSPENDED;
+    ts->st.suspended++;
+    max_into(&ts->st.suspend_ns_max, now - ts->t_request);
+    if (ts->cur->m.cancel)
+        ts->step_event = xsim_event_schedule(ts->w, now + ts->cur->m.downtime_ns, KIND_RESUME,
+                                             resume_event, ts);
+    else
+        ts->step_event = xsim_event_schedule(ts->w, now, KIND_MIGRATE, migrate_event, ts);
+}
+
+int xsim_toolstack_create(struct xsim_world *w, struct xsim_hv *hv, struct xsim_xshost *xs,
+                          struct xsim_domain *d, struct xsim_toolstack **out)
+{
+    struct xsim_toolstack *ts;
+
+    *out = NULL;
+    if (w == NULL || hv == NULL || xs == NULL || d == NULL)
+        return -EINVAL;
+    ts = calloc(1, sizeof(*ts));
+    if (ts == NULL)
+        return -ENOMEM;
+    ts->w = w;
+    ts->hv = hv;
+    ts->xs = xs;
+    ts->d = d;
+    ts->domid = xsim_domain_id(d);
+    snprintf(ts->shutdown_path, sizeof(ts->shutdown_path), "/local/domain/%u/control/shutdown",
+             (unsigned int)ts->domid);
+    /* One shutdown hook per hypervisor: this toolstack takes it. */
+    xsim_hv_set_shutdown_hook(hv, shutdown_hook, ts);
+    *out = ts;
+    return 0;
+}
+
+void xsim_toolstack_destroy(struct xsim_toolstack *ts)
+{
+    if (ts == NULL)
+        return;
+    xsim_hv_set_shutdown_hook(ts->hv, NULL, NULL);
+    if (ts->poll_event != 0)
+        xsim_event_cancel(ts->w, ts->poll_event);
+    if (ts->step_event != 0)
+        xsim_event_cancel(ts->w, ts->step_event);
+    for (unsigned int i = 0; i < MAX_SCHEDULED; i++) {
+        if (ts->sched[i].event != 0)
+            xsim_event_cancel(ts->w, ts->sched[i].event);
+    }
+    for (unsigned int i = 0; i < ts->ndisks; i++)
+        xsim_blkback_destroy(ts->disk[i]);
+    free(ts);
+}
+
+int xsim_toolstack_add_disk(struct xsim_toolstack *ts, const struct xsim_blkback_config *cfg,
+                            struct xsim_blkback **out)
+{
+    int rc;
+
+    if (ts->ndisks == XSIM_TOOLSTACK_MAX_DISKS)
+        return -ENOSPC;
+    if (cfg == NULL || cfg->guest != ts->domid)
+        return -EINVAL;
+    ts->disk_cfg[ts->ndisks] = *cfg;
+    rc = xsim_blkback_create(ts->w, ts->hv, ts->xs, cfg, &ts->disk[ts->ndisks]);
+    if (rc != 0)
+        return rc;
+    if (out != NULL)
+        *out = ts->disk[ts->ndisks];
+    ts->ndisks++;
+    return 0;
+}
+
+struct xsim_blkback *xsim_toolstack_disk(struct xsim_toolstack *ts, unsigned int i)
+{
+    return i < ts->ndisks ? ts->disk[i] : NULL;
+}
+
+int xsim_toolstack_schedule(struct xsim_toolstack *ts, const struct xsim_migration *m)
+{
+    struct ts_sched *sc = NULL;
+
+    if (m == NULL || (!m->cancel && m->tsc_hz > 1000000000000ull))
+        return -EINVAL;
+    for (unsigned int i = 0; i < MAX_SCHEDULED && sc == NULL; i++) {
+        if (!ts->sched[i].used)
+            sc = &ts->sched[i];
+    }
+    if (sc == NULL)
+        return -ENOSPC;
+    sc->ts = ts;
+    sc->m = *m;
+    sc->used = true;
+    sc->event = xsim_event_schedule(ts->w, m->at_ns, KIND_REQUEST, request_event, sc);
+    if (sc->event == 0) {
+        sc->used = false;
+        return -ENOSPC;
+    }
+    return 0;
+}
+
+void xsim_toolstack_get_stats(const struct xsim_toolstack *ts, struct xsim_toolstack_stats *out)
+{
+    *out = ts->st;
+}
