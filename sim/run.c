@@ -1439,7 +1439,11 @@ int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
     if (trace_chrome != NULL)
         (void)xsim_trace_write_chrome(rc.w, trace_chrome);
 out:
-    /* The world goes first: its threads still hold pointers into the rest. */
+    /* Backends unmap what they mapped of guest RAM while it still exists:
+     * no simulated code runs any more (the run is over or never began). */
+    xsim_toolstack_destroy(rc.ts);
+    rc.ts = NULL;
+    /* Then the world: its threads still hold pointers into the rest. */
     xsim_world_destroy(rc.w);
     if (rc.srv != NULL)
         xsim_xs_server_close(rc.srv);
@@ -1447,7 +1451,6 @@ out:
         uv_run(&rc.loop, UV_RUN_DEFAULT); /* let the closes complete */
         uv_loop_close(&rc.loop);
     }
-    xsim_toolstack_destroy(rc.ts);
     xsim_xshost_destroy(rc.xs);
     for (size_t i = 0; i < XSIM_SCN_MAX_DISKS; i++)
         xsim_storage_destroy(rc.storage[i]);

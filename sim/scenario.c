@@ -175,6 +175,18 @@ static const struct xsim_schema mix_schema = {
     .finish = mix_finish,
 };
 
+/* A given mix replaces the default one whole: absent shares are 0. */
+static int mix_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)
+{
+    static const struct xsim_schema_field as_object = {
+        .type = XSIM_SCHEMA_OBJECT, .sub = &mix_schema, .offset = 0, .size = sizeof(wl_t)};
+    wl_t *w = target;
+
+    if (w != NULL && json_is_object(value))
+        w->mix_read = w->mix_write = w->mix_flush = w->mix_barrier = w->mix_discard = 0;
+    return xsim_schema_check_as(ctx, &as_object, target);
+}
+
 static const struct xsim_schema_field workload_fields[] = {
     {.name = "name",
      .type = XSIM_SCHEMA_STRING,
@@ -218,11 +230,9 @@ static const struct xsim_schema_field workload_fields[] = {
      XSIM_MEMBER(wl_t, iterations)},
     {.name = "disk", .type = XSIM_SCHEMA_STRING, .min = 1, .max = 31, XSIM_MEMBER(wl_t, disk)},
     {.name = "mix",
-     .type = XSIM_SCHEMA_OBJECT,
-     .sub = &mix_schema,
-     .offset = 0,
-     .size = sizeof(wl_t),
-     .doc = "shares of read, write, flush, barrier, discard (normalised)"},
+     .type = XSIM_SCHEMA_ANY,
+     .set = mix_set,
+     .doc = "shares of read, write, flush, barrier, discard (normalised; absent = 0)"},
     {.name = "io_sectors",
      .type = XSIM_SCHEMA_INT,
      .min = 1,

@@ -151,8 +151,11 @@ static uint64_t hist_quantile(const struct xsim_blkio *b, double q)
         return 0;
     for (unsigned int k = 0; k < HIST_BUCKETS; k++) {
         acc += b->hist[k];
-        if ((double)acc >= q * (double)total)
-            return k + 1 < 64 ? (1ull << (k + 1)) : UINT64_MAX;
+        if ((double)acc >= q * (double)total) {
+            /* The bucket's upper bound, but never above the largest seen. */
+            uint64_t hi = k + 1 < 64 ? (1ull << (k + 1)) : UINT64_MAX;
+            return hi < b->r.latency_ns_max ? hi : b->r.latency_ns_max;
+        }
     }
     return b->r.latency_ns_max;
 }
