@@ -1397,6 +1397,7 @@ int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
     wc.max_decisions = s->stop.decisions;
     wc.keep_trace = (opt != NULL && opt->keep_trace) || trace_jsonl != NULL || trace_chrome != NULL;
     rc.realtime = opt != NULL && opt->realtime;
+    wc.log = opt != NULL ? opt->log : NULL;
     if (opt != NULL && opt->xenstore_socket != NULL) {
         rc.xb = calloc(1, sizeof(*rc.xb));
         if (rc.xb == NULL) {

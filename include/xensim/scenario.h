@@ -159,6 +159,8 @@ struct xsim_run_options {
     /* Pace virtual time to the wall clock (so that people can watch and
      * poke a run); the digest is unaffected when nothing pokes. */
     bool realtime;
+    /* Guest and machine log lines (borrowed; NULL = none). */
+    FILE *log;
 };
 
 #define XSIM_MAX_ORACLES 16

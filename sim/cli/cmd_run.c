@@ -67,6 +67,7 @@ static const char run_usage[] =
     "  --json              print the report as one JSON object\n"
     "  --trace FILE        write every trace record as JSON lines\n"
     "  --chrome-trace FILE write a Chrome trace (open it in Perfetto)\n"
+    "  --log FILE          write the guest's and the machine's log lines (- = stderr)\n"
     "  --xenstore-socket PATH\n"
     "                      host a XenStore for the guest and serve it on PATH while\n"
     "                      the run lasts (XENSTORED_PATH=PATH xenstore-ls /); a client\n"
@@ -85,15 +86,16 @@ int xsim_cmd_run(int argc, char **argv)
         {"chrome-trace", required_argument, NULL, 'c'},
         {"xenstore-socket", required_argument, NULL, 'x'},
         {"realtime", no_argument, NULL, 'r'},
+        {"log", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct xsim_run_options ro = {0};
-    const char *policy = NULL, *trace = NULL, *chrome = NULL;
+    const char *policy = NULL, *trace = NULL, *chrome = NULL, *log = NULL;
     bool json = false;
     struct xsim_scenario s;
     struct xsim_report rep;
-    FILE *ft = NULL, *fc = NULL;
+    FILE *ft = NULL, *fc = NULL, *fl = NULL;
     int c, rc;
 
     optind = 1;
@@ -124,6 +126,9 @@ int xsim_cmd_run(int argc, char **argv)
         case 'r':
             ro.realtime = true;
             break;
+        case 'l':
+            log = optarg;
+            break;
         case 'h':
             fputs(run_usage, stdout);
             return 0;
@@ -147,6 +152,12 @@ int xsim_cmd_run(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    if (log != NULL && strcmp(log, "-") == 0)
+        ro.log = stderr;
+    else if (log != NULL && (ro.log = fl = open_out(log)) == NULL) {
+        rc = 2;
+        goto out;
+    }
     if (xsim_run(&s, &ro, &rep, ft, fc) != 0) {
         fprintf(stderr, "xensim run: %s\n", rep.failure);
         rc = 2;
@@ -163,6 +174,8 @@ out:
         fclose(ft);
     if (fc != NULL)
         fclose(fc);
+    if (fl != NULL)
+        fclose(fl);
     xsim_policy_destroy(ro.policy);
     xsim_scenario_free(&s);
     return rc;
