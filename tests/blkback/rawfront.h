@@ -37,7 +37,7 @@ struct rf {
     unsigned int nrsp;
 };
 
-static int rf_irq(struct xg_guest *g, evtchn_port_t port, void *arg)
+static inline int rf_irq(struct xg_guest *g, evtchn_port_t port, void *arg)
 {
     struct rf *f = arg;
 
@@ -47,7 +47,7 @@ static int rf_irq(struct xg_guest *g, evtchn_port_t port, void *arg)
     return 0;
 }
 
-static void rf_on_be(struct xg_xenbus *xb, const char *path, const char *token, void *arg)
+static inline void rf_on_be(struct xg_xenbus *xb, const char *path, const char *token, void *arg)
 {
     struct rf *f = arg;
 
@@ -57,7 +57,7 @@ static void rf_on_be(struct xg_xenbus *xb, const char *path, const char *token, 
     f->be_changes++;
 }
 
-static int rf_init(struct rf *f, struct th *t)
+static inline int rf_init(struct rf *f, struct th *t)
 {
     int rc;
 
@@ -71,14 +71,14 @@ static int rf_init(struct rf *f, struct th *t)
     return rc;
 }
 
-static int rf_be_state(struct rf *f)
+static inline int rf_be_state(struct rf *f)
 {
     return (int)xg_xenbus_read_state(&f->xb, RF_BPATH "/state");
 }
 
 /* Wait (halting) until the backend is in `state`; false if it settles in
  * another state and no change comes (the run then ends quiescent). */
-static bool rf_wait_be(struct rf *f, int state)
+static inline bool rf_wait_be(struct rf *f, int state)
 {
     for (int i = 0; i < 64; i++) {
         uint32_t seen = f->be_changes;
@@ -89,7 +89,7 @@ static bool rf_wait_be(struct rf *f, int state)
     return false;
 }
 
-static int rf_write(struct rf *f, const char *node, const char *fmt, unsigned long long v)
+static inline int rf_write(struct rf *f, const char *node, const char *fmt, unsigned long long v)
 {
     char path[128], val[32];
 
@@ -98,7 +98,7 @@ static int rf_write(struct rf *f, const char *node, const char *fmt, unsigned lo
     return xg_xenbus_write(&f->xb, 0, path, val);
 }
 
-static int rf_read_be(struct rf *f, const char *node, char *buf, uint32_t size)
+static inline int rf_read_be(struct rf *f, const char *node, char *buf, uint32_t size)
 {
     char path[128];
 
@@ -109,7 +109,7 @@ static int rf_read_be(struct rf *f, const char *node, char *buf, uint32_t size)
 /* Grant a fresh ring of 2^order pages, write the nodes (order_node:
  * write ring-page-order even when it is 0; bad_order: advertise this order
  * instead), go Initialised and wait for Connected. */
-static bool rf_connect(struct rf *f, unsigned int order, int bad_order)
+static inline bool rf_connect(struct rf *f, unsigned int order, int bad_order)
 {
     const struct xg_platform *p = f->t->p;
     unsigned int n = 1u << order;
@@ -162,7 +162,7 @@ static bool rf_connect(struct rf *f, unsigned int order, int bad_order)
 
 /* Frontend Closing -> backend Closed -> frontend Closed, then Initialising
  * -> backend InitWait (ready for rf_connect again). */
-static bool rf_reconnect_cycle(struct rf *f)
+static inline bool rf_reconnect_cycle(struct rf *f)
 {
     xg_xenbus_switch_state(&f->xb, RF_FPATH, XenbusStateClosing);
     if (!rf_wait_be(f, XenbusStateClosed))
@@ -177,14 +177,14 @@ static bool rf_reconnect_cycle(struct rf *f)
 }
 
 /* Put a raw slot on the ring (no publish). */
-static void rf_put(struct rf *f, const void *slot)
+static inline void rf_put(struct rf *f, const void *slot)
 {
     memcpy(&f->sr->ring[f->prod & (f->nents - 1)], slot, sizeof(union blkif_sring_entry));
     f->prod++;
 }
 
 /* Publish everything put so far and notify. */
-static void rf_push(struct rf *f)
+static inline void rf_push(struct rf *f)
 {
     const struct xg_platform *p = f->t->p;
 
@@ -196,7 +196,7 @@ static void rf_push(struct rf *f)
 
 /* Collect responses until `n` in total have arrived (false if the run
  * would otherwise end without them). */
-static bool rf_wait_rsp(struct rf *f, unsigned int n)
+static inline bool rf_wait_rsp(struct rf *f, unsigned int n)
 {
     const struct xg_platform *p = f->t->p;
 
@@ -223,8 +223,8 @@ static bool rf_wait_rsp(struct rf *f, unsigned int n)
 }
 
 /* A direct request. */
-static void rf_req(struct rf *f, uint8_t op, uint64_t id, uint64_t sector, unsigned int nseg,
-                   const struct blkif_request_segment *segs)
+static inline void rf_req(struct rf *f, uint8_t op, uint64_t id, uint64_t sector, unsigned int nseg,
+                          const struct blkif_request_segment *segs)
 {
     union blkif_sring_entry e;
 
@@ -240,8 +240,8 @@ static void rf_req(struct rf *f, uint8_t op, uint64_t id, uint64_t sector, unsig
 }
 
 /* Submit one request and wait for its response; returns the status. */
-static int rf_do(struct rf *f, uint8_t op, uint64_t id, uint64_t sector, unsigned int nseg,
-                 const struct blkif_request_segment *segs)
+static inline int rf_do(struct rf *f, uint8_t op, uint64_t id, uint64_t sector, unsigned int nseg,
+                        const struct blkif_request_segment *segs)
 {
     rf_req(f, op, id, sector, nseg, segs);
     rf_push(f);
@@ -253,7 +253,7 @@ static int rf_do(struct rf *f, uint8_t op, uint64_t id, uint64_t sector, unsigne
 }
 
 /* A data page granted to the backend. */
-static uint8_t *rf_page(struct rf *f, bool readonly, grant_ref_t *ref)
+static inline uint8_t *rf_page(struct rf *f, bool readonly, grant_ref_t *ref)
 {
     uint64_t gfn;
     uint8_t *pg = xg_page_alloc(f->t->p, &gfn);
