@@ -298,9 +298,12 @@ static void disconnect(struct xsim_blkback *b)
         return;
     b->disconnecting = true;
     cancel(b, &b->ring_ev);
-    /* In-flight requests finish first (their grants are still in use). */
+    /* In-flight requests finish first (their grants are still in use);
+     * requests consumed but held (behind a barrier) are started too. */
     if (b->wait.n == 0 && b->run.n == 0)
         finish_disconnect(b);
+    else
+        dispatch(b);
 }
 
 static void broken(struct xsim_blkback *b, const char *why)
@@ -309,6 +312,7 @@ static void broken(struct xsim_blkback *b, const char *why)
     cancel(b, &b->ring_ev);
     fatal(b, why);
     switch_state(b, XenbusStateClosing);
+    dispatch(b); /* what was consumed before the violation is still answered */
 }
 
 static void go_initwait(struct xsim_blkback *b)

@@ -780,6 +780,46 @@ static void test_destroy_inflight(void **state)
     bt_end(x);
 }
 
+/* The frontend closes with requests in flight: they are answered before
+ * the backend goes Closed and lets go of the ring. */
+static void body_close_inflight(struct bt *x)
+{
+    struct rf *f = &x->f;
+    grant_ref_t ref;
+    struct blkif_request_segment one;
+
+    x->r[0] = rf_connect(f, 0, -1);
+    rf_page(f, false, &ref);
+    one = seg(ref, 0, 7);
+    for (int i = 0; i < 10; i++)
+        rf_req(f, i == 5 ? BLKIF_OP_WRITE_BARRIER : BLKIF_OP_WRITE, (uint64_t)i, (uint64_t)i * 8, 1,
+               &one);
+    rf_push(f);
+    xg_xenbus_switch_state(&f->xb, RF_FPATH, XenbusStateClosing);
+    x->r[1] = rf_wait_be(f, XenbusStateClosed);
+    x->r[2] = (int)xg_read_u32(f->t->p, &f->sr->rsp_prod);
+    x->r[3] = xg_gnttab_end_access(&f->gt, ref);
+    x->r[4] = xg_gnttab_end_access(&f->gt, f->rrefs[0]);
+}
+
+static void test_close_inflight(void **state)
+{
+    struct xsim_blkback_stats st;
+    struct bt *x;
+
+    (void)state;
+    x = bt_run(body_close_inflight, NULL, NULL, false);
+    assert_true(x->done && x->r[0] && x->r[1]);
+    assert_int_equal(x->r[2], 10);
+    assert_int_equal(x->r[3], 0);
+    assert_int_equal(x->r[4], 0);
+    xsim_blkback_stats(x->b, &st);
+    assert_int_equal(st.disconnects, 1);
+    assert_int_equal(st.in_flight, 0);
+    assert_int_equal(xsim_blkback_state(x->b), XSIM_BLKBACK_CLOSED);
+    bt_end(x);
+}
+
 static void body_remove(struct bt *x)
 {
     x->r[0] = rf_connect(&x->f, 0, -1);
@@ -812,7 +852,7 @@ int main(void)
         cmocka_unit_test(test_multipage),      cmocka_unit_test(test_readonly),
         cmocka_unit_test(test_cdrom),          cmocka_unit_test(test_malicious),
         cmocka_unit_test(test_bad_ring_order), cmocka_unit_test(test_destroy_inflight),
-        cmocka_unit_test(test_remove),
+        cmocka_unit_test(test_close_inflight), cmocka_unit_test(test_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
