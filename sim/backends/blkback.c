@@ -318,6 +318,7 @@ static void broken(struct xsim_blkback *b, const char *why)
 static void go_initwait(struct xsim_blkback *b)
 {
     const struct xsim_blkback_features *f = &b->cfg.features;
+    char path[160];
 
     (void)xs_writef(b, b->bpath, "feature-flush-cache", "%d", f->flush ? 1 : 0);
     (void)xs_writef(b, b->bpath, "feature-barrier", "%d", f->barrier ? 1 : 0);
@@ -329,6 +330,9 @@ static void go_initwait(struct xsim_blkback *b)
     if (f->max_indirect_segs > 0)
         (void)xs_writef(b, b->bpath, "feature-max-indirect-segments", "%u", f->max_indirect_segs);
     (void)xs_writef(b, b->bpath, "max-ring-page-order", "%u", f->max_ring_page_order);
+    /* A new attempt: an error left by the last one no longer applies. */
+    snprintf(path, sizeof(path), "%s/error", b->bpath);
+    (void)xsim_xshost_request(b->xs, XS_RM, path, (uint32_t)strlen(path) + 1, NULL, 0);
     b->state = XSIM_BLKBACK_INITWAIT;
     switch_state(b, XenbusStateInitWait);
 }

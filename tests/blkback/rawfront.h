@@ -31,6 +31,9 @@ struct rf {
     unsigned int npages, nents;
     grant_ref_t rrefs[RF_MAX_PAGES];
     RING_IDX prod, cons;
+    /* misbehaviour in the handshake (0/NULL: behave) */
+    unsigned long long bad_ref, bad_port;
+    const char *protocol;
     evtchn_port_t port;
     volatile uint32_t irqs, be_changes;
     /* responses in arrival order */
@@ -135,7 +138,7 @@ static inline bool rf_connect(struct rf *f, unsigned int order, int bad_order)
         xg_evtchn_unmask(f->t->g, f->port) != 0)
         return false;
     if (order == 0 && bad_order < 0) {
-        rf_write(f, "ring-ref", "%llu", f->rrefs[0]);
+        rf_write(f, "ring-ref", "%llu", f->bad_ref ? f->bad_ref : f->rrefs[0]);
     } else {
         rf_write(f, "ring-page-order", "%llu", bad_order >= 0 ? (unsigned)bad_order : order);
         for (unsigned int i = 0; i < n; i++) {
@@ -144,14 +147,14 @@ static inline bool rf_connect(struct rf *f, unsigned int order, int bad_order)
             rf_write(f, node, "%llu", f->rrefs[i]);
         }
     }
-    rf_write(f, "event-channel", "%llu", f->port);
+    rf_write(f, "event-channel", "%llu", f->bad_port ? f->bad_port : f->port);
     {
         char path[128];
         snprintf(path, sizeof(path), RF_FPATH "/protocol");
-        xg_xenbus_write(&f->xb, 0, path, "x86_64-abi");
+        xg_xenbus_write(&f->xb, 0, path, f->protocol ? f->protocol : "x86_64-abi");
     }
     xg_xenbus_switch_state(&f->xb, RF_FPATH, XenbusStateInitialised);
-    if (bad_order >= 0)
+    if (bad_order >= 0 || f->bad_ref || f->bad_port || f->protocol)
         return rf_wait_be(f, XenbusStateClosed);
     if (!rf_wait_be(f, XenbusStateConnected))
         return false;

@@ -740,6 +740,57 @@ static void test_bad_ring_order(void **state)
     bt_end(x);
 }
 
+/* Bad handshake nodes: each fails the connect (error node, Closed), and
+ * the device recovers when the frontend starts over. */
+static void body_bad_nodes(struct bt *x)
+{
+    struct rf *f = &x->f;
+    grant_ref_t ref;
+    struct blkif_request_segment good;
+
+    f->bad_ref = 99999;
+    x->r[0] = rf_connect(f, 0, -1);
+    rf_read_be(f, "error", x->node[0], 64);
+    x->r[1] = rf_reconnect_cycle(f);
+    f->bad_ref = 0;
+    f->bad_port = 4000;
+    x->r[2] = rf_connect(f, 0, -1);
+    rf_read_be(f, "error", x->node[1], 64);
+    x->r[3] = rf_reconnect_cycle(f);
+    f->bad_port = 0;
+    f->protocol = "x86_32-abi";
+    x->r[4] = rf_connect(f, 0, -1);
+    rf_read_be(f, "error", x->node[2], 64);
+    x->r[5] = rf_reconnect_cycle(f);
+    f->protocol = NULL;
+    x->r[6] = rf_connect(f, 0, -1);
+    rf_page(f, false, &ref);
+    good = seg(ref, 0, 7);
+    x->r[7] = rf_do(f, BLKIF_OP_READ, 1, 0, 1, &good);
+    x->r[8] = rf_read_be(f, "error", x->node[3], 64);
+}
+
+static void test_bad_nodes(void **state)
+{
+    struct xsim_blkback_stats st;
+    struct bt *x;
+
+    (void)state;
+    x = bt_run(body_bad_nodes, NULL, NULL, false);
+    assert_true(x->done);
+    for (int i = 0; i <= 6; i++)
+        if (!x->r[i])
+            fail_msg("step %d failed", i);
+    assert_non_null(strstr(x->node[0], "ring"));
+    assert_non_null(strstr(x->node[1], "event channel"));
+    assert_non_null(strstr(x->node[2], "protocol"));
+    assert_int_equal(x->r[7], BLKIF_RSP_OKAY);
+    assert_int_equal(x->r[8], -ENOENT); /* a good connect clears the error */
+    xsim_blkback_stats(x->b, &st);
+    assert_int_equal(st.connects, 1);
+    bt_end(x);
+}
+
 /* ---- destroy with requests in flight, and remove ---- */
 
 static void stop_world(struct xsim_world *w, void *arg)
@@ -852,7 +903,8 @@ int main(void)
         cmocka_unit_test(test_multipage),      cmocka_unit_test(test_readonly),
         cmocka_unit_test(test_cdrom),          cmocka_unit_test(test_malicious),
         cmocka_unit_test(test_bad_ring_order), cmocka_unit_test(test_destroy_inflight),
-        cmocka_unit_test(test_close_inflight), cmocka_unit_test(test_remove),
+        cmocka_unit_test(test_bad_nodes),      cmocka_unit_test(test_close_inflight),
+        cmocka_unit_test(test_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
