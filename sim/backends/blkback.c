@@ -364,7 +364,12 @@ static int connect(struct xsim_blkback *b)
             snprintf(node, sizeof(node), "ring-ref");
         else
             snprintf(node, sizeof(node), "ring-ref%u", i);
-        if (fe_read_uint(b, node, &v) != 0 || v > UINT32_MAX) {
+        /* Order 0 written with a plain ring-ref is accepted too. */
+        if (fe_read_uint(b, node, &v) != 0 && !(n == 1 && fe_read_uint(b, "ring-ref", &v) == 0)) {
+            fatal(b, "missing or bad ring-ref");
+            return -EINVAL;
+        }
+        if (v > UINT32_MAX) {
             fatal(b, "missing or bad ring-ref");
             return -EINVAL;
         }
