@@ -843,6 +843,11 @@ static int write_nodes(struct xsim_blkback *b)
     const char *type = b->cfg.cdrom ? "cdrom" : "disk";
     int rc;
 
+    /* A new device starts from empty directories, as libxl's do: nodes a
+     * previous incarnation left (ring-page-order, error...) must not leak
+     * into this handshake. */
+    (void)xsim_xshost_request(b->xs, XS_RM, b->fpath, (uint32_t)strlen(b->fpath) + 1, NULL, 0);
+    (void)xsim_xshost_request(b->xs, XS_RM, b->bpath, (uint32_t)strlen(b->bpath) + 1, NULL, 0);
     if ((rc = xsim_xshost_write(b->xs, b->fpath, "")) != 0 ||
         (rc = set_perms(b, b->fpath, b->cfg.guest, b->cfg.backend)) != 0 ||
         (rc = xs_writef(b, b->fpath, "backend", "%s", b->bpath)) != 0 ||

@@ -862,6 +862,54 @@ static void test_bad_nodes(void **state)
     bt_end(x);
 }
 
+/* The toolstack replaces the backend under a connected frontend (as on
+ * migration): destroy releases the ring, a new backend takes the same
+ * device, the frontend re-handshakes and finds its data. */
+static void body_recreate(struct bt *x)
+{
+    struct rf *f = &x->f;
+    grant_ref_t ref;
+    struct blkif_request_segment one;
+    struct xsim_blkback_config bc;
+
+    x->r[0] = rf_connect(f, 1, -1);
+    x->pg[0] = rf_page(f, false, &ref);
+    fill(x->pg[0], 4096, 9);
+    one = seg(ref, 0, 7);
+    x->r[1] = rf_do(f, BLKIF_OP_WRITE, 1, 64, 1, &one);
+    xsim_blkback_destroy(x->b);
+    x->b = NULL;
+    x->r[2] = xg_gnttab_end_access(&f->gt, f->rrefs[0]) == 0 &&
+              xg_gnttab_end_access(&f->gt, f->rrefs[1]) == 0;
+    (void)xg_evtchn_close(f->t->g, f->port);
+    xsim_blkback_config_init(&bc);
+    bc.storage = x->s;
+    x->r[3] = xsim_blkback_create(x->t.w, x->t.hv, x->t.xs, &bc, &x->b);
+    f->nrsp = 0;
+    x->r[4] = rf_connect(f, 0, -1);
+    memset(x->pg[0], 0, 4096);
+    x->r[5] = rf_do(f, BLKIF_OP_READ, 2, 64, 1, &one);
+    {
+        uint8_t want[4096];
+        fill(want, 4096, 9);
+        x->r[6] = memcmp(want, x->pg[0], 4096) == 0;
+    }
+}
+
+static void test_recreate(void **state)
+{
+    struct bt *x;
+
+    (void)state;
+    x = bt_run(body_recreate, NULL, NULL, false);
+    assert_true(x->done && x->r[0] && x->r[2] && x->r[4] && x->r[6]);
+    assert_int_equal(x->r[1], BLKIF_RSP_OKAY);
+    assert_int_equal(x->r[3], 0);
+    assert_int_equal(x->r[5], BLKIF_RSP_OKAY);
+    assert_non_null(x->b);
+    bt_end(x);
+}
+
 /* ---- destroy with requests in flight, and remove ---- */
 
 static void stop_world(struct xsim_world *w, void *arg)
@@ -975,8 +1023,8 @@ int main(void)
         cmocka_unit_test(test_multipage),      cmocka_unit_test(test_readonly),
         cmocka_unit_test(test_cdrom),          cmocka_unit_test(test_malicious),
         cmocka_unit_test(test_bad_ring_order), cmocka_unit_test(test_destroy_inflight),
-        cmocka_unit_test(test_bad_nodes),      cmocka_unit_test(test_close_inflight),
-        cmocka_unit_test(test_remove),
+        cmocka_unit_test(test_bad_nodes),      cmocka_unit_test(test_recreate),
+        cmocka_unit_test(test_close_inflight), cmocka_unit_test(test_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
