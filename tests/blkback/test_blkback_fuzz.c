@@ -5,7 +5,8 @@
  * references, sectors near the device) for a few thousand requests. The
  * backend must not crash, must answer each request exactly once with its
  * id and operation, and every status must be OKAY, ERROR or EOPNOTSUPP.
- * XSIM_FUZZ_SEED picks another seed; a failure prints the seed.
+ * XSIM_FUZZ_SEED picks another seed, XSIM_FUZZ_SEEDS runs that many in a
+ * row (the `long` label runs 500); a failure prints the seed.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -116,7 +117,7 @@ static void fz_main(struct th *t, unsigned int cpu)
     z->done = true;
 }
 
-static void test_fuzz_slots(void **state)
+static void fuzz_one(uint64_t seed)
 {
     struct fz *z = calloc(1, sizeof(*z));
     struct th_config cfg;
@@ -124,10 +125,8 @@ static void test_fuzz_slots(void **state)
     struct xsim_blkback_config bc;
     struct xsim_storage *s;
     struct xsim_blkback_stats st;
-    const char *env = getenv("XSIM_FUZZ_SEED");
 
-    (void)state;
-    z->seed = env != NULL ? strtoull(env, NULL, 0) : 1;
+    z->seed = seed;
     xsim_rng_init(&z->rng, z->seed, "blkback-fuzz");
     th_config_init(&cfg, 1);
     cfg.xenstore = true;
@@ -164,6 +163,18 @@ static void test_fuzz_slots(void **state)
     th_destroy(&z->t);
     xsim_storage_destroy(s);
     free(z);
+}
+
+/* XSIM_FUZZ_SEED=S runs seed S; XSIM_FUZZ_SEEDS=N runs seeds S..S+N-1. */
+static void test_fuzz_slots(void **state)
+{
+    const char *env = getenv("XSIM_FUZZ_SEED"), *n = getenv("XSIM_FUZZ_SEEDS");
+    uint64_t seed = env != NULL ? strtoull(env, NULL, 0) : 1;
+    uint64_t count = n != NULL ? strtoull(n, NULL, 0) : 1;
+
+    (void)state;
+    for (uint64_t i = 0; i < count; i++)
+        fuzz_one(seed + i);
 }
 
 int main(void)
