@@ -595,7 +595,8 @@ static int16_t parse(struct xsim_blkback *b, struct bb_req *r, const union blkif
         const struct blkif_request_discard *d = &dd;
         memcpy(&dd, e, sizeof(dd));
         b->st.discards++;
-        if (!f->discard)
+        /* We never write discard-secure, so a secure erase is refused. */
+        if (!f->discard || (d->flag & BLKIF_DISCARD_SECURE) != 0)
             return BLKIF_RSP_EOPNOTSUPP;
         if (ro || d->sector_number > cap || d->nr_sectors > cap - d->sector_number)
             return BLKIF_RSP_ERROR;

@@ -255,6 +255,13 @@ static void body_barrier(struct bt *x)
         x->r[12] = rf_wait_rsp(f, f->nrsp + 1) && f->rsp[f->nrsp - 1].status == 0 &&
                    f->rsp[f->nrsp - 1].operation == BLKIF_OP_DISCARD;
         x->r[13] = durable_is(x, 1000, zero, 512);
+        d.flag = BLKIF_DISCARD_SECURE; /* not offered (no discard-secure) */
+        d.id = 11;
+        memcpy(&e, &d, sizeof(d));
+        rf_put(f, &e);
+        rf_push(f);
+        x->r[14] =
+            rf_wait_rsp(f, f->nrsp + 1) && f->rsp[f->nrsp - 1].status == BLKIF_RSP_EOPNOTSUPP;
     }
 }
 
@@ -266,7 +273,7 @@ static void test_barrier_flush(void **state)
     (void)state;
     x = bt_run(body_barrier, NULL, NULL, false);
     assert_true(x->done);
-    for (int i = 0; i <= 13; i++) {
+    for (int i = 0; i <= 14; i++) {
         if (i == 6 || i == 8 || i == 9)
             assert_int_equal(x->r[i], BLKIF_RSP_OKAY);
         else if (!x->r[i])
@@ -275,8 +282,9 @@ static void test_barrier_flush(void **state)
     xsim_blkback_stats(x->b, &st);
     assert_int_equal(st.barriers, 1);
     assert_int_equal(st.flushes, 1);
-    assert_int_equal(st.discards, 1);
+    assert_int_equal(st.discards, 2);
     assert_int_equal(st.errors, 0);
+    assert_int_equal(st.eopnotsupp, 1);
     bt_end(x);
 }
 
