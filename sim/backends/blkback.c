@@ -174,6 +174,12 @@ static void fatal(struct xsim_blkback *b, const char *msg)
     (void)xs_writef(b, b->bpath, "error", "%s", msg);
 }
 
+/* Read-only by config, as a CD-ROM, or because the storage is. */
+static bool is_ro(const struct xsim_blkback *b)
+{
+    return b->cfg.readonly || b->cfg.cdrom || xsim_storage_readonly(b->cfg.storage);
+}
+
 /* ---- the shared ring, which may straddle up to 16 separately mapped pages ---- */
 
 static struct blkif_sring *sring(struct xsim_blkback *b)
@@ -414,7 +420,7 @@ static int connect(struct xsim_blkback *b)
                     (unsigned long long)xsim_storage_sectors(b->cfg.storage));
     (void)xs_writef(b, b->bpath, "info", "%u",
                     (b->cfg.cdrom ? VDISK_CDROM | VDISK_REMOVABLE : 0u) |
-                        (b->cfg.readonly || b->cfg.cdrom ? VDISK_READONLY : 0u));
+                        (is_ro(b) ? VDISK_READONLY : 0u));
     (void)xs_writef(b, b->bpath, "sector-size", "%u", XSIM_SECTOR_SIZE);
     (void)xs_writef(b, b->bpath, "physical-sector-size", "%u", XSIM_SECTOR_SIZE);
     b->state = XSIM_BLKBACK_CONNECTED;
@@ -557,7 +563,7 @@ static int16_t parse(struct xsim_blkback *b, struct bb_req *r, const union blkif
 {
     const struct blkif_request *req = &e->req;
     const struct xsim_blkback_features *f = &b->cfg.features;
-    bool ro = b->cfg.readonly || b->cfg.cdrom || xsim_storage_readonly(b->cfg.storage);
+    bool ro = is_ro(b);
     uint64_t cap = xsim_storage_sectors(b->cfg.storage);
     int64_t ns;
 
@@ -863,8 +869,7 @@ static int write_nodes(struct xsim_blkback *b)
         (rc = xs_writef(b, b->bpath, "frontend-id", "%u", b->cfg.guest)) != 0 ||
         (rc = xs_writef(b, b->bpath, "online", "1")) != 0 ||
         (rc = xs_writef(b, b->bpath, "state", "%d", XenbusStateInitialising)) != 0 ||
-        (rc = xs_writef(b, b->bpath, "mode", "%s", b->cfg.readonly || b->cfg.cdrom ? "r" : "w")) !=
-            0 ||
+        (rc = xs_writef(b, b->bpath, "mode", "%s", is_ro(b) ? "r" : "w")) != 0 ||
         (rc = xs_writef(b, b->bpath, "device-type", "%s", type)) != 0 ||
         (rc = xs_writef(b, b->bpath, "params", "xensim:%s:%u", type, b->cfg.devid)) != 0 ||
         (rc = xs_writef(b, b->bpath, "removable", "%d", b->cfg.cdrom ? 1 : 0)) != 0)
