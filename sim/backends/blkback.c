@@ -74,8 +74,10 @@ struct xsim_blkback {
     grant_ref_t refs[BB_MAX_RING_PAGES];
     unsigned int npages, nents;
     RING_IDX req_cons, rsp_prod_pvt, rsp_pushed;
-    evtchn_port_t port;
+    evtchn_port_t port;    /* ours */
+    evtchn_port_t fe_port; /* the frontend's event-channel node */
     bool bound;
+    bool connect_failed; /* until the frontend goes back to Initialising */
     uint64_t ring_ev;
 
     /* requests: waiting in ring order, and being served */
@@ -409,6 +411,7 @@ static int connect(struct xsim_blkback *b)
         return rc;
     }
     b->bound = true;
+    b->fe_port = (evtchn_port_t)evt;
     (void)xsim_hv_set_port_notify(b->hv, b->cfg.backend, b->port, port_notify, b);
     b->nents = (unsigned int)__CONST_RING_SIZE(blkif, (size_t)n * BB_PAGE);
     /* A fresh ring starts at 0 (the frontend ran SHARED_RING_INIT). */
@@ -437,6 +440,14 @@ static enum xenbus_state fe_state(struct xsim_blkback *b)
     return (enum xenbus_state)v;
 }
 
+/* Whether the frontend's event channel is no longer the one we bound. */
+static bool fe_restarted(struct xsim_blkback *b)
+{
+    unsigned long long evt;
+
+    return fe_read_uint(b, "event-channel", &evt) == 0 && evt != b->fe_port;
+}
+
 /* One reaction to the frontend's state (deferred from the watch). */
 static void fe_changed(struct xsim_world *w, void *arg)
 {
@@ -451,7 +462,18 @@ static void fe_changed(struct xsim_world *w, void *arg)
     switch (fe) {
     case XenbusStateInitialised:
     case XenbusStateConnected:
+        /* Watch events coalesce: a frontend that went through Initialising
+         * to Initialised faster than we looked shows up here either as a
+         * new event channel while we are connected, or while we are
+         * Closed after a disconnect (not after a failed connect). */
+        if (b->state == XSIM_BLKBACK_CONNECTED && fe_restarted(b)) {
+            disconnect(b);
+            break;
+        }
+        if (b->state == XSIM_BLKBACK_CLOSED && !b->connect_failed)
+            go_initwait(b);
         if (b->state == XSIM_BLKBACK_INITWAIT && connect(b) != 0) {
+            b->connect_failed = true;
             b->state = XSIM_BLKBACK_CLOSED;
             switch_state(b, XenbusStateClosed);
         }
@@ -467,6 +489,7 @@ static void fe_changed(struct xsim_world *w, void *arg)
         break;
     case XenbusStateInitialising:
         /* A frontend that starts over (reconnect, resume): follow it. */
+        b->connect_failed = false;
         if (b->state == XSIM_BLKBACK_CLOSED)
             go_initwait(b);
         else if (b->state == XSIM_BLKBACK_CONNECTED || b->state == XSIM_BLKBACK_BROKEN)

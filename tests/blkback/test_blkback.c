@@ -918,6 +918,61 @@ static void test_recreate(void **state)
     bt_end(x);
 }
 
+/* A frontend that re-handshakes without the backend ever seeing it leave
+ * Connected (new ring and event channel, then Initialised): the backend
+ * notices the new event channel, lets go of the old ring and connects the
+ * new one. */
+static void body_fast_restart(struct bt *x)
+{
+    struct rf *f = &x->f;
+    const struct xg_platform *p = x->t.p;
+    grant_ref_t ref, old_ref;
+    struct blkif_request_segment one;
+    struct xsim_blkback_stats st;
+    uint64_t gfn;
+
+    x->r[0] = rf_connect(f, 0, -1);
+    rf_page(f, false, &ref);
+    one = seg(ref, 0, 7);
+    x->r[1] = rf_do(f, BLKIF_OP_READ, 1, 0, 1, &one);
+    old_ref = f->rrefs[0];
+    f->pages[0] = xg_page_alloc(p, &gfn);
+    xg_gnttab_grant(&f->gt, TH_BACKEND_DOMID, gfn, false, &f->rrefs[0]);
+    f->sr = (struct blkif_sring *)f->pages[0];
+    SHARED_RING_INIT(f->sr);
+    f->prod = f->cons = 0;
+    f->nrsp = 0;
+    xg_evtchn_alloc_unbound(f->t->g, TH_BACKEND_DOMID, rf_irq, f, &f->port);
+    xg_evtchn_unmask(f->t->g, f->port);
+    rf_write(f, "ring-ref", "%llu", f->rrefs[0]);
+    rf_write(f, "event-channel", "%llu", f->port);
+    xg_xenbus_switch_state(&f->xb, RF_FPATH, XenbusStateInitialised);
+    for (int i = 0; i < 64; i++) {
+        uint32_t seen = f->be_changes;
+        xsim_blkback_stats(x->b, &st);
+        if (st.connects == 2 && rf_be_state(f) == XenbusStateConnected)
+            break;
+        th_wait_u32(f->t, &f->be_changes, seen + 1);
+    }
+    x->r[2] = st.connects == 2 && st.disconnects == 1;
+    xg_xenbus_switch_state(&f->xb, RF_FPATH, XenbusStateConnected);
+    x->r[3] = rf_do(f, BLKIF_OP_READ, 2, 0, 1, &one);
+    x->r[4] = xg_gnttab_end_access(&f->gt, old_ref);
+}
+
+static void test_fast_restart(void **state)
+{
+    struct bt *x;
+
+    (void)state;
+    x = bt_run(body_fast_restart, NULL, NULL, false);
+    assert_true(x->done && x->r[0] && x->r[2]);
+    assert_int_equal(x->r[1], BLKIF_RSP_OKAY);
+    assert_int_equal(x->r[3], BLKIF_RSP_OKAY);
+    assert_int_equal(x->r[4], 0);
+    bt_end(x);
+}
+
 /* ---- destroy with requests in flight, and remove ---- */
 
 static void stop_world(struct xsim_world *w, void *arg)
@@ -1031,8 +1086,9 @@ int main(void)
         cmocka_unit_test(test_multipage),      cmocka_unit_test(test_readonly),
         cmocka_unit_test(test_cdrom),          cmocka_unit_test(test_malicious),
         cmocka_unit_test(test_bad_ring_order), cmocka_unit_test(test_destroy_inflight),
-        cmocka_unit_test(test_bad_nodes),      cmocka_unit_test(test_recreate),
-        cmocka_unit_test(test_close_inflight), cmocka_unit_test(test_remove),
+        cmocka_unit_test(test_bad_nodes),      cmocka_unit_test(test_fast_restart),
+        cmocka_unit_test(test_recreate),       cmocka_unit_test(test_close_inflight),
+        cmocka_unit_test(test_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
