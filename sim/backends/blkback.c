@@ -8,6 +8,7 @@
  * watch callback only schedule timed events; ring processing, I/O and
  * XenStore reactions happen in those events.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +52,7 @@ struct bb_req {
 struct bb_list {
     struct bb_req *head, *tail;
     unsigned int n;
+    enum bb_where tag; /* what a member's `where` says */
 };
 
 struct xsim_blkback {
@@ -93,6 +95,7 @@ static void dispatch(struct xsim_blkback *b);
 
 static void list_push(struct bb_list *l, struct bb_req *r, enum bb_where where)
 {
+    assert(r->where == ON_NONE && where == l->tag);
     r->next = NULL;
     r->prev = l->tail;
     if (l->tail != NULL)
@@ -106,6 +109,7 @@ static void list_push(struct bb_list *l, struct bb_req *r, enum bb_where where)
 
 static void list_del(struct bb_list *l, struct bb_req *r)
 {
+    assert(r->where == l->tag); /* a request is on exactly one queue */
     if (r->prev != NULL)
         r->prev->next = r->next;
     else
@@ -928,6 +932,8 @@ int xsim_blkback_create(struct xsim_world *w, struct xsim_hv *hv, struct xsim_xs
     b->w = w;
     b->hv = hv;
     b->xs = xs;
+    b->wait.tag = ON_WAIT;
+    b->run.tag = ON_RUN;
     b->cfg = *cfg;
     if (b->cfg.latency_ns == 0)
         b->cfg.latency_ns = 20000;
