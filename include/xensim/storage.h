@@ -62,6 +62,8 @@ int xsim_storage_mem_create(const struct xsim_storage_config *cfg, struct xsim_s
 int xsim_storage_file_create(const struct xsim_storage_config *cfg, struct xsim_storage **out);
 /* A CD-ROM: read-only; `cfg->sectors` 0 means no medium (reads -ENOMEDIUM). */
 int xsim_storage_cdrom_create(const struct xsim_storage_config *cfg, struct xsim_storage **out);
+/* Free (and close the file). Writes still in the volatile cache are
+ * dropped, as a power loss would: flush first to keep them. */
 void xsim_storage_destroy(struct xsim_storage *s);
 
 /* Reads see the newest data (cache first, then durable). */

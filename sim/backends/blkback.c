@@ -8,6 +8,7 @@
  * watch callback only schedule timed events; ring processing, I/O and
  * XenStore reactions happen in those events.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +52,7 @@ struct bb_req {
 struct bb_list {
     struct bb_req *head, *tail;
     unsigned int n;
+    enum bb_where tag; /* what a member's `where` says */
 };
 
 struct xsim_blkback {
@@ -74,8 +76,10 @@ struct xsim_blkback {
     grant_ref_t refs[BB_MAX_RING_PAGES];
     unsigned int npages, nents;
     RING_IDX req_cons, rsp_prod_pvt, rsp_pushed;
-    evtchn_port_t port;
+    evtchn_port_t port;    /* ours */
+    evtchn_port_t fe_port; /* the frontend's event-channel node */
     bool bound;
+    bool connect_failed; /* until the frontend goes back to Initialising */
     uint64_t ring_ev;
 
     /* requests: waiting in ring order, and being served */
@@ -91,6 +95,7 @@ static void dispatch(struct xsim_blkback *b);
 
 static void list_push(struct bb_list *l, struct bb_req *r, enum bb_where where)
 {
+    assert(r->where == ON_NONE && where == l->tag);
     r->next = NULL;
     r->prev = l->tail;
     if (l->tail != NULL)
@@ -104,6 +109,7 @@ static void list_push(struct bb_list *l, struct bb_req *r, enum bb_where where)
 
 static void list_del(struct bb_list *l, struct bb_req *r)
 {
+    assert(r->where == l->tag); /* a request is on exactly one queue */
     if (r->prev != NULL)
         r->prev->next = r->next;
     else
@@ -172,6 +178,12 @@ static void switch_state(struct xsim_blkback *b, enum xenbus_state s)
 static void fatal(struct xsim_blkback *b, const char *msg)
 {
     (void)xs_writef(b, b->bpath, "error", "%s", msg);
+}
+
+/* Read-only by config, as a CD-ROM, or because the storage is. */
+static bool is_ro(const struct xsim_blkback *b)
+{
+    return b->cfg.readonly || b->cfg.cdrom || xsim_storage_readonly(b->cfg.storage);
 }
 
 /* ---- the shared ring, which may straddle up to 16 separately mapped pages ---- */
@@ -298,9 +310,12 @@ static void disconnect(struct xsim_blkback *b)
         return;
     b->disconnecting = true;
     cancel(b, &b->ring_ev);
-    /* In-flight requests finish first (their grants are still in use). */
+    /* In-flight requests finish first (their grants are still in use);
+     * requests consumed but held (behind a barrier) are started too. */
     if (b->wait.n == 0 && b->run.n == 0)
         finish_disconnect(b);
+    else
+        dispatch(b);
 }
 
 static void broken(struct xsim_blkback *b, const char *why)
@@ -309,11 +324,13 @@ static void broken(struct xsim_blkback *b, const char *why)
     cancel(b, &b->ring_ev);
     fatal(b, why);
     switch_state(b, XenbusStateClosing);
+    dispatch(b); /* what was consumed before the violation is still answered */
 }
 
 static void go_initwait(struct xsim_blkback *b)
 {
     const struct xsim_blkback_features *f = &b->cfg.features;
+    char path[160];
 
     (void)xs_writef(b, b->bpath, "feature-flush-cache", "%d", f->flush ? 1 : 0);
     (void)xs_writef(b, b->bpath, "feature-barrier", "%d", f->barrier ? 1 : 0);
@@ -325,6 +342,9 @@ static void go_initwait(struct xsim_blkback *b)
     if (f->max_indirect_segs > 0)
         (void)xs_writef(b, b->bpath, "feature-max-indirect-segments", "%u", f->max_indirect_segs);
     (void)xs_writef(b, b->bpath, "max-ring-page-order", "%u", f->max_ring_page_order);
+    /* A new attempt: an error left by the last one no longer applies. */
+    snprintf(path, sizeof(path), "%s/error", b->bpath);
+    (void)xsim_xshost_request(b->xs, XS_RM, path, (uint32_t)strlen(path) + 1, NULL, 0);
     b->state = XSIM_BLKBACK_INITWAIT;
     switch_state(b, XenbusStateInitWait);
 }
@@ -356,7 +376,12 @@ static int connect(struct xsim_blkback *b)
             snprintf(node, sizeof(node), "ring-ref");
         else
             snprintf(node, sizeof(node), "ring-ref%u", i);
-        if (fe_read_uint(b, node, &v) != 0 || v > UINT32_MAX) {
+        /* Order 0 written with a plain ring-ref is accepted too. */
+        if (fe_read_uint(b, node, &v) != 0 && !(n == 1 && fe_read_uint(b, "ring-ref", &v) == 0)) {
+            fatal(b, "missing or bad ring-ref");
+            return -EINVAL;
+        }
+        if (v > UINT32_MAX) {
             fatal(b, "missing or bad ring-ref");
             return -EINVAL;
         }
@@ -390,6 +415,7 @@ static int connect(struct xsim_blkback *b)
         return rc;
     }
     b->bound = true;
+    b->fe_port = (evtchn_port_t)evt;
     (void)xsim_hv_set_port_notify(b->hv, b->cfg.backend, b->port, port_notify, b);
     b->nents = (unsigned int)__CONST_RING_SIZE(blkif, (size_t)n * BB_PAGE);
     /* A fresh ring starts at 0 (the frontend ran SHARED_RING_INIT). */
@@ -401,7 +427,7 @@ static int connect(struct xsim_blkback *b)
                     (unsigned long long)xsim_storage_sectors(b->cfg.storage));
     (void)xs_writef(b, b->bpath, "info", "%u",
                     (b->cfg.cdrom ? VDISK_CDROM | VDISK_REMOVABLE : 0u) |
-                        (b->cfg.readonly || b->cfg.cdrom ? VDISK_READONLY : 0u));
+                        (is_ro(b) ? VDISK_READONLY : 0u));
     (void)xs_writef(b, b->bpath, "sector-size", "%u", XSIM_SECTOR_SIZE);
     (void)xs_writef(b, b->bpath, "physical-sector-size", "%u", XSIM_SECTOR_SIZE);
     b->state = XSIM_BLKBACK_CONNECTED;
@@ -418,6 +444,14 @@ static enum xenbus_state fe_state(struct xsim_blkback *b)
     return (enum xenbus_state)v;
 }
 
+/* Whether the frontend's event channel is no longer the one we bound. */
+static bool fe_restarted(struct xsim_blkback *b)
+{
+    unsigned long long evt;
+
+    return fe_read_uint(b, "event-channel", &evt) == 0 && evt != b->fe_port;
+}
+
 /* One reaction to the frontend's state (deferred from the watch). */
 static void fe_changed(struct xsim_world *w, void *arg)
 {
@@ -432,7 +466,18 @@ static void fe_changed(struct xsim_world *w, void *arg)
     switch (fe) {
     case XenbusStateInitialised:
     case XenbusStateConnected:
+        /* Watch events coalesce: a frontend that went through Initialising
+         * to Initialised faster than we looked shows up here either as a
+         * new event channel while we are connected, or while we are
+         * Closed after a disconnect (not after a failed connect). */
+        if (b->state == XSIM_BLKBACK_CONNECTED && fe_restarted(b)) {
+            disconnect(b);
+            break;
+        }
+        if (b->state == XSIM_BLKBACK_CLOSED && !b->connect_failed)
+            go_initwait(b);
         if (b->state == XSIM_BLKBACK_INITWAIT && connect(b) != 0) {
+            b->connect_failed = true;
             b->state = XSIM_BLKBACK_CLOSED;
             switch_state(b, XenbusStateClosed);
         }
@@ -448,6 +493,7 @@ static void fe_changed(struct xsim_world *w, void *arg)
         break;
     case XenbusStateInitialising:
         /* A frontend that starts over (reconnect, resume): follow it. */
+        b->connect_failed = false;
         if (b->state == XSIM_BLKBACK_CLOSED)
             go_initwait(b);
         else if (b->state == XSIM_BLKBACK_CONNECTED || b->state == XSIM_BLKBACK_BROKEN)
@@ -544,7 +590,7 @@ static int16_t parse(struct xsim_blkback *b, struct bb_req *r, const union blkif
 {
     const struct blkif_request *req = &e->req;
     const struct xsim_blkback_features *f = &b->cfg.features;
-    bool ro = b->cfg.readonly || b->cfg.cdrom || xsim_storage_readonly(b->cfg.storage);
+    bool ro = is_ro(b);
     uint64_t cap = xsim_storage_sectors(b->cfg.storage);
     int64_t ns;
 
@@ -582,7 +628,8 @@ static int16_t parse(struct xsim_blkback *b, struct bb_req *r, const union blkif
         const struct blkif_request_discard *d = &dd;
         memcpy(&dd, e, sizeof(dd));
         b->st.discards++;
-        if (!f->discard)
+        /* We never write discard-secure, so a secure erase is refused. */
+        if (!f->discard || (d->flag & BLKIF_DISCARD_SECURE) != 0)
             return BLKIF_RSP_EOPNOTSUPP;
         if (ro || d->sector_number > cap || d->nr_sectors > cap - d->sector_number)
             return BLKIF_RSP_ERROR;
@@ -830,6 +877,11 @@ static int write_nodes(struct xsim_blkback *b)
     const char *type = b->cfg.cdrom ? "cdrom" : "disk";
     int rc;
 
+    /* A new device starts from empty directories, as libxl's do: nodes a
+     * previous incarnation left (ring-page-order, error...) must not leak
+     * into this handshake. */
+    (void)xsim_xshost_request(b->xs, XS_RM, b->fpath, (uint32_t)strlen(b->fpath) + 1, NULL, 0);
+    (void)xsim_xshost_request(b->xs, XS_RM, b->bpath, (uint32_t)strlen(b->bpath) + 1, NULL, 0);
     if ((rc = xsim_xshost_write(b->xs, b->fpath, "")) != 0 ||
         (rc = set_perms(b, b->fpath, b->cfg.guest, b->cfg.backend)) != 0 ||
         (rc = xs_writef(b, b->fpath, "backend", "%s", b->bpath)) != 0 ||
@@ -844,8 +896,7 @@ static int write_nodes(struct xsim_blkback *b)
         (rc = xs_writef(b, b->bpath, "frontend-id", "%u", b->cfg.guest)) != 0 ||
         (rc = xs_writef(b, b->bpath, "online", "1")) != 0 ||
         (rc = xs_writef(b, b->bpath, "state", "%d", XenbusStateInitialising)) != 0 ||
-        (rc = xs_writef(b, b->bpath, "mode", "%s", b->cfg.readonly || b->cfg.cdrom ? "r" : "w")) !=
-            0 ||
+        (rc = xs_writef(b, b->bpath, "mode", "%s", is_ro(b) ? "r" : "w")) != 0 ||
         (rc = xs_writef(b, b->bpath, "device-type", "%s", type)) != 0 ||
         (rc = xs_writef(b, b->bpath, "params", "xensim:%s:%u", type, b->cfg.devid)) != 0 ||
         (rc = xs_writef(b, b->bpath, "removable", "%d", b->cfg.cdrom ? 1 : 0)) != 0)
@@ -881,6 +932,8 @@ int xsim_blkback_create(struct xsim_world *w, struct xsim_hv *hv, struct xsim_xs
     b->w = w;
     b->hv = hv;
     b->xs = xs;
+    b->wait.tag = ON_WAIT;
+    b->run.tag = ON_RUN;
     b->cfg = *cfg;
     if (b->cfg.latency_ns == 0)
         b->cfg.latency_ns = 20000;

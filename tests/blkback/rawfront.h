@@ -27,9 +27,13 @@ struct rf {
     struct xg_gnttab gt;
     int init_rc;
     struct blkif_sring *sr;
+    uint8_t *pages[RF_MAX_PAGES];
     unsigned int npages, nents;
     grant_ref_t rrefs[RF_MAX_PAGES];
     RING_IDX prod, cons;
+    /* misbehaviour in the handshake (0/NULL: behave) */
+    unsigned long long bad_ref, bad_port;
+    const char *protocol;
     evtchn_port_t port;
     volatile uint32_t irqs, be_changes;
     /* responses in arrival order */
@@ -37,7 +41,7 @@ struct rf {
     unsigned int nrsp;
 };
 
-static int rf_irq(struct xg_guest *g, evtchn_port_t port, void *arg)
+static inline int rf_irq(struct xg_guest *g, evtchn_port_t port, void *arg)
 {
     struct rf *f = arg;
 
@@ -47,7 +51,7 @@ static int rf_irq(struct xg_guest *g, evtchn_port_t port, void *arg)
     return 0;
 }
 
-static void rf_on_be(struct xg_xenbus *xb, const char *path, const char *token, void *arg)
+static inline void rf_on_be(struct xg_xenbus *xb, const char *path, const char *token, void *arg)
 {
     struct rf *f = arg;
 
@@ -57,7 +61,7 @@ static void rf_on_be(struct xg_xenbus *xb, const char *path, const char *token, 
     f->be_changes++;
 }
 
-static int rf_init(struct rf *f, struct th *t)
+static inline int rf_init(struct rf *f, struct th *t)
 {
     int rc;
 
@@ -71,14 +75,14 @@ static int rf_init(struct rf *f, struct th *t)
     return rc;
 }
 
-static int rf_be_state(struct rf *f)
+static inline int rf_be_state(struct rf *f)
 {
     return (int)xg_xenbus_read_state(&f->xb, RF_BPATH "/state");
 }
 
 /* Wait (halting) until the backend is in `state`; false if it settles in
  * another state and no change comes (the run then ends quiescent). */
-static bool rf_wait_be(struct rf *f, int state)
+static inline bool rf_wait_be(struct rf *f, int state)
 {
     for (int i = 0; i < 64; i++) {
         uint32_t seen = f->be_changes;
@@ -89,7 +93,7 @@ static bool rf_wait_be(struct rf *f, int state)
     return false;
 }
 
-static int rf_write(struct rf *f, const char *node, const char *fmt, unsigned long long v)
+static inline int rf_write(struct rf *f, const char *node, const char *fmt, unsigned long long v)
 {
     char path[128], val[32];
 
@@ -98,7 +102,7 @@ static int rf_write(struct rf *f, const char *node, const char *fmt, unsigned lo
     return xg_xenbus_write(&f->xb, 0, path, val);
 }
 
-static int rf_read_be(struct rf *f, const char *node, char *buf, uint32_t size)
+static inline int rf_read_be(struct rf *f, const char *node, char *buf, uint32_t size)
 {
     char path[128];
 
@@ -109,25 +113,23 @@ static int rf_read_be(struct rf *f, const char *node, char *buf, uint32_t size)
 /* Grant a fresh ring of 2^order pages, write the nodes (order_node:
  * write ring-page-order even when it is 0; bad_order: advertise this order
  * instead), go Initialised and wait for Connected. */
-static bool rf_connect(struct rf *f, unsigned int order, int bad_order)
+static inline bool rf_connect(struct rf *f, unsigned int order, int bad_order)
 {
     const struct xg_platform *p = f->t->p;
     unsigned int n = 1u << order;
-    uint64_t gfn, gfn0 = 0;
-    uint8_t *base = NULL;
+    uint64_t gfn;
 
+    /* The pages are deliberately not contiguous (a spare page between
+     * each): the backend must treat them as separate frames. */
     for (unsigned int i = 0; i < n; i++) {
-        void *pg = xg_page_alloc(p, &gfn);
-        if (i == 0) {
-            base = pg;
-            gfn0 = gfn;
-        } else if (pg != base + (size_t)i * 4096 || gfn != gfn0 + i) {
-            return false; /* the test needs a contiguous ring */
-        }
-        if (xg_gnttab_grant(&f->gt, TH_BACKEND_DOMID, gfn, false, &f->rrefs[i]) != 0)
+        if (i > 0)
+            (void)xg_page_alloc(p, &gfn);
+        f->pages[i] = xg_page_alloc(p, &gfn);
+        if (f->pages[i] == NULL ||
+            xg_gnttab_grant(&f->gt, TH_BACKEND_DOMID, gfn, false, &f->rrefs[i]) != 0)
             return false;
     }
-    f->sr = (struct blkif_sring *)base;
+    f->sr = (struct blkif_sring *)f->pages[0];
     SHARED_RING_INIT(f->sr);
     f->npages = n;
     f->nents = (unsigned int)__CONST_RING_SIZE(blkif, (size_t)n * 4096);
@@ -136,7 +138,7 @@ static bool rf_connect(struct rf *f, unsigned int order, int bad_order)
         xg_evtchn_unmask(f->t->g, f->port) != 0)
         return false;
     if (order == 0 && bad_order < 0) {
-        rf_write(f, "ring-ref", "%llu", f->rrefs[0]);
+        rf_write(f, "ring-ref", "%llu", f->bad_ref ? f->bad_ref : f->rrefs[0]);
     } else {
         rf_write(f, "ring-page-order", "%llu", bad_order >= 0 ? (unsigned)bad_order : order);
         for (unsigned int i = 0; i < n; i++) {
@@ -145,14 +147,14 @@ static bool rf_connect(struct rf *f, unsigned int order, int bad_order)
             rf_write(f, node, "%llu", f->rrefs[i]);
         }
     }
-    rf_write(f, "event-channel", "%llu", f->port);
+    rf_write(f, "event-channel", "%llu", f->bad_port ? f->bad_port : f->port);
     {
         char path[128];
         snprintf(path, sizeof(path), RF_FPATH "/protocol");
-        xg_xenbus_write(&f->xb, 0, path, "x86_64-abi");
+        xg_xenbus_write(&f->xb, 0, path, f->protocol ? f->protocol : "x86_64-abi");
     }
     xg_xenbus_switch_state(&f->xb, RF_FPATH, XenbusStateInitialised);
-    if (bad_order >= 0)
+    if (bad_order >= 0 || f->bad_ref || f->bad_port || f->protocol)
         return rf_wait_be(f, XenbusStateClosed);
     if (!rf_wait_be(f, XenbusStateConnected))
         return false;
@@ -162,7 +164,7 @@ static bool rf_connect(struct rf *f, unsigned int order, int bad_order)
 
 /* Frontend Closing -> backend Closed -> frontend Closed, then Initialising
  * -> backend InitWait (ready for rf_connect again). */
-static bool rf_reconnect_cycle(struct rf *f)
+static inline bool rf_reconnect_cycle(struct rf *f)
 {
     xg_xenbus_switch_state(&f->xb, RF_FPATH, XenbusStateClosing);
     if (!rf_wait_be(f, XenbusStateClosed))
@@ -176,15 +178,35 @@ static bool rf_reconnect_cycle(struct rf *f)
     return rf_wait_be(f, XenbusStateInitWait);
 }
 
-/* Put a raw slot on the ring (no publish). */
-static void rf_put(struct rf *f, const void *slot)
+/* Copy to or from ring slot `idx`, which may straddle two pages. */
+static inline void rf_slot(struct rf *f, RING_IDX idx, void *buf, size_t len, bool to_ring)
 {
-    memcpy(&f->sr->ring[f->prod & (f->nents - 1)], slot, sizeof(union blkif_sring_entry));
+    size_t off = offsetof(struct blkif_sring, ring) +
+                 (size_t)(idx & (f->nents - 1)) * sizeof(union blkif_sring_entry);
+    uint8_t *b = buf;
+
+    while (len > 0) {
+        size_t in = off % 4096, n = 4096 - in < len ? 4096 - in : len;
+        uint8_t *pg = f->pages[off / 4096] + in;
+        if (to_ring)
+            memcpy(pg, b, n);
+        else
+            memcpy(b, pg, n);
+        b += n;
+        off += n;
+        len -= n;
+    }
+}
+
+/* Put a raw slot on the ring (no publish). */
+static inline void rf_put(struct rf *f, const void *slot)
+{
+    rf_slot(f, f->prod, (void *)slot, sizeof(union blkif_sring_entry), true);
     f->prod++;
 }
 
 /* Publish everything put so far and notify. */
-static void rf_push(struct rf *f)
+static inline void rf_push(struct rf *f)
 {
     const struct xg_platform *p = f->t->p;
 
@@ -196,7 +218,7 @@ static void rf_push(struct rf *f)
 
 /* Collect responses until `n` in total have arrived (false if the run
  * would otherwise end without them). */
-static bool rf_wait_rsp(struct rf *f, unsigned int n)
+static inline bool rf_wait_rsp(struct rf *f, unsigned int n)
 {
     const struct xg_platform *p = f->t->p;
 
@@ -205,8 +227,7 @@ static bool rf_wait_rsp(struct rf *f, unsigned int n)
         RING_IDX rp = xg_read_u32(p, &f->sr->rsp_prod);
         xg_rmb(p);
         while (f->cons != rp && f->nrsp < RF_MAX_RSP) {
-            memcpy(&f->rsp[f->nrsp++], &f->sr->ring[f->cons & (f->nents - 1)].rsp,
-                   sizeof(struct blkif_response));
+            rf_slot(f, f->cons, &f->rsp[f->nrsp++], sizeof(struct blkif_response), false);
             f->cons++;
         }
         if (f->nrsp >= n)
@@ -223,8 +244,8 @@ static bool rf_wait_rsp(struct rf *f, unsigned int n)
 }
 
 /* A direct request. */
-static void rf_req(struct rf *f, uint8_t op, uint64_t id, uint64_t sector, unsigned int nseg,
-                   const struct blkif_request_segment *segs)
+static inline void rf_req(struct rf *f, uint8_t op, uint64_t id, uint64_t sector, unsigned int nseg,
+                          const struct blkif_request_segment *segs)
 {
     union blkif_sring_entry e;
 
@@ -240,8 +261,8 @@ static void rf_req(struct rf *f, uint8_t op, uint64_t id, uint64_t sector, unsig
 }
 
 /* Submit one request and wait for its response; returns the status. */
-static int rf_do(struct rf *f, uint8_t op, uint64_t id, uint64_t sector, unsigned int nseg,
-                 const struct blkif_request_segment *segs)
+static inline int rf_do(struct rf *f, uint8_t op, uint64_t id, uint64_t sector, unsigned int nseg,
+                        const struct blkif_request_segment *segs)
 {
     rf_req(f, op, id, sector, nseg, segs);
     rf_push(f);
@@ -253,7 +274,7 @@ static int rf_do(struct rf *f, uint8_t op, uint64_t id, uint64_t sector, unsigne
 }
 
 /* A data page granted to the backend. */
-static uint8_t *rf_page(struct rf *f, bool readonly, grant_ref_t *ref)
+static inline uint8_t *rf_page(struct rf *f, bool readonly, grant_ref_t *ref)
 {
     uint64_t gfn;
     uint8_t *pg = xg_page_alloc(f->t->p, &gfn);

@@ -255,6 +255,13 @@ static void body_barrier(struct bt *x)
         x->r[12] = rf_wait_rsp(f, f->nrsp + 1) && f->rsp[f->nrsp - 1].status == 0 &&
                    f->rsp[f->nrsp - 1].operation == BLKIF_OP_DISCARD;
         x->r[13] = durable_is(x, 1000, zero, 512);
+        d.flag = BLKIF_DISCARD_SECURE; /* not offered (no discard-secure) */
+        d.id = 11;
+        memcpy(&e, &d, sizeof(d));
+        rf_put(f, &e);
+        rf_push(f);
+        x->r[14] =
+            rf_wait_rsp(f, f->nrsp + 1) && f->rsp[f->nrsp - 1].status == BLKIF_RSP_EOPNOTSUPP;
     }
 }
 
@@ -266,7 +273,7 @@ static void test_barrier_flush(void **state)
     (void)state;
     x = bt_run(body_barrier, NULL, NULL, false);
     assert_true(x->done);
-    for (int i = 0; i <= 13; i++) {
+    for (int i = 0; i <= 14; i++) {
         if (i == 6 || i == 8 || i == 9)
             assert_int_equal(x->r[i], BLKIF_RSP_OKAY);
         else if (!x->r[i])
@@ -275,8 +282,9 @@ static void test_barrier_flush(void **state)
     xsim_blkback_stats(x->b, &st);
     assert_int_equal(st.barriers, 1);
     assert_int_equal(st.flushes, 1);
-    assert_int_equal(st.discards, 1);
+    assert_int_equal(st.discards, 2);
     assert_int_equal(st.errors, 0);
+    assert_int_equal(st.eopnotsupp, 1);
     bt_end(x);
 }
 
@@ -336,6 +344,77 @@ static void test_refused(void **state)
     assert_int_equal(x->r[5], BLKIF_RSP_OKAY);
     assert_string_equal(x->node[0], "1");
     bt_end(x);
+}
+
+/* Storage faults reach the frontend as ERROR / EOPNOTSUPP. */
+static void body_faults(struct bt *x)
+{
+    struct rf *f = &x->f;
+    grant_ref_t ref;
+    struct blkif_request_segment one;
+    struct xsim_storage_faults fl = *xsim_storage_faults(x->s);
+
+    x->r[0] = rf_connect(f, 0, -1);
+    rf_page(f, false, &ref);
+    one = seg(ref, 0, 7);
+    fl.read_error_rate = 1.0;
+    fl.refuse_barrier = true;
+    fl.refuse_flush = true;
+    xsim_storage_set_faults(x->s, &fl);
+    x->r[1] = rf_do(f, BLKIF_OP_READ, 1, 0, 1, &one);
+    x->r[2] = rf_do(f, BLKIF_OP_WRITE, 2, 0, 1, &one);
+    x->r[3] = rf_do(f, BLKIF_OP_WRITE_BARRIER, 3, 0, 1, &one);
+    x->r[4] = rf_do(f, BLKIF_OP_FLUSH_DISKCACHE, 4, 0, 0, NULL);
+    fl.read_error_rate = 0;
+    fl.write_error_rate = 1.0;
+    fl.refuse_barrier = fl.refuse_flush = false;
+    xsim_storage_set_faults(x->s, &fl);
+    x->r[5] = rf_do(f, BLKIF_OP_READ, 5, 0, 1, &one);
+    x->r[6] = rf_do(f, BLKIF_OP_WRITE, 6, 0, 1, &one);
+    x->r[7] = rf_do(f, BLKIF_OP_FLUSH_DISKCACHE, 7, 0, 0, NULL);
+}
+
+static void test_storage_faults(void **state)
+{
+    struct xsim_storage_config sc;
+    struct xsim_rng rng;
+    struct bt *x;
+
+    (void)state;
+    memset(&sc, 0, sizeof(sc));
+    sc.sectors = DISK_SECTORS;
+    sc.write_cache = true;
+    sc.rng = &rng;
+    xsim_rng_init(&rng, 1, "test-faults");
+    x = bt_run(body_faults, NULL, &sc, false);
+    assert_true(x->done && x->r[0]);
+    assert_int_equal(x->r[1], BLKIF_RSP_ERROR);
+    assert_int_equal(x->r[2], BLKIF_RSP_OKAY);
+    assert_int_equal(x->r[3], BLKIF_RSP_EOPNOTSUPP);
+    assert_int_equal(x->r[4], BLKIF_RSP_EOPNOTSUPP);
+    assert_int_equal(x->r[5], BLKIF_RSP_OKAY);
+    assert_int_equal(x->r[6], BLKIF_RSP_ERROR);
+    assert_int_equal(x->r[7], BLKIF_RSP_OKAY);
+    bt_end(x);
+}
+
+/* Same seed, same run: service times with jitter come from the world's
+ * PRNG stream, so the digest repeats. */
+static void test_deterministic(void **state)
+{
+    struct xsim_blkback_config bc;
+    uint64_t d[2];
+
+    (void)state;
+    xsim_blkback_config_init(&bc);
+    bc.jitter = 0.9;
+    for (int i = 0; i < 2; i++) {
+        struct bt *x = bt_run(body_barrier, &bc, NULL, false);
+        assert_true(x->done);
+        d[i] = xsim_world_digest(x->t.w);
+        bt_end(x);
+    }
+    assert_true(d[0] == d[1]);
 }
 
 /* ---- indirect ---- */
@@ -740,6 +819,160 @@ static void test_bad_ring_order(void **state)
     bt_end(x);
 }
 
+/* Bad handshake nodes: each fails the connect (error node, Closed), and
+ * the device recovers when the frontend starts over. */
+static void body_bad_nodes(struct bt *x)
+{
+    struct rf *f = &x->f;
+    grant_ref_t ref;
+    struct blkif_request_segment good;
+
+    f->bad_ref = 99999;
+    x->r[0] = rf_connect(f, 0, -1);
+    rf_read_be(f, "error", x->node[0], 64);
+    x->r[1] = rf_reconnect_cycle(f);
+    f->bad_ref = 0;
+    f->bad_port = 4000;
+    x->r[2] = rf_connect(f, 0, -1);
+    rf_read_be(f, "error", x->node[1], 64);
+    x->r[3] = rf_reconnect_cycle(f);
+    f->bad_port = 0;
+    f->protocol = "x86_32-abi";
+    x->r[4] = rf_connect(f, 0, -1);
+    rf_read_be(f, "error", x->node[2], 64);
+    x->r[5] = rf_reconnect_cycle(f);
+    f->protocol = NULL;
+    x->r[6] = rf_connect(f, 0, -1);
+    rf_page(f, false, &ref);
+    good = seg(ref, 0, 7);
+    x->r[7] = rf_do(f, BLKIF_OP_READ, 1, 0, 1, &good);
+    x->r[8] = rf_read_be(f, "error", x->node[3], 64);
+}
+
+static void test_bad_nodes(void **state)
+{
+    struct xsim_blkback_stats st;
+    struct bt *x;
+
+    (void)state;
+    x = bt_run(body_bad_nodes, NULL, NULL, false);
+    assert_true(x->done);
+    for (int i = 0; i <= 6; i++)
+        if (!x->r[i])
+            fail_msg("step %d failed", i);
+    assert_non_null(strstr(x->node[0], "ring"));
+    assert_non_null(strstr(x->node[1], "event channel"));
+    assert_non_null(strstr(x->node[2], "protocol"));
+    assert_int_equal(x->r[7], BLKIF_RSP_OKAY);
+    assert_int_equal(x->r[8], -ENOENT); /* a good connect clears the error */
+    xsim_blkback_stats(x->b, &st);
+    assert_int_equal(st.connects, 1);
+    bt_end(x);
+}
+
+/* The toolstack replaces the backend under a connected frontend (as on
+ * migration): destroy releases the ring, a new backend takes the same
+ * device, the frontend re-handshakes and finds its data. */
+static void body_recreate(struct bt *x)
+{
+    struct rf *f = &x->f;
+    grant_ref_t ref;
+    struct blkif_request_segment one;
+    struct xsim_blkback_config bc;
+
+    x->r[0] = rf_connect(f, 1, -1);
+    x->pg[0] = rf_page(f, false, &ref);
+    fill(x->pg[0], 4096, 9);
+    one = seg(ref, 0, 7);
+    x->r[1] = rf_do(f, BLKIF_OP_WRITE, 1, 64, 1, &one);
+    xsim_blkback_destroy(x->b);
+    x->b = NULL;
+    x->r[2] = xg_gnttab_end_access(&f->gt, f->rrefs[0]) == 0 &&
+              xg_gnttab_end_access(&f->gt, f->rrefs[1]) == 0;
+    (void)xg_evtchn_close(f->t->g, f->port);
+    xsim_blkback_config_init(&bc);
+    bc.storage = x->s;
+    x->r[3] = xsim_blkback_create(x->t.w, x->t.hv, x->t.xs, &bc, &x->b);
+    f->nrsp = 0;
+    x->r[4] = rf_connect(f, 0, -1);
+    memset(x->pg[0], 0, 4096);
+    x->r[5] = rf_do(f, BLKIF_OP_READ, 2, 64, 1, &one);
+    {
+        uint8_t want[4096];
+        fill(want, 4096, 9);
+        x->r[6] = memcmp(want, x->pg[0], 4096) == 0;
+    }
+}
+
+static void test_recreate(void **state)
+{
+    struct bt *x;
+
+    (void)state;
+    x = bt_run(body_recreate, NULL, NULL, false);
+    assert_true(x->done && x->r[0] && x->r[2] && x->r[4] && x->r[6]);
+    assert_int_equal(x->r[1], BLKIF_RSP_OKAY);
+    assert_int_equal(x->r[3], 0);
+    assert_int_equal(x->r[5], BLKIF_RSP_OKAY);
+    assert_non_null(x->b);
+    bt_end(x);
+}
+
+/* A frontend that re-handshakes without the backend ever seeing it leave
+ * Connected (new ring and event channel, then Initialised): the backend
+ * notices the new event channel, lets go of the old ring and connects the
+ * new one. */
+static void body_fast_restart(struct bt *x)
+{
+    struct rf *f = &x->f;
+    const struct xg_platform *p = x->t.p;
+    grant_ref_t ref, old_ref;
+    struct blkif_request_segment one;
+    struct xsim_blkback_stats st;
+    uint64_t gfn;
+
+    x->r[0] = rf_connect(f, 0, -1);
+    rf_page(f, false, &ref);
+    one = seg(ref, 0, 7);
+    x->r[1] = rf_do(f, BLKIF_OP_READ, 1, 0, 1, &one);
+    old_ref = f->rrefs[0];
+    f->pages[0] = xg_page_alloc(p, &gfn);
+    xg_gnttab_grant(&f->gt, TH_BACKEND_DOMID, gfn, false, &f->rrefs[0]);
+    f->sr = (struct blkif_sring *)f->pages[0];
+    SHARED_RING_INIT(f->sr);
+    f->prod = f->cons = 0;
+    f->nrsp = 0;
+    xg_evtchn_alloc_unbound(f->t->g, TH_BACKEND_DOMID, rf_irq, f, &f->port);
+    xg_evtchn_unmask(f->t->g, f->port);
+    rf_write(f, "ring-ref", "%llu", f->rrefs[0]);
+    rf_write(f, "event-channel", "%llu", f->port);
+    xg_xenbus_switch_state(&f->xb, RF_FPATH, XenbusStateInitialised);
+    for (int i = 0; i < 64; i++) {
+        uint32_t seen = f->be_changes;
+        xsim_blkback_stats(x->b, &st);
+        if (st.connects == 2 && rf_be_state(f) == XenbusStateConnected)
+            break;
+        th_wait_u32(f->t, &f->be_changes, seen + 1);
+    }
+    x->r[2] = st.connects == 2 && st.disconnects == 1;
+    xg_xenbus_switch_state(&f->xb, RF_FPATH, XenbusStateConnected);
+    x->r[3] = rf_do(f, BLKIF_OP_READ, 2, 0, 1, &one);
+    x->r[4] = xg_gnttab_end_access(&f->gt, old_ref);
+}
+
+static void test_fast_restart(void **state)
+{
+    struct bt *x;
+
+    (void)state;
+    x = bt_run(body_fast_restart, NULL, NULL, false);
+    assert_true(x->done && x->r[0] && x->r[2]);
+    assert_int_equal(x->r[1], BLKIF_RSP_OKAY);
+    assert_int_equal(x->r[3], BLKIF_RSP_OKAY);
+    assert_int_equal(x->r[4], 0);
+    bt_end(x);
+}
+
 /* ---- destroy with requests in flight, and remove ---- */
 
 static void stop_world(struct xsim_world *w, void *arg)
@@ -780,6 +1013,46 @@ static void test_destroy_inflight(void **state)
     bt_end(x);
 }
 
+/* The frontend closes with requests in flight: they are answered before
+ * the backend goes Closed and lets go of the ring. */
+static void body_close_inflight(struct bt *x)
+{
+    struct rf *f = &x->f;
+    grant_ref_t ref;
+    struct blkif_request_segment one;
+
+    x->r[0] = rf_connect(f, 0, -1);
+    rf_page(f, false, &ref);
+    one = seg(ref, 0, 7);
+    for (int i = 0; i < 10; i++)
+        rf_req(f, i == 5 ? BLKIF_OP_WRITE_BARRIER : BLKIF_OP_WRITE, (uint64_t)i, (uint64_t)i * 8, 1,
+               &one);
+    rf_push(f);
+    xg_xenbus_switch_state(&f->xb, RF_FPATH, XenbusStateClosing);
+    x->r[1] = rf_wait_be(f, XenbusStateClosed);
+    x->r[2] = (int)xg_read_u32(f->t->p, &f->sr->rsp_prod);
+    x->r[3] = xg_gnttab_end_access(&f->gt, ref);
+    x->r[4] = xg_gnttab_end_access(&f->gt, f->rrefs[0]);
+}
+
+static void test_close_inflight(void **state)
+{
+    struct xsim_blkback_stats st;
+    struct bt *x;
+
+    (void)state;
+    x = bt_run(body_close_inflight, NULL, NULL, false);
+    assert_true(x->done && x->r[0] && x->r[1]);
+    assert_int_equal(x->r[2], 10);
+    assert_int_equal(x->r[3], 0);
+    assert_int_equal(x->r[4], 0);
+    xsim_blkback_stats(x->b, &st);
+    assert_int_equal(st.disconnects, 1);
+    assert_int_equal(st.in_flight, 0);
+    assert_int_equal(xsim_blkback_state(x->b), XSIM_BLKBACK_CLOSED);
+    bt_end(x);
+}
+
 static void body_remove(struct bt *x)
 {
     x->r[0] = rf_connect(&x->f, 0, -1);
@@ -808,10 +1081,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rw_reconnect),   cmocka_unit_test(test_barrier_flush),
-        cmocka_unit_test(test_refused),        cmocka_unit_test(test_indirect),
+        cmocka_unit_test(test_refused),        cmocka_unit_test(test_storage_faults),
+        cmocka_unit_test(test_deterministic),  cmocka_unit_test(test_indirect),
         cmocka_unit_test(test_multipage),      cmocka_unit_test(test_readonly),
         cmocka_unit_test(test_cdrom),          cmocka_unit_test(test_malicious),
         cmocka_unit_test(test_bad_ring_order), cmocka_unit_test(test_destroy_inflight),
+        cmocka_unit_test(test_bad_nodes),      cmocka_unit_test(test_fast_restart),
+        cmocka_unit_test(test_recreate),       cmocka_unit_test(test_close_inflight),
         cmocka_unit_test(test_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
