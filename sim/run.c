@@ -1038,7 +1038,8 @@ static int build_disk(struct run_ctx *rc, const struct xsim_scenario *s, size_t 
                    .write_error_rate = d->faults.write_error_rate,
                    .refuse_flush = d->faults.refuse_flush,
                    .refuse_barrier = d->faults.refuse_barrier,
-                   .lose_all_cached = d->faults.lose_all_cached},
+                   .lose_all_cached = d->faults.lose_all_cached,
+                   .flush_lies = d->faults.flush_lies},
         .rng = &rc->storage_rng[i],
     };
     struct xsim_blkback_config bc;

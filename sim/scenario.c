@@ -294,6 +294,7 @@ static const struct xsim_schema_field dfault_fields[] = {
     {.name = "refuse_barrier",
      .type = XSIM_SCHEMA_BOOL,
      XSIM_MEMBER(disk_t, faults.refuse_barrier)},
+    {.name = "flush_lies", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(disk_t, faults.flush_lies)},
     {.name = "lose_all_cached",
      .type = XSIM_SCHEMA_BOOL,
      XSIM_MEMBER(disk_t, faults.lose_all_cached)},

@@ -49,7 +49,7 @@ struct xsim_scn_disk {
     double jitter;
     struct {
         double read_error_rate, write_error_rate;
-        bool refuse_flush, refuse_barrier, lose_all_cached;
+        bool refuse_flush, refuse_barrier, lose_all_cached, flush_lies;
     } faults;
     uint64_t power_loss_ns; /* 0: none */
     int ring_pages;         /* the guest asks for this many (1..16) */

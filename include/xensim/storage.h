@@ -33,6 +33,9 @@ struct xsim_storage_faults {
     double write_error_rate; /* probability a write fails with -EIO */
     bool refuse_flush;       /* flush answers -EOPNOTSUPP */
     bool refuse_barrier;     /* the backend answers barriers -EOPNOTSUPP */
+    /* A device that lies: flush reports success but destages nothing (the
+     * consumer drives that ignore cache flushes). */
+    bool flush_lies;
     /* On power loss: true drops every cached write, false drops each one
      * with probability 1/2 (a cache destaging in any order). */
     bool lose_all_cached;

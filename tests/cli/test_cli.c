@@ -246,12 +246,74 @@ static void test_usage_errors(void **state)
     }
 }
 
+/* The oracle must fail on a planted bug: a disk that acknowledges flushes
+ * without destaging loses promised writes in a power cut. */
+static void test_blk_planted_failures(void **state)
+{
+    char *out;
+    json_t *o, *orc;
+
+    (void)state;
+    assert_int_equal(run(XENSIM " run " DATA "/scenarios/blk-lying-flush.json --json", &out), 1);
+    o = json_loads(out, 0, NULL);
+    assert_non_null(o);
+    orc = json_object_get(o, "oracles");
+    assert_false(json_is_true(json_object_get(json_object_get(orc, "blk_durable"), "pass")));
+    assert_true(json_is_true(json_object_get(json_object_get(orc, "blk_no_lost_io"), "pass")));
+    json_decref(o);
+    free(out);
+    /* The same workload on an honest disk holds. */
+    assert_int_equal(run(XENSIM " run " SCENARIOS "/blk-power-loss.json --json", &out), 0);
+    o = json_loads(out, 0, NULL);
+    assert_non_null(o);
+    json_t *d = json_array_get(json_object_get(o, "disks"), 0);
+    assert_non_null(d);
+    assert_true(json_integer_value(json_object_get(d, "durable_checked")) > 1000);
+    assert_int_equal(json_integer_value(json_object_get(d, "durable_bad")), 0);
+    assert_true(json_integer_value(json_object_get(d, "lost_sectors")) > 0);
+    json_decref(o);
+    free(out);
+}
+
+/* Migration under I/O: the report names what happened, and two runs with
+ * one seed give one digest. */
+static void test_migration_report(void **state)
+{
+    char *a, *b;
+    json_t *ja, *jb, *m, *d;
+
+    (void)state;
+    assert_int_equal(run(XENSIM " run " SCENARIOS "/migration-under-io.json --json", &a), 0);
+    assert_int_equal(run(XENSIM " run " SCENARIOS "/migration-under-io.json --json", &b), 0);
+    ja = json_loads(a, 0, NULL);
+    jb = json_loads(b, 0, NULL);
+    assert_non_null(ja);
+    assert_non_null(jb);
+    assert_string_equal(json_string_value(json_object_get(ja, "digest")),
+                        json_string_value(json_object_get(jb, "digest")));
+    m = json_object_get(ja, "migration");
+    assert_int_equal(json_integer_value(json_object_get(m, "migrated")), 1);
+    assert_int_equal(json_integer_value(json_object_get(m, "cancelled")), 1);
+    assert_int_equal(json_integer_value(json_object_get(m, "guest_new_hosts")), 1);
+    d = json_array_get(json_object_get(ja, "disks"), 0);
+    /* The new host's backend offers no barrier and fewer segments. */
+    assert_string_equal(json_string_value(json_object_get(d, "state")), "connected");
+    assert_false(json_is_true(json_object_get(d, "barrier")));
+    assert_int_equal(json_integer_value(json_object_get(d, "indirect_segments")), 32);
+    assert_true(json_integer_value(json_object_get(d, "connects")) >= 2);
+    json_decref(ja);
+    json_decref(jb);
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_scenarios_pass), cmocka_unit_test(test_json_report),
         cmocka_unit_test(test_explore_replay_shrink),  cmocka_unit_test(test_bad_scenarios),
-        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_usage_errors),          cmocka_unit_test(test_blk_planted_failures),
+        cmocka_unit_test(test_migration_report),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
