@@ -375,14 +375,16 @@ static void serve(struct xsim_world *w, void *arg)
                 b->log[b->nlog++] = lg;
             id = req.id;
             op = req.operation;
-            if (b->evil != RB_GOOD && !b->evil_done && b->responses >= b->evil_after) {
+            /* A duplicate needs an id answered before that is not this one. */
+            if (b->evil != RB_GOOD && !b->evil_done && b->responses >= b->evil_after &&
+                (b->evil != RB_DUP || id != b->last_id)) {
                 b->evil_done = true;
                 switch (b->evil) {
                 case RB_BAD_ID:
                     id = 100000;
                     break;
                 case RB_DUP:
-                    put_rsp(b, id, op, lg.status); /* then the same one again */
+                    id = b->last_id; /* an id already answered and completed */
                     break;
                 case RB_WRONG_OP:
                     op = op == BLKIF_OP_READ ? BLKIF_OP_WRITE : BLKIF_OP_READ;
@@ -395,6 +397,7 @@ static void serve(struct xsim_world *w, void *arg)
                 }
             }
             put_rsp(b, id, op, lg.status);
+            b->last_id = req.id;
         }
         __atomic_store_n(&b->ring.sring->rsp_prod, b->ring.rsp_prod_pvt, __ATOMIC_RELEASE);
         /* Ask for the next request's event, then look once more. */

@@ -56,6 +56,7 @@ struct rb {
     enum rb_evil evil;
     unsigned int evil_after; /* good responses before misbehaving */
     bool evil_done;
+    uint64_t last_id;
     uint64_t responses, bad_requests, notifies;
     struct rb_log log[RB_LOG_MAX];
     unsigned int nlog;

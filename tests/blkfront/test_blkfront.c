@@ -473,6 +473,21 @@ static void body_discard_ok(struct ctx *x)
     GCHECK(x, x->rb.disk[128 * 512] == rb_pattern(128 * 512));
 }
 
+static void body_barrier_none(struct ctx *x)
+{
+    uint8_t *buf = alloc_pages(x, 1);
+
+    /* Not offered: drain, write alone, flush alone, then what came after. */
+    GCHECK(x, sub(x, 0, XG_BLK_WRITE, 10, 8, buf) == 0);
+    GCHECK(x, sub(x, 1, XG_BLK_WRITE_BARRIER, 40, 8, buf) == 0);
+    GCHECK(x, sub(x, 2, XG_BLK_WRITE, 80, 8, buf) == 0);
+    GCHECK(x, sub(x, 3, XG_BLK_READ, 80, 8, buf) == 0);
+    wait_done(x, 4);
+    for (int i = 0; i < 4; i++)
+        GCHECK(x, x->status[i] == 0);
+    GCHECK(x, x->order[0] == 0 && x->order[1] == 1);
+}
+
 static void body_flush_none(struct ctx *x)
 {
     GCHECK(x, sub(x, 0, XG_BLK_FLUSH, 0, 0, NULL) == 0);
@@ -530,6 +545,19 @@ static void test_barrier_flush_discard(void **state)
     rb_config_init(&rc);
     x = run_case(&rc, NULL, body_discard_ok);
     assert_int_equal(x->rb.log[0].op, BLKIF_OP_DISCARD);
+    end_case(x);
+
+    rb_config_init(&rc);
+    rc.barrier = false;
+    x = run_case(&rc, NULL, body_barrier_none);
+    assert_int_equal(x->st.barrier_fallbacks, 0);
+    assert_int_equal(x->rb.nlog, 5);
+    assert_int_equal(x->rb.log[0].op, BLKIF_OP_WRITE);
+    assert_int_equal(x->rb.log[1].op, BLKIF_OP_WRITE);
+    assert_int_equal(x->rb.log[1].sector, 40);
+    assert_int_equal(x->rb.log[2].op, BLKIF_OP_FLUSH_DISKCACHE);
+    assert_int_equal(x->rb.log[3].sector, 80);
+    assert_int_equal(x->rb.log[4].op, BLKIF_OP_READ);
     end_case(x);
 
     /* Neither feature offered: a flush fails at once. */
@@ -653,6 +681,9 @@ static void test_malicious(void **state)
         assert_int_equal(ok + eio, 4);
         assert_true(ok >= 1);
         assert_true(eio >= 1);
+        /* A runaway rsp_prod is refused before any slot is read. */
+        if (evils[e] == RB_PROD_AHEAD)
+            assert_int_equal(x->st.responses, 1);
         end_case(x);
     }
 }
