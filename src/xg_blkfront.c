@@ -292,6 +292,13 @@ static void reset_slots(struct xg_blkfront *bf, unsigned int n)
 
 /* ---- building requests ---- */
 
+static unsigned int pages_of(const struct xg_blk_io *io)
+{
+    uintptr_t off = (uintptr_t)io->buf & (PAGE_SIZE - 1);
+
+    return (unsigned int)((off + (uint64_t)io->nsectors * SECT + PAGE_SIZE - 1) / PAGE_SIZE);
+}
+
 /* What to do with the io at the head of the hold queue. */
 struct plan {
     int complete; /* 1: complete now with status */
@@ -315,7 +322,10 @@ static struct plan plan_of(struct xg_blkfront *bf, struct xg_blk_io *io)
         pl.data = true;
         break;
     case XG_BLK_WRITE_BARRIER:
-        if (io->tries == STEP_FIRST && bf->barrier) {
+        /* An indirect request can only read or write: a barrier too big
+         * for a direct request takes the drain-and-single-step path. */
+        if (io->tries == STEP_FIRST && bf->barrier &&
+            pages_of(io) <= BLKIF_MAX_SEGMENTS_PER_REQUEST) {
             pl.op = BLKIF_OP_WRITE_BARRIER;
             pl.data = io->nsectors > 0;
             break;
@@ -360,13 +370,6 @@ static struct plan plan_of(struct xg_blkfront *bf, struct xg_blk_io *io)
         pl.status = -EINVAL;
     }
     return pl;
-}
-
-static unsigned int pages_of(const struct xg_blk_io *io)
-{
-    uintptr_t off = (uintptr_t)io->buf & (PAGE_SIZE - 1);
-
-    return (unsigned int)((off + (uint64_t)io->nsectors * SECT + PAGE_SIZE - 1) / PAGE_SIZE);
 }
 
 /* Grant the io's pages into sh->grefs and describe them in segs.
