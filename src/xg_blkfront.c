@@ -903,6 +903,21 @@ static void fail_handshake(struct xg_blkfront *bf)
     deliver(bf, &dl);
 }
 
+static void unwatch_backend(struct xg_blkfront *bf)
+{
+    char spath[XG_XENBUS_PATH_MAX];
+
+    if (bf->watching && xg_xenbus_join(spath, sizeof(spath), bf->watched, "state") == 0)
+        (void)xg_xenbus_unwatch(bf->xb, spath, bf->tok_state);
+    bf->watching = false;
+    if (bf->media_watching) {
+        char mpath[XG_XENBUS_PATH_MAX];
+        if (xg_xenbus_join(mpath, sizeof(mpath), bf->watched, "sectors") == 0)
+            (void)xg_xenbus_unwatch(bf->xb, mpath, bf->tok_media);
+        bf->media_watching = false;
+    }
+}
+
 /* Detach finished, or the backend went away: tear down, go Closed. */
 static void close_down(struct xg_blkfront *bf)
 {
@@ -915,6 +930,7 @@ static void close_down(struct xg_blkfront *bf)
     unlock(bf, was);
     ring_teardown(bf, false);
     (void)switch_fe(bf, XenbusStateClosed);
+    unwatch_backend(bf);
     was = lock(bf);
     bf->detaching = false;
     set_state(bf, XG_BLKFRONT_CLOSED);
@@ -1000,16 +1016,7 @@ static int watch_backend(struct xg_blkfront *bf)
     char path[XG_XENBUS_PATH_MAX];
     int rc;
 
-    if (bf->watching) {
-        (void)xg_xenbus_unwatch(bf->xb, bf->watched, bf->tok_state);
-        bf->watching = false;
-    }
-    if (bf->media_watching) {
-        char mpath[XG_XENBUS_PATH_MAX];
-        if (xg_xenbus_join(mpath, sizeof(mpath), bf->watched, "sectors") == 0)
-            (void)xg_xenbus_unwatch(bf->xb, mpath, bf->tok_media);
-        bf->media_watching = false;
-    }
+    unwatch_backend(bf);
     if ((rc = xg_xenbus_join(path, sizeof(path), bf->backend, "state")) != 0)
         return rc;
     memcpy(bf->watched, bf->backend, sizeof(bf->watched));
@@ -1133,8 +1140,8 @@ int xg_blkfront_detach(struct xg_blkfront *bf)
     be = XenbusStateUnknown;
     if (xg_xenbus_join(spath, sizeof(spath), bf->backend, "state") == 0)
         be = xg_xenbus_read_state(bf->xb, spath);
-    if (!bf->ring_granted || be == XenbusStateUnknown || be == XenbusStateClosing ||
-        be == XenbusStateClosed) {
+    if (!bf->ring_granted || be == XenbusStateUnknown || be == XenbusStateInitialising ||
+        be == XenbusStateInitWait || be == XenbusStateClosing || be == XenbusStateClosed) {
         if (bf->detaching)
             close_down(bf);
     }

@@ -190,6 +190,10 @@ static void e_main(struct th *t, unsigned int cpu)
     x->finished = true;
 }
 
+/* Schedule for the next e_run (NULL: the time policy). */
+static const char *next_policy;
+static uint64_t next_seed = 1;
+
 static struct ex *e_run(const struct xsim_blkback_config *bc, bool cdrom, ebody_fn body,
                         unsigned int ring_pages)
 {
@@ -208,6 +212,8 @@ static struct ex *e_run(const struct xsim_blkback_config *bc, bool cdrom, ebody_
     cfg.main = e_main;
     cfg.user = x;
     cfg.world.time_limit_ns = 2ull * 1000 * 1000 * 1000;
+    cfg.policy = next_policy;
+    cfg.world.seed = next_seed;
     assert_int_equal(th_create(&x->t, &cfg, NULL), 0);
     memset(&scfg, 0, sizeof(scfg));
     scfg.sectors = DISK_SECTORS;
@@ -226,9 +232,11 @@ static struct ex *e_run(const struct xsim_blkback_config *bc, bool cdrom, ebody_
     x->fcfg.ring_pages = ring_pages;
     enum xsim_stop_reason r = th_run(&x->t);
     if (r != XSIM_STOP_QUIESCENT)
-        fail_msg("run ended %s (%s)", xsim_stop_reason_name(r), x->msg);
+        fail_msg("run ended %s (%s) policy %s seed %" PRIu64, xsim_stop_reason_name(r), x->msg,
+                 next_policy ? next_policy : "time", next_seed);
     if (x->msg[0] != '\0')
-        fail_msg("%s", x->msg);
+        fail_msg("%s (policy %s seed %" PRIu64 ")", x->msg, next_policy ? next_policy : "time",
+                 next_seed);
     assert_int_equal(x->setup_rc, 0);
     assert_true(x->finished);
     assert_int_equal(x->reached, XG_BLKFRONT_CONNECTED);
@@ -393,12 +401,38 @@ static void test_e2e_cdrom(void **state)
     e_end(x);
 }
 
+/* The two-CPU disk case under other schedules: submit on one CPU racing
+ * the upcall on the other, with the lock and the done-outside-lock rule. */
+static void test_e2e_schedules(void **state)
+{
+    static const char *const policies[] = {"random", "pct:3"};
+
+    (void)state;
+    for (size_t p = 0; p < 2; p++) {
+        for (uint64_t seed = 1; seed <= 12; seed++) {
+            next_policy = policies[p];
+            next_seed = seed;
+            struct ex *x = e_run(NULL, false, body_disk, 4);
+            assert_int_equal(x->st.completed, 2 * PER_CPU + 6);
+            assert_int_equal(x->st.errors, 0);
+            const struct xsim_stats *ws = xsim_world_stats(x->t.w);
+            printf("%s seed %" PRIu64 ": digest %016" PRIx64 ", %" PRIu64 " switches, %" PRIu64
+                   " ns\n",
+                   policies[p], seed, xsim_world_digest(x->t.w), ws->switches, ws->end_time_ns);
+            e_end(x);
+        }
+    }
+    next_policy = NULL;
+    next_seed = 1;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e2e_disk),
         cmocka_unit_test(test_e2e_refused),
         cmocka_unit_test(test_e2e_cdrom),
+        cmocka_unit_test(test_e2e_schedules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
