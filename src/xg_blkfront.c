@@ -938,6 +938,29 @@ static void close_down(struct xg_blkfront *bf)
     deliver(bf, &dl);
 }
 
+/* Stop I/O (-ENODEV), mask the port, go Closing; the ring stays granted
+ * until the backend lets go. -ENODEV if not attached. */
+static int begin_close(struct xg_blkfront *bf)
+{
+    struct done_list dl = {0};
+    bool was = lock(bf);
+
+    if (!bf->attached) {
+        unlock(bf, was);
+        return -ENODEV;
+    }
+    bf->attached = false;
+    bf->detaching = true;
+    fail_all_locked(bf, -ENODEV, false, &dl);
+    if (bf->have_port)
+        (void)xg_evtchn_mask(bf->g, bf->port);
+    set_state(bf, XG_BLKFRONT_CLOSED);
+    unlock(bf, was);
+    deliver(bf, &dl);
+    (void)switch_fe(bf, XenbusStateClosing);
+    return 0;
+}
+
 /* One switch per backend state change. */
 static void on_backend_state(struct xg_xenbus *xb, const char *path, const char *token, void *arg)
 {
@@ -959,6 +982,12 @@ static void on_backend_state(struct xg_xenbus *xb, const char *path, const char 
         return;
     switch (be) {
     case XenbusStateUnknown:
+        /* The backend's nodes are gone (removed under us, or detached). */
+        if (!bf->detaching && (bf->fe == XenbusStateConnected || bf->fe == XenbusStateInitialised))
+            (void)begin_close(bf);
+        if (bf->detaching)
+            close_down(bf);
+        break;
     case XenbusStateInitialising:
     case XenbusStateInitialised:
     case XenbusStateReconfiguring:
@@ -980,6 +1009,11 @@ static void on_backend_state(struct xg_xenbus *xb, const char *path, const char 
             rc = connect(bf);
         break;
     case XenbusStateClosing:
+        /* The backend is going away: stop I/O, say Closing, and free the
+         * ring only once it is Closed (it may still map the ring now). */
+        if (!bf->detaching && (bf->fe == XenbusStateConnected || bf->fe == XenbusStateInitialised))
+            begin_close(bf);
+        break;
     case XenbusStateClosed:
         if (bf->detaching || bf->fe == XenbusStateConnected || bf->fe == XenbusStateInitialised)
             close_down(bf);
@@ -1117,31 +1151,18 @@ int xg_blkfront_attach(struct xg_blkfront *bf)
 
 int xg_blkfront_detach(struct xg_blkfront *bf)
 {
-    struct done_list dl = {0};
-    enum xenbus_state be;
+    enum xenbus_state be = XenbusStateUnknown;
     char spath[XG_XENBUS_PATH_MAX];
-    bool was = lock(bf);
 
-    if (!bf->attached) {
-        unlock(bf, was);
+    if (begin_close(bf) != 0)
         return -ENODEV;
-    }
-    bf->attached = false;
-    bf->detaching = true;
-    fail_all_locked(bf, -ENODEV, false, &dl);
-    if (bf->have_port)
-        (void)xg_evtchn_mask(bf->g, bf->port);
-    set_state(bf, XG_BLKFRONT_CLOSED);
-    unlock(bf, was);
-    deliver(bf, &dl);
-    (void)switch_fe(bf, XenbusStateClosing);
     /* A backend that has nothing of ours (or is gone) lets us finish now;
-     * otherwise its Closing/Closed does (the watch). */
-    be = XenbusStateUnknown;
+     * otherwise its Closed (or InitWait, ready for the next frontend)
+     * does, through the watch. */
     if (xg_xenbus_join(spath, sizeof(spath), bf->backend, "state") == 0)
         be = xg_xenbus_read_state(bf->xb, spath);
     if (!bf->ring_granted || be == XenbusStateUnknown || be == XenbusStateInitialising ||
-        be == XenbusStateInitWait || be == XenbusStateClosing || be == XenbusStateClosed) {
+        be == XenbusStateInitWait || be == XenbusStateClosed) {
         if (bf->detaching)
             close_down(bf);
     }

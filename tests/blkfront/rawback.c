@@ -478,3 +478,8 @@ void rb_migrate(struct rb *b, const struct rb_config *cfg)
     b->phase = 0;
     write_nodes(b);
 }
+
+void rb_close(struct rb *b)
+{
+    xsw(b, b->be_path, "state", "5");
+}

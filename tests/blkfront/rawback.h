@@ -78,6 +78,8 @@ void rb_set_sectors(struct rb *b, uint64_t sectors);
  * `cfg`'s features appears at a new path, the frontend dir is reset to
  * Initialising and points at it. */
 void rb_migrate(struct rb *b, const struct rb_config *cfg);
+/* The backend starts closing (it goes Closed once the frontend is Closing). */
+void rb_close(struct rb *b);
 /* Pattern byte of the initial disk contents. */
 uint8_t rb_pattern(uint64_t byte);
 

@@ -205,6 +205,7 @@ static struct ex *e_run(const struct xsim_blkback_config *bc, bool cdrom, ebody_
     assert_non_null(x);
     x->bf = aligned_alloc(64, (xg_blkfront_size() + 63) / 64 * 64);
     assert_non_null(x->bf);
+    memset(x->bf, 0, xg_blkfront_size());
     x->body = body;
     th_config_init(&cfg, 2);
     cfg.xenstore = true;
