@@ -1323,7 +1323,9 @@ int xg_blkfront_suspend(struct xg_blkfront *bf)
 
     if (bf->state != XG_BLKFRONT_CONNECTED && bf->state != XG_BLKFRONT_CONNECTING) {
         unlock(bf, was);
-        return bf->state == XG_BLKFRONT_SUSPENDED ? -EALREADY : -EINVAL;
+        /* A closed or broken device has nothing to keep: it must not make
+         * the whole suspend fail. */
+        return bf->state == XG_BLKFRONT_SUSPENDED ? -EALREADY : 0;
     }
     bf->saved = bf->state;
     set_state(bf, XG_BLKFRONT_SUSPENDED);
@@ -1365,7 +1367,7 @@ int xg_blkfront_resume(struct xg_blkfront *bf, bool new_host)
 
     if (bf->state != XG_BLKFRONT_SUSPENDED) {
         unlock(bf, was);
-        return -EINVAL;
+        return bf->state == XG_BLKFRONT_CLOSED || bf->state == XG_BLKFRONT_ERROR ? 0 : -EINVAL;
     }
     if (!new_host) {
         set_state(bf, bf->saved);
