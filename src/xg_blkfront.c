@@ -40,6 +40,7 @@ struct shadow {
     bool in_use, solo;
     uint16_t ngrants, nind;
     grant_ref_t grefs[XG_BLKFRONT_MAX_SEGS];
+    uint16_t bidx[XG_BLKFRONT_MAX_SEGS]; /* bounce page of each data grant */
     grant_ref_t ind_grefs[IND_PAGES];
 };
 
@@ -81,6 +82,10 @@ struct xg_blkfront {
     void *ind_page[XG_BLKFRONT_MAX_RING_SLOTS][IND_PAGES];
     uint64_t next_seq;
     bool solo; /* a fallback step is alone on the ring */
+    /* bounce pages (cfg.bounce): pool[i] NULL once given up for good */
+    void *pool[XG_BLKFRONT_MAX_BOUNCE];
+    uint16_t pool_free[XG_BLKFRONT_MAX_BOUNCE];
+    unsigned int npool, npool_free;
     struct xg_blk_io *hold_head, *hold_tail;
     unsigned int nhold; /* counted against max_queued */
     struct xg_blkfront_stats st;
@@ -258,13 +263,52 @@ static void deliver(struct xg_blkfront *bf, struct done_list *dl)
 
 /* ---- grants of one request ---- */
 
-static void end_grants(struct xg_blkfront *bf, struct shadow *sh, bool forget)
+/* Walk the io's pages: page i starts at *va, covers sectors first..first+cnt-1. */
+static void seg_of(const struct xg_blk_io *io, unsigned int i, uint8_t **va, unsigned int *first,
+                   unsigned int *cnt)
+{
+    uintptr_t start = (uintptr_t)io->buf, off = start & (PAGE_SIZE - 1);
+    uint64_t before = 0; /* sectors in pages before page i */
+    unsigned int f = (unsigned int)(off / SECT);
+
+    if (i > 0) {
+        before = SECTS_PER_PAGE - f + (uint64_t)(i - 1) * SECTS_PER_PAGE;
+        f = 0;
+    }
+    *va = (uint8_t *)io->buf + before * SECT;
+    *first = f;
+    *cnt = SECTS_PER_PAGE - f;
+    if (*cnt > io->nsectors - before)
+        *cnt = (unsigned int)(io->nsectors - before);
+}
+
+/* End the request's grants. With bounce pages, a read's data is copied
+ * back to `copy_to` only after the backend lost access (it cannot change
+ * it under us), and a page whose access could not be ended is never
+ * reused. `forget`: the grants are gone with the old host. */
+static void end_grants(struct xg_blkfront *bf, struct shadow *sh, bool forget,
+                       const struct xg_blk_io *copy_to)
 {
     unsigned int slot = (unsigned int)(sh - bf->shadow);
 
+    for (unsigned int i = 0; i < sh->ngrants; i++) {
+        int rc = forget ? 0 : xg_gnttab_end_access(bf->gt, sh->grefs[i]); /* -EBUSY: leaked */
+        if (!bf->cfg.bounce)
+            continue;
+        uint16_t b = sh->bidx[i];
+        if (rc != 0) {
+            bf->pool[b] = NULL;
+            continue;
+        }
+        if (copy_to != NULL) {
+            uint8_t *va;
+            unsigned int first, cnt;
+            seg_of(copy_to, i, &va, &first, &cnt);
+            memcpy(va, (uint8_t *)bf->pool[b] + first * SECT, (size_t)cnt * SECT);
+        }
+        bf->pool_free[bf->npool_free++] = b;
+    }
     if (!forget) {
-        for (unsigned int i = 0; i < sh->ngrants; i++)
-            (void)xg_gnttab_end_access(bf->gt, sh->grefs[i]); /* -EBUSY: leaked for good */
         for (unsigned int i = 0; i < sh->nind; i++) {
             if (xg_gnttab_end_access(bf->gt, sh->ind_grefs[i]) != 0)
                 bf->ind_page[slot][i] = NULL; /* the backend may still write it */
@@ -374,36 +418,69 @@ static struct plan plan_of(struct xg_blkfront *bf, struct xg_blk_io *io)
 
 /* Grant the io's pages into sh->grefs and describe them in segs.
  * Returns 0 or -ENOSPC (no grant reference free). */
+static int bounce_get(struct xg_blkfront *bf, uint16_t *idx)
+{
+    uint64_t gfn;
+
+    while (bf->npool_free > 0) {
+        uint16_t b = bf->pool_free[--bf->npool_free];
+        if (bf->pool[b] != NULL) {
+            *idx = b;
+            return 0;
+        }
+    }
+    if (bf->npool == XG_BLKFRONT_MAX_BOUNCE)
+        return -ENOSPC;
+    bf->pool[bf->npool] = xg_page_alloc(bf->p, &gfn);
+    if (bf->pool[bf->npool] == NULL)
+        return -ENOSPC;
+    *idx = (uint16_t)bf->npool++;
+    return 0;
+}
+
+/* Grant the io's pages (or bounce pages holding its data) into
+ * sh->grefs and describe them in segs. 0, -ENOSPC (no reference or bounce
+ * page free) or -EINVAL (not guest RAM). */
 static int grant_data(struct xg_blkfront *bf, struct shadow *sh, const struct xg_blk_io *io,
                       bool to_backend, struct blkif_request_segment *segs)
 {
     const struct xg_platform *p = bf->p;
-    uint8_t *va = io->buf;
-    uint32_t left = io->nsectors;
-    unsigned int first = (unsigned int)(((uintptr_t)va & (PAGE_SIZE - 1)) / SECT);
     unsigned int n = pages_of(io);
 
     for (unsigned int i = 0; i < n; i++) {
-        uint8_t *page = (uint8_t *)((uintptr_t)va & ~(uintptr_t)(PAGE_SIZE - 1));
-        unsigned int cnt = SECTS_PER_PAGE - first;
-        uint64_t gfn = p->ops->virt_to_gfn(p->ctx, page);
+        uint8_t *va, *page;
+        unsigned int first, cnt;
+        uint64_t gfn;
         grant_ref_t ref;
+        uint16_t b = 0;
         int rc;
-        if (cnt > left)
-            cnt = left;
+        seg_of(io, i, &va, &first, &cnt);
+        page = (uint8_t *)((uintptr_t)va & ~(uintptr_t)(PAGE_SIZE - 1));
+        if (bf->cfg.bounce) {
+            if ((rc = bounce_get(bf, &b)) != 0)
+                return rc;
+            page = bf->pool[b];
+            /* Only the io's own sectors, nothing else of the guest's. */
+            memset(page, 0, PAGE_SIZE);
+            if (to_backend)
+                memcpy(page + first * SECT, va, (size_t)cnt * SECT);
+        }
+        gfn = p->ops->virt_to_gfn(p->ctx, page);
         if (gfn == UINT64_MAX)
-            return -EINVAL;
-        /* A write only lets the backend read our buffer. */
-        rc = xg_gnttab_grant(bf->gt, bf->backend_id, gfn, to_backend, &ref);
-        if (rc != 0)
+            rc = -EINVAL;
+        else
+            /* A write only lets the backend read our buffer. */
+            rc = xg_gnttab_grant(bf->gt, bf->backend_id, gfn, to_backend, &ref);
+        if (rc != 0) {
+            if (bf->cfg.bounce)
+                bf->pool_free[bf->npool_free++] = b;
             return rc;
+        }
+        sh->bidx[sh->ngrants] = b;
         sh->grefs[sh->ngrants++] = ref;
         segs[i].gref = ref;
         segs[i].first_sect = (uint8_t)first;
         segs[i].last_sect = (uint8_t)(first + cnt - 1);
-        left -= cnt;
-        va = page + PAGE_SIZE;
-        first = 0;
     }
     return 0;
 }
@@ -504,7 +581,7 @@ static void kick_locked(struct xg_blkfront *bf, struct done_list *dl, bool *noti
         sh->ngrants = sh->nind = 0;
         rc = build(bf, sh, io, &pl, &req);
         if (rc != 0) {
-            end_grants(bf, sh, false);
+            end_grants(bf, sh, false, NULL);
             if (rc == -ENOSPC && bf->st.in_flight > 0)
                 break; /* retried when a response frees grants */
             (void)hold_pop(bf);
@@ -561,7 +638,7 @@ static void fail_all_locked(struct xg_blkfront *bf, int status, bool forget, str
         if (!sh->in_use)
             continue;
         io = sh->io;
-        end_grants(bf, sh, forget);
+        end_grants(bf, sh, forget, NULL);
         slot_release(bf, sh);
         if (io != NULL && io->queue == BQ_RING) {
             io->queue = BQ_NONE;
@@ -601,7 +678,7 @@ static void complete_one(struct xg_blkfront *bf, struct shadow *sh, int16_t rsp_
     int status = status_of(rsp_status);
     bool requeue = false;
 
-    end_grants(bf, sh, false);
+    end_grants(bf, sh, false, op == BLKIF_OP_READ && status == 0 ? io : NULL);
     if (sh->solo)
         bf->solo = false;
     slot_release(bf, sh);
@@ -1347,7 +1424,7 @@ static void requeue_in_flight_locked(struct xg_blkfront *bf)
         if (newest == NULL)
             break;
         struct xg_blk_io *io = newest->io;
-        end_grants(bf, newest, true);
+        end_grants(bf, newest, true, NULL);
         slot_release(bf, newest);
         if (io != NULL && io->queue == BQ_RING) {
             io->queue = BQ_NONE;

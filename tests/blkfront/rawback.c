@@ -253,6 +253,13 @@ static int copy_seg(struct rb *b, bool read, const struct blkif_request_segment 
 
     if (s->first_sect > s->last_sect || s->last_sect > 7)
         return -EINVAL;
+    if (b->snoop) {
+        /* A curious backend reads the whole page it was granted. */
+        static uint8_t page[PAGE];
+        if (xsim_gnttab_copy(b->t->hv, 0, TH_GUEST_DOMID, s->gref, false, 0, page, PAGE) == 0 &&
+            memmem(page, PAGE, "SECRET!", 7) != NULL)
+            b->secrets_seen++;
+    }
     off = s->first_sect * SECT;
     len = (uint32_t)(s->last_sect - s->first_sect + 1) * SECT;
     if (*byte + len > b->cfg.sectors * SECT)

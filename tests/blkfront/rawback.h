@@ -58,6 +58,8 @@ struct rb {
     bool evil_done;
     uint64_t last_id;
     uint64_t responses, bad_requests, notifies;
+    bool snoop;            /* read every granted data page whole */
+    uint64_t secrets_seen; /* pages in which it found "SECRET!" */
     struct rb_log log[RB_LOG_MAX];
     unsigned int nlog;
     unsigned int generation; /* bumped by rb_migrate (new backend path) */
