@@ -40,6 +40,7 @@ struct shadow {
     bool in_use, solo;
     uint16_t ngrants, nind;
     grant_ref_t grefs[XG_BLKFRONT_MAX_SEGS];
+    uint16_t bidx[XG_BLKFRONT_MAX_SEGS]; /* bounce page of each data grant */
     grant_ref_t ind_grefs[IND_PAGES];
 };
 
@@ -81,6 +82,10 @@ struct xg_blkfront {
     void *ind_page[XG_BLKFRONT_MAX_RING_SLOTS][IND_PAGES];
     uint64_t next_seq;
     bool solo; /* a fallback step is alone on the ring */
+    /* bounce pages (cfg.bounce): pool[i] NULL once given up for good */
+    void *pool[XG_BLKFRONT_MAX_BOUNCE];
+    uint16_t pool_free[XG_BLKFRONT_MAX_BOUNCE];
+    unsigned int npool, npool_free;
     struct xg_blk_io *hold_head, *hold_tail;
     unsigned int nhold; /* counted against max_queued */
     struct xg_blkfront_stats st;
@@ -258,13 +263,52 @@ static void deliver(struct xg_blkfront *bf, struct done_list *dl)
 
 /* ---- grants of one request ---- */
 
-static void end_grants(struct xg_blkfront *bf, struct shadow *sh, bool forget)
+/* Walk the io's pages: page i starts at *va, covers sectors first..first+cnt-1. */
+static void seg_of(const struct xg_blk_io *io, unsigned int i, uint8_t **va, unsigned int *first,
+                   unsigned int *cnt)
+{
+    uintptr_t start = (uintptr_t)io->buf, off = start & (PAGE_SIZE - 1);
+    uint64_t before = 0; /* sectors in pages before page i */
+    unsigned int f = (unsigned int)(off / SECT);
+
+    if (i > 0) {
+        before = SECTS_PER_PAGE - f + (uint64_t)(i - 1) * SECTS_PER_PAGE;
+        f = 0;
+    }
+    *va = (uint8_t *)io->buf + before * SECT;
+    *first = f;
+    *cnt = SECTS_PER_PAGE - f;
+    if (*cnt > io->nsectors - before)
+        *cnt = (unsigned int)(io->nsectors - before);
+}
+
+/* End the request's grants. With bounce pages, a read's data is copied
+ * back to `copy_to` only after the backend lost access (it cannot change
+ * it under us), and a page whose access could not be ended is never
+ * reused. `forget`: the grants are gone with the old host. */
+static void end_grants(struct xg_blkfront *bf, struct shadow *sh, bool forget,
+                       const struct xg_blk_io *copy_to)
 {
     unsigned int slot = (unsigned int)(sh - bf->shadow);
 
+    for (unsigned int i = 0; i < sh->ngrants; i++) {
+        int rc = forget ? 0 : xg_gnttab_end_access(bf->gt, sh->grefs[i]); /* -EBUSY: leaked */
+        if (!bf->cfg.bounce)
+            continue;
+        uint16_t b = sh->bidx[i];
+        if (rc != 0) {
+            bf->pool[b] = NULL;
+            continue;
+        }
+        if (copy_to != NULL) {
+            uint8_t *va;
+            unsigned int first, cnt;
+            seg_of(copy_to, i, &va, &first, &cnt);
+            memcpy(va, (uint8_t *)bf->pool[b] + first * SECT, (size_t)cnt * SECT);
+        }
+        bf->pool_free[bf->npool_free++] = b;
+    }
     if (!forget) {
-        for (unsigned int i = 0; i < sh->ngrants; i++)
-            (void)xg_gnttab_end_access(bf->gt, sh->grefs[i]); /* -EBUSY: leaked for good */
         for (unsigned int i = 0; i < sh->nind; i++) {
             if (xg_gnttab_end_access(bf->gt, sh->ind_grefs[i]) != 0)
                 bf->ind_page[slot][i] = NULL; /* the backend may still write it */
@@ -292,6 +336,13 @@ static void reset_slots(struct xg_blkfront *bf, unsigned int n)
 
 /* ---- building requests ---- */
 
+static unsigned int pages_of(const struct xg_blk_io *io)
+{
+    uintptr_t off = (uintptr_t)io->buf & (PAGE_SIZE - 1);
+
+    return (unsigned int)((off + (uint64_t)io->nsectors * SECT + PAGE_SIZE - 1) / PAGE_SIZE);
+}
+
 /* What to do with the io at the head of the hold queue. */
 struct plan {
     int complete; /* 1: complete now with status */
@@ -315,7 +366,10 @@ static struct plan plan_of(struct xg_blkfront *bf, struct xg_blk_io *io)
         pl.data = true;
         break;
     case XG_BLK_WRITE_BARRIER:
-        if (io->tries == STEP_FIRST && bf->barrier) {
+        /* An indirect request can only read or write: a barrier too big
+         * for a direct request takes the drain-and-single-step path. */
+        if (io->tries == STEP_FIRST && bf->barrier &&
+            pages_of(io) <= BLKIF_MAX_SEGMENTS_PER_REQUEST) {
             pl.op = BLKIF_OP_WRITE_BARRIER;
             pl.data = io->nsectors > 0;
             break;
@@ -362,45 +416,71 @@ static struct plan plan_of(struct xg_blkfront *bf, struct xg_blk_io *io)
     return pl;
 }
 
-static unsigned int pages_of(const struct xg_blk_io *io)
-{
-    uintptr_t off = (uintptr_t)io->buf & (PAGE_SIZE - 1);
-
-    return (unsigned int)((off + (uint64_t)io->nsectors * SECT + PAGE_SIZE - 1) / PAGE_SIZE);
-}
-
 /* Grant the io's pages into sh->grefs and describe them in segs.
  * Returns 0 or -ENOSPC (no grant reference free). */
+static int bounce_get(struct xg_blkfront *bf, uint16_t *idx)
+{
+    uint64_t gfn;
+
+    while (bf->npool_free > 0) {
+        uint16_t b = bf->pool_free[--bf->npool_free];
+        if (bf->pool[b] != NULL) {
+            *idx = b;
+            return 0;
+        }
+    }
+    if (bf->npool == XG_BLKFRONT_MAX_BOUNCE)
+        return -ENOSPC;
+    bf->pool[bf->npool] = xg_page_alloc(bf->p, &gfn);
+    if (bf->pool[bf->npool] == NULL)
+        return -ENOSPC;
+    *idx = (uint16_t)bf->npool++;
+    return 0;
+}
+
+/* Grant the io's pages (or bounce pages holding its data) into
+ * sh->grefs and describe them in segs. 0, -ENOSPC (no reference or bounce
+ * page free) or -EINVAL (not guest RAM). */
 static int grant_data(struct xg_blkfront *bf, struct shadow *sh, const struct xg_blk_io *io,
                       bool to_backend, struct blkif_request_segment *segs)
 {
     const struct xg_platform *p = bf->p;
-    uint8_t *va = io->buf;
-    uint32_t left = io->nsectors;
-    unsigned int first = (unsigned int)(((uintptr_t)va & (PAGE_SIZE - 1)) / SECT);
     unsigned int n = pages_of(io);
 
     for (unsigned int i = 0; i < n; i++) {
-        uint8_t *page = (uint8_t *)((uintptr_t)va & ~(uintptr_t)(PAGE_SIZE - 1));
-        unsigned int cnt = SECTS_PER_PAGE - first;
-        uint64_t gfn = p->ops->virt_to_gfn(p->ctx, page);
+        uint8_t *va, *page;
+        unsigned int first, cnt;
+        uint64_t gfn;
         grant_ref_t ref;
+        uint16_t b = 0;
         int rc;
-        if (cnt > left)
-            cnt = left;
+        seg_of(io, i, &va, &first, &cnt);
+        page = (uint8_t *)((uintptr_t)va & ~(uintptr_t)(PAGE_SIZE - 1));
+        if (bf->cfg.bounce) {
+            if ((rc = bounce_get(bf, &b)) != 0)
+                return rc;
+            page = bf->pool[b];
+            /* Only the io's own sectors, nothing else of the guest's. */
+            memset(page, 0, PAGE_SIZE);
+            if (to_backend)
+                memcpy(page + first * SECT, va, (size_t)cnt * SECT);
+        }
+        gfn = p->ops->virt_to_gfn(p->ctx, page);
         if (gfn == UINT64_MAX)
-            return -EINVAL;
-        /* A write only lets the backend read our buffer. */
-        rc = xg_gnttab_grant(bf->gt, bf->backend_id, gfn, to_backend, &ref);
-        if (rc != 0)
+            rc = -EINVAL;
+        else
+            /* A write only lets the backend read our buffer. */
+            rc = xg_gnttab_grant(bf->gt, bf->backend_id, gfn, to_backend, &ref);
+        if (rc != 0) {
+            if (bf->cfg.bounce)
+                bf->pool_free[bf->npool_free++] = b;
             return rc;
+        }
+        sh->bidx[sh->ngrants] = b;
         sh->grefs[sh->ngrants++] = ref;
         segs[i].gref = ref;
         segs[i].first_sect = (uint8_t)first;
         segs[i].last_sect = (uint8_t)(first + cnt - 1);
-        left -= cnt;
-        va = page + PAGE_SIZE;
-        first = 0;
     }
     return 0;
 }
@@ -501,7 +581,7 @@ static void kick_locked(struct xg_blkfront *bf, struct done_list *dl, bool *noti
         sh->ngrants = sh->nind = 0;
         rc = build(bf, sh, io, &pl, &req);
         if (rc != 0) {
-            end_grants(bf, sh, false);
+            end_grants(bf, sh, false, NULL);
             if (rc == -ENOSPC && bf->st.in_flight > 0)
                 break; /* retried when a response frees grants */
             (void)hold_pop(bf);
@@ -558,7 +638,7 @@ static void fail_all_locked(struct xg_blkfront *bf, int status, bool forget, str
         if (!sh->in_use)
             continue;
         io = sh->io;
-        end_grants(bf, sh, forget);
+        end_grants(bf, sh, forget, NULL);
         slot_release(bf, sh);
         if (io != NULL && io->queue == BQ_RING) {
             io->queue = BQ_NONE;
@@ -598,7 +678,7 @@ static void complete_one(struct xg_blkfront *bf, struct shadow *sh, int16_t rsp_
     int status = status_of(rsp_status);
     bool requeue = false;
 
-    end_grants(bf, sh, false);
+    end_grants(bf, sh, false, op == BLKIF_OP_READ && status == 0 ? io : NULL);
     if (sh->solo)
         bf->solo = false;
     slot_release(bf, sh);
@@ -900,6 +980,21 @@ static void fail_handshake(struct xg_blkfront *bf)
     deliver(bf, &dl);
 }
 
+static void unwatch_backend(struct xg_blkfront *bf)
+{
+    char spath[XG_XENBUS_PATH_MAX];
+
+    if (bf->watching && xg_xenbus_join(spath, sizeof(spath), bf->watched, "state") == 0)
+        (void)xg_xenbus_unwatch(bf->xb, spath, bf->tok_state);
+    bf->watching = false;
+    if (bf->media_watching) {
+        char mpath[XG_XENBUS_PATH_MAX];
+        if (xg_xenbus_join(mpath, sizeof(mpath), bf->watched, "sectors") == 0)
+            (void)xg_xenbus_unwatch(bf->xb, mpath, bf->tok_media);
+        bf->media_watching = false;
+    }
+}
+
 /* Detach finished, or the backend went away: tear down, go Closed. */
 static void close_down(struct xg_blkfront *bf)
 {
@@ -912,11 +1007,35 @@ static void close_down(struct xg_blkfront *bf)
     unlock(bf, was);
     ring_teardown(bf, false);
     (void)switch_fe(bf, XenbusStateClosed);
+    unwatch_backend(bf);
     was = lock(bf);
     bf->detaching = false;
     set_state(bf, XG_BLKFRONT_CLOSED);
     unlock(bf, was);
     deliver(bf, &dl);
+}
+
+/* Stop I/O (-ENODEV), mask the port, go Closing; the ring stays granted
+ * until the backend lets go. -ENODEV if not attached. */
+static int begin_close(struct xg_blkfront *bf)
+{
+    struct done_list dl = {0};
+    bool was = lock(bf);
+
+    if (!bf->attached) {
+        unlock(bf, was);
+        return -ENODEV;
+    }
+    bf->attached = false;
+    bf->detaching = true;
+    fail_all_locked(bf, -ENODEV, false, &dl);
+    if (bf->have_port)
+        (void)xg_evtchn_mask(bf->g, bf->port);
+    set_state(bf, XG_BLKFRONT_CLOSED);
+    unlock(bf, was);
+    deliver(bf, &dl);
+    (void)switch_fe(bf, XenbusStateClosing);
+    return 0;
 }
 
 /* One switch per backend state change. */
@@ -940,6 +1059,12 @@ static void on_backend_state(struct xg_xenbus *xb, const char *path, const char 
         return;
     switch (be) {
     case XenbusStateUnknown:
+        /* The backend's nodes are gone (removed under us, or detached). */
+        if (!bf->detaching && (bf->fe == XenbusStateConnected || bf->fe == XenbusStateInitialised))
+            (void)begin_close(bf);
+        if (bf->detaching)
+            close_down(bf);
+        break;
     case XenbusStateInitialising:
     case XenbusStateInitialised:
     case XenbusStateReconfiguring:
@@ -961,6 +1086,11 @@ static void on_backend_state(struct xg_xenbus *xb, const char *path, const char 
             rc = connect(bf);
         break;
     case XenbusStateClosing:
+        /* The backend is going away: stop I/O, say Closing, and free the
+         * ring only once it is Closed (it may still map the ring now). */
+        if (!bf->detaching && (bf->fe == XenbusStateConnected || bf->fe == XenbusStateInitialised))
+            begin_close(bf);
+        break;
     case XenbusStateClosed:
         if (bf->detaching || bf->fe == XenbusStateConnected || bf->fe == XenbusStateInitialised)
             close_down(bf);
@@ -997,16 +1127,7 @@ static int watch_backend(struct xg_blkfront *bf)
     char path[XG_XENBUS_PATH_MAX];
     int rc;
 
-    if (bf->watching) {
-        (void)xg_xenbus_unwatch(bf->xb, bf->watched, bf->tok_state);
-        bf->watching = false;
-    }
-    if (bf->media_watching) {
-        char mpath[XG_XENBUS_PATH_MAX];
-        if (xg_xenbus_join(mpath, sizeof(mpath), bf->watched, "sectors") == 0)
-            (void)xg_xenbus_unwatch(bf->xb, mpath, bf->tok_media);
-        bf->media_watching = false;
-    }
+    unwatch_backend(bf);
     if ((rc = xg_xenbus_join(path, sizeof(path), bf->backend, "state")) != 0)
         return rc;
     memcpy(bf->watched, bf->backend, sizeof(bf->watched));
@@ -1107,31 +1228,18 @@ int xg_blkfront_attach(struct xg_blkfront *bf)
 
 int xg_blkfront_detach(struct xg_blkfront *bf)
 {
-    struct done_list dl = {0};
-    enum xenbus_state be;
+    enum xenbus_state be = XenbusStateUnknown;
     char spath[XG_XENBUS_PATH_MAX];
-    bool was = lock(bf);
 
-    if (!bf->attached) {
-        unlock(bf, was);
+    if (begin_close(bf) != 0)
         return -ENODEV;
-    }
-    bf->attached = false;
-    bf->detaching = true;
-    fail_all_locked(bf, -ENODEV, false, &dl);
-    if (bf->have_port)
-        (void)xg_evtchn_mask(bf->g, bf->port);
-    set_state(bf, XG_BLKFRONT_CLOSED);
-    unlock(bf, was);
-    deliver(bf, &dl);
-    (void)switch_fe(bf, XenbusStateClosing);
     /* A backend that has nothing of ours (or is gone) lets us finish now;
-     * otherwise its Closing/Closed does (the watch). */
-    be = XenbusStateUnknown;
+     * otherwise its Closed (or InitWait, ready for the next frontend)
+     * does, through the watch. */
     if (xg_xenbus_join(spath, sizeof(spath), bf->backend, "state") == 0)
         be = xg_xenbus_read_state(bf->xb, spath);
-    if (!bf->ring_granted || be == XenbusStateUnknown || be == XenbusStateClosing ||
-        be == XenbusStateClosed) {
+    if (!bf->ring_granted || be == XenbusStateUnknown || be == XenbusStateInitialising ||
+        be == XenbusStateInitWait || be == XenbusStateClosed) {
         if (bf->detaching)
             close_down(bf);
     }
@@ -1292,7 +1400,9 @@ int xg_blkfront_suspend(struct xg_blkfront *bf)
 
     if (bf->state != XG_BLKFRONT_CONNECTED && bf->state != XG_BLKFRONT_CONNECTING) {
         unlock(bf, was);
-        return bf->state == XG_BLKFRONT_SUSPENDED ? -EALREADY : -EINVAL;
+        /* A closed or broken device has nothing to keep: it must not make
+         * the whole suspend fail. */
+        return bf->state == XG_BLKFRONT_SUSPENDED ? -EALREADY : 0;
     }
     bf->saved = bf->state;
     set_state(bf, XG_BLKFRONT_SUSPENDED);
@@ -1314,7 +1424,7 @@ static void requeue_in_flight_locked(struct xg_blkfront *bf)
         if (newest == NULL)
             break;
         struct xg_blk_io *io = newest->io;
-        end_grants(bf, newest, true);
+        end_grants(bf, newest, true, NULL);
         slot_release(bf, newest);
         if (io != NULL && io->queue == BQ_RING) {
             io->queue = BQ_NONE;
@@ -1334,7 +1444,7 @@ int xg_blkfront_resume(struct xg_blkfront *bf, bool new_host)
 
     if (bf->state != XG_BLKFRONT_SUSPENDED) {
         unlock(bf, was);
-        return -EINVAL;
+        return bf->state == XG_BLKFRONT_CLOSED || bf->state == XG_BLKFRONT_ERROR ? 0 : -EINVAL;
     }
     if (!new_host) {
         set_state(bf, bf->saved);

@@ -48,6 +48,7 @@
 #define XG_BLKFRONT_MAX_RING_PAGES 16
 #define XG_BLKFRONT_MAX_RING_SLOTS 512 /* __CONST_RING_SIZE(blkif, 16 pages) */
 #define XG_BLKFRONT_MAX_SEGS       256 /* indirect segments we use at most */
+#define XG_BLKFRONT_MAX_BOUNCE     4096 /* bounce pages at most (cfg.bounce) */
 
 struct xg_blkfront;
 struct xg_blk_io;
@@ -94,6 +95,10 @@ struct xg_blkfront_config {
     unsigned int ring_pages;   /* wanted (1..16), limited by max-ring-page-order; 0 = 1 */
     bool use_indirect;         /* use indirect segments when offered */
     unsigned int max_queued;   /* requests held beyond the ring; 0 = 1024 */
+    /* Added: bounce data through zeroed pages of our own, copied back
+     * after access ended, so that an untrusted backend never sees the rest
+     * of a page an io only partly covers (XSA-403). Default off. */
+    bool bounce;
 };
 void xg_blkfront_config_init(struct xg_blkfront_config *cfg, uint32_t devid);
 
