@@ -21,7 +21,23 @@ static void print_ns(FILE *out, const char *label, uint64_t ns)
 
 static void print_workload(FILE *out, const struct xsim_wl_result *w)
 {
-    if (w->reads + w->writes + w->flushes + w->barriers + w->discards != 0) {
+    if (w->type == XSIM_WL_TIMER) {
+        fprintf(out,
+                "workload %-12s timer ticks on every CPU: %" PRIu64 " armed, %" PRIu64
+                " fired, %" PRIu64 " early\n",
+                w->name, w->sent, w->consumed, w->early);
+        return;
+    }
+    if (w->type == XSIM_WL_IPI) {
+        fprintf(out, "workload %-12s IPIs from CPU 0: %" PRIu64 " sent, %" PRIu64 " handler runs\n",
+                w->name, w->sent, w->handled);
+        return;
+    }
+    if (w->type == XSIM_WL_LOST_UPDATE) {
+        fprintf(out, "workload %-12s lost-update counter (see its oracle)\n", w->name);
+        return;
+    }
+    if (w->type == XSIM_WL_BLOCK_IO) {
         fprintf(out,
                 "workload %-12s %" PRIu64 " I/Os (%" PRIu64 " reads, %" PRIu64 " writes, %" PRIu64
                 " flushes, %" PRIu64 " barriers, %" PRIu64 " discards), %" PRIu64
@@ -46,7 +62,7 @@ static void print_disk(FILE *out, const struct xsim_disk_result *d)
 {
     fprintf(out,
             "disk %-8s %s; ring %u pages, indirect %u, flush %s, barrier %s, discard %s; %" PRIu64
-            " ring requests (%" PRIu64 " at the backend, %" PRIu64 " refused), %" PRIu64
+            " ring requests (%" PRIu64 " at the current backend, %" PRIu64 " refused), %" PRIu64
             " connects, %" PRIu64 " requeued, %" PRIu64 " barrier and %" PRIu64
             " flush fallbacks, %" PRIu64 " bad responses\n",
             d->name, d->state, d->ring_pages, d->indirect_segs, d->flush ? "on" : "off",
@@ -233,7 +249,10 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
     for (size_t i = 0; i < rep->nwl; i++) {
         const struct xsim_wl_result *w = &rep->wl[i];
         json_t *e = json_object();
+        static const char *const types[] = {"events", "lost-update", "block-io", "timer", "ipi"};
         json_object_set_new(e, "name", json_string(w->name));
+        if (w->type >= 0 && w->type < 5)
+            json_object_set_new(e, "type", json_string(types[w->type]));
         json_object_set_new(e, "sent", json_integer((json_int_t)w->sent));
         json_object_set_new(e, "handled", json_integer((json_int_t)w->consumed));
         json_object_set_new(e, "handler_runs", json_integer((json_int_t)w->handled));

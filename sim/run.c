@@ -1213,6 +1213,7 @@ static void collect_workload(struct run_ctx *rc, const struct xsim_scenario *s, 
     unsigned int n = (unsigned int)s->machine.vcpus;
 
     r->cpu = -1;
+    r->type = wl->type;
     if (wl->type == XSIM_WL_BLOCK_IO && rc->bio[i] != NULL) {
         struct xsim_blkio_result b;
         xsim_blkio_result(rc->bio[i], &b);

@@ -173,6 +173,7 @@ struct xsim_oracle_result {
 
 struct xsim_wl_result {
     char name[32];
+    int type; /* enum xsim_wl_type */
     uint64_t sent, handled, consumed;
     uint64_t latency_ns_mean, latency_ns_p50, latency_ns_p99, latency_ns_max;
     int cpu; /* where its port ended up */
