@@ -25,10 +25,10 @@
 #define RETRY_NS           100000ull     /* a request waiting for the one in progress */
 #define MAX_SCHEDULED      32
 
-#define KIND_REQUEST 0x54535251u /* TSRQ */
-#define KIND_POLL    0x5453504cu /* TSPL */
-#define KIND_MIGRATE 0x54534d47u /* TSMG */
-#define KIND_RESUME  0x54535253u /* TSRS */
+#define KIND_REQUEST       0x54535251u /* TSRQ */
+#define KIND_POLL          0x5453504cu /* TSPL */
+#define KIND_MIGRATE       0x54534d47u /* TSMG */
+#define KIND_RESUME        0x54535253u /* TSRS */
 
 enum ts_phase {
     TS_IDLE = 0,
@@ -209,8 +209,8 @@ static void migrate_event(struct xsim_world *w, void *arg)
     }
     if (rc != 0)
         xsim_world_fail(w, "toolstack: migration of domain %u failed: %d", ts->domid, rc);
-    ts->step_event = xsim_event_schedule(w, ts->t_suspend + m->downtime_ns, KIND_RESUME,
-                                         resume_event, ts);
+    ts->step_event =
+        xsim_event_schedule(w, ts->t_suspend + m->downtime_ns, KIND_RESUME, resume_event, ts);
 }
 
 /* In the hypercall, on the suspending vCPU: only note it and schedule. */
@@ -239,8 +239,8 @@ static void shutdown_hook(void *arg, domid_t domid, unsigned int reason)
     ts->st.suspended++;
     max_into(&ts->st.suspend_ns_max, now - ts->t_request);
     if (ts->cur->m.cancel)
-        ts->step_event = xsim_event_schedule(ts->w, now + ts->cur->m.downtime_ns, KIND_RESUME,
-                                             resume_event, ts);
+        ts->step_event =
+            xsim_event_schedule(ts->w, now + ts->cur->m.downtime_ns, KIND_RESUME, resume_event, ts);
     else
         ts->step_event = xsim_event_schedule(ts->w, now, KIND_MIGRATE, migrate_event, ts);
 }
