@@ -121,6 +121,16 @@ static uint64_t suspend_timeout(const struct xsim_migration *m)
     return m->suspend_timeout_ns ? m->suspend_timeout_ns : SUSPEND_TIMEOUT_NS;
 }
 
+/* UINT64_MAX: no timeout at all (schedule exploration, where a pending
+ * timed event may be run long before the guest gets anywhere). */
+static void arm_timeout(struct xsim_toolstack *ts, uint64_t after_request_ns)
+{
+    if (after_request_ns == UINT64_MAX)
+        return;
+    ts->timeout_event = xsim_event_schedule(ts->w, ts->t_request + after_request_ns, KIND_TIMEOUT,
+                                            timeout_event, ts);
+}
+
 /* control/shutdown changed (or may have): an empty value is the ack. */
 static void watch_event(struct xsim_world *w, void *arg)
 {
@@ -138,8 +148,7 @@ static void watch_event(struct xsim_world *w, void *arg)
     ts->st.acked++;
     max_into(&ts->st.ack_ns_max, now_of(ts) - ts->t_request);
     cancel_timeout(ts);
-    ts->timeout_event = xsim_event_schedule(w, ts->t_request + suspend_timeout(&ts->cur->m),
-                                            KIND_TIMEOUT, timeout_event, ts);
+    arm_timeout(ts, suspend_timeout(&ts->cur->m));
 }
 
 /* From inside the store (any connection's request): only schedule. */
@@ -172,9 +181,7 @@ static void request_event(struct xsim_world *w, void *arg)
         fail(ts);
         return;
     }
-    ts->timeout_event =
-        xsim_event_schedule(w, now + (sc->m.ack_timeout_ns ? sc->m.ack_timeout_ns : ACK_TIMEOUT_NS),
-                            KIND_TIMEOUT, timeout_event, ts);
+    arm_timeout(ts, sc->m.ack_timeout_ns ? sc->m.ack_timeout_ns : ACK_TIMEOUT_NS);
 }
 
 static void resume_event(struct xsim_world *w, void *arg)

@@ -52,8 +52,8 @@ struct xsim_migration {
     struct xsim_hv_features hv_features;
     bool has_disk_features;
     struct xsim_blkback_features disk_features[XSIM_TOOLSTACK_MAX_DISKS];
-    uint64_t ack_timeout_ns;     /* 0 = 1 s */
-    uint64_t suspend_timeout_ns; /* 0 = 5 s */
+    uint64_t ack_timeout_ns;     /* 0 = 1 s; UINT64_MAX = wait forever */
+    uint64_t suspend_timeout_ns; /* 0 = 5 s; UINT64_MAX = wait forever */
 };
 void xsim_migration_init(struct xsim_migration *m);
 

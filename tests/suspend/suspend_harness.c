@@ -273,6 +273,8 @@ bool sh_wait_count(struct sh *x, volatile uint32_t *ctr, uint32_t value, uint64_
         if (th_now(&x->th) >= end)
             return false;
         xg_work(p, XG_WORK_GUEST, 5000);
+        /* A wait loop: lets PCT and random run the CPU we wait for. */
+        xg_point(p, XG_POINT_SPIN, ctr);
     }
     return true;
 }

@@ -29,6 +29,7 @@
 
 struct ex {
     bool migrate;
+    struct xsim_migration m;
     uint64_t seed;
     uint64_t deadline0_delta, send_at;
     int rc;
@@ -50,11 +51,14 @@ static void ex_main(struct sh *x, unsigned int cpu)
 
     if (cpu != 0)
         return;
-    if (getenv("XSIM_SUSPEND_DEBUG") != NULL)
-        fprintf(stderr, "main at %llu\n", (unsigned long long)th_now(&x->th));
-    /* CPU 1's timer through an IPI, CPU 0's directly: both due around the
-     * request at 1 ms (the suspend follows within microseconds). */
-    x->arm_delta_ns = 1 * MS - th_now(&x->th) % MS + (e->seed % 7) * 40 * US;
+    /* Everything relative to now (boot takes a schedule-dependent time):
+     * the request 1 ms ahead, CPU 1's timer (through an IPI) and CPU 0's
+     * due around it, and dom0's send spread over the same window. */
+    e->m.at_ns = th_now(&x->th) + 1 * MS;
+    xsim_toolstack_schedule(x->ts, &e->m);
+    if (!e->migrate)
+        xsim_event_schedule(x->th.w, th_now(&x->th) + e->send_at, 0x53454e44, send_event, x);
+    x->arm_delta_ns = 1 * MS + (e->seed % 7) * 40 * US - 120 * US;
     (void)xg_ipi_send(&x->ipi, 1, XG_IPI_CALL);
     (void)xg_timer_set(&x->tm, xg_clock_now(&x->clk) + e->deadline0_delta);
     e->rc = sh_wait_and_suspend(x);
@@ -72,7 +76,6 @@ static bool run_one(bool migrate, struct xsim_policy *pol, uint64_t seed, char *
 {
     struct sh_config cfg;
     struct ex e = {.migrate = migrate, .seed = seed};
-    struct xsim_migration m;
     struct sh *x = sh_alloc();
     const char *f;
     bool ok = true;
@@ -81,6 +84,8 @@ static bool run_one(bool migrate, struct xsim_policy *pol, uint64_t seed, char *
     cfg.th.world.seed = seed;
     cfg.th.world.max_decisions = 3000000;
     cfg.main = ex_main;
+    if (getenv("XSIM_SUSPEND_DEBUG") != NULL)
+        cfg.th.world.log = stderr;
     cfg.user = &e;
     e.deadline0_delta = 800 * US + (seed * 37 % 11) * 50 * US;
     e.send_at = 900 * US + (seed * 53 % 13) * 50 * US;
@@ -89,15 +94,15 @@ static bool run_one(bool migrate, struct xsim_policy *pol, uint64_t seed, char *
         sh_free(x);
         return false;
     }
-    xsim_migration_init(&m);
-    m.at_ns = 1 * MS;
-    m.downtime_ns = 300 * US;
-    m.cancel = !migrate;
+    xsim_migration_init(&e.m);
+    e.m.downtime_ns = 300 * US;
+    /* Under random and PCT a pending timeout may run at any decision:
+     * this test is about what survives a suspend, not about slow guests. */
+    e.m.ack_timeout_ns = UINT64_MAX;
+    e.m.suspend_timeout_ns = UINT64_MAX;
+    e.m.cancel = !migrate;
     if (migrate)
-        m.tsc_hz = 1700000000ull;
-    xsim_toolstack_schedule(x->ts, &m);
-    if (!migrate)
-        xsim_event_schedule(x->th.w, e.send_at, 0x53454e44, send_event, x);
+        e.m.tsc_hz = 1700000000ull;
     sh_run(x);
     f = xsim_world_failure(x->th.w);
     if (f != NULL) {
@@ -134,6 +139,22 @@ static bool run_one(bool migrate, struct xsim_policy *pol, uint64_t seed, char *
                 pi.status, pi.notify_vcpu, pi.pending, pi.masked, x->th.g->cpus[0].quiesced,
                 x->th.g->cpus[1].quiesced, x->th.g->cpus[1].up, x->fired[0], x->fired[1],
                 x->ipis[0], x->ipis[1], e.rc, th_now(&x->th), "");
+        {
+            struct xg_suspend_stats gs;
+            struct xsim_toolstack_stats ts;
+            char v[32] = "?";
+            xg_suspend_get_stats(x->susp, &gs);
+            xsim_toolstack_get_stats(x->ts, &ts);
+            xsim_xshost_read(x->th.xs, "/local/domain/1/control/shutdown", v, sizeof(v));
+            xsim_hv_port_info(x->th.hv, TH_GUEST_DOMID, x->xb.port, &pi);
+            fprintf(stderr,
+                    "greq %llu ts req %llu acked %llu failed %llu val '%s' xbport %u cpu %u "
+                    "pend %d mask %d wev %llu reqs %llu\n",
+                    (unsigned long long)gs.requests, (unsigned long long)ts.requested,
+                    (unsigned long long)ts.acked, (unsigned long long)ts.failed, v, x->xb.port,
+                    x->th.g->ports[x->xb.port].cpu, pi.pending, pi.masked,
+                    (unsigned long long)x->xb.watch_events, (unsigned long long)x->xb.requests);
+        }
     }
     sh_free(x);
     return ok;
