@@ -62,6 +62,8 @@ int xsim_storage_mem_create(const struct xsim_storage_config *cfg, struct xsim_s
 int xsim_storage_file_create(const struct xsim_storage_config *cfg, struct xsim_storage **out);
 /* A CD-ROM: read-only; `cfg->sectors` 0 means no medium (reads -ENOMEDIUM). */
 int xsim_storage_cdrom_create(const struct xsim_storage_config *cfg, struct xsim_storage **out);
+/* Free (and close the file). Writes still in the volatile cache are
+ * dropped, as a power loss would: flush first to keep them. */
 void xsim_storage_destroy(struct xsim_storage *s);
 
 /* Reads see the newest data (cache first, then durable). */
@@ -82,6 +84,10 @@ bool xsim_storage_readonly(const struct xsim_storage *s);
 bool xsim_storage_is_cdrom(const struct xsim_storage *s);
 /* CD-ROM: change the medium (sectors 0 = eject). -EINVAL on other kinds. */
 int xsim_storage_cdrom_change(struct xsim_storage *s, uint64_t sectors);
+/* CD-ROM contents: byte `byte` of `sector` on medium number `medium` (the
+ * first medium is 0, each change adds one), so readers can check data. */
+uint8_t xsim_storage_cdrom_byte(uint32_t medium, uint64_t sector, uint32_t byte);
+uint32_t xsim_storage_cdrom_medium(const struct xsim_storage *s);
 const struct xsim_storage_faults *xsim_storage_faults(const struct xsim_storage *s);
 void xsim_storage_set_faults(struct xsim_storage *s, const struct xsim_storage_faults *f);
 void xsim_storage_stats(const struct xsim_storage *s, struct xsim_storage_stats *out);
