@@ -83,7 +83,7 @@ static void setup0(struct sh *x)
     if (rc == 0)
         rc = xsim_hv_evtchn_bind_interdomain(x->th.hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, x->ev_port,
                                              &x->ev_bport);
-    if (rc == 0 && g->ncpus > 1)
+    if (rc == 0 && g->ncpus > 1 && xg_guest_percpu_events(g))
         rc = xg_evtchn_set_cpu(g, x->ev_port, 1);
     if (rc == 0)
         rc = xg_evtchn_unmask(g, x->ev_port);

@@ -18,6 +18,7 @@
 #include "suspend_harness.h"
 #include "xensim/abi/sched.h"
 #include "xensim/gnttab.h"
+#include "xensim/storage.h"
 
 #define US 1000ull
 #define MS 1000000ull
@@ -42,6 +43,12 @@ struct obs {
     enum xg_callback cb_after;
     bool armed_in_downtime;
     uint32_t fired_before_resume;
+    grant_ref_t old_ref;
+    int old_grant_rc, old_map_rc;
+    uint8_t *old_page;
+    bool disk;
+    int vbd_write_rc, vbd_read_rc;
+    char vbd_state_after[8];
     bool done;
 };
 
@@ -82,6 +89,15 @@ static void main0(struct sh *x, unsigned int cpu)
     o->timers_before = sh_arm_all(x) == (int)x->cfg.th.ncpus && all_fired(x, base);
     snapshot_ports(x, o->timer_port_before, o->ipi_port_before);
     o->xb_before = x->xb.port;
+    /* A grant from before the suspend. */
+    o->old_page = xg_page_alloc(x->th.p, &(uint64_t){0});
+    o->old_grant_rc =
+        o->old_page == NULL
+            ? -ENOMEM
+            : xg_gnttab_grant_page(&x->gt, TH_BACKEND_DOMID, o->old_page, true, true, &o->old_ref);
+    /* A frontend that got as far as Initialised on the old host. */
+    if (o->disk)
+        o->vbd_write_rc = xg_xenbus_write(&x->xb, 0, "device/vbd/51712/state", "3");
     o->watch_hits_before_suspend = o->watch_hits;
     for (unsigned int i = 0; i < o->nsusp; i++) {
         /* A timer whose deadline falls in the downtime: never lost. */
@@ -95,6 +111,15 @@ static void main0(struct sh *x, unsigned int cpu)
         o->mono_after = xg_clock_now(&x->clk);
     }
     o->watch_hits_after_resume = o->watch_hits;
+    /* Does dom0 still find the grant from before? (Before anything is
+     * granted again, which may reuse the number.) */
+    {
+        void *pg;
+        o->old_map_rc =
+            xsim_gnttab_map(x->th.hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, o->old_ref, true, &pg);
+        if (o->old_map_rc == 0)
+            xsim_gnttab_unmap(x->th.hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, o->old_ref, true);
+    }
     o->cb_after = xg_guest_callback(x->th.g);
     snapshot_ports(x, o->timer_port_after, o->ipi_port_after);
     o->xb_after = x->xb.port;
@@ -106,6 +131,9 @@ static void main0(struct sh *x, unsigned int cpu)
     o->ipis_after = true;
     for (unsigned int c = 0; c < x->cfg.th.ncpus; c++)
         o->ipis_after &= x->ipis[c] >= 2;
+    if (o->disk)
+        o->vbd_read_rc = xg_xenbus_read(&x->xb, 0, "device/vbd/51712/state", o->vbd_state_after,
+                                        sizeof(o->vbd_state_after));
     o->xs_rc = xg_xenbus_write(&x->xb, 0, "data/w", "after");
     o->read_rc = xg_xenbus_read(&x->xb, 0, "data/w", o->readback, sizeof(o->readback));
     o->watch_hits_end = o->watch_hits;
@@ -114,6 +142,8 @@ static void main0(struct sh *x, unsigned int cpu)
         o->grant_rc = xg_gnttab_grant_page(&x->gt, TH_BACKEND_DOMID, o->page, false, true, &o->ref);
         memcpy(o->page, "granted after resume", 21);
     }
+    /* Long enough for a periodic timer left running to show. */
+    xg_work(x->th.p, XG_WORK_GUEST, 25 * MS);
     o->done = true;
 }
 
@@ -191,6 +221,16 @@ static void test_cancelled(void **state)
     }
     assert_int_equal(o.xb_before, o.xb_after);
     assert_int_equal(o.watch_hits_after_resume, o.watch_hits_before_suspend);
+    /* The grant from before is still in place on the same host. */
+    assert_int_equal(o.old_map_rc, 0);
+    {
+        void *pg;
+        assert_int_equal(o.old_grant_rc, 0);
+        assert_int_equal(
+            xsim_gnttab_map(x->th.hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, o.old_ref, true, &pg), 0);
+        assert_int_equal(
+            xsim_gnttab_unmap(x->th.hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, o.old_ref, true), 0);
+    }
     /* The event sent while suspended (to CPU 1, parked) came after. */
     assert_true(x->ev_sent_at > 0);
     assert_int_equal(x->ev_handled, 1);
@@ -215,17 +255,34 @@ static void test_cancelled(void **state)
 
 /* ---- migration ---- */
 
-static void run_migration(bool drop_percpu, unsigned int ncpus)
+static void run_migration(bool drop_percpu, unsigned int ncpus, bool intx, bool disk)
 {
     struct sh_config cfg;
-    struct obs o = {.nsusp = 1};
+    struct obs o = {.nsusp = 1, .disk = disk};
     struct xsim_migration m;
     struct xsim_toolstack_stats ts;
     struct xsim_hv_port_info pi;
+    struct xsim_hv_time_stats tstat;
+    struct xsim_storage_config sc = {.sectors = 2048};
+    struct xsim_storage *st = NULL;
+    struct xsim_blkback_config bc;
+    struct xsim_blkback *bb = NULL;
     struct sh *x;
+    char val[16];
 
     sh_config_init(&cfg, ncpus);
+    /* Every host starts vCPUs with Xen's 10 ms periodic timer. */
+    cfg.time.default_periodic_ns = XSIM_TIME_XEN_PERIODIC_NS;
+    if (intx)
+        cfg.th.guest.force_callback = XG_CB_PCI_INTX;
     x = make(&cfg, &o);
+    if (disk) {
+        assert_int_equal(xsim_storage_mem_create(&sc, &st), 0);
+        xsim_blkback_config_init(&bc);
+        bc.storage = st;
+        assert_int_equal(xsim_toolstack_add_disk(x->ts, &bc, &bb), 0);
+        assert_ptr_equal(xsim_toolstack_disk(x->ts, 0), bb);
+    }
     xsim_migration_init(&m);
     m.at_ns = 5 * MS;
     m.downtime_ns = 2 * MS;
@@ -236,10 +293,46 @@ static void run_migration(bool drop_percpu, unsigned int ncpus)
         xsim_hv_features_default(&m.hv_features);
         m.hv_features.percpu_upcall_vector = false;
     }
+    if (disk) {
+        /* The new host's backend offers no discard. */
+        m.has_disk_features = true;
+        m.disk_features[0] = bc.features;
+        m.disk_features[0].discard = false;
+    }
     assert_int_equal(xsim_toolstack_schedule(x->ts, &m), 0);
     sh_run(x);
     check_common_after(x, &o);
     assert_int_equal(o.rc[0], 0);
+    /* The grant from before the suspend is gone with the old host. */
+    assert_int_equal(o.old_grant_rc, 0);
+    assert_int_equal(o.old_map_rc, -EINVAL);
+    /* The periodic timer the new host started was stopped. */
+    assert_int_equal(xsim_hv_time_stats(x->th.hv, TH_GUEST_DOMID, &tstat), 0);
+    assert_int_equal(tstat.periodic_fired, 0);
+    if (disk) {
+        /* A new backend, and the frontend directory back at Initialising. */
+        assert_int_equal(o.vbd_write_rc, 0);
+        assert_true(o.vbd_read_rc > 0);
+        assert_string_equal(o.vbd_state_after, "1");
+        bb = xsim_toolstack_disk(x->ts, 0);
+        assert_non_null(bb);
+        assert_int_equal(xsim_blkback_state(bb), XSIM_BLKBACK_INITWAIT);
+        {
+            char path[160];
+            snprintf(path, sizeof(path), "%s/feature-discard", xsim_blkback_path(bb));
+            assert_int_equal(xsim_xshost_read(x->th.xs, path, val, sizeof(val)), 0);
+            assert_string_equal(val, "0");
+        }
+    }
+    if (intx) {
+        /* Everything on CPU 0 through the platform device, before and after;
+         * the timers and IPIs are the emulated ones (no ports to rebind). */
+        assert_int_equal(o.cb_after, XG_CB_PCI_INTX);
+        assert_int_equal(xsim_hv_callback_mode(x->th.hv, TH_GUEST_DOMID), XSIM_CB_PCI_INTX);
+        assert_int_not_equal(xg_timer_kind(&x->tm), XG_TIMER_PV);
+        assert_int_equal(xg_ipi_mode(&x->ipi), XG_IPI_MODE_LAPIC);
+        goto out;
+    }
     /* New ports, and the hypervisor agrees about each. */
     for (unsigned int c = 0; c < ncpus; c++) {
         assert_int_not_equal(o.timer_port_before[c], o.timer_port_after[c]);
@@ -260,25 +353,40 @@ static void run_migration(bool drop_percpu, unsigned int ncpus)
         assert_int_equal(o.cb_after, XG_CB_PERCPU_VECTOR);
         assert_int_equal(xsim_hv_callback_mode(x->th.hv, TH_GUEST_DOMID), XSIM_CB_PERCPU_VECTOR);
     }
+out:
     xsim_toolstack_get_stats(x->ts, &ts);
     assert_int_equal(ts.requested, 1);
     assert_int_equal(ts.suspended, 1);
     assert_int_equal(ts.migrated, 1);
     assert_int_equal(ts.cancelled, 0);
     assert_int_equal(ts.failed, 0);
+    assert_int_equal(ts.downtime_ns_max, 2 * MS);
     sh_free(x);
+    xsim_storage_destroy(st);
 }
 
 static void test_migrate(void **state)
 {
     (void)state;
-    run_migration(false, 4);
+    run_migration(false, 4, false, false);
+}
+
+static void test_migrate_with_disk(void **state)
+{
+    (void)state;
+    run_migration(false, 2, false, true);
+}
+
+static void test_migrate_intx_guest(void **state)
+{
+    (void)state;
+    run_migration(false, 2, true, false);
 }
 
 static void test_migrate_no_percpu_vector(void **state)
 {
     (void)state;
-    run_migration(true, 2);
+    run_migration(true, 2, false, false);
 }
 
 static void test_back_to_back(void **state)
@@ -475,6 +583,8 @@ int main(void)
         cmocka_unit_test(test_cancelled),
         cmocka_unit_test(test_migrate),
         cmocka_unit_test(test_migrate_no_percpu_vector),
+        cmocka_unit_test(test_migrate_with_disk),
+        cmocka_unit_test(test_migrate_intx_guest),
         cmocka_unit_test(test_back_to_back),
         cmocka_unit_test(test_refuse_rolls_back),
         cmocka_unit_test(test_never_acks),
