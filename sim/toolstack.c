@@ -64,7 +64,22 @@ struct xsim_toolstack {
     uint64_t timeout_event, step_event, watch_event;
     struct xsim_xs_conn *conn; /* our own dom0 connection, for the watch */
     struct xsim_toolstack_stats st;
+    xsim_toolstack_observer_fn obs;
+    void *obs_arg;
 };
+
+static void observe(struct xsim_toolstack *ts, enum xsim_toolstack_step step)
+{
+    if (ts->obs != NULL)
+        ts->obs(ts->obs_arg, step, xsim_world_now(ts->w));
+}
+
+void xsim_toolstack_set_observer(struct xsim_toolstack *ts, xsim_toolstack_observer_fn fn,
+                                 void *arg)
+{
+    ts->obs = fn;
+    ts->obs_arg = arg;
+}
 
 void xsim_migration_init(struct xsim_migration *m)
 {
@@ -104,6 +119,7 @@ static void fail(struct xsim_toolstack *ts)
 {
     ts->st.failed++;
     (void)xsim_xshost_write(ts->xs, ts->shutdown_path, "");
+    observe(ts, XSIM_TS_FAILED);
     finish(ts);
 }
 
@@ -147,6 +163,7 @@ static void watch_event(struct xsim_world *w, void *arg)
     ts->phase = TS_WAIT_SUSPEND;
     ts->st.acked++;
     max_into(&ts->st.ack_ns_max, now_of(ts) - ts->t_request);
+    observe(ts, XSIM_TS_ACKED);
     cancel_timeout(ts);
     arm_timeout(ts, suspend_timeout(&ts->cur->m));
 }
@@ -181,6 +198,7 @@ static void request_event(struct xsim_world *w, void *arg)
         fail(ts);
         return;
     }
+    observe(ts, XSIM_TS_REQUESTED);
     arm_timeout(ts, sc->m.ack_timeout_ns ? sc->m.ack_timeout_ns : ACK_TIMEOUT_NS);
 }
 
@@ -196,6 +214,7 @@ static void resume_event(struct xsim_world *w, void *arg)
     else
         ts->st.migrated++;
     (void)xsim_hv_domain_resume(ts->hv, ts->domid, cancel ? 1 : 0);
+    observe(ts, XSIM_TS_RESUMED);
     finish(ts);
 }
 
@@ -244,6 +263,7 @@ static void migrate_event(struct xsim_world *w, void *arg)
     }
     if (rc != 0)
         xsim_world_fail(w, "toolstack: migration of domain %u failed: %d", ts->domid, rc);
+    observe(ts, XSIM_TS_MIGRATED);
     ts->step_event =
         xsim_event_schedule(w, ts->t_suspend + m->downtime_ns, KIND_RESUME, resume_event, ts);
 }
@@ -271,6 +291,7 @@ static void shutdown_hook(void *arg, domid_t domid, unsigned int reason)
     ts->phase = TS_SUSPENDED;
     ts->st.suspended++;
     max_into(&ts->st.suspend_ns_max, now - ts->t_request);
+    observe(ts, XSIM_TS_SUSPENDED);
     if (ts->cur->m.cancel)
         ts->step_event =
             xsim_event_schedule(ts->w, now + ts->cur->m.downtime_ns, KIND_RESUME, resume_event, ts);

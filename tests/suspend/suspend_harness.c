@@ -264,6 +264,25 @@ int sh_wait_and_suspend(struct sh *x)
     return xg_suspend_run(x->susp);
 }
 
+int sh_wait_and_suspend_timed(struct sh *x, uint64_t *t0, uint64_t *t1, uint64_t *m0, uint64_t *m1)
+{
+    const struct xg_platform *p = x->th.p;
+    bool was = xg_irq_save(p);
+    int rc;
+
+    while (!xg_suspend_requested(x->susp)) {
+        xg_halt(p);
+        (void)xg_irq_save(p);
+    }
+    xg_irq_restore(p, was);
+    *m0 = xg_clock_now(&x->clk);
+    *t0 = th_now(&x->th);
+    rc = xg_suspend_run(x->susp);
+    *t1 = th_now(&x->th);
+    *m1 = xg_clock_now(&x->clk);
+    return rc;
+}
+
 bool sh_wait_count(struct sh *x, volatile uint32_t *ctr, uint32_t value, uint64_t limit_ns)
 {
     const struct xg_platform *p = x->th.p;

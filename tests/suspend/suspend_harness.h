@@ -62,6 +62,8 @@ void sh_free(struct sh *x);
 
 /* CPU 0: wait (halted) for the next suspend request, then run it. */
 int sh_wait_and_suspend(struct sh *x);
+/* The same, noting virtual and monotonic time around xg_suspend_run. */
+int sh_wait_and_suspend_timed(struct sh *x, uint64_t *t0, uint64_t *t1, uint64_t *m0, uint64_t *m1);
 /* Guest work on the calling CPU until *ctr >= value or `limit_ns` of
  * virtual time passed; true if reached. */
 bool sh_wait_count(struct sh *x, volatile uint32_t *ctr, uint32_t value, uint64_t limit_ns);
