@@ -36,11 +36,18 @@ static void sh_interrupt(void *guest, unsigned int cpu, uint8_t vector)
     xg_guest_interrupt(x->th.g, vector);
 }
 
+static void check_not_suspended(struct sh *x)
+{
+    if (xsim_hv_domain_suspended(x->th.hv, TH_GUEST_DOMID))
+        x->ran_while_suspended++;
+}
+
 static void timer_cb(struct xg_timers *t, unsigned int cpu, uint64_t deadline, uint64_t now,
                      void *arg)
 {
     struct sh *x = arg;
 
+    check_not_suspended(x);
     if (now < deadline)
         x->fired_late[cpu]++;
     xg_fetch_add_u32(x->th.p, &x->fired[cpu], 1);
@@ -50,6 +57,7 @@ static void ipi_cb(struct xg_ipi *ipi, unsigned int cpu, enum xg_ipi_kind kind, 
 {
     struct sh *x = arg;
 
+    check_not_suspended(x);
     xg_fetch_add_u32(x->th.p, &x->ipis[cpu], 1);
     if (kind == XG_IPI_CALL)
         (void)xg_timer_set_in(&x->tm, x->arm_delta_ns);
@@ -59,6 +67,7 @@ static int ev_handler(struct xg_guest *g, evtchn_port_t port, void *arg)
 {
     struct sh *x = arg;
 
+    check_not_suspended(x);
     x->ev_handled_at = th_now(&x->th);
     xg_fetch_add_u32(g->p, &x->ev_handled, 1);
     return XG_EVTCHN_HANDLED;

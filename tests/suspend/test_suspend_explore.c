@@ -164,6 +164,10 @@ static bool run_one(bool migrate, struct xsim_policy *pol, uint64_t seed, char *
         snprintf(why, len, "timer callbacks: cpu0 %u, cpu1 %u (want %u and 1)", x->fired[0],
                  x->fired[1], e.fired0_base + 1);
         ok = false;
+    } else if (x->ran_while_suspended != 0) {
+        snprintf(why, len, "%u handler runs while the domain was suspended",
+                 x->ran_while_suspended);
+        ok = false;
     } else if (x->fired_late[0] != 0 || x->fired_late[1] != 0) {
         snprintf(why, len, "a timer callback ran before its deadline");
         ok = false;
