@@ -63,7 +63,7 @@ static void ipi_cb(struct xg_ipi *ipi, unsigned int cpu, enum xg_ipi_kind kind, 
         (void)xg_timer_set_in(&x->tm, x->arm_delta_ns);
 }
 
-static int ev_handler(struct xg_guest *g, evtchn_port_t port, void *arg)
+int sh_ev_handler(struct xg_guest *g, evtchn_port_t port, void *arg)
 {
     struct sh *x = arg;
 
@@ -88,7 +88,7 @@ static void setup0(struct sh *x)
 
     note(x, xg_clock_init(&x->clk, g, NULL));
     /* The test channel first, so that later ports move on a new host. */
-    rc = xg_evtchn_alloc_unbound(g, TH_BACKEND_DOMID, ev_handler, x, &x->ev_port);
+    rc = xg_evtchn_alloc_unbound(g, TH_BACKEND_DOMID, sh_ev_handler, x, &x->ev_port);
     if (rc == 0)
         rc = xsim_hv_evtchn_bind_interdomain(x->th.hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, x->ev_port,
                                              &x->ev_bport);

@@ -63,6 +63,8 @@ int sh_create(struct sh *x, const struct sh_config *cfg, struct xsim_policy *pol
 enum xsim_stop_reason sh_run(struct sh *x);
 void sh_free(struct sh *x);
 
+/* The test channel's handler (counts into ev_handled / ev_handled_at). */
+int sh_ev_handler(struct xg_guest *g, evtchn_port_t port, void *arg);
 /* CPU 0: wait (halted) for the next suspend request, then run it. */
 int sh_wait_and_suspend(struct sh *x);
 /* The same, noting virtual and monotonic time around xg_suspend_run. */

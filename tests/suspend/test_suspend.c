@@ -39,6 +39,9 @@ struct obs {
     int grant_rc;
     uint8_t *page;
     bool ev_port_after_bound;
+    uint32_t ev_rebind_status; /* dom0's end of the test channel after the resume */
+    int ev_rebind_rc;
+    bool ev_rebound_works;
     volatile uint32_t watch_hits;
     enum xg_callback cb_after;
     bool armed_in_downtime;
@@ -128,6 +131,28 @@ static void main0(struct sh *x, unsigned int cpu)
         o->mono_after = xg_clock_now(&x->clk);
     }
     o->watch_hits_after_resume = o->watch_hits;
+    /* A device's channel to dom0: after a migration dom0's end waits
+     * (unbound) for the guest to bind it again, as a device's resume hook
+     * does; then it works again. */
+    {
+        struct evtchn_status st = {.dom = TH_BACKEND_DOMID, .port = x->ev_bport};
+        xsim_hv_evtchn_status(x->th.hv, &st);
+        o->ev_rebind_status = st.status;
+        if (o->rc[0] == 0 && st.status == EVTCHNSTAT_unbound &&
+            st.u.unbound.dom == TH_GUEST_DOMID) {
+            evtchn_port_t port;
+            uint32_t before = x->ev_handled;
+            o->ev_rebind_rc = xg_evtchn_bind_interdomain(x->th.g, TH_BACKEND_DOMID, x->ev_bport,
+                                                         sh_ev_handler, x, &port);
+            if (o->ev_rebind_rc == 0)
+                o->ev_rebind_rc = xg_evtchn_unmask(x->th.g, port);
+            if (o->ev_rebind_rc == 0)
+                o->ev_rebind_rc = xsim_hv_evtchn_send(x->th.hv, TH_BACKEND_DOMID, x->ev_bport);
+            /* bind_interdomain sets the new port pending too: one or two runs */
+            o->ev_rebound_works =
+                o->ev_rebind_rc == 0 && sh_wait_count(x, &x->ev_handled, before + 1, 10 * MS);
+        }
+    }
     /* Does dom0 still find the grant from before? (Before anything is
      * granted again, which may reuse the number.) */
     {
@@ -240,6 +265,7 @@ static void test_cancelled(void **state)
     }
     assert_int_equal(o.xb_before, o.xb_after);
     assert_int_equal(o.watch_hits_after_resume, o.watch_hits_before_suspend);
+    assert_int_equal(o.ev_rebind_status, EVTCHNSTAT_interdomain);
     /* The grant from before is still in place on the same host. */
     assert_int_equal(o.old_map_rc, 0);
     {
@@ -325,6 +351,9 @@ static void run_migration(bool drop_percpu, unsigned int ncpus, bool intx, bool 
     /* The grant from before the suspend is gone with the old host. */
     assert_int_equal(o.old_grant_rc, 0);
     assert_int_equal(o.old_map_rc, -EINVAL);
+    assert_int_equal(o.ev_rebind_status, EVTCHNSTAT_unbound);
+    assert_int_equal(o.ev_rebind_rc, 0);
+    assert_true(o.ev_rebound_works);
     /* The periodic timer the new host started was stopped. */
     assert_int_equal(xsim_hv_time_stats(x->th.hv, TH_GUEST_DOMID, &tstat), 0);
     assert_int_equal(tstat.periodic_fired, 0);
