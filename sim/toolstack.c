@@ -4,8 +4,9 @@
  *
  * One suspend at a time: a scheduled request whose time comes while
  * another is in progress waits for it. Each step is a timed event:
- *   request   write control/shutdown = "suspend", start polling for the ack
- *   poll      every POLL_NS: ack seen? ack or suspend timeout?
+ *   request   write control/shutdown = "suspend"; arm the ack timeout
+ *   watch     the toolstack's watch on control/shutdown fired: acked?
+ *   timeout   no ack (or no suspend) in time: failed, request withdrawn
  *   (hook)    SCHEDOP_shutdown(suspend) reached: the rest at once
  *   migrate   old backends destroyed, hypervisor state reset, new host's
  *             time, new xenstored connection, new backends
@@ -18,17 +19,18 @@
 
 #include "xensim/abi/sched.h"
 #include "xensim/toolstack.h"
+#include "xensim/xenstore.h"
 
-#define POLL_NS            20000ull      /* how often the toolstack looks at control/shutdown */
 #define ACK_TIMEOUT_NS     1000000000ull /* 1 s */
 #define SUSPEND_TIMEOUT_NS 5000000000ull /* 5 s */
 #define RETRY_NS           100000ull     /* a request waiting for the one in progress */
 #define MAX_SCHEDULED      32
 
-#define KIND_REQUEST 0x54535251u /* TSRQ */
-#define KIND_POLL    0x5453504cu /* TSPL */
-#define KIND_MIGRATE 0x54534d47u /* TSMG */
-#define KIND_RESUME  0x54535253u /* TSRS */
+#define KIND_REQUEST       0x54535251u /* TSRQ */
+#define KIND_WATCH         0x54535754u /* TSWT */
+#define KIND_TIMEOUT       0x5453544fu /* TSTO */
+#define KIND_MIGRATE       0x54534d47u /* TSMG */
+#define KIND_RESUME        0x54535253u /* TSRS */
 
 enum ts_phase {
     TS_IDLE = 0,
@@ -59,9 +61,25 @@ struct xsim_toolstack {
     enum ts_phase phase;
     struct ts_sched *cur;
     uint64_t t_request, t_suspend;
-    uint64_t poll_event, step_event;
+    uint64_t timeout_event, step_event, watch_event;
+    struct xsim_xs_conn *conn; /* our own dom0 connection, for the watch */
     struct xsim_toolstack_stats st;
+    xsim_toolstack_observer_fn obs;
+    void *obs_arg;
 };
+
+static void observe(struct xsim_toolstack *ts, enum xsim_toolstack_step step)
+{
+    if (ts->obs != NULL)
+        ts->obs(ts->obs_arg, step, xsim_world_now(ts->w));
+}
+
+void xsim_toolstack_set_observer(struct xsim_toolstack *ts, xsim_toolstack_observer_fn fn,
+                                 void *arg)
+{
+    ts->obs = fn;
+    ts->obs_arg = arg;
+}
 
 void xsim_migration_init(struct xsim_migration *m)
 {
@@ -80,11 +98,16 @@ static void max_into(uint64_t *m, uint64_t v)
         *m = v;
 }
 
+static void cancel_timeout(struct xsim_toolstack *ts)
+{
+    if (ts->timeout_event != 0)
+        xsim_event_cancel(ts->w, ts->timeout_event);
+    ts->timeout_event = 0;
+}
+
 static void finish(struct xsim_toolstack *ts)
 {
-    if (ts->poll_event != 0)
-        xsim_event_cancel(ts->w, ts->poll_event);
-    ts->poll_event = 0;
+    cancel_timeout(ts);
     ts->phase = TS_IDLE;
     if (ts->cur != NULL)
         ts->cur->used = false;
@@ -96,36 +119,65 @@ static void fail(struct xsim_toolstack *ts)
 {
     ts->st.failed++;
     (void)xsim_xshost_write(ts->xs, ts->shutdown_path, "");
+    observe(ts, XSIM_TS_FAILED);
     finish(ts);
 }
 
-static void poll_event(struct xsim_world *w, void *arg)
+static void timeout_event(struct xsim_world *w, void *arg)
 {
     struct xsim_toolstack *ts = arg;
-    const struct xsim_migration *m = &ts->cur->m;
-    uint64_t now = now_of(ts), ack_to = m->ack_timeout_ns ? m->ack_timeout_ns : ACK_TIMEOUT_NS,
-             susp_to = m->suspend_timeout_ns ? m->suspend_timeout_ns : SUSPEND_TIMEOUT_NS;
+
+    ts->timeout_event = 0;
+    if (ts->phase == TS_WAIT_ACK || ts->phase == TS_WAIT_SUSPEND)
+        fail(ts);
+}
+
+static uint64_t suspend_timeout(const struct xsim_migration *m)
+{
+    return m->suspend_timeout_ns ? m->suspend_timeout_ns : SUSPEND_TIMEOUT_NS;
+}
+
+/* UINT64_MAX: no timeout at all (schedule exploration, where a pending
+ * timed event may be run long before the guest gets anywhere). */
+static void arm_timeout(struct xsim_toolstack *ts, uint64_t after_request_ns)
+{
+    if (after_request_ns == UINT64_MAX)
+        return;
+    ts->timeout_event = xsim_event_schedule(ts->w, ts->t_request + after_request_ns, KIND_TIMEOUT,
+                                            timeout_event, ts);
+}
+
+/* control/shutdown changed (or may have): an empty value is the ack. */
+static void watch_event(struct xsim_world *w, void *arg)
+{
+    struct xsim_toolstack *ts = arg;
     char val[32];
 
-    ts->poll_event = 0;
-    if (ts->phase == TS_WAIT_ACK) {
-        int rc = xsim_xshost_read(ts->xs, ts->shutdown_path, val, sizeof(val));
-        if (rc == 0 && val[0] == '\0') {
-            ts->phase = TS_WAIT_SUSPEND;
-            ts->st.acked++;
-            max_into(&ts->st.ack_ns_max, now - ts->t_request);
-        } else if (now - ts->t_request >= ack_to) {
-            fail(ts);
-            return;
-        }
-    }
-    if (ts->phase == TS_WAIT_SUSPEND && now - ts->t_request >= susp_to) {
-        fail(ts);
+    ts->watch_event = 0;
+    while (xsim_xs_conn_output(ts->conn, val, sizeof(val)) > 0)
+        ; /* the event itself says nothing the node does not */
+    if (ts->phase != TS_WAIT_ACK)
         return;
-    }
-    if (ts->phase == TS_WAIT_ACK || ts->phase == TS_WAIT_SUSPEND)
-        ts->poll_event = xsim_event_schedule(w, now + POLL_NS, KIND_POLL, poll_event, ts);
+    if (xsim_xshost_read(ts->xs, ts->shutdown_path, val, sizeof(val)) != 0 || val[0] != '\0')
+        return;
+    ts->phase = TS_WAIT_SUSPEND;
+    ts->st.acked++;
+    max_into(&ts->st.ack_ns_max, now_of(ts) - ts->t_request);
+    observe(ts, XSIM_TS_ACKED);
+    cancel_timeout(ts);
+    arm_timeout(ts, suspend_timeout(&ts->cur->m));
 }
+
+/* From inside the store (any connection's request): only schedule. */
+static void watch_output(void *ctx, struct xsim_xs_conn *conn)
+{
+    struct xsim_toolstack *ts = ctx;
+
+    if (ts->watch_event == 0)
+        ts->watch_event = xsim_event_schedule(ts->w, now_of(ts), KIND_WATCH, watch_event, ts);
+}
+
+static const struct xsim_xs_conn_ops watch_ops = {.output_ready = watch_output};
 
 static void request_event(struct xsim_world *w, void *arg)
 {
@@ -146,7 +198,8 @@ static void request_event(struct xsim_world *w, void *arg)
         fail(ts);
         return;
     }
-    ts->poll_event = xsim_event_schedule(w, now + POLL_NS, KIND_POLL, poll_event, ts);
+    observe(ts, XSIM_TS_REQUESTED);
+    arm_timeout(ts, sc->m.ack_timeout_ns ? sc->m.ack_timeout_ns : ACK_TIMEOUT_NS);
 }
 
 static void resume_event(struct xsim_world *w, void *arg)
@@ -161,6 +214,7 @@ static void resume_event(struct xsim_world *w, void *arg)
     else
         ts->st.migrated++;
     (void)xsim_hv_domain_resume(ts->hv, ts->domid, cancel ? 1 : 0);
+    observe(ts, XSIM_TS_RESUMED);
     finish(ts);
 }
 
@@ -209,8 +263,9 @@ static void migrate_event(struct xsim_world *w, void *arg)
     }
     if (rc != 0)
         xsim_world_fail(w, "toolstack: migration of domain %u failed: %d", ts->domid, rc);
-    ts->step_event = xsim_event_schedule(w, ts->t_suspend + m->downtime_ns, KIND_RESUME,
-                                         resume_event, ts);
+    observe(ts, XSIM_TS_MIGRATED);
+    ts->step_event =
+        xsim_event_schedule(w, ts->t_suspend + m->downtime_ns, KIND_RESUME, resume_event, ts);
 }
 
 /* In the hypercall, on the suspending vCPU: only note it and schedule. */
@@ -232,15 +287,14 @@ static void shutdown_hook(void *arg, domid_t domid, unsigned int reason)
         ts->st.acked++; /* it suspended, so it saw the request */
         max_into(&ts->st.ack_ns_max, now - ts->t_request);
     }
-    if (ts->poll_event != 0)
-        xsim_event_cancel(ts->w, ts->poll_event);
-    ts->poll_event = 0;
+    cancel_timeout(ts);
     ts->phase = TS_SUSPENDED;
     ts->st.suspended++;
     max_into(&ts->st.suspend_ns_max, now - ts->t_request);
+    observe(ts, XSIM_TS_SUSPENDED);
     if (ts->cur->m.cancel)
-        ts->step_event = xsim_event_schedule(ts->w, now + ts->cur->m.downtime_ns, KIND_RESUME,
-                                             resume_event, ts);
+        ts->step_event =
+            xsim_event_schedule(ts->w, now + ts->cur->m.downtime_ns, KIND_RESUME, resume_event, ts);
     else
         ts->step_event = xsim_event_schedule(ts->w, now, KIND_MIGRATE, migrate_event, ts);
 }
@@ -263,6 +317,26 @@ int xsim_toolstack_create(struct xsim_world *w, struct xsim_hv *hv, struct xsim_
     ts->domid = xsim_domain_id(d);
     snprintf(ts->shutdown_path, sizeof(ts->shutdown_path), "/local/domain/%u/control/shutdown",
              (unsigned int)ts->domid);
+    /* Our own watch on control/shutdown (the xshost's connection has no
+     * event delivery). */
+    {
+        char msg[sizeof(struct xsd_sockmsg) + 128];
+        struct xsd_sockmsg h = {.type = XS_WATCH, .req_id = 1};
+        int n =
+            snprintf(msg + sizeof(h), sizeof(msg) - sizeof(h), "%s%cts", ts->shutdown_path, '\0');
+        int rc = xsim_xs_conn_open(xsim_xshost_store(xs), 0, true, &watch_ops, ts, &ts->conn);
+        if (rc != 0) {
+            free(ts);
+            return rc;
+        }
+        h.len = (uint32_t)n + 1;
+        memcpy(msg, &h, sizeof(h));
+        if (xsim_xs_conn_input(ts->conn, msg, sizeof(h) + h.len) < 0) {
+            xsim_xs_conn_close(ts->conn);
+            free(ts);
+            return -EIO;
+        }
+    }
     /* One shutdown hook per hypervisor: this toolstack takes it. */
     xsim_hv_set_shutdown_hook(hv, shutdown_hook, ts);
     *out = ts;
@@ -274,8 +348,10 @@ void xsim_toolstack_destroy(struct xsim_toolstack *ts)
     if (ts == NULL)
         return;
     xsim_hv_set_shutdown_hook(ts->hv, NULL, NULL);
-    if (ts->poll_event != 0)
-        xsim_event_cancel(ts->w, ts->poll_event);
+    cancel_timeout(ts);
+    if (ts->watch_event != 0)
+        xsim_event_cancel(ts->w, ts->watch_event);
+    xsim_xs_conn_close(ts->conn);
     if (ts->step_event != 0)
         xsim_event_cancel(ts->w, ts->step_event);
     for (unsigned int i = 0; i < MAX_SCHEDULED; i++) {

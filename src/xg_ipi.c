@@ -261,8 +261,7 @@ int xg_ipi_resume(struct xg_ipi *ipi, bool new_host)
         return -EINVAL;
     for (unsigned int c = 0; c < g->ncpus; c++) {
         bool ok = ipi->was_ready[c] != 0;
-        for (unsigned int k = 0; ok && new_host && ipi->mode == XG_IPI_MODE_PV &&
-                                 k < XG_IPI__COUNT;
+        for (unsigned int k = 0; ok && new_host && ipi->mode == XG_IPI_MODE_PV && k < XG_IPI__COUNT;
              k++) {
             struct xg_ipi_slot *s = &ipi->slot[c][k];
             /* New ports on the new host, bound masked, then unmasked. */

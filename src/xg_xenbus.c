@@ -185,6 +185,8 @@ void xg_xenbus_dispatch(struct xg_xenbus *xb)
     /* One dispatcher at a time, so callbacks see events in order. */
     uint32_t expected = 0;
 
+again:
+    expected = 0;
     if (!xg_cmpxchg_u32(xb->g->p, &xb->dispatching, &expected, 1))
         return;
     for (;;) {
@@ -211,6 +213,11 @@ void xg_xenbus_dispatch(struct xg_xenbus *xb)
             fn(xb, ev.path, ev.token, arg);
     }
     xg_write_u32(xb->g->p, &xb->dispatching, 0);
+    /* An event queued after our last look found the flag still set and
+     * left it to us: look again now that the flag is clear. */
+    xg_mb(xb->g->p);
+    if (xg_read_u32(xb->g->p, (volatile uint32_t *)&xb->nevents) != 0)
+        goto again;
 }
 
 static int xenbus_handler(struct xg_guest *g, evtchn_port_t port, void *arg)

@@ -52,8 +52,8 @@ struct xsim_migration {
     struct xsim_hv_features hv_features;
     bool has_disk_features;
     struct xsim_blkback_features disk_features[XSIM_TOOLSTACK_MAX_DISKS];
-    uint64_t ack_timeout_ns;     /* 0 = 1 s */
-    uint64_t suspend_timeout_ns; /* 0 = 5 s */
+    uint64_t ack_timeout_ns;     /* 0 = 1 s; UINT64_MAX = wait forever */
+    uint64_t suspend_timeout_ns; /* 0 = 5 s; UINT64_MAX = wait forever */
 };
 void xsim_migration_init(struct xsim_migration *m);
 
@@ -77,5 +77,22 @@ struct xsim_blkback *xsim_toolstack_disk(struct xsim_toolstack *ts, unsigned int
 /* Schedule one suspend (several may be scheduled, at different times). */
 int xsim_toolstack_schedule(struct xsim_toolstack *ts, const struct xsim_migration *m);
 void xsim_toolstack_get_stats(const struct xsim_toolstack *ts, struct xsim_toolstack_stats *out);
+
+/* An observer of each suspend's steps (reports, tests that aim at a
+ * window). SUSPENDED is called from inside the guest's SCHEDOP_shutdown
+ * (on its vCPU): the observer may only note things and schedule timed
+ * events there; the others come from timed events. */
+enum xsim_toolstack_step {
+    XSIM_TS_REQUESTED = 0, /* control/shutdown = "suspend" written */
+    XSIM_TS_ACKED,         /* the guest wrote "" */
+    XSIM_TS_SUSPENDED,     /* the guest is in SCHEDOP_shutdown(suspend) */
+    XSIM_TS_MIGRATED,      /* the new host's state is in place (not for a cancel) */
+    XSIM_TS_RESUMED,       /* the hypercall returns now */
+    XSIM_TS_FAILED,        /* no ack or no suspend in time: withdrawn */
+};
+typedef void (*xsim_toolstack_observer_fn)(void *arg, enum xsim_toolstack_step step,
+                                           uint64_t now_ns);
+void xsim_toolstack_set_observer(struct xsim_toolstack *ts, xsim_toolstack_observer_fn fn,
+                                 void *arg);
 
 #endif
