@@ -151,7 +151,8 @@ int main(int argc, char **argv)
     ring_window_s = (double)r1.end_ns * 1e-9;
     double iops1 = (double)r1.ios / ring_window_s;
     double iops16 = (double)r16.ios / ((double)r16.end_ns * 1e-9);
-    double vexits = (double)vec.exits / (double)vec.ios, iexits = (double)intx.exits / (double)intx.ios;
+    double vexits = (double)vec.exits / (double)vec.ios,
+           iexits = (double)intx.exits / (double)intx.ios;
 
     printf("completion callback, 4 KiB I/Os from vCPU 1 of 4 at 20k/s (%s):\n", stop);
     printf("  per-vCPU vector: mean latency %" PRIu64 " ns, %.2f exits+hypercalls per I/O\n",

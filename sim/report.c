@@ -72,10 +72,10 @@ static void print_disk(FILE *out, const struct xsim_disk_result *d)
     if (d->power_loss_ns != 0) {
         print_ns(out, "  power lost at", d->power_loss_ns);
         fprintf(out,
-                ": %" PRIu64 " cached sectors dropped; %" PRIu64 " written sectors checked, %" PRIu64
-                " bad%s%s\n",
-                d->lost_sectors, d->durable_checked, d->durable_bad, d->durable_detail[0] ? ": " : "",
-                d->durable_detail);
+                ": %" PRIu64 " cached sectors dropped; %" PRIu64
+                " written sectors checked, %" PRIu64 " bad%s%s\n",
+                d->lost_sectors, d->durable_checked, d->durable_bad,
+                d->durable_detail[0] ? ": " : "", d->durable_detail);
     }
 }
 

@@ -458,10 +458,8 @@ static void suspend_up(struct run_ctx *rc)
         (void)xg_suspend_register(rc->sus, &d);
     }
     for (size_t i = 0; i < s->ndisks; i++) {
-        struct xg_suspend_dev d = {.name = s->disks[i].name,
-                                   .suspend = bf_suspend,
-                                   .resume = bf_resume,
-                                   .arg = rc->bf[i]};
+        struct xg_suspend_dev d = {
+            .name = s->disks[i].name, .suspend = bf_suspend, .resume = bf_resume, .arg = rc->bf[i]};
         (void)xg_suspend_register(rc->sus, &d);
     }
 }
@@ -759,7 +757,8 @@ static void check_time_oracles(const struct xsim_scenario *s, struct run_ctx *rc
                   m->guest_resumed + m->guest_cancelled == m->requested;
         oracle(rep, "migration", ok,
                "%" PRIu64 " asked, %" PRIu64 " migrated, %" PRIu64 " cancelled, %" PRIu64
-               " failed; guest saw %" PRIu64 " new hosts, %" PRIu64 " cancels; worst downtime %.2f ms",
+               " failed; guest saw %" PRIu64 " new hosts, %" PRIu64
+               " cancels; worst downtime %.2f ms",
                m->requested, m->migrated, m->cancelled, m->failed, m->guest_resumed,
                m->guest_cancelled, (double)m->downtime_ns_max / 1e6);
     }
@@ -782,11 +781,10 @@ static void check_time_oracles(const struct xsim_scenario *s, struct run_ctx *rc
             fired += cs->fired;
             if (!cs->has_timer || cs->armed == 0 || cs->fired != cs->armed || cs->early != 0) {
                 ok = false;
-                snprintf(detail, sizeof(detail),
-                         "CPU %u: %s, %" PRIu64 " ticks armed, %" PRIu64 " fired, %" PRIu64
-                         " early",
-                         c, cs->has_timer ? "has a timer" : "no timer", cs->armed, cs->fired,
-                         cs->early);
+                snprintf(
+                    detail, sizeof(detail),
+                    "CPU %u: %s, %" PRIu64 " ticks armed, %" PRIu64 " fired, %" PRIu64 " early", c,
+                    cs->has_timer ? "has a timer" : "no timer", cs->armed, cs->fired, cs->early);
             }
         }
         if (ok)
@@ -825,8 +823,8 @@ static void check_oracles(const struct xsim_scenario *s, struct run_ctx *rc,
     /* Always: the run itself must end normally and the guest must boot. */
     oracle(rep, "run", stop_ok && rep->boot_rc == 0 && rc->setup_err[0] == '\0',
            "ended %s%s%s; boot %d%s%s", xsim_stop_reason_name(rep->stop),
-           rep->failure[0] ? ": " : "", rep->failure, rep->boot_rc,
-           rc->setup_err[0] ? "; " : "", rc->setup_err);
+           rep->failure[0] ? ": " : "", rep->failure, rep->boot_rc, rc->setup_err[0] ? "; " : "",
+           rc->setup_err);
     if (s->oracles.no_lost_events) {
         bool ok = true;
         char detail[256] = "every event sent was handled after it was sent";
@@ -1017,7 +1015,8 @@ static void start_drain(struct xsim_world *w, void *arg)
     rc->draining = 1;
 }
 
-static void blkback_features(struct xsim_blkback_features *f, const struct xsim_scn_disk_features *d)
+static void blkback_features(struct xsim_blkback_features *f,
+                             const struct xsim_scn_disk_features *d)
 {
     f->flush = d->flush;
     f->barrier = d->barrier;
@@ -1130,8 +1129,8 @@ static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
         drain = 3 * rc->timer_wl->period_ns;
     if (s->stop.time_ns > drain) {
         rc->drain_ns = drain;
-        if (xsim_event_schedule(rc->w, s->stop.time_ns - drain, 0x4452414e /* DRAN */,
-                                start_drain, rc) == 0)
+        if (xsim_event_schedule(rc->w, s->stop.time_ns - drain, 0x4452414e /* DRAN */, start_drain,
+                                rc) == 0)
             return -ENOMEM;
     }
     return 0;
@@ -1312,7 +1311,8 @@ static void collect_devices(struct run_ctx *rc, const struct xsim_scenario *s,
         snprintf(rep->timer_kind, sizeof(rep->timer_kind), "%s",
                  xg_timer_kind_name(xg_timer_kind(rc->tm)));
     if (rc->ipi != NULL)
-        snprintf(rep->ipi_mode, sizeof(rep->ipi_mode), "%s", xg_ipi_mode_name(xg_ipi_mode(rc->ipi)));
+        snprintf(rep->ipi_mode, sizeof(rep->ipi_mode), "%s",
+                 xg_ipi_mode_name(xg_ipi_mode(rc->ipi)));
     if (rc->clk != NULL)
         snprintf(rep->clock_source, sizeof(rep->clock_source), "%s",
                  xg_clock_source_name(xg_clock_source(rc->clk)));

@@ -261,7 +261,6 @@ static const struct xsim_schema workload_schema = {
     .finish = workload_finish,
 };
 
-
 static const struct xsim_schema_field dfeat_fields[] = {
     {.name = "flush", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(dfeat_t, flush)},
     {.name = "barrier", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(dfeat_t, barrier)},
@@ -318,7 +317,10 @@ static const struct xsim_schema_field disk_fields[] = {
      .umin = 1,
      .umax = 0xfffffff,
      XSIM_MEMBER(disk_t, devid)},
-    {.name = "kind", .type = XSIM_SCHEMA_ENUM, .enum_values = disk_kinds, XSIM_MEMBER(disk_t, kind)},
+    {.name = "kind",
+     .type = XSIM_SCHEMA_ENUM,
+     .enum_values = disk_kinds,
+     XSIM_MEMBER(disk_t, kind)},
     {.name = "storage",
      .type = XSIM_SCHEMA_ENUM,
      .enum_values = disk_storages,
@@ -345,7 +347,11 @@ static const struct xsim_schema_field disk_fields[] = {
      .umin = 0,
      .umax = 1000000,
      XSIM_MEMBER(disk_t, ns_per_sector)},
-    {.name = "jitter", .type = XSIM_SCHEMA_DOUBLE, .dmin = 0, .dmax = 1, XSIM_MEMBER(disk_t, jitter)},
+    {.name = "jitter",
+     .type = XSIM_SCHEMA_DOUBLE,
+     .dmin = 0,
+     .dmax = 1,
+     XSIM_MEMBER(disk_t, jitter)},
     {.name = "faults",
      .type = XSIM_SCHEMA_OBJECT,
      .sub = &dfault_schema,
@@ -385,9 +391,8 @@ static int mig_features_set(struct xsim_schema_ctx *ctx, const json_t *value, vo
 
 static int mig_disk_features_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)
 {
-    static const struct xsim_schema_field as_object = {.type = XSIM_SCHEMA_OBJECT,
-                                                       .sub = &dfeat_schema,
-                                                       XSIM_MEMBER(mig_t, disk_features)};
+    static const struct xsim_schema_field as_object = {
+        .type = XSIM_SCHEMA_OBJECT, .sub = &dfeat_schema, XSIM_MEMBER(mig_t, disk_features)};
     mig_t *m = target;
 
     if (m != NULL)
@@ -693,7 +698,6 @@ static int check(scn_t *s, struct xsim_json_doc *doc, struct xsim_error *err)
 {
     const json_t *oracles, *cb;
     int rc = xsim_schema_check(doc, doc->root, &scenario_schema, "", s, err);
-
 
     if (rc != 0)
         return rc;

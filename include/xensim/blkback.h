@@ -54,11 +54,11 @@ struct xsim_blkback_features {
 };
 
 struct xsim_blkback_config {
-    domid_t backend;   /* 0 */
+    domid_t backend; /* 0 */
     domid_t guest;
-    uint32_t devid;    /* virtual-device, e.g. 51712 = xvda */
-    bool cdrom;        /* device-type "cdrom", info VDISK_CDROM|VDISK_REMOVABLE */
-    bool readonly;     /* mode "r", info VDISK_READONLY */
+    uint32_t devid; /* virtual-device, e.g. 51712 = xvda */
+    bool cdrom;     /* device-type "cdrom", info VDISK_CDROM|VDISK_REMOVABLE */
+    bool readonly;  /* mode "r", info VDISK_READONLY */
     struct xsim_blkback_features features;
     struct xsim_storage *storage; /* borrowed; must outlive the backend */
     uint64_t latency_ns;          /* per request; 0 = 20000 */
@@ -98,8 +98,8 @@ int xsim_blkback_media_change(struct xsim_blkback *b, uint64_t sectors);
 struct xsim_blkback_stats {
     uint64_t requests, responses;
     uint64_t reads, writes, barriers, flushes, discards, indirect;
-    uint64_t errors;      /* BLKIF_RSP_ERROR sent */
-    uint64_t eopnotsupp;  /* BLKIF_RSP_EOPNOTSUPP sent */
+    uint64_t errors;       /* BLKIF_RSP_ERROR sent */
+    uint64_t eopnotsupp;   /* BLKIF_RSP_EOPNOTSUPP sent */
     uint64_t bad_requests; /* rejected malformed requests (bad segments, ranges, refs) */
     uint64_t notifies_sent, notifies_received;
     uint64_t connects, disconnects;

@@ -85,10 +85,10 @@ struct xsim_scn_workload {
     char disk[32];
     int disk_index;
     double mix_read, mix_write, mix_flush, mix_barrier, mix_discard;
-    uint32_t io_sectors;   /* per read/write, a multiple of 8 */
-    uint64_t region;       /* sectors at the start of the disk the workload uses; 0: all */
-    int queue_depth;       /* I/Os in flight at most */
-    uint64_t period_ns;    /* timer: re-arm period */
+    uint32_t io_sectors; /* per read/write, a multiple of 8 */
+    uint64_t region;     /* sectors at the start of the disk the workload uses; 0: all */
+    int queue_depth;     /* I/Os in flight at most */
+    uint64_t period_ns;  /* timer: re-arm period */
 };
 
 struct xsim_scenario {
@@ -181,21 +181,21 @@ struct xsim_wl_result {
      * submit-to-completion. timer: sent = armed, handled = fired.
      * ipi: sent = IPIs sent, handled = handler runs. */
     uint64_t reads, writes, flushes, barriers, discards;
-    uint64_t errors;       /* I/Os that completed with an error */
-    uint64_t verified;     /* reads whose data was checked */
+    uint64_t errors;   /* I/Os that completed with an error */
+    uint64_t verified; /* reads whose data was checked */
     uint64_t verify_failed;
-    uint64_t early;        /* timer callbacks before their deadline */
+    uint64_t early; /* timer callbacks before their deadline */
 };
 
 struct xsim_disk_result {
     char name[32];
-    char state[16];   /* the frontend's state at the end */
+    char state[16];               /* the frontend's state at the end */
     bool flush, barrier, discard; /* features in force at the end */
     unsigned int indirect_segs, ring_pages;
     uint64_t requests, barrier_fallbacks, flush_fallbacks, requeued, bad_responses, connects;
     uint64_t backend_requests, backend_errors;
-    uint64_t power_loss_ns;  /* when the power failed (0: never) */
-    uint64_t lost_sectors;   /* cached sectors the power loss dropped */
+    uint64_t power_loss_ns;                /* when the power failed (0: never) */
+    uint64_t lost_sectors;                 /* cached sectors the power loss dropped */
     uint64_t durable_checked, durable_bad; /* sectors checked after the power loss */
     char durable_detail[160];
 };

@@ -42,11 +42,11 @@ struct xsim_storage_faults {
 };
 
 struct xsim_storage_config {
-    uint64_t sectors;   /* capacity */
-    bool readonly;      /* writes fail with -EROFS */
-    bool write_cache;   /* false: writes are durable when they complete */
-    size_t cache_max;   /* cached sectors before a write forces destage; 0 = unbounded */
-    const char *path;   /* file variant: the backing file (created if missing) */
+    uint64_t sectors; /* capacity */
+    bool readonly;    /* writes fail with -EROFS */
+    bool write_cache; /* false: writes are durable when they complete */
+    size_t cache_max; /* cached sectors before a write forces destage; 0 = unbounded */
+    const char *path; /* file variant: the backing file (created if missing) */
     struct xsim_storage_faults faults;
     struct xsim_rng *rng; /* borrowed; NULL = no random faults */
 };
@@ -71,8 +71,7 @@ void xsim_storage_destroy(struct xsim_storage *s);
 
 /* Reads see the newest data (cache first, then durable). */
 int xsim_storage_read(struct xsim_storage *s, uint64_t sector, uint32_t nsectors, void *buf);
-int xsim_storage_write(struct xsim_storage *s, uint64_t sector, uint32_t nsectors,
-                       const void *buf);
+int xsim_storage_write(struct xsim_storage *s, uint64_t sector, uint32_t nsectors, const void *buf);
 /* Make every cached write durable. */
 int xsim_storage_flush(struct xsim_storage *s);
 int xsim_storage_discard(struct xsim_storage *s, uint64_t sector, uint64_t nsectors);

@@ -39,9 +39,9 @@
 struct xsim_toolstack;
 
 struct xsim_migration {
-    uint64_t at_ns;        /* when control/shutdown = "suspend" is written */
-    uint64_t downtime_ns;  /* from SCHEDOP_shutdown to the vCPUs running again */
-    bool cancel;           /* resume on the same host (returns 1) */
+    uint64_t at_ns;       /* when control/shutdown = "suspend" is written */
+    uint64_t downtime_ns; /* from SCHEDOP_shutdown to the vCPUs running again */
+    bool cancel;          /* resume on the same host (returns 1) */
     /* The new host (ignored when cancel): its TSC frequency in Hz (0 = same) and
      * system-time offset, its hypervisor features, and what each disk's new
      * backend advertises (features[i] for disk i; has_disk_features false =

@@ -23,12 +23,12 @@
 
 #include "workload.h"
 
-#define PATTERN_MAGIC   0x78656e73696d626cull /* "xensimbl" */
-#define MAX_BLOCKS      (1u << 22)
-#define MAX_BACKLOG     4096
-#define HIST_BUCKETS    64
-#define PICK_TRIES      8
-#define SECTOR_WORDS    (XSIM_SECTOR_SIZE / 8)
+#define PATTERN_MAGIC     0x78656e73696d626cull /* "xensimbl" */
+#define MAX_BLOCKS        (1u << 22)
+#define MAX_BACKLOG       4096
+#define HIST_BUCKETS      64
+#define PICK_TRIES        8
+#define SECTOR_WORDS      (XSIM_SECTOR_SIZE / 8)
 
 #define UNKNOWN_NOW       1
 #define UNKNOWN_DISCARDED 2
@@ -87,18 +87,20 @@ static uint64_t pattern_word(uint64_t seed, uint64_t block, uint64_t version, ui
                              unsigned int w)
 {
     switch (w) {
-    case 0: return PATTERN_MAGIC;
-    case 1: return block;
-    case 2: return version;
-    case 3: return sector;
+    case 0:
+        return PATTERN_MAGIC;
+    case 1:
+        return block;
+    case 2:
+        return version;
+    case 3:
+        return sector;
     default:
-        return mix64(seed ^ mix64(block * 0x9e3779b97f4a7c15ull + version) ^
-                     (sector << 8 | w));
+        return mix64(seed ^ mix64(block * 0x9e3779b97f4a7c15ull + version) ^ (sector << 8 | w));
     }
 }
 
-static void pattern_fill(const struct xsim_blkio *b, uint8_t *buf, uint64_t block,
-                         uint64_t version)
+static void pattern_fill(const struct xsim_blkio *b, uint8_t *buf, uint64_t block, uint64_t version)
 {
     for (uint32_t s = 0; s < b->bsect; s++) {
         uint64_t *words = (uint64_t *)(void *)(buf + (size_t)s * XSIM_SECTOR_SIZE);
@@ -317,11 +319,21 @@ static bool issue(struct xsim_blkio *b, uint64_t now)
     b->inflight++;
     b->r.submitted++;
     switch (op) {
-    case XG_BLK_READ: b->r.reads++; break;
-    case XG_BLK_WRITE: b->r.writes++; break;
-    case XG_BLK_FLUSH: b->r.flushes++; break;
-    case XG_BLK_WRITE_BARRIER: b->r.barriers++; break;
-    case XG_BLK_DISCARD: b->r.discards++; break;
+    case XG_BLK_READ:
+        b->r.reads++;
+        break;
+    case XG_BLK_WRITE:
+        b->r.writes++;
+        break;
+    case XG_BLK_FLUSH:
+        b->r.flushes++;
+        break;
+    case XG_BLK_WRITE_BARRIER:
+        b->r.barriers++;
+        break;
+    case XG_BLK_DISCARD:
+        b->r.discards++;
+        break;
     }
     rc = xg_blkfront_submit(b->prm.bf, &sl->io);
     if (rc != 0) {
@@ -380,8 +392,8 @@ int xsim_blkio_create(const struct xsim_blkio_params *prm, struct xsim_blkio **o
     double shares[5] = {wl->mix_read, wl->mix_write, wl->mix_flush, wl->mix_barrier,
                         wl->mix_discard};
 
-    if (wl->io_sectors == 0 || wl->queue_depth <= 0 || wl->rate <= 0 ||
-        region < wl->io_sectors || region / wl->io_sectors > MAX_BLOCKS)
+    if (wl->io_sectors == 0 || wl->queue_depth <= 0 || wl->rate <= 0 || region < wl->io_sectors ||
+        region / wl->io_sectors > MAX_BLOCKS)
         return -EINVAL;
     b = calloc(1, sizeof(*b));
     if (b == NULL)
@@ -454,9 +466,8 @@ static int cmp_log(const void *x, const void *y)
 }
 
 /* One block's writes, sorted by version: judge each sector on disk. */
-static void check_block(const struct xsim_blkio *b, struct xsim_storage *st,
-                        const struct wlog *w, size_t n, uint8_t *sec,
-                        struct xsim_blkio_durability *out)
+static void check_block(const struct xsim_blkio *b, struct xsim_storage *st, const struct wlog *w,
+                        size_t n, uint8_t *sec, struct xsim_blkio_durability *out)
 {
     uint64_t block = w[0].block, floor = 0;
 
@@ -481,8 +492,8 @@ static void check_block(const struct xsim_blkio *b, struct xsim_storage *st,
             snprintf(out->detail, sizeof(out->detail),
                      "block %" PRIu64 " sector %u holds %s%" PRIu64
                      " after the power loss; a completed flush promised version %" PRIu64,
-                     block, s, v == UINT64_MAX ? "garbage " : "version ",
-                     v == UINT64_MAX ? 0 : v, floor);
+                     block, s, v == UINT64_MAX ? "garbage " : "version ", v == UINT64_MAX ? 0 : v,
+                     floor);
     }
 }
 

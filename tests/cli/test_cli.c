@@ -312,7 +312,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_scenarios_pass), cmocka_unit_test(test_json_report),
         cmocka_unit_test(test_explore_replay_shrink),  cmocka_unit_test(test_bad_scenarios),
-        cmocka_unit_test(test_usage_errors),          cmocka_unit_test(test_blk_planted_failures),
+        cmocka_unit_test(test_usage_errors),           cmocka_unit_test(test_blk_planted_failures),
         cmocka_unit_test(test_migration_report),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,8 +46,8 @@
 #include "xensim/guest/xg_xenbus.h"
 
 #define XG_BLKFRONT_MAX_RING_PAGES 16
-#define XG_BLKFRONT_MAX_RING_SLOTS 512 /* __CONST_RING_SIZE(blkif, 16 pages) */
-#define XG_BLKFRONT_MAX_SEGS       256 /* indirect segments we use at most */
+#define XG_BLKFRONT_MAX_RING_SLOTS 512  /* __CONST_RING_SIZE(blkif, 16 pages) */
+#define XG_BLKFRONT_MAX_SEGS       256  /* indirect segments we use at most */
 #define XG_BLKFRONT_MAX_BOUNCE     4096 /* bounce pages at most (cfg.bounce) */
 
 struct xg_blkfront;
@@ -82,19 +82,19 @@ struct xg_blk_io {
 };
 
 enum xg_blkfront_state {
-    XG_BLKFRONT_CLOSED = 0,  /* initialised, not attached */
-    XG_BLKFRONT_CONNECTING,  /* handshake in progress */
-    XG_BLKFRONT_CONNECTED,   /* I/O flows */
-    XG_BLKFRONT_SUSPENDED,   /* xg_blkfront_suspend: requests are held */
-    XG_BLKFRONT_ERROR,       /* the backend broke the protocol, or the handshake failed */
+    XG_BLKFRONT_CLOSED = 0, /* initialised, not attached */
+    XG_BLKFRONT_CONNECTING, /* handshake in progress */
+    XG_BLKFRONT_CONNECTED,  /* I/O flows */
+    XG_BLKFRONT_SUSPENDED,  /* xg_blkfront_suspend: requests are held */
+    XG_BLKFRONT_ERROR,      /* the backend broke the protocol, or the handshake failed */
 };
 const char *xg_blkfront_state_name(enum xg_blkfront_state s);
 
 struct xg_blkfront_config {
-    char nodename[64];         /* frontend directory, e.g. "device/vbd/51712" */
-    unsigned int ring_pages;   /* wanted (1..16), limited by max-ring-page-order; 0 = 1 */
-    bool use_indirect;         /* use indirect segments when offered */
-    unsigned int max_queued;   /* requests held beyond the ring; 0 = 1024 */
+    char nodename[64];       /* frontend directory, e.g. "device/vbd/51712" */
+    unsigned int ring_pages; /* wanted (1..16), limited by max-ring-page-order; 0 = 1 */
+    bool use_indirect;       /* use indirect segments when offered */
+    unsigned int max_queued; /* requests held beyond the ring; 0 = 1024 */
     /* Added: bounce data through zeroed pages of our own, copied back
      * after access ended, so that an untrusted backend never sees the rest
      * of a page an io only partly covers (XSA-403). Default off. */
@@ -121,7 +121,7 @@ struct xg_blkfront_stats {
     uint64_t requests, responses; /* ring requests / responses */
     uint64_t indirect;            /* indirect ring requests */
     uint64_t barrier_fallbacks, flush_fallbacks, discard_refused;
-    uint64_t requeued;        /* requests requeued by a resume on a new host */
+    uint64_t requeued;         /* requests requeued by a resume on a new host */
     uint64_t spurious_upcalls; /* upcalls that consumed no response */
     uint64_t bad_responses;    /* protocol violations seen (then ERROR) */
     uint64_t connects;

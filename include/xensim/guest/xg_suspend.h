@@ -43,11 +43,11 @@ struct xg_suspend_dev {
 };
 
 struct xg_suspend_parts {
-    struct xg_xenbus *xb;  /* required */
-    struct xg_gnttab *gt;  /* optional */
-    struct xg_clock *clk;  /* optional */
+    struct xg_xenbus *xb;     /* required */
+    struct xg_gnttab *gt;     /* optional */
+    struct xg_clock *clk;     /* optional */
     struct xg_timers *timers; /* optional */
-    struct xg_ipi *ipi;    /* optional */
+    struct xg_ipi *ipi;       /* optional */
     /* How CPU 0 wakes the others to park and to resume: an x2APIC ICR
      * write of this vector, which the guest's interrupt entry treats as a
      * plain wakeup (EOI, nothing else). */
