@@ -484,6 +484,7 @@ static void blkio_up(struct run_ctx *rc)
             .stop_ns = wl->stop_ns != 0 ? wl->stop_ns : UINT64_MAX,
             .seed = xsim_world_seed(rc->w) ^ xsim_fnv1a64(wl->name),
             .expect_errors = d->faults.read_error_rate > 0 || d->faults.write_error_rate > 0,
+            .initial_zero = d->kind == XSIM_DISK_DISK && d->storage == XSIM_DISK_MEM,
         };
         if ((err = xsim_blkio_create(&bp, &rc->bio[i])) != 0)
             setup_fail(rc, "block-io workload buffers", err);
@@ -710,8 +711,13 @@ static void check_blk_oracles(const struct xsim_scenario *s, struct run_ctx *rc,
             if (ok && (r.completed != r.submitted || (r.errors != 0 && !faults))) {
                 ok = false;
                 snprintf(detail, sizeof(detail),
-                         "%s: %" PRIu64 " submitted, %" PRIu64 " completed, %" PRIu64 " errors",
-                         s->workloads[i].name, r.submitted, r.completed, r.errors);
+                         "%s: %" PRIu64 " submitted, %" PRIu64 " completed, %" PRIu64 " errors%s",
+                         s->workloads[i].name, r.submitted, r.completed, r.errors,
+                         r.completed == r.submitted ? ""
+                         : rep->stop == XSIM_STOP_QUIESCENT
+                             ? "; the rest were lost (nothing was left to run)"
+                             : "; the rest were still in flight at the stop (lengthen "
+                               "stop.time or lower the load)");
             }
         }
         if (ok)
@@ -1127,7 +1133,9 @@ static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
     }
     if (rc->timer_wl != NULL && 3 * rc->timer_wl->period_ns > drain)
         drain = 3 * rc->timer_wl->period_ns;
-    if (s->stop.time_ns > drain) {
+    if (drain > s->stop.time_ns / 2)
+        drain = s->stop.time_ns / 2; /* a short run still drains its second half */
+    if (drain > 0) {
         rc->drain_ns = drain;
         if (xsim_event_schedule(rc->w, s->stop.time_ns - drain, 0x4452414e /* DRAN */, start_drain,
                                 rc) == 0)

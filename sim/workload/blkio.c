@@ -32,6 +32,7 @@
 
 #define UNKNOWN_NOW       1
 #define UNKNOWN_DISCARDED 2
+#define WRITTEN           4 /* a write was ever submitted */
 
 struct wlog {
     uint64_t block, version;
@@ -60,8 +61,9 @@ struct xsim_blkio {
     unsigned int depth, inflight;
     uint64_t *acked_ver;
     uint8_t *busy_blk;
-    uint8_t *unknown; /* UNKNOWN_NOW: content undefined (discard, failed write);
-                       * UNKNOWN_DISCARDED: ever discarded (sticky) */
+    uint64_t *seen_hash; /* never-written blocks: hash of the first read (0: none yet) */
+    uint8_t *unknown;    /* UNKNOWN_NOW: content undefined (discard, failed write);
+                          * UNKNOWN_DISCARDED: ever discarded (sticky) */
     struct wlog *log;
     size_t nlog, caplog;
     uint64_t ack_seq, durable_mark, next_version;
@@ -177,12 +179,40 @@ static int log_push(struct xsim_blkio *b, uint64_t block, uint64_t version, size
     return 0;
 }
 
+static uint64_t buf_hash(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h | 1;
+}
+
+/* A block nothing was written to: the same content every time it is read. */
+static void verify_unwritten(struct xsim_blkio *b, struct slot *sl)
+{
+    uint64_t h = buf_hash(sl->buf, (size_t)b->bsect * XSIM_SECTOR_SIZE);
+
+    b->r.verified++;
+    if (b->seen_hash[sl->block] == 0) {
+        b->seen_hash[sl->block] = h;
+    } else if (b->seen_hash[sl->block] != h && b->r.verify_failed++ == 0) {
+        snprintf(b->r.verify_detail, sizeof(b->r.verify_detail),
+                 "block %" PRIu64 " was never written but reads differently than before",
+                 sl->block);
+    }
+}
+
 static void verify_read(struct xsim_blkio *b, struct slot *sl)
 {
     uint64_t want = b->acked_ver[sl->block];
 
     if (b->unknown[sl->block] & UNKNOWN_NOW)
         return;
+    if (!b->prm.initial_zero && !(b->unknown[sl->block] & WRITTEN)) {
+        verify_unwritten(b, sl);
+        return;
+    }
     b->r.verified++;
     for (uint32_t s = 0; s < b->bsect; s++) {
         uint64_t got = pattern_version(b, sl->buf + (size_t)s * XSIM_SECTOR_SIZE, sl->block, s);
@@ -310,6 +340,7 @@ static bool issue(struct xsim_blkio *b, uint64_t now)
         if (log_push(b, sl->block, sl->version, &sl->log_idx) != 0)
             return false;
         pattern_fill(b, sl->buf, sl->block, sl->version);
+        b->unknown[sl->block] |= WRITTEN;
     }
     sl->mark = b->ack_seq;
     sl->submit_ns = now;
@@ -410,7 +441,9 @@ int xsim_blkio_create(const struct xsim_blkio_params *prm, struct xsim_blkio **o
     b->acked_ver = calloc(b->nblocks, sizeof(*b->acked_ver));
     b->busy_blk = calloc(b->nblocks, 1);
     b->unknown = calloc(b->nblocks, 1);
-    if (b->slots == NULL || b->acked_ver == NULL || b->busy_blk == NULL || b->unknown == NULL) {
+    b->seen_hash = calloc(b->nblocks, sizeof(*b->seen_hash));
+    if (b->slots == NULL || b->acked_ver == NULL || b->busy_blk == NULL || b->unknown == NULL ||
+        b->seen_hash == NULL) {
         xsim_blkio_destroy(b);
         return -ENOMEM;
     }
@@ -444,6 +477,7 @@ void xsim_blkio_destroy(struct xsim_blkio *b)
     free(b->acked_ver);
     free(b->busy_blk);
     free(b->unknown);
+    free(b->seen_hash);
     free(b->log);
     free(b);
 }
@@ -484,7 +518,8 @@ static void check_block(const struct xsim_blkio *b, struct xsim_storage *st, con
         v = rc == 0 ? pattern_version(b, sec, block, s) : UINT64_MAX;
         for (size_t i = 0; i < n && !known; i++)
             known = w[i].version == v;
-        if (v == 0 && floor == 0)
+        /* Before any promise the sector may hold what it held at the start. */
+        if (floor == 0 && (v == 0 || !b->prm.initial_zero))
             known = true;
         if (known && v >= floor)
             continue;
