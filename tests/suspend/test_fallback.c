@@ -38,7 +38,7 @@ struct fb_obs {
     uint64_t t0, t1, m0, m1;
     uint64_t rate_virt_ns, rate_mono_ns; /* a span after the resume, both ways */
     struct xsim_migration m;             /* scheduled by CPU 0's main */
-    uint64_t periodic_before;            /* periodic VIRQ_TIMERs raised before the suspend */
+    uint64_t periodic_before;            /* periodic VIRQ_TIMERs before the last 25 ms */
     bool done;
 };
 
@@ -87,7 +87,6 @@ static void fb_main(struct sh *x, unsigned int cpu)
         o->rate_mono_ns = xg_clock_now(&x->clk) - m0;
     }
     o->pending_fired = wait_all(x, o->base, 1, 60 * MS);
-
     /* Once only: nothing more after a while. */
     xg_work(x->th.p, XG_WORK_GUEST, 2 * MS);
     for (unsigned int c = 0; c < n; c++)
@@ -104,7 +103,7 @@ static void fb_main(struct sh *x, unsigned int cpu)
         o->directed_ipis &= xg_ipi_send(&x->ipi, (int)c, XG_IPI_RESCHED) == 1 &&
                             sh_wait_count(x, &x->ipis[c], before + 1, 5 * MS);
     }
-    /* Long enough for a periodic timer left running to show. */
+    /* Then long enough for a periodic timer left running to show. */
     {
         struct xsim_hv_time_stats st;
         o->periodic_before =
