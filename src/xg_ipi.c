@@ -259,6 +259,20 @@ int xg_ipi_resume(struct xg_ipi *ipi, bool new_host)
 
     if (g == NULL || ipi->mode == XG_IPI_MODE_NONE)
         return -EINVAL;
+    if (new_host && ipi->mode == XG_IPI_MODE_PV && !xg_guest_percpu_events(g)) {
+        /* The new host gave no vector callback: events reach CPU 0 only,
+         * so no per-CPU IPI ports. LAPIC IPIs need no per-CPU set-up (the
+         * vectors go through xg_ipi_interrupt, which takes them from
+         * here on), and a parked CPU holds what it takes until it
+         * unparks. The old ports went with the old host. The way back
+         * (lapic on a host with vectors) is not taken: lapic works with
+         * any callback. */
+        for (unsigned int c = 0; c < g->ncpus; c++) {
+            for (unsigned int k = 0; k < XG_IPI__COUNT; k++)
+                ipi->slot[c][k].port = 0;
+        }
+        ipi->mode = XG_IPI_MODE_LAPIC;
+    }
     for (unsigned int c = 0; c < g->ncpus; c++) {
         bool ok = ipi->was_ready[c] != 0;
         for (unsigned int k = 0; ok && new_host && ipi->mode == XG_IPI_MODE_PV && k < XG_IPI__COUNT;

@@ -285,6 +285,7 @@ int xg_suspend_run(struct xg_suspend *s)
         xg_log(p, XG_LOG_ERR, "suspend: a device did not resume");
     release_others(s, new_host);
     /* The suspend happened: its result, even if a part came back degraded
-     * (the log says so; e.g. PV timers on a new host without vectors). */
+     * (the log says so; e.g. a VIRQ_TIMER or IPI port the new host would
+     * not bind). */
     return (int)hrc;
 }

@@ -374,10 +374,27 @@ static int rate_from_pvclock(struct xg_clock *c)
     return 0;
 }
 
+/* May the pvclock be the source on this host? Where Xen vouches for it
+ * on HVM, or when forced (and there is a record). */
+static bool pvclock_allowed(const struct xg_clock *c)
+{
+    if (time_info(c, 0) == NULL || c->cfg.force == XG_CLOCK_TSC)
+        return false;
+    return c->g->feat.safe_pvclock || c->cfg.force == XG_CLOCK_PVCLOCK;
+}
+
+/* The TSC's rate on this host: against the HPET, else as the pvclock
+ * record states it. Then raw time counts from the TSC read here. */
+static int tsc_setup(struct xg_clock *c)
+{
+    if (calibrate_hpet(c) != 0 && rate_from_pvclock(c) != 0)
+        return -ENODEV;
+    c->tsc_base = xg_rdtsc(c->g->p);
+    return 0;
+}
+
 int xg_clock_init(struct xg_clock *c, struct xg_guest *g, const struct xg_clock_config *cfg)
 {
-    bool pv;
-
     if (c == NULL || g == NULL || g->p == NULL)
         return -EINVAL;
     memset(c, 0, sizeof(*c));
@@ -394,19 +411,12 @@ int xg_clock_init(struct xg_clock *c, struct xg_guest *g, const struct xg_clock_
         c->cfg.calibrate_ns = 1000000;
     if (c->cfg.max_retries == 0)
         c->cfg.max_retries = 1000000;
-    /* The pvclock is the clock only where Xen vouches for it on HVM. */
-    pv = time_info(c, 0) != NULL && g->feat.safe_pvclock;
-    if (c->cfg.force == XG_CLOCK_PVCLOCK && time_info(c, 0) != NULL)
-        pv = true;
-    else if (c->cfg.force == XG_CLOCK_TSC)
-        pv = false;
-    if (pv) {
+    if (pvclock_allowed(c)) {
         c->source = XG_CLOCK_PVCLOCK;
         (void)rate_from_pvclock(c);
     } else {
-        if (calibrate_hpet(c) != 0 && rate_from_pvclock(c) != 0)
+        if (tsc_setup(c) != 0)
             return -ENODEV;
-        c->tsc_base = xg_rdtsc(g->p);
         c->source = XG_CLOCK_TSC;
     }
     (void)xg_clock_now(c);
@@ -422,15 +432,36 @@ void xg_clock_resume(struct xg_clock *c)
 
     if (cpu >= XG_MAX_CPUS)
         return;
-    if (c->source == XG_CLOCK_TSC)
-        c->tsc_base = xg_rdtsc(p); /* the new host's TSC starts anywhere */
+    if (c->source == XG_CLOCK_PVCLOCK && !pvclock_allowed(c)) {
+        /* The new host does not vouch for the pvclock on HVM: the TSC
+         * clock, as xg_clock_init would have chosen here. If the TSC has
+         * no rate either, the pvclock is still better than no clock. */
+        if (tsc_setup(c) == 0)
+            c->source = XG_CLOCK_TSC;
+    } else if (c->source == XG_CLOCK_TSC) {
+        /* The new host's TSC starts anywhere and may tick at another
+         * rate: measure it again (~1 ms against the HPET). A TSC clock
+         * stays one even where the pvclock would be allowed now. */
+        uint32_t mul = c->tsc_mul;
+        int8_t shift = c->tsc_shift;
+        uint64_t hz = c->tsc_hz;
+        if (tsc_setup(c) != 0) {
+            c->tsc_mul = mul; /* keep the old rate rather than none */
+            c->tsc_shift = shift;
+            c->tsc_hz = hz;
+            c->tsc_base = xg_rdtsc(p);
+        }
+    }
     if (raw_sample(c, cpu, &s) != 0)
         return;
     last = xg_read_u64(p, &c->last_ns);
-    /* Other CPUs are quiet: their step-back memory refers to the old host. */
+    /* Other CPUs are quiet: their step-back memory refers to the old host
+     * (or the old source). */
     for (unsigned int i = 0; i < XG_MAX_CPUS; i++)
         c->cpu[i].last_raw = 0;
     c->cpu[cpu].last_raw = s.raw_ns;
+    /* The monotonic clock continues from the last value it returned, in
+     * whatever source it now reads. */
     xg_write_u64(p, &c->offset, last - s.raw_ns);
     xg_fetch_add_u64(p, &c->rebases, 1);
 }

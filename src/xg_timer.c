@@ -292,6 +292,8 @@ int xg_timer_stop(struct xg_timers *t)
     return rc;
 }
 
+static int cpu_setup(struct xg_timers *t, unsigned int cpu);
+
 int xg_timer_cpu_resume(struct xg_timers *t)
 {
     const struct xg_platform *p = t->g->p;
@@ -305,7 +307,24 @@ int xg_timer_cpu_resume(struct xg_timers *t)
     /* The new host may start this vCPU with a periodic timer too. */
     (void)vcpu_op(t, VCPUOP_stop_periodic_timer, cpu, NULL);
     was = xg_irq_save(p);
+    if (c->kind != t->kind) {
+        /* xg_timers_resume changed the device (the new host cannot give
+         * this CPU a PV timer): this CPU's part of the new one first, so
+         * that the re-arm below lands on it. Still suspended meanwhile:
+         * an expiry of the old device is ignored. */
+        rc = cpu_setup(t, cpu);
+        if (rc != 0) {
+            c->ready = false;
+            c->suspended = false;
+            xg_irq_restore(p, was);
+            return rc;
+        }
+        c->kind = t->kind;
+    }
     c->suspended = false;
+    /* The deadline is monotonic time, carried over the switch: programmed
+     * again from the clock it fires no earlier (expire() checks) and is
+     * not lost. */
     if (c->deadline_ns != 0)
         rc = program(t, cpu, c->deadline_ns);
     xg_irq_restore(p, was);
@@ -342,6 +361,10 @@ int xg_timer_cpu_suspend(struct xg_timers *t)
     return 0;
 }
 
+static bool pv_allowed(const struct xg_timers *t);
+static enum xg_timer_kind choose(struct xg_timers *t);
+static void set_min_delta(struct xg_timers *t);
+
 int xg_timers_resume(struct xg_timers *t, bool new_host)
 {
     int rc = 0;
@@ -350,12 +373,36 @@ int xg_timers_resume(struct xg_timers *t, bool new_host)
         return -EINVAL;
     if (!new_host)
         return 0;
+    for (unsigned int cpu = 0; cpu < t->g->ncpus; cpu++)
+        (void)vcpu_op(t, VCPUOP_stop_periodic_timer, cpu, NULL);
+    if (t->kind == XG_TIMER_PV && !pv_allowed(t)) {
+        /* The new host has no events on every CPU (IRQ callback) or no
+         * pvclock it vouches for: choose again among the emulated
+         * devices, as xg_timers_init would (PV fails its test). The
+         * device-wide part (probe, LAPIC calibration, HPET routes) runs
+         * here on CPU 0; each CPU sets up its own part in
+         * xg_timer_cpu_resume, which sees its kind differ. An emulated
+         * kind is kept as it is: the emulated platform moves with the
+         * domain, and it works with any callback. */
+        enum xg_timer_kind k = choose(t);
+        for (unsigned int cpu = 0; cpu < t->g->ncpus; cpu++)
+            t->cpu[cpu].port = 0; /* the VIRQ_TIMER ports went with the old host */
+        if (k == XG_TIMER_NONE) {
+            for (unsigned int cpu = 0; cpu < t->g->ncpus; cpu++)
+                t->cpu[cpu].ready = false;
+            return -ENODEV;
+        }
+        t->kind = k;
+        set_min_delta(t);
+        return 0;
+    }
+    if (t->kind != XG_TIMER_PV)
+        return 0;
     for (unsigned int cpu = 0; cpu < t->g->ncpus; cpu++) {
         struct xg_timer_cpu *c = &t->cpu[cpu];
         evtchn_port_t port;
         int r;
-        (void)vcpu_op(t, VCPUOP_stop_periodic_timer, cpu, NULL);
-        if (t->kind != XG_TIMER_PV || !c->ready)
+        if (!c->ready)
             continue;
         /* The old VIRQ_TIMER ports are gone with the old host. */
         c->port = 0;
@@ -459,16 +506,21 @@ static bool hpet_probe(struct xg_timers *t)
     return true;
 }
 
+/* Per-CPU VIRQ_TIMER needs events on every CPU, and absolute deadlines
+ * need a pvclock Xen vouches for (and the clock reading it). */
+static bool pv_allowed(const struct xg_timers *t)
+{
+    return xg_guest_percpu_events(t->g) && t->g->feat.safe_pvclock &&
+           xg_clock_source(t->clk) == XG_CLOCK_PVCLOCK;
+}
+
 static bool try_kind(struct xg_timers *t, enum xg_timer_kind k)
 {
     const struct xg_platform *p = t->g->p;
 
     switch (k) {
     case XG_TIMER_PV:
-        /* Per-CPU VIRQ_TIMER needs events on every CPU, and absolute
-         * deadlines need a pvclock Xen vouches for. */
-        return xg_guest_percpu_events(t->g) && t->g->feat.safe_pvclock &&
-               xg_clock_source(t->clk) == XG_CLOCK_PVCLOCK;
+        return pv_allowed(t);
     case XG_TIMER_TSC_DEADLINE:
         /* A LAPIC without TSC-deadline mode refuses the mode (#GP). */
         return xg_wrmsr(p, MSR_LVT_TIMER, LVT_MASKED | LVT_TSC_DEADLINE | XG_VECTOR_LAPIC_TIMER) ==
@@ -484,12 +536,32 @@ static bool try_kind(struct xg_timers *t, enum xg_timer_kind k)
     return false;
 }
 
-int xg_timers_init(struct xg_timers *t, struct xg_guest *g, struct xg_clock *clk,
-                   const struct xg_timer_config *cfg)
+/* The forced kind if it works, else the first that works in the order
+ * pv, tsc-deadline, lapic, hpet; XG_TIMER_NONE if none does. */
+static enum xg_timer_kind choose(struct xg_timers *t)
 {
     static const enum xg_timer_kind order[] = {XG_TIMER_PV, XG_TIMER_TSC_DEADLINE, XG_TIMER_LAPIC,
                                                XG_TIMER_HPET};
 
+    if (t->cfg.force != XG_TIMER_NONE && try_kind(t, t->cfg.force))
+        return t->cfg.force;
+    for (unsigned int i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (order[i] != t->cfg.force && try_kind(t, order[i]))
+            return order[i];
+    }
+    return XG_TIMER_NONE;
+}
+
+static void set_min_delta(struct xg_timers *t)
+{
+    t->min_delta_ns = t->cfg.min_delta_ns;
+    if (t->min_delta_ns == 0)
+        t->min_delta_ns = t->kind == XG_TIMER_PV ? PV_MIN_DELTA_NS : EMULATED_MIN_DELTA_NS;
+}
+
+int xg_timers_init(struct xg_timers *t, struct xg_guest *g, struct xg_clock *clk,
+                   const struct xg_timer_config *cfg)
+{
     if (t == NULL || g == NULL || clk == NULL || xg_clock_source(clk) == XG_CLOCK_NONE)
         return -EINVAL;
     memset(t, 0, sizeof(*t));
@@ -505,18 +577,10 @@ int xg_timers_init(struct xg_timers *t, struct xg_guest *g, struct xg_clock *clk
      * 10 ms); a guest with its own timer stops it on every vCPU. */
     for (unsigned int cpu = 0; cpu < g->ncpus; cpu++)
         (void)vcpu_op(t, VCPUOP_stop_periodic_timer, cpu, NULL);
-    if (t->cfg.force != XG_TIMER_NONE && try_kind(t, t->cfg.force))
-        t->kind = t->cfg.force;
-    for (unsigned int i = 0; t->kind == XG_TIMER_NONE && i < sizeof(order) / sizeof(order[0]);
-         i++) {
-        if (order[i] != t->cfg.force && try_kind(t, order[i]))
-            t->kind = order[i];
-    }
+    t->kind = choose(t);
     if (t->kind == XG_TIMER_NONE)
         return -ENODEV;
-    t->min_delta_ns = t->cfg.min_delta_ns;
-    if (t->min_delta_ns == 0)
-        t->min_delta_ns = t->kind == XG_TIMER_PV ? PV_MIN_DELTA_NS : EMULATED_MIN_DELTA_NS;
+    set_min_delta(t);
     return 0;
 }
 
@@ -525,20 +589,17 @@ enum xg_timer_kind xg_timer_kind(const struct xg_timers *t)
     return t->kind;
 }
 
-int xg_timer_cpu_init(struct xg_timers *t, xg_timer_fn fn, void *arg)
+/* This CPU's part of the device (xg_timer_cpu_init, and
+ * xg_timer_cpu_resume after a change of kind): pv binds and unmasks
+ * VIRQ_TIMER; the LAPIC modes program this CPU's LVT (and divider); hpet
+ * needs comparator `cpu`, which CPU 0 routed here. */
+static int cpu_setup(struct xg_timers *t, unsigned int cpu)
 {
     const struct xg_platform *p = t->g->p;
-    unsigned int cpu = xg_cpu(p);
-    struct xg_timer_cpu *c;
+    struct xg_timer_cpu *c = &t->cpu[cpu];
     evtchn_port_t port;
     int rc = 0;
 
-    if (cpu >= XG_MAX_CPUS || cpu >= t->g->ncpus || t->kind == XG_TIMER_NONE)
-        return -EINVAL;
-    c = &t->cpu[cpu];
-    c->fn = fn;
-    c->arg = arg;
-    c->deadline_ns = 0;
     switch (t->kind) {
     case XG_TIMER_PV:
         rc = xg_evtchn_bind_virq(t->g, VIRQ_TIMER, cpu, virq_handler, t, &port);
@@ -546,25 +607,39 @@ int xg_timer_cpu_init(struct xg_timers *t, xg_timer_fn fn, void *arg)
             c->port = port;
             rc = xg_evtchn_unmask(t->g, port);
         }
-        break;
+        return rc;
     case XG_TIMER_TSC_DEADLINE:
-        rc = xg_wrmsr(p, MSR_LVT_TIMER, LVT_TSC_DEADLINE | XG_VECTOR_LAPIC_TIMER);
-        break;
+        return xg_wrmsr(p, MSR_LVT_TIMER, LVT_TSC_DEADLINE | XG_VECTOR_LAPIC_TIMER);
     case XG_TIMER_LAPIC:
         rc = xg_wrmsr(p, MSR_TDCR, TDCR_DIVIDE_1);
         if (rc == 0)
             rc = xg_wrmsr(p, MSR_LVT_TIMER, LVT_ONESHOT | XG_VECTOR_LAPIC_TIMER);
-        break;
+        return rc;
     case XG_TIMER_HPET:
-        /* Comparator `cpu`, routed to this CPU by xg_timers_init. */
-        if (cpu >= hpet_usable(t))
-            return -ENOSPC;
-        break;
+        return cpu < hpet_usable(t) ? 0 : -ENOSPC;
     case XG_TIMER_NONE:
-        return -EINVAL;
+        break;
     }
-    if (rc == 0)
+    return -EINVAL;
+}
+
+int xg_timer_cpu_init(struct xg_timers *t, xg_timer_fn fn, void *arg)
+{
+    unsigned int cpu = xg_cpu(t->g->p);
+    struct xg_timer_cpu *c;
+    int rc;
+
+    if (cpu >= XG_MAX_CPUS || cpu >= t->g->ncpus || t->kind == XG_TIMER_NONE)
+        return -EINVAL;
+    c = &t->cpu[cpu];
+    c->fn = fn;
+    c->arg = arg;
+    c->deadline_ns = 0;
+    rc = cpu_setup(t, cpu);
+    if (rc == 0) {
+        c->kind = t->kind;
         c->ready = true;
+    }
     return rc;
 }
 

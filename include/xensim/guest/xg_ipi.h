@@ -98,7 +98,8 @@ struct xg_ipi {
 /* On CPU 0 after xg_guest_boot: choose pv (vector callback) or lapic.
  * `cfg` is copied; NULL = defaults. 0 or -EINVAL. */
 int xg_ipi_init(struct xg_ipi *ipi, struct xg_guest *g, const struct xg_ipi_config *cfg);
-/* The mode xg_ipi_init chose. */
+/* The mode in force: xg_ipi_init's choice, or lapic after xg_ipi_resume
+ * fell back. */
 enum xg_ipi_mode xg_ipi_mode(const struct xg_ipi *ipi);
 /* Before any xg_ipi_cpu_init: replace a kind's handler. */
 int xg_ipi_set_handler(struct xg_ipi *ipi, enum xg_ipi_kind kind, xg_ipi_fn fn, void *arg);
@@ -115,10 +116,12 @@ int xg_ipi_send(struct xg_ipi *ipi, int dest, enum xg_ipi_kind kind);
 
 /* Suspend (CPU 0): no CPU is ready for sends until xg_ipi_resume. */
 int xg_ipi_suspend(struct xg_ipi *ipi);
-/* Resume (CPU 0, other CPUs parked): CPUs that were ready are ready
- * again; on a new host the pv ports of every such CPU are bound again
- * (new numbers) and unmasked first. The first error is returned; a CPU
- * whose ports failed stays not ready. */
+/* Resume (CPU 0, other CPUs parked, after xg_guest_resume): CPUs that
+ * were ready are ready again; on a new host the pv ports of every such
+ * CPU are bound again (new numbers) and unmasked first. The first error is
+ * returned; a CPU whose ports failed stays not ready. A pv guest on a new
+ * host without per-CPU events (no vector callback) switches to lapic
+ * instead (no ports); a lapic guest stays lapic on any host. */
 int xg_ipi_resume(struct xg_ipi *ipi, bool new_host);
 /* On each CPU while parked: LAPIC IPIs taken are held, not run... */
 void xg_ipi_cpu_park(struct xg_ipi *ipi);

@@ -120,7 +120,7 @@ struct xg_clock {
  * the TSC takes ~1 ms of HPET polling). 0, -EINVAL, or -ENODEV if no
  * source works. */
 int xg_clock_init(struct xg_clock *c, struct xg_guest *g, const struct xg_clock_config *cfg);
-/* The source xg_clock_init chose. */
+/* The source in force (xg_clock_init's choice, or xg_clock_resume's). */
 enum xg_clock_source xg_clock_source(const struct xg_clock *c);
 
 /* Monotonic ns on any CPU: never less than any value returned before, on
@@ -134,8 +134,14 @@ uint64_t xg_clock_raw_for(const struct xg_clock_sample *s, uint64_t mono);
 /* The TSC value at which raw time reaches `raw`, per the sample. */
 uint64_t xg_clock_tsc_for(const struct xg_clock_sample *s, uint64_t raw);
 
-/* After resume on a new host (other CPUs quiet): the clock continues from
- * the last value it returned. */
+/* After resume on a new host (other CPUs quiet, after xg_guest_resume
+ * re-read the features): the clock continues from the last value it
+ * returned. The source is chosen again where it must be: a pvclock the new
+ * host no longer vouches for (no XENFEAT_hvm_safe_pvclock, not forced)
+ * gives way to the TSC, calibrated as xg_clock_init does (~1 ms of HPET
+ * polling); a TSC clock measures the new host's TSC rate again and stays
+ * the TSC even where the pvclock would be allowed. Call it before
+ * xg_timers_resume, which looks at the source. */
 void xg_clock_resume(struct xg_clock *c);
 
 /* Time of day from shared_info's wall clock plus the current CPU's system

@@ -79,6 +79,10 @@ struct xg_timer_cpu {
     evtchn_port_t port;   /* pv: VIRQ_TIMER */
     bool ready;
     bool suspended; /* between xg_timer_cpu_suspend and xg_timer_cpu_resume */
+    /* The device this CPU's part is set up for: differs from the
+     * xg_timers kind between a re-choice in xg_timers_resume and this
+     * CPU's xg_timer_cpu_resume. */
+    enum xg_timer_kind kind;
     struct xg_timer_stats st;
 };
 
@@ -100,7 +104,8 @@ struct xg_timers {
  * stop every vCPU's periodic timer. 0, -EINVAL or -ENODEV (none works). */
 int xg_timers_init(struct xg_timers *t, struct xg_guest *g, struct xg_clock *clk,
                    const struct xg_timer_config *cfg);
-/* The device xg_timers_init chose. */
+/* The device in force: the one xg_timers_init chose, or the one
+ * xg_timers_resume fell back to on a new host. */
 enum xg_timer_kind xg_timer_kind(const struct xg_timers *t);
 
 /* On each CPU (CPU 0 included): the device's per-CPU setup and the
@@ -118,20 +123,36 @@ int xg_timer_set_in(struct xg_timers *t, uint64_t delta_ns);
 int xg_timer_stop(struct xg_timers *t);
 
 /* On each CPU after a resume (after xg_clock_resume on a new host): stop
- * this vCPU's periodic timer, end xg_timer_cpu_suspend and re-arm a
- * pending deadline from the monotonic clock, since the raw deadline the
- * device holds was in the old host's time. Ports are not rebound here:
- * xg_timers_resume on CPU 0 rebinds VIRQ_TIMER first. */
+ * this vCPU's periodic timer, set up this CPU's part of the device if
+ * xg_timers_resume changed it (the LVT for tsc-deadline / lapic; the
+ * comparator check for hpet: -ENOSPC beyond them, and the CPU is no longer
+ * ready), end xg_timer_cpu_suspend and re-arm a pending deadline from the
+ * monotonic clock, since the raw deadline the device holds was in the old
+ * host's time (and maybe on another device): it fires, never early. Ports
+ * are not rebound here: xg_timers_resume on CPU 0 rebinds VIRQ_TIMER
+ * first. */
 int xg_timer_cpu_resume(struct xg_timers *t);
 
 /* On each CPU before a suspend: stop the device (pv: stop_singleshot),
  * keep the deadline, and ignore expiries until xg_timer_cpu_resume. */
 int xg_timer_cpu_suspend(struct xg_timers *t);
-/* On CPU 0 after SCHEDOP_shutdown(suspend) returned (other CPUs parked):
- * on a new host stop every vCPU's periodic timer and bind VIRQ_TIMER
- * again for every ready CPU (new port numbers), unmasked. A CPU whose
- * binding fails is no longer ready; the first error is returned. Nothing
- * for a cancelled suspend. */
+/* On CPU 0 after SCHEDOP_shutdown(suspend) returned (other CPUs parked),
+ * after xg_guest_resume and xg_clock_resume: on a new host stop every
+ * vCPU's periodic timer, then
+ *  - pv, and the new host still allows it: bind VIRQ_TIMER again for every
+ *    ready CPU (new port numbers), unmasked. A CPU whose binding fails is
+ *    no longer ready; the first error is returned.
+ *  - pv, and the new host does not (no vector callback, so no per-CPU
+ *    events; or no XENFEAT_hvm_safe_pvclock, or the clock left the
+ *    pvclock): choose again among tsc-deadline, lapic and hpet in
+ *    xg_timers_init's order (a forced emulated kind first), with the
+ *    device-wide set-up here (LAPIC calibration: ~5 ms; HPET routes);
+ *    each CPU's part follows in its xg_timer_cpu_resume. -ENODEV (no CPU
+ *    ready) if none works.
+ *  - an emulated kind: kept, even on a host that offers PV timers again
+ *    (the emulated platform migrates with the domain and works with any
+ *    callback; nothing to rebind).
+ * Nothing for a cancelled suspend. */
 int xg_timers_resume(struct xg_timers *t, bool new_host);
 
 /* Interrupt entry for the emulated timers' vectors: handles `vector` and
