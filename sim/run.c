@@ -105,6 +105,7 @@ struct run_ctx {
     struct xsim_storage *storage[XSIM_SCN_MAX_DISKS];
     struct xg_gnttab *gt;
     struct xg_blkfront *bf[XSIM_SCN_MAX_DISKS];
+    bool bf_init[XSIM_SCN_MAX_DISKS]; /* xg_blkfront_init succeeded */
     struct xsim_blkio *bio[XSIM_SCN_MAX_WORKLOADS];
     struct xg_clock *clk;
     struct xg_timers *tm;
@@ -416,8 +417,9 @@ static void disks_up(struct run_ctx *rc)
         xg_blkfront_config_init(&bc, s->disks[i].devid);
         bc.ring_pages = (unsigned int)s->disks[i].ring_pages;
         bc.use_indirect = s->disks[i].indirect;
-        if ((err = xg_blkfront_init(rc->bf[i], rc->g, rc->xb, rc->gt, &bc)) != 0 ||
-            (err = xg_blkfront_attach(rc->bf[i])) != 0) {
+        if ((err = xg_blkfront_init(rc->bf[i], rc->g, rc->xb, rc->gt, &bc)) == 0)
+            rc->bf_init[i] = true;
+        if (err != 0 || (err = xg_blkfront_attach(rc->bf[i])) != 0) {
             setup_fail(rc, "blkfront attach", err);
             return;
         }
@@ -827,10 +829,13 @@ static void check_oracles(const struct xsim_scenario *s, struct run_ctx *rc,
                    rep->stop == XSIM_STOP_ALL_DONE;
 
     /* Always: the run itself must end normally and the guest must boot. */
-    oracle(rep, "run", stop_ok && rep->boot_rc == 0 && rc->setup_err[0] == '\0',
-           "ended %s%s%s; boot %d%s%s", xsim_stop_reason_name(rep->stop),
+    bool set_up = rep->boot_rc != 0 || rc->go != 0;
+
+    oracle(rep, "run", stop_ok && rep->boot_rc == 0 && rc->setup_err[0] == '\0' && set_up,
+           "ended %s%s%s; boot %d%s%s%s", xsim_stop_reason_name(rep->stop),
            rep->failure[0] ? ": " : "", rep->failure, rep->boot_rc, rc->setup_err[0] ? "; " : "",
-           rc->setup_err);
+           rc->setup_err,
+           set_up ? "" : "; the guest had not finished setting up when the run stopped");
     if (s->oracles.no_lost_events) {
         bool ok = true;
         char detail[256] = "every event sent was handled after it was sent";
@@ -1260,13 +1265,16 @@ static void collect_devices(struct run_ctx *rc, const struct xsim_scenario *s,
                             struct xsim_report *rep)
 {
     rep->ndisks = s->ndisks;
-    for (size_t i = 0; i < s->ndisks && rc->bf[i] != NULL; i++) {
+    for (size_t i = 0; i < s->ndisks; i++) {
         struct xsim_disk_result *d = &rep->disk[i];
         struct xg_blkfront_info info;
         struct xg_blkfront_stats st;
         struct xsim_blkback *bb = rc->ts != NULL ? xsim_toolstack_disk(rc->ts, (unsigned)i) : NULL;
 
         snprintf(d->name, sizeof(d->name), "%s", s->disks[i].name);
+        snprintf(d->state, sizeof(d->state), "not set up");
+        if (!rc->bf_init[i])
+            continue; /* the guest never got that far */
         snprintf(d->state, sizeof(d->state), "%s",
                  xg_blkfront_state_name(xg_blkfront_state(rc->bf[i])));
         if (xg_blkfront_get_info(rc->bf[i], &info) == 0) {
