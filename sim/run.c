@@ -235,8 +235,24 @@ static void lost_update(struct run_ctx *rc, unsigned int cpu)
     }
 }
 
+static void guest_logf(struct run_ctx *rc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A milestone of the guest program, for --log. */
+static void guest_logf(struct run_ctx *rc, const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    xg_log(rc->p, XG_LOG_INFO, line);
+}
+
 static void setup_fail(struct run_ctx *rc, const char *what, int err)
 {
+    xg_log(rc->p, XG_LOG_ERR, what);
     if (rc->setup_err[0] == '\0')
         snprintf(rc->setup_err, sizeof(rc->setup_err), "%s failed: %s", what, strerror(-err));
 }
@@ -425,9 +441,18 @@ static void disks_up(struct run_ctx *rc)
         }
     }
     for (size_t i = 0; i < s->ndisks; i++) {
+        struct xg_blkfront_info info;
         poll_wait(rc, bf_settled, rc->bf[i]);
-        if (xg_blkfront_state(rc->bf[i]) != XG_BLKFRONT_CONNECTED)
+        if (xg_blkfront_state(rc->bf[i]) != XG_BLKFRONT_CONNECTED) {
             setup_fail(rc, "blkfront connect", -EIO);
+        } else if (xg_blkfront_get_info(rc->bf[i], &info) == 0) {
+            guest_logf(rc,
+                       "disk %s connected: %llu sectors, ring %u pages, indirect %u, flush %d, "
+                       "barrier %d, discard %d%s",
+                       s->disks[i].name, (unsigned long long)info.sectors, info.ring_pages,
+                       info.indirect_segs, info.flush, info.barrier, info.discard,
+                       info.cdrom ? ", cdrom" : "");
+        }
     }
 }
 
@@ -548,6 +573,13 @@ static void run_suspend(struct run_ctx *rc)
         rc->suspend_rc1++;
     else
         rc->suspend_fail++;
+    guest_logf(rc, "suspend returned %d (%s); callback %s, timer %s, IPIs %s", r,
+               r == 0   ? "a new host"
+               : r == 1 ? "cancelled"
+                        : "failed",
+               xg_callback_name(xg_guest_callback(rc->g)),
+               rc->tm != NULL ? xg_timer_kind_name(xg_timer_kind(rc->tm)) : "none",
+               rc->ipi != NULL ? xg_ipi_mode_name(xg_ipi_mode(rc->ipi)) : "none");
 }
 
 static void guest_interrupt(void *guest, unsigned int cpu, uint8_t vector)
@@ -599,6 +631,11 @@ static void boot_cpu0(struct run_ctx *rc)
         }
     }
     (void)err;
+    guest_logf(rc, "set up: callback %s, clock %s, timer %s, IPIs %s",
+               xg_callback_name(xg_guest_callback(rc->g)),
+               rc->clk != NULL ? xg_clock_source_name(xg_clock_source(rc->clk)) : "none",
+               rc->tm != NULL ? xg_timer_kind_name(xg_timer_kind(rc->tm)) : "none",
+               rc->ipi != NULL ? xg_ipi_mode_name(xg_ipi_mode(rc->ipi)) : "none");
     xg_write_u32(p, &rc->go, 1);
     wake(rc, -1);
 }
