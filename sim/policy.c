@@ -58,6 +58,9 @@ struct xsim_policy {
     size_t follow; /* decisions [0, follow) replay the stack */
     uint64_t runs;
     bool exhausted;
+    /* "+time": a timed event is a candidate only when it is due no later
+     * than the earliest runnable vCPU's clock (or nothing else can run). */
+    bool events_in_time;
 };
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -79,6 +82,7 @@ struct xsim_policy *xsim_policy_create(const char *spec, struct xsim_error *err)
 {
     struct xsim_policy *p;
     uint64_t a = 0, b = 0;
+    char base[64];
 
     if (spec == NULL || strlen(spec) >= sizeof(p->spec)) {
         xsim_error_set(err, "policy", 0, 0, "policy string missing or too long");
@@ -90,6 +94,18 @@ struct xsim_policy *xsim_policy_create(const char *spec, struct xsim_error *err)
         return NULL;
     }
     snprintf(p->spec, sizeof(p->spec), "%s", spec);
+    {
+        /* An optional "+time" suffix on the non-time policies. */
+        size_t len = strlen(spec);
+        if (len > 5 && strcmp(spec + len - 5, "+time") == 0) {
+            p->events_in_time = true;
+            memcpy(base, spec, len - 5);
+            base[len - 5] = '\0';
+            spec = base;
+            if (strcmp(spec, "time") == 0)
+                goto bad;
+        }
+    }
     if (strcmp(spec, "time") == 0) {
         p->kind = P_TIME;
     } else if (strcmp(spec, "random") == 0) {
@@ -117,11 +133,11 @@ struct xsim_policy *xsim_policy_create(const char *spec, struct xsim_error *err)
     }
     return p;
 bad:
-    free(p);
     xsim_error_set(err, "policy", 0, 0,
                    "bad policy '%s'; expected time, random, pct:D[:K] (D in 1..16, K >= 1), "
-                   "dfs:B, replay or bytes",
-                   spec);
+                   "dfs:B, replay or bytes, the last five optionally with +time",
+                   p->spec);
+    free(p);
     return NULL;
 }
 
@@ -451,4 +467,9 @@ bool xsim_policy_dfs_next(struct xsim_policy *p)
 uint64_t xsim_policy_dfs_count(const struct xsim_policy *p)
 {
     return p->runs;
+}
+
+bool xsim__policy_events_in_time(const struct xsim_policy *p)
+{
+    return p->events_in_time;
 }

@@ -545,9 +545,9 @@ static int policy_set(struct xsim_schema_ctx *ctx, const json_t *value, void *ta
 
     if (!json_is_string(value))
         return xsim_schema_fail(ctx, "'policy' must be a string; expected time, random, "
-                                     "pct:D[:K], dfs:B or bytes");
+                                     "pct:D[:K], dfs:B or bytes (optionally +time)");
     p = xsim_policy_create(json_string_value(value), &perr);
-    if (p == NULL || strcmp(json_string_value(value), "replay") == 0) {
+    if (p == NULL || strncmp(json_string_value(value), "replay", 6) == 0) {
         xsim_policy_destroy(p);
         return xsim_schema_fail(ctx,
                                 "bad 'policy' \"%s\"; expected time, random, pct:D[:K], "

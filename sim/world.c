@@ -135,6 +135,7 @@ int xsim_world_create(const struct xsim_world_config *cfg, struct xsim_policy *p
     if (w->cfg.stack_size == 0)
         w->cfg.stack_size = 256 * 1024;
     w->policy = policy;
+    w->events_in_time = policy != NULL && xsim__policy_events_in_time(policy);
     xsim_cost_profile_default(&w->builtin_costs);
     w->costs = cfg->costs != NULL ? cfg->costs : &w->builtin_costs;
     /* One turn of a wait loop (a pause and a re-read): named cost "spin". */
@@ -821,6 +822,15 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
             }
         }
         have_event = xsim_evq_peek(&w->evq, &head);
+        if (have_event && n > 0 && w->events_in_time) {
+            /* "+time": an event may not overtake the vCPUs' clocks, so
+             * that devices and timers keep pace with the guest while
+             * the vCPUs' interleaving is still the policy's to choose. */
+            uint64_t earliest = times[0];
+            for (unsigned int i = 1; i < n; i++)
+                earliest = times[i] < earliest ? times[i] : earliest;
+            have_event = head <= earliest;
+        }
         if (have_event) {
             times[n] = head;
             cand[n++] = XSIM_ENTITY_EVENT;

@@ -89,6 +89,7 @@ struct xsim_sched {
 struct xsim_world {
     struct xsim_world_config cfg;
     struct xsim_policy *policy;
+    bool events_in_time; /* the policy's "+time" modifier, read once */
     struct xsim_sched sched;
     struct xsim_cost_profile builtin_costs;
     const struct xsim_cost_profile *costs;
@@ -141,6 +142,8 @@ void xsim__sched_free(struct xsim_world *w);
  * XSIM_ENTITY_EVENT); `self` is the index of the running vCPU in cand or -1;
  * times[i] is the candidate's virtual time. Returns the index chosen, or -1
  * on a replay error (w->replay_error is set). */
+/* The policy's "+time" modifier: timed events wait for the vCPUs' clocks. */
+bool xsim__policy_events_in_time(const struct xsim_policy *p);
 int xsim__policy_pick(struct xsim_world *w, const uint32_t *cand, const uint64_t *times,
                       unsigned int n, int self);
 /* Called when the run ends (dfs bookkeeping). */

@@ -37,7 +37,9 @@ static const char usage[] =
     "Usage: xensim explore SCENARIO --schedules N [--policy P] [--jobs J]\n"
     "                      [--shard K/N] [--out DIR] [--json]\n"
     "Run N schedules (seeds scenario.seed .. scenario.seed+N-1) under policy P\n"
-    "(default: the scenario's; random, pct:D[:K], dfs:B, ...). On the first failure,\n"
+    "(default: the scenario's; random, pct:D[:K], dfs:B, ...; add +time, as in\n"
+    "pct:3+time, so that devices and timers keep pace with the vCPUs - what scenarios\n"
+    "with block I/O, timers or migrations need). On the first failure,\n"
     "write DIR/<scenario>-seed<S>.replay.json and print the command that replays it.\n"
     "  --jobs J     worker processes (default 1)\n"
     "  --shard K/N  run only this machine's share: schedules with (i-1) %% N == K-1\n"
@@ -220,9 +222,11 @@ int xsim_cmd_explore(int argc, char **argv)
     if (spec == NULL)
         spec = s.policy;
     struct xsim_policy *check = xsim_policy_create(spec, &err);
-    if (check == NULL || strcmp(spec, "replay") == 0 || strcmp(spec, "bytes") == 0) {
+    if (check == NULL || strncmp(spec, "replay", 6) == 0 || strncmp(spec, "bytes", 5) == 0) {
         fprintf(stderr, "xensim explore: %s\n",
-                check == NULL ? err.text : "explore needs time, random, pct:D[:K] or dfs:B");
+                check == NULL
+                    ? err.text
+                    : "explore needs time, random, pct:D[:K] or dfs:B (optionally +time)");
         xsim_policy_destroy(check);
         xsim_scenario_free(&s);
         return 2;

@@ -63,7 +63,9 @@ static const char run_usage[] =
     "Run a scenario once and report what the guest detected and chose, events,\n"
     "latencies, exits by reason, oracles and the run's digest.\n"
     "  --seed N            seed of the run (default: the scenario's)\n"
-    "  --policy P          time, random, pct:D[:K], dfs:B or bytes (default: the scenario's)\n"
+    "  --policy P          time, random, pct:D[:K], dfs:B or bytes, the last four\n"
+    "                      optionally with +time (timed events wait for the vCPUs'\n"
+    "                      clocks); default: the scenario's\n"
     "  --json              print the report as one JSON object\n"
     "  --trace FILE        write every trace record as JSON lines\n"
     "  --chrome-trace FILE write a Chrome trace (open it in Perfetto)\n"
@@ -203,13 +205,16 @@ static int load_replay(const char *path, struct xsim_replay *r, struct xsim_scen
 }
 
 /* Run `s` with seed `seed` following `choices` (lenient: for shrinking). */
-static int replay_run(const struct xsim_scenario *s, uint64_t seed,
+static int replay_run(const struct xsim_scenario *s, const char *recorded, uint64_t seed,
                       const struct xsim_choices *choices, bool lenient, struct xsim_report *rep)
 {
     struct xsim_run_options ro = {.seed = seed, .seed_set = true};
+    size_t len = strlen(recorded);
     int rc;
 
-    ro.policy = make_policy("replay");
+    /* A "+time" recording replays with timed events gated the same way. */
+    ro.policy =
+        make_policy(len > 5 && strcmp(recorded + len - 5, "+time") == 0 ? "replay+time" : "replay");
     if (ro.policy == NULL)
         return -EINVAL;
     if (xsim_policy_set_replay(ro.policy, choices) != 0 ||
@@ -259,7 +264,7 @@ int xsim_cmd_replay(int argc, char **argv)
     }
     if (load_replay(file, &r, &s) != 0)
         return 2;
-    if (replay_run(&s, r.seed, &r.choices, false, &rep) != 0) {
+    if (replay_run(&s, r.policy, r.seed, &r.choices, false, &rep) != 0) {
         rc = 2;
         goto out;
     }
@@ -309,7 +314,7 @@ static bool still_fails(const struct xsim_scenario *s, const struct xsim_replay 
     bool fails;
 
     (*runs)++;
-    if (replay_run(s, r->seed, &c, true, &rep) != 0)
+    if (replay_run(s, r->policy, r->seed, &c, true, &rep) != 0)
         return false;
     fails = same_failure(&rep, r);
     xsim_report_free(&rep);
@@ -407,7 +412,7 @@ int xsim_cmd_shrink(int argc, char **argv)
         .decisions = r.choices.decisions, .n = after, .cap = after, .sw = r.choices.sw};
     /* Record the schedule the shortened list produces, so that the written
      * file replays strictly, bit for bit. */
-    if (replay_run(&s, r.seed, &small, true, &rep) != 0 || !same_failure(&rep, &r)) {
+    if (replay_run(&s, r.policy, r.seed, &small, true, &rep) != 0 || !same_failure(&rep, &r)) {
         fprintf(stderr, "xensim shrink: the shortened list no longer fails\n");
         rc = 1;
         goto out;
