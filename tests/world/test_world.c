@@ -657,6 +657,79 @@ static void test_trace_export(void **state)
     xsim_policy_destroy(pol);
 }
 
+/* ---- "+time": a timed event never overtakes a runnable vCPU's clock ---- */
+
+struct gate_guest {
+    struct xsim_domain *dom;
+    struct xsim_world *w;
+    uint64_t event_at_ns;
+    uint64_t vcpu_ns_at_event; /* the vCPU's clock when the event ran */
+    bool vcpu_done_at_event;
+    volatile uint32_t done;
+};
+
+static void gate_event(struct xsim_world *w, void *arg)
+{
+    struct gate_guest *g = arg;
+    struct xsim_vcpu *v = xsim_domain_vcpu(g->dom, 0);
+
+    (void)w;
+    g->vcpu_ns_at_event = xsim_vcpu_now(v);
+    g->vcpu_done_at_event = g->done != 0;
+}
+
+static void gate_start(void *guest, unsigned int cpu)
+{
+    struct gate_guest *g = guest;
+    const struct xg_platform *p = xsim_domain_platform(g->dom);
+
+    (void)cpu;
+    /* 200 steps of 1 us of declared work, each a scheduling point. */
+    for (int i = 0; i < 200; i++)
+        xg_work(p, XG_WORK_GUEST, 1000);
+    xg_write_u32(p, &g->done, 1);
+}
+
+static const struct xsim_guest_ops gate_ops = {.start = gate_start};
+
+/* Returns the vCPU's clock when the event (due at 50 us) ran. */
+static uint64_t gate_run(const char *spec, uint64_t seed)
+{
+    struct xsim_world_config cfg;
+    struct xsim_error err;
+    struct xsim_policy *pol = xsim_policy_create(spec, &err);
+    struct xsim_world *w;
+    struct gate_guest g = {.event_at_ns = 50000};
+
+    assert_non_null(pol);
+    xsim_world_config_init(&cfg);
+    cfg.seed = seed;
+    assert_int_equal(xsim_world_create(&cfg, pol, &w), 0);
+    assert_int_equal(xsim_domain_create(w, 1, 1, 4, &gate_ops, &g, &g.dom), 0);
+    g.w = w;
+    assert_true(xsim_event_schedule(w, g.event_at_ns, 1, gate_event, &g) != 0);
+    xsim_world_run(w);
+    xsim_world_destroy(w);
+    xsim_policy_destroy(pol);
+    return g.vcpu_done_at_event ? UINT64_MAX : g.vcpu_ns_at_event;
+}
+
+static void test_events_in_time(void **state)
+{
+    unsigned int early_plain = 0;
+
+    (void)state;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        /* Gated: the event waits until the vCPU's clock reached 50 us. */
+        assert_true(gate_run("random+time", seed) >= 50000);
+        assert_true(gate_run("pct:2+time", seed) >= 50000);
+        /* Plain random lets it run while the vCPU is still far behind. */
+        if (gate_run("random", seed) < 50000)
+            early_plain++;
+    }
+    assert_true(early_plain > 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -673,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_bytes_policy),
         cmocka_unit_test(test_hypercall_and_pages),
         cmocka_unit_test(test_trace_export),
+        cmocka_unit_test(test_events_in_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
