@@ -192,8 +192,13 @@ void xsim_evsource_stats(const struct xsim_evsource *s, struct xsim_evsource_sta
     out->consumed = s->consumed;
     out->latency_ns_sum = s->lat_sum;
     out->latency_ns_max = s->lat_max;
+    /* Bucket upper bounds, but never above the largest latency seen. */
     out->latency_ns_p50 = percentile(s, 0.50);
     out->latency_ns_p99 = percentile(s, 0.99);
+    if (out->latency_ns_p50 > s->lat_max)
+        out->latency_ns_p50 = s->lat_max;
+    if (out->latency_ns_p99 > s->lat_max)
+        out->latency_ns_p99 = s->lat_max;
 }
 
 int xsim_evsource_reconnect(struct xsim_evsource *s)
