@@ -122,8 +122,10 @@ static void cpu_resume(struct xg_suspend *s)
 {
     /* Re-arm first: a timer event that is pending now finds the deadline
      * and fires once; the re-armed one then finds nothing (stale). */
-    if (s->parts.timers != NULL)
-        (void)xg_timer_cpu_resume(s->parts.timers);
+    if (s->parts.timers != NULL && xg_timer_cpu_resume(s->parts.timers) != 0)
+        /* E.g. a fallback to an HPET with fewer comparators than CPUs:
+         * this CPU runs on without an event timer; say so. */
+        xg_log(s->g->p, XG_LOG_ERR, "suspend: this CPU has no event timer after resume");
     xg_guest_cpu_unquiesce(s->g);
     if (s->parts.ipi != NULL)
         xg_ipi_cpu_unpark(s->parts.ipi);
