@@ -653,6 +653,11 @@ static int check_block_io(scn_t *s, const struct xsim_json_doc *doc, size_t i,
     if (w->vcpu < 0)
         w->vcpu = 0;
     region = w->region != 0 ? w->region : d->sectors;
+    if (region / w->io_sectors > (1u << 22))
+        return elem_error(doc, "workloads", i, err,
+                          "'workloads[%zu]' covers %llu blocks of %u sectors; at most 4194304: "
+                          "set a smaller 'region' or larger 'io_sectors'",
+                          i, (unsigned long long)(region / w->io_sectors), w->io_sectors);
     if (region > d->sectors || region < w->io_sectors)
         return elem_error(doc, "workloads", i, err,
                           "'workloads[%zu].region' is %llu sectors; expected %u..%llu (io_sectors "
@@ -694,6 +699,28 @@ static int check_disks(const scn_t *s, const struct xsim_json_doc *doc, struct x
     return 0;
 }
 
+/* Block-io buffers live in guest RAM: bound what a scenario may ask for. */
+#define MAX_BUFFER_PAGES 65536 /* 256 MiB */
+
+static int check_buffers(const scn_t *s, const struct xsim_json_doc *doc, struct xsim_error *err)
+{
+    uint64_t pages = 0;
+
+    for (size_t i = 0; i < s->nworkloads; i++) {
+        const wl_t *w = &s->workloads[i];
+        if (w->type != XSIM_WL_BLOCK_IO)
+            continue;
+        pages += (uint64_t)w->queue_depth * ((w->io_sectors * 512u + 4095) / 4096);
+        if (pages > MAX_BUFFER_PAGES)
+            return elem_error(doc, "workloads", i, err,
+                              "the block-io workloads up to 'workloads[%zu]' need %llu MiB of "
+                              "guest RAM for their buffers (queue_depth x io_sectors); at most "
+                              "%u MiB",
+                              i, (unsigned long long)(pages / 256), MAX_BUFFER_PAGES / 256);
+    }
+    return 0;
+}
+
 static int check(scn_t *s, struct xsim_json_doc *doc, struct xsim_error *err)
 {
     const json_t *oracles, *cb;
@@ -724,6 +751,8 @@ static int check(scn_t *s, struct xsim_json_doc *doc, struct xsim_error *err)
         if (w->type == XSIM_WL_BLOCK_IO && (rc = check_block_io(s, doc, i, err)) != 0)
             return rc;
     }
+    if ((rc = check_buffers(s, doc, err)) != 0)
+        return rc;
     return check_disks(s, doc, err);
 }
 
