@@ -57,6 +57,7 @@ struct xg_blkfront {
     enum xg_blkfront_state saved; /* state before a suspend */
     enum xenbus_state fe;         /* what we last wrote */
     bool attached, detaching, watching, media_watching, ever_connected;
+    bool closing_down; /* close_down is running (it must not nest) */
     char backend[128];
     char watched[128]; /* backend whose state we watch */
     domid_t backend_id;
@@ -995,12 +996,20 @@ static void unwatch_backend(struct xg_blkfront *bf)
     }
 }
 
-/* Detach finished, or the backend went away: tear down, go Closed. */
+/* Detach finished, or the backend went away: tear down, go Closed.
+ * Runs once per close: a backend state watch that fires while detach is
+ * already tearing down (an upcall inside xg_evtchn_close, which holds the
+ * guest's port lock) must not start a second teardown. */
 static void close_down(struct xg_blkfront *bf)
 {
     struct done_list dl = {0};
     bool was = lock(bf);
 
+    if (bf->closing_down) {
+        unlock(bf, was);
+        return;
+    }
+    bf->closing_down = true;
     fail_all_locked(bf, -ENODEV, false, &dl);
     if (bf->have_port)
         (void)xg_evtchn_mask(bf->g, bf->port);
@@ -1010,6 +1019,7 @@ static void close_down(struct xg_blkfront *bf)
     unwatch_backend(bf);
     was = lock(bf);
     bf->detaching = false;
+    bf->closing_down = false;
     set_state(bf, XG_BLKFRONT_CLOSED);
     unlock(bf, was);
     deliver(bf, &dl);
