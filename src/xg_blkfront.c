@@ -1215,7 +1215,8 @@ int xg_blkfront_attach(struct xg_blkfront *bf)
     int rc;
 
     was = lock(bf);
-    if (bf->attached || bf->state != XG_BLKFRONT_CLOSED) {
+    /* Detaching: the old backend has not let go of the ring yet. */
+    if (bf->attached || bf->detaching || bf->state != XG_BLKFRONT_CLOSED) {
         unlock(bf, was);
         return -EBUSY;
     }

@@ -50,6 +50,7 @@ struct fz {
     bool busy[NIOS];
     uint8_t *buf;
     bool finished, was_connected;
+    uint8_t mode; /* guest: 1 suspend/resume, 2 detach and attach again */
     char msg[256];
 };
 
@@ -195,9 +196,17 @@ static void fz_step(struct xsim_world *w, void *arg)
             __atomic_store_n(&b->ring.sring->rsp_prod, b->ring.rsp_prod_pvt, __ATOMIC_RELEASE);
         }
         break;
-    case 3:
-        if (b->connected)
-            b->ring.sring->rsp_event = (RING_IDX)word(x);
+    case 3: /* the other indexes: rsp_event, req_event, even req_prod */
+        if (b->connected) {
+            uint8_t which = byte(x);
+            RING_IDX v = (RING_IDX)word(x);
+            if (which < 0x80)
+                b->ring.sring->rsp_event = v;
+            else if (which < 0xf0)
+                b->ring.sring->req_event = v;
+            else
+                b->ring.sring->req_prod = v;
+        }
         break;
     case 4:
     case 5:
@@ -239,7 +248,6 @@ static void on_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
     x->done[i]++;
     x->busy[i] = false;
 }
-
 
 static void spin(struct fz *x, unsigned int n)
 {
@@ -311,6 +319,21 @@ static void guest_main(struct th *t, unsigned int cpu)
             x->was_connected = true;
         if (s == XG_BLKFRONT_CONNECTED || s == XG_BLKFRONT_CONNECTING)
             submit_some(x, &rng);
+        if ((x->mode & 1) && round == 3)
+            (void)xg_blkfront_suspend(x->bf);
+        if ((x->mode & 1) && round == 5)
+            (void)xg_blkfront_resume(x->bf, false);
+        if ((x->mode & 2) && round == 6) {
+            DBG("mid detach\n");
+            (void)xg_blkfront_detach(x->bf);
+            for (unsigned int i = 0; i < NIOS; i++)
+                FCHECK(x, x->done[i] == x->submitted[i]);
+        }
+        if ((x->mode & 2) && round == 8) {
+            int rc = xg_blkfront_attach(x->bf);
+            DBG("re-attach %d\n", rc);
+            FCHECK(x, rc == 0 || rc == -EBUSY || rc == -ENOENT || rc == -EINVAL);
+        }
         spin(x, 200);
     }
     DBG("detach\n");
@@ -363,6 +386,8 @@ static int run_one(const uint8_t *data, size_t size)
     /* The first bytes pick the device and the frontend's wishes. */
     rb_config_init(&rc);
     uint8_t c0 = byte(x), c1 = byte(x);
+    x->mode = byte(x);
+    rc.connected_at_start = x->mode & 4;
     rc.flush = c0 & 1;
     rc.barrier = c0 & 2;
     rc.discard = c0 & 4;
