@@ -50,7 +50,7 @@ struct fz {
     bool busy[NIOS];
     uint8_t *buf;
     bool finished, was_connected;
-    uint8_t mode; /* guest: 1 suspend/resume, 2 detach and attach again */
+    uint8_t mode; /* guest: 1 suspend/resume, 2 detach and attach again, 8 on CPU 1 */
     char msg[256];
 };
 
@@ -297,7 +297,7 @@ static void guest_main(struct th *t, unsigned int cpu)
     uint32_t rng = 7;
     uint64_t gfn;
 
-    if (cpu != 0)
+    if (cpu != (x->mode & 8 ? 1u : 0u))
         return;
     if (xg_xenbus_init(&x->xb, t->g) != 0 || xg_gnttab_init(&x->gt, t->g, 8) != 0 ||
         xg_blkfront_init(x->bf, t->g, &x->xb, &x->gt, &x->fcfg) != 0) {
@@ -372,7 +372,11 @@ static int run_one(const uint8_t *data, size_t size)
     memset(x->bf, 0, xg_blkfront_size());
     x->data = data;
     x->size = size;
-    th_config_init(&cfg, 1);
+    /* The first bytes pick the device and the frontend's wishes. */
+    uint8_t c0 = byte(x), c1 = byte(x);
+    x->mode = byte(x);
+    /* Mode 8: the guest works from CPU 1 while upcalls run on CPU 0. */
+    th_config_init(&cfg, x->mode & 8 ? 2 : 1);
     cfg.xenstore = true;
     cfg.main = guest_main;
     cfg.user = x;
@@ -383,10 +387,7 @@ static int run_one(const uint8_t *data, size_t size)
         free(x);
         return -1;
     }
-    /* The first bytes pick the device and the frontend's wishes. */
     rb_config_init(&rc);
-    uint8_t c0 = byte(x), c1 = byte(x);
-    x->mode = byte(x);
     rc.connected_at_start = x->mode & 4;
     rc.flush = c0 & 1;
     rc.barrier = c0 & 2;
@@ -455,7 +456,31 @@ static void dump(const uint8_t *b, size_t n)
         fprintf(stderr, "%02x%s", b[i], i + 1 < n ? "," : "\n");
 }
 
-int main(void)
+/* Files named on the command line (libFuzzer artifacts) run instead. */
+static int run_files(int argc, char **argv)
+{
+    static uint8_t in[MAX_INPUT];
+    int fails = 0;
+
+    for (int i = 1; i < argc; i++) {
+        FILE *f = fopen(argv[i], "rb");
+        size_t n;
+        if (f == NULL) {
+            perror(argv[i]);
+            return 2;
+        }
+        n = fread(in, 1, sizeof(in), f);
+        fclose(f);
+        if (run_one(in, n) != 0) {
+            fprintf(stderr, "%s failed: ", argv[i]);
+            dump(in, n);
+            fails++;
+        }
+    }
+    return fails != 0;
+}
+
+int main(int argc, char **argv)
 {
     const char *env = getenv("XSIM_FUZZ_SEED"), *nenv = getenv("XSIM_FUZZ_SEEDS");
     uint64_t seed = env ? strtoull(env, NULL, 0) : 1;
@@ -465,6 +490,8 @@ int main(void)
     struct xsim_rng rng;
 
     debug = getenv("FZ_DEBUG") != NULL;
+    if (argc > 1)
+        return run_files(argc, argv);
 
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
         if (run_one(fixed[i].bytes, fixed[i].len) != 0) {
