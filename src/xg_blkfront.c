@@ -839,6 +839,13 @@ static void ring_teardown(struct xg_blkfront *bf, bool forget)
     }
 }
 
+/* A detach (on another CPU) started since the watch looked: the
+ * handshake must not bring the device back. Caller holds the lock. */
+static bool detach_started_locked(const struct xg_blkfront *bf)
+{
+    return !bf->attached || bf->detaching;
+}
+
 /* Grant the ring, bind the port, write our nodes, go Initialised. */
 static int talk_to_backend(struct xg_blkfront *bf)
 {
@@ -900,8 +907,18 @@ static int talk_to_backend(struct xg_blkfront *bf)
         rc = fe_write(bf, "protocol", "x86_64-abi");
     if (rc == 0)
         rc = xg_evtchn_unmask(bf->g, bf->port);
-    if (rc == 0)
+    if (rc == 0) {
+        was = lock(bf);
+        bool gone = detach_started_locked(bf), done = gone && !bf->detaching;
+        unlock(bf, was);
+        if (gone) {
+            /* The close already ran: what we granted since is ours to end. */
+            if (done)
+                ring_teardown(bf, false);
+            return 0;
+        }
         rc = switch_fe(bf, XenbusStateInitialised);
+    }
     return rc;
 }
 
@@ -941,6 +958,10 @@ static int connect(struct xg_blkfront *bf)
     di = be_uint_or(bf, "feature-discard", 0) != 0;
     indirect = be_uint_or(bf, "feature-max-indirect-segments", 0);
     was = lock(bf);
+    if (detach_started_locked(bf)) {
+        unlock(bf, was);
+        return 0;
+    }
     bf->sectors = sectors;
     bf->sector_size = (uint32_t)ssize;
     bf->vdisk_info = (uint32_t)info;
@@ -956,7 +977,10 @@ static int connect(struct xg_blkfront *bf)
             indirect < XG_BLKFRONT_MAX_SEGS ? (unsigned int)indirect : XG_BLKFRONT_MAX_SEGS;
     bf->st.connects++;
     bf->ever_connected = true;
-    set_state(bf, XG_BLKFRONT_CONNECTED);
+    if (bf->state == XG_BLKFRONT_SUSPENDED)
+        bf->saved = XG_BLKFRONT_CONNECTED; /* suspended meanwhile: the resume goes on */
+    else
+        set_state(bf, XG_BLKFRONT_CONNECTED);
     unlock(bf, was);
     rc = switch_fe(bf, XenbusStateConnected);
     if (!bf->media_watching) {
@@ -975,6 +999,10 @@ static void fail_handshake(struct xg_blkfront *bf)
     struct done_list dl = {0};
     bool was = lock(bf);
 
+    if (detach_started_locked(bf)) {
+        unlock(bf, was);
+        return; /* the detach completed everything and owns the state */
+    }
     fail_all_locked(bf, -EIO, false, &dl);
     set_state(bf, XG_BLKFRONT_ERROR);
     unlock(bf, was);

@@ -50,7 +50,8 @@ struct fz {
     bool busy[NIOS];
     uint8_t *buf;
     bool finished, was_connected;
-    uint8_t mode; /* guest: 1 suspend/resume, 2 detach and attach again, 8 on CPU 1 */
+    uint8_t mode; /* guest: 1 suspend/resume, 2 detach and attach again, 8 on CPU 1,
+                     0x10 detach during the handshake (after (mode >> 5) * 7 spins) */
     char msg[256];
 };
 
@@ -311,6 +312,12 @@ static void guest_main(struct th *t, unsigned int cpu)
         tally.attach_failed++;
         goto out;
     }
+    if (x->mode & 0x10) {
+        /* Detach while the handshake is still going on. */
+        spin(x, (x->mode >> 5) * 7u);
+        DBG("early detach\n");
+        (void)xg_blkfront_detach(x->bf);
+    }
     for (unsigned int round = 0; round < 12; round++) {
         enum xg_blkfront_state s = xg_blkfront_state(x->bf);
         DBG("round %u state %s t=%" PRIu64 "\n", round, xg_blkfront_state_name(s), th_now(t));
@@ -342,8 +349,19 @@ static void guest_main(struct th *t, unsigned int cpu)
     /* Detach completes everything, whatever the backend does next. */
     for (unsigned int i = 0; i < NIOS; i++)
         FCHECK(x, x->done[i] == x->submitted[i]);
-    spin(x, 400);
-    FCHECK(x, (unsigned int)xg_blkfront_state(x->bf) <= XG_BLKFRONT_ERROR);
+    /* Detached for good: nothing the backend does brings it back. */
+    for (unsigned int i = 0; i < 8; i++) {
+        enum xg_blkfront_state s = xg_blkfront_state(x->bf);
+        FCHECK(x, s == XG_BLKFRONT_CLOSED || s == XG_BLKFRONT_ERROR);
+        if (x->busy[0])
+            break;
+        x->io[0].done = on_done;
+        x->io[0].arg = x;
+        x->io[0].op = XG_BLK_FLUSH;
+        x->io[0].nsectors = 0;
+        FCHECK(x, xg_blkfront_submit(x->bf, &x->io[0]) < 0);
+        spin(x, 50);
+    }
     struct xg_blkfront_stats st;
     xg_blkfront_get_stats(x->bf, &st);
     FCHECK(x, st.in_flight == 0 && st.queued == 0);
@@ -440,15 +458,56 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef XSIM_LIBFUZZER
-/* Inputs that once broke the frontend (see the report / git log). */
+/* Inputs that once broke the frontend, as hex bytes. */
 struct corpus {
-    const char *name;
-    uint8_t bytes[64];
-    size_t len;
+    const char *name, *hex;
 };
 static const struct corpus fixed[] = {
-    {"honest", {0x07, 0x0f}, 2},
+    {"honest", "07,0f"},
+    /* Bug 1 (first byte layout, before the mode byte existed): detach of
+     * a broken device whose state node says 9; the backend's Closed
+     * arrived inside detach's teardown and a second teardown nested in
+     * it, deadlocking on the guest's port lock. Kept as a plain input. */
+    {"garbage-state-detach", "d4,eb,2d,76,54,49,7a,1b,89,3a,44,cb,06,c5,23,4d,60,05,46"},
+    /* Bug 3: detach on CPU 1 while the watch on CPU 0 was in connect():
+     * the device came back Connected with the ring gone, and ios
+     * submitted then never completed. */
+    {"detach-during-connect-a",
+     "9c,14,db,62,9d,1e,21,f0,a9,9c,39,00,ae,55,c5,a0,de,60,3a,a7,50,0f,75,41,a8,d3,70,ea,21,9b,b5,"
+     "96,a8,e9,1b,4f,52,11,1f,87,3c,12,6d,83,9d,a3,ab,58,f4,f9,32,74,ce,6e,d7,c5,e3,2c,7e,7e,07,23,"
+     "d5,3d,30,dc,60,33,ca,8e,b2,d7,c6,dd,2d,08,93,cc,5d,eb,02,f1,14,a2,fa,96,59,c2,b5,b7,18,19,16,"
+     "b1,dc,cf,b3,e2,cc,de,c3,76,41,41,23,c0,8b,79,8e,7e,73,08,a4,48,1d,ec,2e,a3,bd,2c,59,d1,a5,94,"
+     "37,64,3d,77,97,fc,ef,ff,eb,a4,07,03,c3,ac,68,37,f1,5a,9c,82,da,41,5d,72,3e,5c,16,77,6a,89,40,"
+     "eb,c6,8e,8b,3b,06,01,2a,b1,92,eb,bd,2f,e0,eb,46,84,6e,2d,bd,70,97,6f,08,f0,b4,fe,82,35,a2,68,"
+     "81,fd,eb,7c,59,57,2b,7a,e3,ae,8a,30,a9,50,85,60,45,e6,d6,24,eb,0a,b3,2b,51,e1,37,5f,14,24,"
+     "0a"},
+    {"detach-during-connect-b",
+     "c8,16,f9,c0,1f,02,13,d6,5d,10,c0,50,35,d0,44,d8,bd,0d,04,00,ba,13,1c,13,cc,ef,67,9a,8f,1f,16,"
+     "3e,71,59,61,09,1a,ba,7e,46,02,69,0a,08,88,52,4b,6e,90,d9,83,4f,d7,18,e5,3c,0e,91,11,2c,5a,26,"
+     "8e,6c,60,4c,4e,90,ec,c8,b0,29,40,18,da,55,64,42,7e,c1,a1,2d,13,ae,90,26,73,55,cf,54,0d,24,0d,"
+     "20,0f,32,8c,ec,f5,95,70,e8,21,31,a2,ef,dc,8e,6b,34,64,6c,73,4c,31,82,e9,4e,77,67,76,85,c4,dc,"
+     "78,15,0b,74,a5,d9,89,12,08,10,41,9e,8a,75,d7,87,a7,06,e1,df,a5,33,91,a5,96,dc,47,f8,1f,c7,3a,"
+     "d9,8b,08,b7,f4,ab,1d,6a,67,16,44,52,9b,b1,93,40,59,f4,52,0b,16,c0,27,b3,58,22,03,82,c4,5c,22,"
+     "19,b8,85,6c,53,a2,5b,d6,a0,3e,44,41,ed,11,03,0a,c2,fa,2c,a0,a7,97,a8,fd,a5,8d,29,6c,30,a7,cb,"
+     "0a,80,16,4a,bd,5e,60,6d,6c,a1,cb,d7,a7,6f,95,80,88,ea,59,e2,eb,42,6e,38,3c,98,19,e3,4d,6c,fb,"
+     "98,cb,46,2e,40,a5,cb,34,23,51,1f,69,e5,6c,6c,7c,69,8c,0b,0c,2b,3d,ef,af,f9,c0,f5,bc,ce,d3,fb,"
+     "5f,c2,c5,14,99,92,4c"},
 };
+
+static size_t unhex(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+
+    while (*hex != '\0' && n < cap) {
+        char *end;
+        unsigned long v = strtoul(hex, &end, 16);
+        if (end == hex)
+            break;
+        out[n++] = (uint8_t)v;
+        hex = *end == ',' ? end + 1 : end;
+    }
+    return n;
+}
 
 static void dump(const uint8_t *b, size_t n)
 {
@@ -494,7 +553,8 @@ int main(int argc, char **argv)
         return run_files(argc, argv);
 
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-        if (run_one(fixed[i].bytes, fixed[i].len) != 0) {
+        size_t len = unhex(fixed[i].hex, buf, sizeof(buf));
+        if (run_one(buf, len) != 0) {
             fprintf(stderr, "corpus %s failed\n", fixed[i].name);
             fails++;
         }
