@@ -57,6 +57,7 @@ struct xg_blkfront {
     enum xg_blkfront_state saved; /* state before a suspend */
     enum xenbus_state fe;         /* what we last wrote */
     bool attached, detaching, watching, media_watching, ever_connected;
+    bool closing_down; /* close_down is running (it must not nest) */
     char backend[128];
     char watched[128]; /* backend whose state we watch */
     domid_t backend_id;
@@ -838,6 +839,13 @@ static void ring_teardown(struct xg_blkfront *bf, bool forget)
     }
 }
 
+/* A detach (on another CPU) started since the watch looked: the
+ * handshake must not bring the device back. Caller holds the lock. */
+static bool detach_started_locked(const struct xg_blkfront *bf)
+{
+    return !bf->attached || bf->detaching;
+}
+
 /* Grant the ring, bind the port, write our nodes, go Initialised. */
 static int talk_to_backend(struct xg_blkfront *bf)
 {
@@ -899,8 +907,18 @@ static int talk_to_backend(struct xg_blkfront *bf)
         rc = fe_write(bf, "protocol", "x86_64-abi");
     if (rc == 0)
         rc = xg_evtchn_unmask(bf->g, bf->port);
-    if (rc == 0)
+    if (rc == 0) {
+        was = lock(bf);
+        bool gone = detach_started_locked(bf), done = gone && !bf->detaching;
+        unlock(bf, was);
+        if (gone) {
+            /* The close already ran: what we granted since is ours to end. */
+            if (done)
+                ring_teardown(bf, false);
+            return 0;
+        }
         rc = switch_fe(bf, XenbusStateInitialised);
+    }
     return rc;
 }
 
@@ -940,6 +958,10 @@ static int connect(struct xg_blkfront *bf)
     di = be_uint_or(bf, "feature-discard", 0) != 0;
     indirect = be_uint_or(bf, "feature-max-indirect-segments", 0);
     was = lock(bf);
+    if (detach_started_locked(bf)) {
+        unlock(bf, was);
+        return 0;
+    }
     bf->sectors = sectors;
     bf->sector_size = (uint32_t)ssize;
     bf->vdisk_info = (uint32_t)info;
@@ -955,7 +977,10 @@ static int connect(struct xg_blkfront *bf)
             indirect < XG_BLKFRONT_MAX_SEGS ? (unsigned int)indirect : XG_BLKFRONT_MAX_SEGS;
     bf->st.connects++;
     bf->ever_connected = true;
-    set_state(bf, XG_BLKFRONT_CONNECTED);
+    if (bf->state == XG_BLKFRONT_SUSPENDED)
+        bf->saved = XG_BLKFRONT_CONNECTED; /* suspended meanwhile: the resume goes on */
+    else
+        set_state(bf, XG_BLKFRONT_CONNECTED);
     unlock(bf, was);
     rc = switch_fe(bf, XenbusStateConnected);
     if (!bf->media_watching) {
@@ -974,6 +999,10 @@ static void fail_handshake(struct xg_blkfront *bf)
     struct done_list dl = {0};
     bool was = lock(bf);
 
+    if (detach_started_locked(bf)) {
+        unlock(bf, was);
+        return; /* the detach completed everything and owns the state */
+    }
     fail_all_locked(bf, -EIO, false, &dl);
     set_state(bf, XG_BLKFRONT_ERROR);
     unlock(bf, was);
@@ -995,12 +1024,20 @@ static void unwatch_backend(struct xg_blkfront *bf)
     }
 }
 
-/* Detach finished, or the backend went away: tear down, go Closed. */
+/* Detach finished, or the backend went away: tear down, go Closed.
+ * Runs once per close: a backend state watch that fires while detach is
+ * already tearing down (an upcall inside xg_evtchn_close, which holds the
+ * guest's port lock) must not start a second teardown. */
 static void close_down(struct xg_blkfront *bf)
 {
     struct done_list dl = {0};
     bool was = lock(bf);
 
+    if (bf->closing_down) {
+        unlock(bf, was);
+        return;
+    }
+    bf->closing_down = true;
     fail_all_locked(bf, -ENODEV, false, &dl);
     if (bf->have_port)
         (void)xg_evtchn_mask(bf->g, bf->port);
@@ -1010,6 +1047,7 @@ static void close_down(struct xg_blkfront *bf)
     unwatch_backend(bf);
     was = lock(bf);
     bf->detaching = false;
+    bf->closing_down = false;
     set_state(bf, XG_BLKFRONT_CLOSED);
     unlock(bf, was);
     deliver(bf, &dl);
@@ -1205,7 +1243,8 @@ int xg_blkfront_attach(struct xg_blkfront *bf)
     int rc;
 
     was = lock(bf);
-    if (bf->attached || bf->state != XG_BLKFRONT_CLOSED) {
+    /* Detaching: the old backend has not let go of the ring yet. */
+    if (bf->attached || bf->detaching || bf->state != XG_BLKFRONT_CLOSED) {
         unlock(bf, was);
         return -EBUSY;
     }

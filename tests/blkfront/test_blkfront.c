@@ -995,6 +995,67 @@ static void test_going_away(void **state)
     end_case(x);
 }
 
+/* Found by test_blkfront_fuzz: an attach while the old backend still
+ * holds the ring (detach not finished) must be refused, not start a
+ * handshake that can never finish. */
+static void body_reattach_while_detaching(struct ctx *x)
+{
+    GCHECK(x, xg_blkfront_detach(x->bf) == 0);
+    x->detached = true;
+    GCHECK(x, xg_blkfront_state(x->bf) == XG_BLKFRONT_CLOSED);
+    GCHECK(x, xg_blkfront_attach(x->bf) == -EBUSY);
+}
+
+/* Found by test_blkfront_fuzz: a broken device whose backend state node
+ * holds garbage is detached; the backend's Closed arrives while detach
+ * tears the ring down. The watch must not start a second teardown
+ * inside the first (it deadlocked on the guest's port lock). */
+static void body_detach_garbage_state(struct ctx *x)
+{
+    uint8_t *buf = alloc_pages(x, 4);
+    char path[256];
+
+    GCHECK(x, sub(x, 0, XG_BLK_READ, 0, 8, buf) == 0);
+    wait_done(x, 1);
+    for (unsigned int i = 1; i < 3; i++)
+        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
+    wait_done(x, 3);
+    wait_state(x, XG_BLKFRONT_ERROR);
+    GCHECK(x, x->reached == XG_BLKFRONT_ERROR);
+    snprintf(path, sizeof(path), "%s/state", x->rb.be_path);
+    GCHECK(x, xsim_xshost_write(x->t.xs, path, "9") == 0);
+    for (int i = 0; i < 50; i++)
+        xg_point(x->t.p, XG_POINT_SPIN, NULL);
+    GCHECK(x, xg_blkfront_detach(x->bf) == 0);
+    x->detached = true;
+    GCHECK(x, xg_blkfront_state(x->bf) == XG_BLKFRONT_CLOSED);
+}
+
+static void test_fuzz_regressions(void **state)
+{
+    struct rb_config rc;
+    struct ctx *x;
+
+    (void)state;
+    rb_config_init(&rc);
+    x = run_case(&rc, NULL, body_reattach_while_detaching);
+    end_case(x);
+
+    for (uint64_t lat = 1000; lat <= 9000; lat += 2000) {
+        rb_config_init(&rc);
+        rc.latency_ns = lat;
+        next_evil = RB_BAD_ID;
+        x = run_case(&rc, NULL, body_detach_garbage_state);
+        assert_int_equal(x->st.bad_responses, 1);
+        assert_int_equal(x->st.completed, 3);
+        /* The backend had the ring mapped when it was torn down. */
+        rb_destroy(&x->rb);
+        th_destroy(&x->t);
+        free(x->bf);
+        free(x);
+    }
+}
+
 /* ---- out of grant references ---- */
 
 static void body_grants_short(struct ctx *x)
@@ -1082,6 +1143,7 @@ int main(void)
         cmocka_unit_test(test_bounce),
         cmocka_unit_test(test_grants_short),
         cmocka_unit_test(test_schedules),
+        cmocka_unit_test(test_fuzz_regressions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
