@@ -711,83 +711,113 @@ static void oracle(struct xsim_report *rep, const char *name, bool pass, const c
         rep->all_pass = false;
 }
 
+/* The block-io workloads' results, and how many there are. */
+static size_t blkio_results(const struct xsim_scenario *s, struct run_ctx *rc,
+                            struct xsim_blkio_result *r, size_t *idx)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->nworkloads; i++) {
+        if (rc->bio[i] == NULL)
+            continue;
+        xsim_blkio_result(rc->bio[i], &r[n]);
+        idx[n++] = i;
+    }
+    return n;
+}
+
+static void oracle_blk_data(const struct xsim_scenario *s, const struct xsim_blkio_result *r,
+                            const size_t *idx, size_t n, struct xsim_report *rep)
+{
+    uint64_t verified = 0;
+    char detail[256] = "";
+    bool ok = true;
+
+    for (size_t k = 0; k < n; k++) {
+        verified += r[k].verified;
+        if (r[k].verify_failed != 0 && ok) {
+            ok = false;
+            snprintf(detail, sizeof(detail), "%s: %" PRIu64 " of %" PRIu64 " reads wrong; %s",
+                     s->workloads[idx[k]].name, r[k].verify_failed, r[k].verified,
+                     r[k].verify_detail);
+        }
+    }
+    if (ok)
+        snprintf(detail, sizeof(detail), "%" PRIu64 " reads returned what was last written",
+                 verified);
+    oracle(rep, "blk_data", ok && verified > 0, "%s", detail);
+}
+
+static void oracle_blk_no_lost_io(const struct xsim_scenario *s, const struct xsim_blkio_result *r,
+                                  const size_t *idx, size_t n, struct xsim_report *rep)
+{
+    uint64_t done = 0;
+    char detail[256] = "";
+    bool ok = true;
+
+    for (size_t k = 0; k < n; k++) {
+        const struct xsim_scn_disk *d = &s->disks[s->workloads[idx[k]].disk_index];
+        bool faults = d->faults.read_error_rate > 0 || d->faults.write_error_rate > 0;
+        done += r[k].completed;
+        if (ok && (r[k].completed != r[k].submitted || (r[k].errors != 0 && !faults))) {
+            ok = false;
+            snprintf(detail, sizeof(detail),
+                     "%s: %" PRIu64 " submitted, %" PRIu64 " completed, %" PRIu64 " errors%s",
+                     s->workloads[idx[k]].name, r[k].submitted, r[k].completed, r[k].errors,
+                     r[k].completed == r[k].submitted ? ""
+                     : rep->stop == XSIM_STOP_QUIESCENT
+                         ? "; the rest were lost (nothing was left to run)"
+                         : "; the rest were still in flight at the stop (lengthen "
+                           "stop.time or lower the load)");
+        }
+    }
+    if (ok)
+        snprintf(detail, sizeof(detail), "all %" PRIu64 " I/Os completed", done);
+    oracle(rep, "blk_no_lost_io", ok && done > 0, "%s", detail);
+}
+
+static void oracle_blk_durable(const struct xsim_scenario *s, struct run_ctx *rc,
+                               struct xsim_report *rep)
+{
+    bool ok = true, any = false;
+    char detail[256] = "no disk lost power";
+
+    for (size_t d = 0; d < s->ndisks; d++) {
+        const struct xsim_blkio_durability *du = &rc->durable[d];
+        if (!rc->durable_checked[d])
+            continue;
+        if (!any)
+            detail[0] = '\0';
+        any = true;
+        if (du->bad != 0 && ok) {
+            ok = false;
+            snprintf(detail, sizeof(detail), "%s: %" PRIu64 " of %" PRIu64 " sectors bad: %s",
+                     s->disks[d].name, du->bad, du->checked, du->detail);
+        } else if (ok) {
+            size_t len = strlen(detail);
+            snprintf(detail + len, sizeof(detail) - len,
+                     "%s%s: %" PRIu64 " sectors of %" PRIu64 " blocks intact after %" PRIu64
+                     " completed flushes",
+                     len ? "; " : "", s->disks[d].name, du->checked, du->blocks_written,
+                     du->flushes_completed);
+        }
+    }
+    oracle(rep, "blk_durable", ok && any, "%s", detail);
+}
+
 static void check_blk_oracles(const struct xsim_scenario *s, struct run_ctx *rc,
                               struct xsim_report *rep)
 {
-    if (s->oracles.blk_data) {
-        bool ok = true;
-        uint64_t verified = 0;
-        char detail[256] = "";
-        for (size_t i = 0; i < rep->nwl; i++) {
-            struct xsim_blkio_result r;
-            if (rc->bio[i] == NULL)
-                continue;
-            xsim_blkio_result(rc->bio[i], &r);
-            verified += r.verified;
-            if (r.verify_failed != 0 && ok) {
-                ok = false;
-                snprintf(detail, sizeof(detail), "%s: %" PRIu64 " of %" PRIu64 " reads wrong; %s",
-                         s->workloads[i].name, r.verify_failed, r.verified, r.verify_detail);
-            }
-        }
-        if (ok)
-            snprintf(detail, sizeof(detail), "%" PRIu64 " reads returned what was last written",
-                     verified);
-        oracle(rep, "blk_data", ok && verified > 0, "%s", detail);
-    }
-    if (s->oracles.blk_no_lost_io) {
-        bool ok = true;
-        uint64_t done = 0;
-        char detail[256] = "";
-        for (size_t i = 0; i < rep->nwl; i++) {
-            struct xsim_blkio_result r;
-            if (rc->bio[i] == NULL)
-                continue;
-            xsim_blkio_result(rc->bio[i], &r);
-            done += r.completed;
-            bool faults = s->disks[s->workloads[i].disk_index].faults.read_error_rate > 0 ||
-                          s->disks[s->workloads[i].disk_index].faults.write_error_rate > 0;
-            if (ok && (r.completed != r.submitted || (r.errors != 0 && !faults))) {
-                ok = false;
-                snprintf(detail, sizeof(detail),
-                         "%s: %" PRIu64 " submitted, %" PRIu64 " completed, %" PRIu64 " errors%s",
-                         s->workloads[i].name, r.submitted, r.completed, r.errors,
-                         r.completed == r.submitted ? ""
-                         : rep->stop == XSIM_STOP_QUIESCENT
-                             ? "; the rest were lost (nothing was left to run)"
-                             : "; the rest were still in flight at the stop (lengthen "
-                               "stop.time or lower the load)");
-            }
-        }
-        if (ok)
-            snprintf(detail, sizeof(detail), "all %" PRIu64 " I/Os completed", done);
-        oracle(rep, "blk_no_lost_io", ok && done > 0, "%s", detail);
-    }
-    if (s->oracles.blk_durable) {
-        bool ok = true, any = false;
-        char detail[256] = "no disk lost power";
-        for (size_t d = 0; d < s->ndisks; d++) {
-            const struct xsim_blkio_durability *du = &rc->durable[d];
-            if (!rc->durable_checked[d])
-                continue;
-            if (!any)
-                detail[0] = '\0';
-            any = true;
-            if (du->bad != 0 && ok) {
-                ok = false;
-                snprintf(detail, sizeof(detail), "%s: %" PRIu64 " of %" PRIu64 " sectors bad: %s",
-                         s->disks[d].name, du->bad, du->checked, du->detail);
-            } else if (ok) {
-                size_t len = strlen(detail);
-                snprintf(detail + len, sizeof(detail) - len,
-                         "%s%s: %" PRIu64 " sectors of %" PRIu64 " blocks intact after %" PRIu64
-                         " completed flushes",
-                         len ? "; " : "", s->disks[d].name, du->checked, du->blocks_written,
-                         du->flushes_completed);
-            }
-        }
-        oracle(rep, "blk_durable", ok && any, "%s", detail);
-    }
+    struct xsim_blkio_result r[XSIM_SCN_MAX_WORKLOADS];
+    size_t idx[XSIM_SCN_MAX_WORKLOADS];
+    size_t n = blkio_results(s, rc, r, idx);
+
+    if (s->oracles.blk_data)
+        oracle_blk_data(s, r, idx, n, rep);
+    if (s->oracles.blk_no_lost_io)
+        oracle_blk_no_lost_io(s, r, idx, n, rep);
+    if (s->oracles.blk_durable)
+        oracle_blk_durable(s, rc, rep);
 }
 
 static void check_time_oracles(const struct xsim_scenario *s, struct run_ctx *rc,
