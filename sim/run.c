@@ -67,6 +67,7 @@ struct cpu_state {
     bool has_timer;
     bool tick_pending;
     uint64_t tick_deadline, armed, fired, early, last_fire;
+    uint64_t expiries; /* event timer expiries seen (the idle loop's wakeup check) */
     uint64_t last_clock, backwards;
     uint64_t ipi_sent, ipi_seen, ipi_runs;
 };
@@ -277,6 +278,7 @@ static void timer_fired(struct xg_timers *t, unsigned int cpu, uint64_t deadline
     struct cpu_state *cs = &rc->cs[cpu];
 
     (void)t;
+    cs->expiries++;
     clock_sample(rc, cpu, now_ns);
     if (now_ns < deadline_ns)
         cs->early++;
@@ -666,10 +668,19 @@ static void guest_start(void *guest, unsigned int cpu)
     xg_irq_restore(p, true);
     lost_update(rc, cpu);
     for (;;) {
+        uint64_t expiries = rc->cs[cpu].expiries;
+
         cpu_work(rc, cpu);
         /* Checks with interrupts off, so a request or a kick that arrives
          * after them still ends the halt (sti; hlt is atomic). */
         (void)xg_irq_save(p);
+        if (rc->cs[cpu].expiries != expiries) {
+            /* The timer expired while cpu_work ran (it may have been the
+             * deadline cpu_work had just armed): its work is still to do,
+             * and nothing else would wake this CPU for it. */
+            xg_irq_restore(p, true);
+            continue;
+        }
         if (rc->sus != NULL && cpu == 0 && xg_suspend_requested(rc->sus)) {
             xg_irq_restore(p, true);
             run_suspend(rc);

@@ -346,6 +346,13 @@ static void test_timed_policies(void **state)
         run(XENSIM " run " SCENARIOS "/migration-under-io.json --policy pct:3+time", &out), 0);
     assert_non_null(strstr(out, "policy pct:3+time"));
     free(out);
+    /* Seed 68 once lost a tick: the timer expired inside the idle loop's
+     * own re-arm and the CPU then halted with nothing armed. */
+    assert_int_equal(run(XENSIM " run " SCENARIOS
+                                "/migration-fallback.json --policy random+time --seed 68",
+                         &out),
+                     0);
+    free(out);
     assert_non_null(mkdtemp(dir));
     snprintf(cmd, sizeof(cmd),
              "%s explore %s/scenarios/lost-update.json --schedules 50 --policy random+time "
