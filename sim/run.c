@@ -56,11 +56,6 @@ struct wl_arg {
     size_t i;
 };
 
-struct ev_dev {
-    struct run_ctx *rc;
-    size_t i;
-};
-
 /* Per-CPU state of the timer and IPI workloads (touched by that CPU, and
  * by CPU 0 for IPI sends, between scheduling points). */
 struct cpu_state {
@@ -114,11 +109,9 @@ struct run_ctx {
     struct xg_suspend *sus;
     void *own_clk, *own_tm, *own_ipi, *own_sus; /* what to free: the pointers above
                                                    go NULL when set-up fails */
-    struct ev_dev evdev[XSIM_SCN_MAX_WORKLOADS];
     struct cpu_state *cs;
     volatile uint32_t nup2, go;
     volatile uint32_t draining;
-    uint64_t drain_ns;
     uint64_t ipi_next;
     unsigned int ipi_rr;
     struct xsim_rng ipi_rng;
@@ -380,7 +373,7 @@ static int ev_suspend(void *arg)
  * look at the "ring" once, as a driver does after reconnecting. */
 static int ev_resume(void *arg, bool new_host)
 {
-    struct ev_dev *e = arg;
+    struct wl_arg *e = arg; /* the workload's own &rc->args[i] */
     struct run_ctx *rc = e->rc;
     const struct xsim_scn_workload *wl = &rc->s->workloads[e->i];
     int err;
@@ -479,11 +472,10 @@ static void suspend_up(struct run_ctx *rc)
     for (size_t i = 0; i < s->nworkloads; i++) {
         if (rc->src[i] == NULL || rc->port[i] == 0)
             continue;
-        rc->evdev[i] = (struct ev_dev){.rc = rc, .i = i};
         struct xg_suspend_dev d = {.name = s->workloads[i].name,
                                    .suspend = ev_suspend,
                                    .resume = ev_resume,
-                                   .arg = &rc->evdev[i]};
+                                   .arg = &rc->args[i]};
         (void)xg_suspend_register(rc->sus, &d);
     }
     for (size_t i = 0; i < s->ndisks; i++) {
@@ -512,7 +504,6 @@ static void blkio_up(struct run_ctx *rc)
             .disk_sectors = d->sectors,
             .stop_ns = wl->stop_ns != 0 ? wl->stop_ns : UINT64_MAX,
             .seed = xsim_world_seed(rc->w) ^ xsim_fnv1a64(wl->name),
-            .expect_errors = d->faults.read_error_rate > 0 || d->faults.write_error_rate > 0,
             .initial_zero = d->kind == XSIM_DISK_DISK && d->storage == XSIM_DISK_MEM,
         };
         if ((err = xsim_blkio_create(&bp, &rc->bio[i])) != 0)
@@ -604,7 +595,6 @@ static void boot_cpu0(struct run_ctx *rc)
 {
     const struct xg_platform *p = rc->p;
     uint32_t others = (uint32_t)rc->s->machine.vcpus - 1;
-    int err;
 
     xg_write_u32(p, &rc->started, 1);
     wake(rc, -1);
@@ -628,11 +618,10 @@ static void boot_cpu0(struct run_ctx *rc)
             else if (rc->s->ndisks > 0)
                 setup_fail(rc, "disks need the guest's timers; timers", -ENODEV);
             suspend_up(rc);
-        } else if (rc->need_xs && rc->s->ndisks + rc->s->nmigrations > 0) {
+        } else if (rc->s->ndisks + rc->s->nmigrations > 0) {
             setup_fail(rc, "xg_xenbus_init", rc->xenbus_rc);
         }
     }
-    (void)err;
     guest_logf(rc, "set up: callback %s, clock %s, timer %s, IPIs %s",
                xg_callback_name(xg_guest_callback(rc->g)),
                rc->clk != NULL ? xg_clock_source_name(xg_clock_source(rc->clk)) : "none",
@@ -1222,7 +1211,6 @@ static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
     if (drain > s->stop.time_ns / 2)
         drain = s->stop.time_ns / 2; /* a short run still drains its second half */
     if (drain > 0) {
-        rc->drain_ns = drain;
         if (xsim_event_schedule(rc->w, s->stop.time_ns - drain, 0x4452414e /* DRAN */, start_drain,
                                 rc) == 0)
             return -ENOMEM;

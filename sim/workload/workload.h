@@ -31,7 +31,6 @@ struct xsim_blkio_params {
     uint64_t disk_sectors;
     uint64_t stop_ns; /* no new I/O at or after this monotonic time */
     uint64_t seed;
-    bool expect_errors; /* the disk has error faults: errors are not a failure */
     /* The disk starts all zeroes (a fresh RAM disk). Otherwise (a file, a
      * CD-ROM) a block never written must read the same every time, and a
      * sector no flush covers may hold anything it held before. */
