@@ -91,17 +91,46 @@ static void guest_start(void *guest, unsigned int cpu)
     }
 }
 
+bool th_bring_up_spin(struct th *t, unsigned int cpu)
+{
+    const struct xg_platform *p = t->p;
+
+    if (cpu == 0) {
+        t->boot_rc = xg_guest_boot(t->g);
+        if (t->boot_rc != 0)
+            return false;
+        xg_write_u32(p, &t->started, 1);
+        if (t->cfg.ncpus > 1)
+            (void)xg_wrmsr(p, MSR_X2APIC_ICR, (3u << 18) | TH_STARTUP_VECTOR);
+        while (xg_read_u32(p, &t->nup) + 1 < t->cfg.ncpus)
+            xg_point(p, XG_POINT_SPIN, &t->nup);
+        xg_write_u32(p, &t->all_up, 1);
+    } else {
+        bool was = xg_irq_save(p);
+        while (xg_read_u32(p, &t->started) == 0)
+            xg_halt(p);
+        xg_irq_restore(p, was);
+        t->cpu_up_rc[cpu] = xg_guest_cpu_up(t->g);
+        xg_fetch_add_u32(p, &t->nup, 1);
+        if (t->cpu_up_rc[cpu] != 0)
+            return false;
+        while (xg_read_u32(p, &t->all_up) == 0)
+            xg_point(p, XG_POINT_SPIN, &t->all_up);
+    }
+    xg_irq_restore(p, true);
+    return true;
+}
+
 static const struct xsim_guest_ops th_ops = {.start = guest_start, .interrupt = guest_interrupt};
 
-int th_create(struct th *t, const struct th_config *cfg, struct xsim_policy *pol)
+int th_build_machine(struct th *t, struct xsim_policy *pol, const struct xsim_guest_ops *ops,
+                     void *guest, size_t default_ram_pages)
 {
+    const struct th_config *cfg = &t->cfg;
     struct xsim_error err;
     struct xsim_hv_features f0;
     int rc;
 
-    memset(t, 0, sizeof(*t));
-    t->cfg = *cfg;
-    t->user = cfg->user;
     if (pol == NULL) {
         pol = xsim_policy_create(cfg->policy != NULL ? cfg->policy : "time", &err);
         if (pol == NULL)
@@ -121,8 +150,8 @@ int th_create(struct th *t, const struct th_config *cfg, struct xsim_policy *pol
     rc = xsim_domain_create(t->w, TH_BACKEND_DOMID, 0, 4, NULL, NULL, &t->dom0);
     if (rc != 0)
         return rc;
-    rc = xsim_domain_create(t->w, TH_GUEST_DOMID, cfg->ncpus, cfg->ram_pages ? cfg->ram_pages : 64,
-                            &th_ops, t, &t->d);
+    rc = xsim_domain_create(t->w, TH_GUEST_DOMID, cfg->ncpus,
+                            cfg->ram_pages ? cfg->ram_pages : default_ram_pages, ops, guest, &t->d);
     if (rc != 0)
         return rc;
     xsim_hv_features_default(&f0);
@@ -133,6 +162,19 @@ int th_create(struct th *t, const struct th_config *cfg, struct xsim_policy *pol
     if (rc != 0)
         return rc;
     t->p = xsim_domain_platform(t->d);
+    return 0;
+}
+
+int th_create(struct th *t, const struct th_config *cfg, struct xsim_policy *pol)
+{
+    int rc;
+
+    memset(t, 0, sizeof(*t));
+    t->cfg = *cfg;
+    t->user = cfg->user;
+    rc = th_build_machine(t, pol, &th_ops, t, 64);
+    if (rc != 0)
+        return rc;
     if (cfg->xenstore) {
         rc = xsim_xshost_create(t->w, t->hv, &t->xs);
         if (rc == 0)

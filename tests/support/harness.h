@@ -69,6 +69,19 @@ void th_wait_u32(struct th *t, volatile uint32_t *flag, uint32_t value);
 void th_wake_others(struct th *t);
 void th_wake_cpu(struct th *t, unsigned int cpu);
 
+/* For harnesses with their own guest ops (t->cfg filled first): the
+ * policy (cfg.policy when `pol` is NULL), world, hypervisor, dom0 and the
+ * guest domain with `ops`/`guest` and cfg.ram_pages (or the default), both
+ * served by the hypervisor; t->p set. The guest is not initialised. */
+int th_build_machine(struct th *t, struct xsim_policy *pol, const struct xsim_guest_ops *ops,
+                     void *guest, size_t default_ram_pages);
+
+/* For harnesses with their own start function: boot (CPU 0) or bring up
+ * this CPU, waiting for the others by spinning (each wait iteration a
+ * scheduling point), then enable interrupts. False: this CPU must stop
+ * (boot or cpu_up failed; see boot_rc / cpu_up_rc). */
+bool th_bring_up_spin(struct th *t, unsigned int cpu);
+
 /* Virtual now of the calling context. */
 uint64_t th_now(struct th *t);
 

@@ -7,8 +7,6 @@
 
 #include "time_harness.h"
 
-#define MSR_X2APIC_ICR 0x830
-
 void tt_config_init(struct tt_config *cfg, unsigned int ncpus)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -79,31 +77,9 @@ static void tt_start(void *guest, unsigned int cpu)
 {
     struct tt *x = guest;
     struct th *t = &x->th;
-    const struct xg_platform *p = t->p;
 
-    if (cpu == 0) {
-        t->boot_rc = xg_guest_boot(t->g);
-        if (t->boot_rc != 0)
-            return;
-        xg_write_u32(p, &t->started, 1);
-        if (t->cfg.ncpus > 1)
-            (void)xg_wrmsr(p, MSR_X2APIC_ICR, (3u << 18) | TH_STARTUP_VECTOR);
-        while (xg_read_u32(p, &t->nup) + 1 < t->cfg.ncpus)
-            xg_point(p, XG_POINT_SPIN, &t->nup);
-        xg_write_u32(p, &t->all_up, 1);
-    } else {
-        bool was = xg_irq_save(p);
-        while (xg_read_u32(p, &t->started) == 0)
-            xg_halt(p);
-        xg_irq_restore(p, was);
-        t->cpu_up_rc[cpu] = xg_guest_cpu_up(t->g);
-        xg_fetch_add_u32(p, &t->nup, 1);
-        if (t->cpu_up_rc[cpu] != 0)
-            return;
-        while (xg_read_u32(p, &t->all_up) == 0)
-            xg_point(p, XG_POINT_SPIN, &t->all_up);
-    }
-    xg_irq_restore(p, true);
+    if (!th_bring_up_spin(t, cpu))
+        return;
     tt_th_main(t, cpu);
     if (t->cfg.idle_after_main) {
         for (;;)
@@ -116,8 +92,6 @@ static const struct xsim_guest_ops tt_ops = {.start = tt_start, .interrupt = tt_
 int tt_create(struct tt *x, const struct tt_config *cfg, struct xsim_policy *pol)
 {
     struct th *t = &x->th;
-    struct xsim_error err;
-    struct xsim_hv_features f0;
     int rc;
 
     memset(x, 0, sizeof(*x));
@@ -126,31 +100,7 @@ int tt_create(struct tt *x, const struct tt_config *cfg, struct xsim_policy *pol
     t->cfg = cfg->th;
     t->cfg.main = NULL;
     t->user = cfg->user;
-    if (pol == NULL) {
-        pol = xsim_policy_create(cfg->th.policy != NULL ? cfg->th.policy : "time", &err);
-        if (pol == NULL)
-            return -EINVAL;
-        t->own_pol = true;
-    }
-    t->pol = pol;
-    rc = xsim_world_create(&cfg->th.world, pol, &t->w);
-    if (rc == 0)
-        rc = xsim_hv_create(t->w, &t->hv);
-    if (rc != 0)
-        return rc;
-    t->g = aligned_alloc(64, (xg_guest_size() + 63) / 64 * 64);
-    if (t->g == NULL)
-        return -ENOMEM;
-    rc = xsim_domain_create(t->w, TH_BACKEND_DOMID, 0, 4, NULL, NULL, &t->dom0);
-    if (rc == 0)
-        rc = xsim_domain_create(t->w, TH_GUEST_DOMID, cfg->th.ncpus,
-                                cfg->th.ram_pages ? cfg->th.ram_pages : 64, &tt_ops, x, &t->d);
-    if (rc != 0)
-        return rc;
-    xsim_hv_features_default(&f0);
-    rc = xsim_hv_add_domain(t->hv, t->dom0, &f0);
-    if (rc == 0)
-        rc = xsim_hv_add_domain(t->hv, t->d, &cfg->th.features);
+    rc = th_build_machine(t, pol, &tt_ops, x, 64);
     if (rc == 0)
         rc = xsim_hv_time_config(t->hv, TH_GUEST_DOMID, &cfg->time);
     if (rc != 0)
