@@ -353,6 +353,25 @@ bool xsim_vcpu_halted(const struct xsim_vcpu *v)
     return __atomic_load_n(&v->state, __ATOMIC_RELAXED) == XSIM_VCPU_HALTED;
 }
 
+void xsim_vcpu_account(const struct xsim_vcpu *v, uint64_t at_ns, struct xsim_vcpu_account *out)
+{
+    uint64_t end = v->vtime < at_ns ? v->vtime : at_ns, idle = v->idle_ns;
+
+    memset(out, 0, sizeof(*out));
+    for (unsigned int r = 0; r < XSIM_COST__COUNT; r++) {
+        out->cost_ns[r] = v->cost_ns[r];
+        out->since_wake_ns[r] = v->wakes != 0 ? v->cost_ns[r] - v->cost_ns_at_wake[r] : 0;
+    }
+    out->wakes = v->wakes;
+    /* A vCPU still halted has been idle since it halted. */
+    if (v->state == XSIM_VCPU_HALTED && at_ns > v->halted_at) {
+        idle += at_ns - v->halted_at;
+        end = at_ns;
+    }
+    out->halted_ns = idle < end ? idle : end;
+    out->busy_ns = end - out->halted_ns;
+}
+
 uint64_t xsim_world_now(const struct xsim_world *w)
 {
     struct xsim_vcpu *v = xsim__self;
@@ -422,6 +441,7 @@ void xsim_charge(struct xsim_vcpu *v, enum xsim_cost_reason reason, uint64_t ns)
     w = v->world;
     /* Only the owner thread advances its clock; others read it. */
     __atomic_store_n(&v->vtime, v->vtime + ns, __ATOMIC_RELAXED);
+    v->cost_ns[reason] += ns;
     stat_add(w, &w->stats.count[reason], 1);
     stat_add(w, &w->stats.ns[reason], ns);
 }
@@ -607,7 +627,10 @@ static void wake(struct xsim_world *w, struct xsim_vcpu *v, uint64_t why)
      * plus the cost of getting a physical CPU to run it. */
     if (v->vtime < now)
         v->vtime = now;
-    v->vtime += xsim_cost(w, XSIM_COST_WAKE);
+    v->idle_ns += v->vtime - v->halted_at;
+    v->wakes++;
+    memcpy(v->cost_ns_at_wake, v->cost_ns, sizeof(v->cost_ns));
+    xsim_charge(v, XSIM_COST_WAKE, xsim_cost(w, XSIM_COST_WAKE));
     xsim__trace_rec(w, XSIM_TR_WAKE, v->index, why, 0, 0);
 }
 
@@ -1035,6 +1058,7 @@ void xsim__halt(struct xsim_world *w, struct xsim_vcpu *v)
             continue; /* the loop's top delivers what woke us */
         }
         v->state = XSIM_VCPU_HALTED;
+        v->halted_at = v->vtime;
         clear_runnable(w, v);
         xsim__trace_rec(w, XSIM_TR_HALT, v->index, 0, 0, 0);
         reschedule(w, v, false);

@@ -29,6 +29,12 @@ struct xsim_vcpu {
     enum xsim_vcpu_state state;
     uint64_t vtime;    /* this vCPU's clock: it is busy until then */
     uint64_t last_ran; /* decision count when last chosen (yield order) */
+    /* Accounting (owner thread only, or the baton holder): ns charged per
+     * reason, the snapshot of it taken when last woken from halt, when the
+     * current halt began, wakes so far and the time spent halted. */
+    uint64_t cost_ns[XSIM_COST__COUNT];
+    uint64_t cost_ns_at_wake[XSIM_COST__COUNT];
+    uint64_t halted_at, idle_ns, wakes;
     struct xsim_baton baton;
     pthread_t thread;
     bool started;

@@ -188,6 +188,18 @@ struct xsim_domain *xsim_vcpu_domain(struct xsim_vcpu *v);
 uint64_t xsim_vcpu_now(const struct xsim_vcpu *v);
 bool xsim_vcpu_halted(const struct xsim_vcpu *v);
 
+/* Where one vCPU's virtual time went (deterministic mode; read it from the
+ * vCPU itself or once the run is over). */
+struct xsim_vcpu_account {
+    uint64_t cost_ns[XSIM_COST__COUNT];       /* ns charged per reason, all run */
+    uint64_t since_wake_ns[XSIM_COST__COUNT]; /* ... since it was last woken from
+                                               halt (wake included) */
+    uint64_t wakes;                           /* times woken from halt */
+    uint64_t busy_ns;                         /* time not halted, up to at_ns */
+    uint64_t halted_ns;                       /* time halted, up to at_ns */
+};
+void xsim_vcpu_account(const struct xsim_vcpu *v, uint64_t at_ns, struct xsim_vcpu_account *out);
+
 /* Make `vector` pending in the vCPU's local APIC IRR. `needs_eoi` false
  * models a vector injected without an in-service bit (Xen's global callback
  * vector). Wakes the vCPU from halt. Callable from any simulated context. */
