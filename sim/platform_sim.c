@@ -111,11 +111,13 @@ static void p_point(void *ctx, enum xg_point_kind kind, const volatile void *add
     if (kind == XG_POINT_SPIN) {
         /* One turn of a wait loop (a pause instruction and a re-read). */
         __atomic_store_n(&v->vtime, v->vtime + w->spin_ns, __ATOMIC_RELAXED);
+        v->cost_ns[XSIM_COST_POINT] += w->spin_ns;
         xsim_point_spin(w);
         return;
     }
     /* Plain charge (no counter): points are counted in stats.points. */
     __atomic_store_n(&v->vtime, v->vtime + w->costs->ns[XSIM_COST_POINT], __ATOMIC_RELAXED);
+    v->cost_ns[XSIM_COST_POINT] += w->costs->ns[XSIM_COST_POINT];
     xsim_point(w);
 }
 

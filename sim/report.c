@@ -3,6 +3,7 @@
  * object, built with jansson).
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -19,8 +20,64 @@ static void print_ns(FILE *out, const char *label, uint64_t ns)
         fprintf(out, "%s %" PRIu64 " ns", label, ns);
 }
 
+static void print_dist(FILE *out, const char *label, const struct xsim_dist_summary *d, double ci95)
+{
+    fprintf(out, "    %-8s", label);
+    print_ns(out, "mean", (uint64_t)llround(d->mean));
+    if (ci95 >= 0)
+        print_ns(out, " +-", (uint64_t)llround(ci95));
+    print_ns(out, ", p50", d->p50);
+    print_ns(out, ", p90", d->p90);
+    print_ns(out, ", p99", d->p99);
+    print_ns(out, ", p99.9", d->p999);
+    print_ns(out, ", max", d->max);
+    fprintf(out, "\n");
+}
+
+static void print_events(FILE *out, const struct xsim_wl_result *w)
+{
+    fprintf(out,
+            "workload %-12s sent %" PRIu64 ", served %" PRIu64 " (handler runs %" PRIu64
+            ", %" PRIu64 " found nothing) on CPU %d; service %s\n",
+            w->name, w->sent, w->consumed, w->handled, w->empty_runs, w->cpu, w->service);
+    if (w->sojourn.n == 0)
+        return;
+    print_dist(out, "wait", &w->wait, -1);
+    print_dist(out, "sojourn", &w->sojourn, w->sojourn_ns_mean_ci95);
+    fprintf(out, "    %.0f/s arriving, %.0f/s served", w->arrival_rate_per_s, w->throughput_per_s);
+    if (w->unserved != 0)
+        fprintf(out, ", %" PRIu64 " left unserved", w->unserved);
+    if (w->acausal != 0)
+        fprintf(out, ", %" PRIu64 " seen before their send time", w->acausal);
+    if (w->little_checked)
+        fprintf(out, "; in system as arrivals see it %.3f, lambda*W %.3f", w->little_L,
+                w->little_lambda_W);
+    fprintf(out, "\n");
+    if (w->idle_n != 0) {
+        double sum = 0;
+        fprintf(out, "    %" PRIu64 " sends woke an idle CPU: wait %.0f ns =", w->idle_n,
+                w->idle_wait_mean);
+        for (unsigned int r = 0; r < XSIM_COST__COUNT; r++) {
+            if (w->idle_ns_mean[r] <= 0)
+                continue;
+            fprintf(out, "%s %s %.0f", sum > 0 ? " +" : "",
+                    xsim_cost_reason_name((enum xsim_cost_reason)r), w->idle_ns_mean[r]);
+            sum += w->idle_ns_mean[r];
+        }
+        if (sum == 0)
+            fprintf(out, " 0");
+        if (fabs(w->idle_wait_mean - sum) >= 0.5)
+            fprintf(out, " + unaccounted %.0f", w->idle_wait_mean - sum);
+        fprintf(out, "\n");
+    }
+}
+
 static void print_workload(FILE *out, const struct xsim_wl_result *w)
 {
+    if (w->type == XSIM_WL_EVENTS && w->service[0] != '\0') {
+        print_events(out, w);
+        return;
+    }
     if (w->type == XSIM_WL_TIMER) {
         fprintf(out,
                 "workload %-12s timer ticks on every CPU: %" PRIu64 " armed, %" PRIu64
@@ -99,6 +156,13 @@ void xsim_report_print(const struct xsim_report *rep, FILE *out)
     for (unsigned int c = 0; c < rep->ncpus; c++)
         fprintf(out, " %" PRIu64, rep->cpu_events[c]);
     fprintf(out, "\n");
+    if (rep->ncpus > 0) {
+        fprintf(out, "CPU busy (handlers):");
+        for (unsigned int c = 0; c < rep->ncpus; c++)
+            fprintf(out, " %.1f%% (%.1f%%)", 100 * rep->cpu[c].utilization,
+                    100 * rep->cpu[c].handler_utilization);
+        fprintf(out, "\n");
+    }
     if (rep->timer_kind[0] || rep->ipi_mode[0])
         fprintf(out, "guest time: clock %s, event timer %s, IPIs %s\n",
                 rep->clock_source[0] ? rep->clock_source : "none",
@@ -133,9 +197,78 @@ void xsim_report_print(const struct xsim_report *rep, FILE *out)
     for (size_t i = 0; i < rep->noracles; i++)
         fprintf(out, "  %-16s %s  %s\n", rep->oracles[i].name,
                 rep->oracles[i].pass ? "pass" : "FAIL", rep->oracles[i].detail);
+    for (size_t i = 0; i < rep->nlaws; i++)
+        fprintf(out, "law: %-16s %s  %s\n", rep->laws[i].name,
+                rep->laws[i].pass ? "holds" : "BROKEN", rep->laws[i].detail);
     if (rep->replay_error[0] != '\0')
         fprintf(out, "replay: %s\n", rep->replay_error);
     fprintf(out, "digest %016" PRIx64 "\n", rep->digest);
+}
+
+static void dist_json(json_t *e, const char *prefix, const struct xsim_dist_summary *d)
+{
+    char k[48];
+
+    snprintf(k, sizeof(k), "%s_ns_mean", prefix);
+    json_object_set_new(e, k, json_real(d->mean));
+    snprintf(k, sizeof(k), "%s_ns_p50", prefix);
+    json_object_set_new(e, k, json_integer((json_int_t)d->p50));
+    snprintf(k, sizeof(k), "%s_ns_p90", prefix);
+    json_object_set_new(e, k, json_integer((json_int_t)d->p90));
+    snprintf(k, sizeof(k), "%s_ns_p99", prefix);
+    json_object_set_new(e, k, json_integer((json_int_t)d->p99));
+    snprintf(k, sizeof(k), "%s_ns_p999", prefix);
+    json_object_set_new(e, k, json_integer((json_int_t)d->p999));
+    snprintf(k, sizeof(k), "%s_ns_max", prefix);
+    json_object_set_new(e, k, json_integer((json_int_t)d->max));
+}
+
+static void events_json(json_t *e, const struct xsim_wl_result *w)
+{
+    json_t *idle = json_object();
+
+    json_object_set_new(e, "service", json_string(w->service));
+    dist_json(e, "wait", &w->wait);
+    dist_json(e, "sojourn", &w->sojourn);
+    dist_json(e, "service", &w->service_time);
+    json_object_set_new(e, "sojourn_ns_mean_ci95",
+                        w->sojourn_ns_mean_ci95 >= 0 ? json_real(w->sojourn_ns_mean_ci95)
+                                                     : json_null());
+    json_object_set_new(e, "arrival_rate_per_s", json_real(w->arrival_rate_per_s));
+    json_object_set_new(e, "throughput_per_s", json_real(w->throughput_per_s));
+    json_object_set_new(e, "unserved", json_integer((json_int_t)w->unserved));
+    json_object_set_new(e, "empty_runs", json_integer((json_int_t)w->empty_runs));
+    json_object_set_new(e, "acausal", json_integer((json_int_t)w->acausal));
+    if (w->little_checked) {
+        json_object_set_new(e, "little_L", json_real(w->little_L));
+        json_object_set_new(e, "little_lambda_W", json_real(w->little_lambda_W));
+    }
+    json_object_set_new(idle, "n", json_integer((json_int_t)w->idle_n));
+    json_object_set_new(idle, "wait_ns_mean", json_real(w->idle_wait_mean));
+    for (unsigned int r = 0; r < XSIM_COST__COUNT; r++) {
+        if (w->idle_ns_mean[r] > 0)
+            json_object_set_new(idle, xsim_cost_reason_name((enum xsim_cost_reason)r),
+                                json_real(w->idle_ns_mean[r]));
+    }
+    json_object_set_new(e, "idle_wake", idle);
+}
+
+static json_t *cpus_json(const struct xsim_report *rep)
+{
+    json_t *a = json_array();
+
+    for (unsigned int c = 0; c < rep->ncpus; c++) {
+        const struct xsim_cpu_result *r = &rep->cpu[c];
+        json_t *e = json_object();
+        json_object_set_new(e, "cpu", json_integer(c));
+        json_object_set_new(e, "utilization", json_real(r->utilization));
+        json_object_set_new(e, "handler_utilization", json_real(r->handler_utilization));
+        json_object_set_new(e, "busy_ns", json_integer((json_int_t)r->busy_ns));
+        json_object_set_new(e, "handler_ns", json_integer((json_int_t)r->handler_ns));
+        json_object_set_new(e, "events", json_integer((json_int_t)rep->cpu_events[c]));
+        json_array_append_new(a, e);
+    }
+    return a;
 }
 
 static json_t *stats_json(const struct xsim_report *rep)
@@ -273,6 +406,8 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
         }
         if (w->early != 0)
             json_object_set_new(e, "early", json_integer((json_int_t)w->early));
+        if (w->type == XSIM_WL_EVENTS && w->service[0] != '\0')
+            events_json(e, w);
         json_array_append_new(wls, e);
     }
     json_object_set_new(o, "workloads", wls);
@@ -286,6 +421,15 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
     if (rep->clock_source[0])
         json_object_set_new(guest, "clock", json_string(rep->clock_source));
     json_object_set_new(o, "stats", stats_json(rep));
+    json_object_set_new(o, "cpus", cpus_json(rep));
+    json_t *laws = json_object();
+    for (size_t i = 0; i < rep->nlaws; i++) {
+        json_t *e = json_object();
+        json_object_set_new(e, "pass", json_boolean(rep->laws[i].pass));
+        json_object_set_new(e, "detail", json_string(rep->laws[i].detail));
+        json_object_set_new(laws, rep->laws[i].name, e);
+    }
+    json_object_set_new(o, "laws", laws);
     if (rep->failure[0] != '\0')
         json_object_set_new(o, "failure", json_string(rep->failure));
     if (rep->replay_error[0] != '\0')

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "jsonschema.h"
+#include "workload/workload.h"
 #include "xensim/scenario.h"
 
 typedef struct xsim_scenario scn_t;
@@ -104,11 +105,111 @@ static const struct xsim_schema_field guest_fields[] = {
 };
 static const struct xsim_schema guest_schema = XSIM_SCHEMA("guest", guest_fields);
 
+static const char *const service_kinds[] = {"fixed", "exp", "lognormal", "hyperexp", "batch", NULL};
+
+/* Parse "kind:mean[:cv]" into the workload; the reason in `why` on error. */
+int xsim_service_parse(const char *spec, int *kind, uint64_t *mean_ns, double *cv, char *why,
+                       size_t why_size)
+{
+    char buf[96], *colon, *arg2, *end;
+    size_t k;
+
+    if (strlen(spec) >= sizeof(buf)) {
+        snprintf(why, why_size, "too long");
+        return -EINVAL;
+    }
+    snprintf(buf, sizeof(buf), "%s", spec);
+    colon = strchr(buf, ':');
+    if (colon == NULL) {
+        snprintf(why, why_size, "expected KIND:MEAN[:CV], e.g. \"exp:5us\"");
+        return -EINVAL;
+    }
+    *colon = '\0';
+    for (k = 0; service_kinds[k] != NULL; k++) {
+        if (strcmp(buf, service_kinds[k]) == 0)
+            break;
+    }
+    if (service_kinds[k] == NULL) {
+        snprintf(why, why_size,
+                 "unknown kind '%s'; expected fixed, exp, lognormal, hyperexp or batch", buf);
+        return -EINVAL;
+    }
+    arg2 = strchr(colon + 1, ':');
+    if (arg2 != NULL)
+        *arg2++ = '\0';
+    if (xsim_parse_duration_ns(colon + 1, mean_ns, why, why_size) != 0)
+        return -EINVAL;
+    if (*mean_ns > 1000000000) {
+        snprintf(why, why_size, "the mean must be at most 1s");
+        return -EINVAL;
+    }
+    *kind = (int)k;
+    *cv = 0;
+    if (k == XSIM_SVC_LOGNORMAL || k == XSIM_SVC_HYPEREXP) {
+        if (arg2 == NULL) {
+            snprintf(why, why_size, "%s needs a coefficient of variation: %s:MEAN:CV",
+                     service_kinds[k], service_kinds[k]);
+            return -EINVAL;
+        }
+        *cv = strtod(arg2, &end);
+        if (end == arg2 || *end != '\0' || !(*cv > 0) || *cv > 100) {
+            snprintf(why, why_size,
+                     "the coefficient of variation '%s' must be a number in (0, 100]", arg2);
+            return -EINVAL;
+        }
+        if (k == XSIM_SVC_HYPEREXP && !(*cv > 1)) {
+            snprintf(why, why_size, "a hyperexponential needs a coefficient of variation above 1");
+            return -EINVAL;
+        }
+    } else if (arg2 != NULL) {
+        snprintf(why, why_size, "%s takes only a mean", service_kinds[k]);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int service_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)
+{
+    wl_t *w = target;
+    char why[160];
+    int kind;
+    uint64_t mean;
+    double cv;
+
+    if (!json_is_string(value))
+        return xsim_schema_fail(ctx, "'%s' must be a string like \"exp:5us\"",
+                                xsim_schema_path(ctx));
+    if (xsim_service_parse(json_string_value(value), &kind, &mean, &cv, why, sizeof(why)) != 0)
+        return xsim_schema_fail(ctx, "bad '%s' \"%s\": %s", xsim_schema_path(ctx),
+                                json_string_value(value), why);
+    if (w != NULL) {
+        w->service_kind = kind;
+        w->service_ns = mean;
+        w->service_cv = cv;
+    }
+    return 0;
+}
+
 static int workload_finish(struct xsim_schema_ctx *ctx, const json_t *object, void *target)
 {
     const json_t *type = json_object_get(object, "type");
     const char *t = type != NULL ? json_string_value(type) : "events";
     bool rate = json_object_get(object, "rate") != NULL;
+    bool service = json_object_get(object, "service") != NULL;
+    wl_t *w = target;
+
+    if (service && json_object_get(object, "handler_work") != NULL)
+        return xsim_schema_fail_member(ctx, "service",
+                                       "'%s' has both 'service' and 'handler_work' (a shorthand "
+                                       "for \"fixed:...\"); keep one",
+                                       xsim_schema_path(ctx));
+    if (service && strcmp(t, "events") != 0)
+        return xsim_schema_fail_member(ctx, "service", "'%s': only events workloads take 'service'",
+                                       xsim_schema_path(ctx));
+    if (w != NULL && !service) {
+        w->service_kind = XSIM_SVC_FIXED;
+        w->service_ns = w->handler_ns;
+    }
 
     if (strcmp(t, "events") == 0 && !rate)
         return xsim_schema_fail(ctx, "'%s' is an events workload and needs a 'rate'",
@@ -201,6 +302,10 @@ static const struct xsim_schema_field workload_fields[] = {
      .enum_values = dists,
      XSIM_MEMBER(wl_t, dist)},
     {.name = "burst", .type = XSIM_SCHEMA_INT, .min = 1, .max = 4096, XSIM_MEMBER(wl_t, burst)},
+    {.name = "service",
+     .type = XSIM_SCHEMA_ANY,
+     .set = service_set,
+     .doc = "per-item service: fixed:D, exp:D, lognormal:D:CV, hyperexp:D:CV or batch:D"},
     {.name = "handler_work",
      .type = XSIM_SCHEMA_DURATION,
      .umin = 0,

@@ -363,6 +363,7 @@ void xsim_vcpu_account(const struct xsim_vcpu *v, uint64_t at_ns, struct xsim_vc
         out->since_wake_ns[r] = v->wakes != 0 ? v->cost_ns[r] - v->cost_ns_at_wake[r] : 0;
     }
     out->wakes = v->wakes;
+    out->woke_at_ns = v->woke_at;
     /* A vCPU still halted has been idle since it halted. */
     if (v->state == XSIM_VCPU_HALTED && at_ns > v->halted_at) {
         idle += at_ns - v->halted_at;
@@ -628,6 +629,7 @@ static void wake(struct xsim_world *w, struct xsim_vcpu *v, uint64_t why)
     if (v->vtime < now)
         v->vtime = now;
     v->idle_ns += v->vtime - v->halted_at;
+    v->woke_at = v->vtime;
     v->wakes++;
     memcpy(v->cost_ns_at_wake, v->cost_ns, sizeof(v->cost_ns));
     xsim_charge(v, XSIM_COST_WAKE, xsim_cost(w, XSIM_COST_WAKE));

@@ -34,7 +34,7 @@ struct xsim_vcpu {
      * current halt began, wakes so far and the time spent halted. */
     uint64_t cost_ns[XSIM_COST__COUNT];
     uint64_t cost_ns_at_wake[XSIM_COST__COUNT];
-    uint64_t halted_at, idle_ns, wakes;
+    uint64_t halted_at, idle_ns, wakes, woke_at;
     struct xsim_baton baton;
     pthread_t thread;
     bool started;

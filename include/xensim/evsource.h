@@ -7,6 +7,7 @@
 #ifndef XENSIM_EVSOURCE_H
 #define XENSIM_EVSOURCE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "xensim/hv.h"
@@ -49,14 +50,24 @@ int xsim_evsource_start(struct xsim_evsource *s);
 int xsim_evsource_reconnect(struct xsim_evsource *s);
 void xsim_evsource_stop(struct xsim_evsource *s);
 
-/* From the guest's handler: take every send made up to now; returns how
- * many, and adds each one's latency (now - send time) to the statistics. */
+/* From the guest's handler, like a driver reading its device's ring: take
+ * the oldest send not yet taken, whatever its time (a policy that runs
+ * devices ahead of the vCPUs can show a vCPU a send from its future).
+ * Returns true and its send time, or false when nothing is left. */
+bool xsim_evsource_take(struct xsim_evsource *s, uint64_t *sent_ns);
+/* The item last taken has been served: it leaves the system (used for the
+ * number in system each arrival sees). */
+void xsim_evsource_complete(struct xsim_evsource *s);
+/* Take and complete every send made up to now at once; returns how many. */
 uint64_t xsim_evsource_consume(struct xsim_evsource *s);
 
 struct xsim_evsource_stats {
-    uint64_t sent, consumed;
-    uint64_t latency_ns_sum, latency_ns_max;
-    uint64_t latency_ns_p50, latency_ns_p99; /* from a log2-bucket histogram */
+    uint64_t sent, taken, completed;
+    uint64_t first_send_ns, last_send_ns; /* 0 when nothing was sent */
+    /* Sum over sends of the items in the system (taken or not, not yet
+     * complete) just before each send: its mean is what arrivals see,
+     * which for Poisson arrivals is the time-average number in system. */
+    uint64_t seen_in_system_sum;
 };
 void xsim_evsource_stats(const struct xsim_evsource *s, struct xsim_evsource_stats *out);
 

@@ -12,6 +12,7 @@
 
 #include "xensim/cost.h"
 #include "xensim/error.h"
+#include "xensim/measure.h"
 #include "xensim/world.h"
 
 #define XSIM_SCN_MAX_WORKLOADS  64
@@ -69,13 +70,26 @@ struct xsim_scn_migration {
 
 enum xsim_wl_dist { XSIM_WL_PERIODIC = 0, XSIM_WL_POISSON = 1, XSIM_WL_BURST = 2 };
 
+/* How an events workload's handler spends time on each item it serves. */
+enum xsim_service_kind {
+    XSIM_SVC_FIXED = 0,     /* every item takes the mean */
+    XSIM_SVC_EXP = 1,       /* exponential with that mean */
+    XSIM_SVC_LOGNORMAL = 2, /* lognormal with that mean and coefficient of variation */
+    XSIM_SVC_HYPEREXP = 3,  /* two-phase hyperexponential, balanced means, CV > 1 */
+    XSIM_SVC_BATCH = 4,     /* one charge per handler run whatever it took (a batch) */
+};
+
 struct xsim_scn_workload {
     char name[32];
     int type;    /* enum xsim_wl_type */
     double rate; /* events per second */
     int dist;    /* enum xsim_wl_dist */
     int burst;
-    uint64_t handler_ns; /* work the guest's handler does per event */
+    uint64_t handler_ns; /* "handler_work": shorthand for "service": "fixed:..." */
+    /* events: the service of each item ("service": "exp:5us" ...) */
+    int service_kind;    /* enum xsim_service_kind */
+    uint64_t service_ns; /* mean service time */
+    double service_cv;   /* lognormal, hyperexp: coefficient of variation */
     uint64_t start_ns, stop_ns;
     uint64_t count;
     bool spurious;  /* the handler finds nothing to do (an event storm) */
@@ -185,6 +199,30 @@ struct xsim_wl_result {
     uint64_t verified; /* reads whose data was checked */
     uint64_t verify_failed;
     uint64_t early; /* timer callbacks before their deadline */
+    /* events: the queue of each device, item by item. wait = send to
+     * service start, sojourn = send to service end, service = the handler
+     * time the item took. latency_ns_* above repeat the wait. */
+    char service[48]; /* the service distribution, "exp:5us" */
+    struct xsim_dist_summary wait, sojourn, service_time;
+    double sojourn_ns_mean_ci95;                 /* 95% half-width (batch means); -1: too few */
+    double arrival_rate_per_s, throughput_per_s; /* over the sending window */
+    uint64_t unserved;                           /* sent but not served by the end */
+    uint64_t empty_runs;                         /* handler runs that found nothing */
+    uint64_t acausal;                            /* items seen before their send time */
+    bool little_checked; /* Poisson arrivals: L seen by arrivals vs lambda W */
+    double little_L, little_lambda_W;
+    /* Items whose send woke their idle CPU: mean wait and where it went */
+    uint64_t idle_n;
+    double idle_wait_mean;
+    double idle_ns_mean[XSIM_COST__COUNT];
+};
+
+/* One vCPU's time over the run. */
+struct xsim_cpu_result {
+    double utilization;         /* fraction of the run not halted */
+    double handler_utilization; /* fraction spent in handler work */
+    uint64_t busy_ns, handler_ns;
+    uint64_t service_ns; /* what the events workloads charged on it */
 };
 
 struct xsim_disk_result {
@@ -228,9 +266,15 @@ struct xsim_report {
         uint64_t clock_backwards; /* samples where the guest clock went back */
     } migration;
     uint64_t cpu_events[XSIM_MAX_VCPUS];
+    struct xsim_cpu_result cpu[XSIM_MAX_VCPUS];
     unsigned int ncpus;
     struct xsim_oracle_result oracles[XSIM_MAX_ORACLES];
     size_t noracles;
+    /* Laws of the measurements themselves (Little's law, the utilisation
+     * law), checked on every run: a failure is the simulator's, not the
+     * guest's, and does not change the exit status. */
+    struct xsim_oracle_result laws[2];
+    size_t nlaws;
     bool all_pass;
     struct xsim_choices choices; /* owned; xsim_report_free */
     char cost_profile[64];

@@ -195,6 +195,7 @@ struct xsim_vcpu_account {
     uint64_t since_wake_ns[XSIM_COST__COUNT]; /* ... since it was last woken from
                                                halt (wake included) */
     uint64_t wakes;                           /* times woken from halt */
+    uint64_t woke_at_ns;                      /* its clock when last woken, before the wake cost */
     uint64_t busy_ns;                         /* time not halted, up to at_ns */
     uint64_t halted_ns;                       /* time halted, up to at_ns */
 };

@@ -8,8 +8,6 @@
 
 #include "xensim/evsource.h"
 
-#define HIST_BUCKETS 64
-
 struct xsim_evsource {
     struct xsim_world *w;
     struct xsim_hv *hv;
@@ -22,8 +20,8 @@ struct xsim_evsource {
     /* send times not yet consumed (FIFO ring) */
     uint64_t *times;
     size_t cap, head, len;
-    uint64_t sent, consumed, lat_sum, lat_max;
-    uint64_t hist[HIST_BUCKETS];
+    uint64_t sent, taken, completed;
+    uint64_t first_send_ns, last_send_ns, seen_sum;
 };
 
 static void fire(struct xsim_world *w, void *arg);
@@ -80,6 +78,10 @@ static void fire(struct xsim_world *w, void *arg)
     for (unsigned int i = 0; i < n && !done(s, now); i++) {
         if (push_time(s, now) != 0)
             break; /* out of memory: the send is not made, nothing recorded */
+        s->seen_sum += s->sent - s->completed;
+        if (s->sent == 0)
+            s->first_send_ns = now;
+        s->last_send_ns = now;
         s->sent++;
         (void)xsim_hv_evtchn_send(s->hv, s->cfg.backend, s->port);
     }
@@ -153,52 +155,42 @@ void xsim_evsource_stop(struct xsim_evsource *s)
     s->timer = 0;
 }
 
-uint64_t xsim_evsource_consume(struct xsim_evsource *s)
+bool xsim_evsource_take(struct xsim_evsource *s, uint64_t *sent_ns)
 {
-    uint64_t now = xsim_world_now(s->w), n = 0;
-
-    while (s->len > 0 && s->times[s->head] <= now) {
-        uint64_t lat = now - s->times[s->head];
-        unsigned int b = lat == 0 ? 0 : 64 - (unsigned int)__builtin_clzll(lat);
-        s->head = (s->head + 1) % s->cap;
-        s->len--;
-        s->lat_sum += lat;
-        if (lat > s->lat_max)
-            s->lat_max = lat;
-        s->hist[b < HIST_BUCKETS ? b : HIST_BUCKETS - 1]++;
-        n++;
-    }
-    s->consumed += n;
-    return n;
+    if (s->len == 0)
+        return false;
+    *sent_ns = s->times[s->head];
+    s->head = (s->head + 1) % s->cap;
+    s->len--;
+    s->taken++;
+    return true;
 }
 
-static uint64_t percentile(const struct xsim_evsource *s, double q)
+void xsim_evsource_complete(struct xsim_evsource *s)
 {
-    uint64_t target = (uint64_t)ceil(q * (double)s->consumed), acc = 0;
+    if (s->completed < s->taken)
+        s->completed++;
+}
 
-    if (s->consumed == 0)
-        return 0;
-    for (unsigned int b = 0; b < HIST_BUCKETS; b++) {
-        acc += s->hist[b];
-        if (acc >= target)
-            return b == 0 ? 0 : (uint64_t)1 << b; /* upper bound of the bucket */
+uint64_t xsim_evsource_consume(struct xsim_evsource *s)
+{
+    uint64_t now = xsim_world_now(s->w), n = 0, t;
+
+    while (s->len > 0 && s->times[s->head] <= now && xsim_evsource_take(s, &t)) {
+        xsim_evsource_complete(s);
+        n++;
     }
-    return s->lat_max;
+    return n;
 }
 
 void xsim_evsource_stats(const struct xsim_evsource *s, struct xsim_evsource_stats *out)
 {
     out->sent = s->sent;
-    out->consumed = s->consumed;
-    out->latency_ns_sum = s->lat_sum;
-    out->latency_ns_max = s->lat_max;
-    /* Bucket upper bounds, but never above the largest latency seen. */
-    out->latency_ns_p50 = percentile(s, 0.50);
-    out->latency_ns_p99 = percentile(s, 0.99);
-    if (out->latency_ns_p50 > s->lat_max)
-        out->latency_ns_p50 = s->lat_max;
-    if (out->latency_ns_p99 > s->lat_max)
-        out->latency_ns_p99 = s->lat_max;
+    out->taken = s->taken;
+    out->completed = s->completed;
+    out->first_send_ns = s->first_send_ns;
+    out->last_send_ns = s->last_send_ns;
+    out->seen_in_system_sum = s->seen_sum;
 }
 
 int xsim_evsource_reconnect(struct xsim_evsource *s)

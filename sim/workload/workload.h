@@ -9,15 +9,60 @@
 #define XSIM_WORKLOAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "xensim/guest/xg_blkfront.h"
 #include "xensim/guest/xg_ipi.h"
 #include "xensim/guest/xg_time.h"
 #include "xensim/guest/xg_timer.h"
+#include "xensim/evsource.h"
+#include "xensim/measure.h"
 #include "xensim/prng.h"
 #include "xensim/scenario.h"
 #include "xensim/storage.h"
+
+/* Parse an events workload's "service" string ("exp:5us", "lognormal:5us:1.5")
+ * into enum xsim_service_kind, the mean in ns and the coefficient of
+ * variation. 0, or -EINVAL with the reason in `why`. */
+int xsim_service_parse(const char *spec, int *kind, uint64_t *mean_ns, double *cv, char *why,
+                       size_t why_size);
+
+/* ---- events: per-item service of a device's queue ---- */
+
+struct xsim_events;
+
+struct xsim_events_params {
+    const struct xsim_scn_workload *wl; /* borrowed: kind, mean, CV, name */
+    struct xsim_evsource *src;          /* borrowed: the device's queue */
+    struct xsim_world *w;
+    unsigned int ncpus;
+};
+
+/* *out is new; free with xsim_events_destroy. */
+int xsim_events_create(const struct xsim_events_params *prm, struct xsim_events **out);
+void xsim_events_destroy(struct xsim_events *e);
+/* From the port's handler on `cpu` (guest context, interrupts off): serve
+ * the queue until it is empty, charging each item's service as handler
+ * work. Returns the items served (0: the run found nothing). */
+uint64_t xsim_events_serve(struct xsim_events *e, const struct xg_platform *p, unsigned int cpu);
+
+struct xsim_events_result {
+    struct xsim_dist_summary wait, sojourn, service;
+    bool sojourn_ci_ok;       /* enough samples for batch means */
+    double sojourn_mean_ci95; /* half-width, ns */
+    uint64_t runs, empty_runs;
+    uint64_t acausal; /* items seen before their send time (non-time policies) */
+    /* Items whose send woke their idle CPU: their mean wait, and the mean
+     * ns of each cost reason spent between the wake and service start. */
+    uint64_t idle_n;
+    double idle_wait_mean;
+    double idle_ns_mean[XSIM_COST__COUNT];
+};
+void xsim_events_result(const struct xsim_events *e, struct xsim_events_result *out);
+/* Service charged on `cpu` by this workload, and the items it served there. */
+uint64_t xsim_events_cpu_service_ns(const struct xsim_events *e, unsigned int cpu,
+                                    uint64_t *served);
 
 /* ---- block I/O ---- */
 

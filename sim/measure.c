@@ -1,0 +1,180 @@
+/*
+ * measure.c - log-linear histograms and batch means; see measure.h.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xensim/measure.h"
+
+#define SUB_BITS 7 /* 128 buckets per power of two */
+#define EXACT    (2u << SUB_BITS)
+
+unsigned int xsim_hist_index(uint64_t v)
+{
+    unsigned int e, shift;
+
+    if (v < EXACT)
+        return (unsigned int)v;
+    e = 63u - (unsigned int)__builtin_clzll(v);
+    shift = e - SUB_BITS;
+    return (shift << SUB_BITS) + (unsigned int)(v >> shift);
+}
+
+void xsim_hist_bucket_range(unsigned int index, uint64_t *lo, uint64_t *hi)
+{
+    unsigned int shift;
+    uint64_t sub;
+
+    if (index < EXACT) {
+        *lo = *hi = index;
+        return;
+    }
+    shift = (index >> SUB_BITS) - 1;
+    sub = index - ((uint64_t)shift << SUB_BITS);
+    *lo = sub << shift;
+    *hi = *lo + (((uint64_t)1 << shift) - 1);
+}
+
+int xsim_hist_add(struct xsim_hist *h, uint64_t v)
+{
+    if (h->bucket == NULL) {
+        h->bucket = calloc(XSIM_HIST_BUCKETS, sizeof(*h->bucket));
+        if (h->bucket == NULL)
+            return -ENOMEM;
+    }
+    h->bucket[xsim_hist_index(v)]++;
+    if (h->n == 0 || v < h->min)
+        h->min = v;
+    if (v > h->max)
+        h->max = v;
+    h->n++;
+    h->sum += (long double)v;
+    return 0;
+}
+
+uint64_t xsim_hist_quantile(const struct xsim_hist *h, double q)
+{
+    uint64_t rank, acc = 0, lo, hi, mid;
+
+    if (h->n == 0 || h->bucket == NULL)
+        return 0;
+    if (!(q > 0))
+        return h->min;
+    if (q >= 1)
+        return h->max;
+    rank = (uint64_t)ceil(q * (double)h->n);
+    if (rank == 0)
+        rank = 1;
+    for (unsigned int i = 0; i < XSIM_HIST_BUCKETS; i++) {
+        acc += h->bucket[i];
+        if (acc < rank)
+            continue;
+        xsim_hist_bucket_range(i, &lo, &hi);
+        mid = lo + (hi - lo) / 2;
+        if (mid < h->min)
+            mid = h->min;
+        if (mid > h->max)
+            mid = h->max;
+        return mid;
+    }
+    return h->max;
+}
+
+double xsim_hist_mean(const struct xsim_hist *h)
+{
+    return h->n != 0 ? (double)(h->sum / (long double)h->n) : 0.0;
+}
+
+int xsim_hist_merge(struct xsim_hist *dst, const struct xsim_hist *src)
+{
+    if (src->n == 0)
+        return 0;
+    if (dst->bucket == NULL) {
+        dst->bucket = calloc(XSIM_HIST_BUCKETS, sizeof(*dst->bucket));
+        if (dst->bucket == NULL)
+            return -ENOMEM;
+    }
+    for (unsigned int i = 0; i < XSIM_HIST_BUCKETS; i++)
+        dst->bucket[i] += src->bucket[i];
+    if (dst->n == 0 || src->min < dst->min)
+        dst->min = src->min;
+    if (src->max > dst->max)
+        dst->max = src->max;
+    dst->n += src->n;
+    dst->sum += src->sum;
+    return 0;
+}
+
+void xsim_hist_free(struct xsim_hist *h)
+{
+    free(h->bucket);
+    memset(h, 0, sizeof(*h));
+}
+
+/* ---- batch means ---- */
+
+void xsim_bm_init(struct xsim_batchmeans *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->size = 1;
+}
+
+void xsim_bm_add(struct xsim_batchmeans *b, double x)
+{
+    b->n++;
+    b->cur += x;
+    if (++b->in_cur < b->size)
+        return;
+    b->sum[b->k++] = b->cur;
+    b->cur = 0;
+    b->in_cur = 0;
+    if (b->k < XSIM_BM_MAX)
+        return;
+    /* Full: merge neighbours, so that the batches stay in sample order. */
+    for (unsigned int i = 0; i < XSIM_BM_MAX / 2; i++)
+        b->sum[i] = b->sum[2 * i] + b->sum[2 * i + 1];
+    b->k = XSIM_BM_MAX / 2;
+    b->size *= 2;
+}
+
+bool xsim_bm_ci95(const struct xsim_batchmeans *b, double *mean, double *half)
+{
+    double m = 0, ss = 0;
+
+    *mean = 0;
+    *half = 0;
+    if (b->k < 8)
+        return false;
+    for (unsigned int i = 0; i < b->k; i++)
+        m += b->sum[i] / (double)b->size;
+    m /= b->k;
+    for (unsigned int i = 0; i < b->k; i++) {
+        double d = b->sum[i] / (double)b->size - m;
+        ss += d * d;
+    }
+    *mean = m;
+    *half = xsim_t975(b->k - 1) * sqrt(ss / (double)(b->k - 1) / (double)b->k);
+    return true;
+}
+
+double xsim_t975(unsigned int df)
+{
+    /* Student t 0.975 quantiles for 1..30 degrees of freedom (standard
+     * tables, e.g. NIST/SEMATECH e-Handbook of Statistical Methods 1.3.6.7.2). */
+    static const double t[30] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
+                                 2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
+                                 2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+                                 2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
+    const double z = 1.959964;
+    double n = df;
+
+    if (df == 0)
+        return INFINITY;
+    if (df <= 30)
+        return t[df - 1];
+    /* Cornish-Fisher expansion of t in powers of 1/df (Abramowitz and
+     * Stegun 26.7.5); within 1e-4 of the tables above df = 30. */
+    return z + (z * z * z + z) / (4 * n) + (5 * pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * n * n);
+}

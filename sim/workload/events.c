@@ -1,0 +1,271 @@
+/*
+ * events.c - the guest side of an events workload: its handler serves the
+ * device's queue item by item, each item charged its own service time
+ * drawn from the workload's distribution, and measures every item's wait
+ * (send to service start) and sojourn (send to service end).
+ *
+ * Notifications coalesce exactly as Xen has them: a send while the port is
+ * still pending sets nothing new, and the handler run that follows serves
+ * every item the queue holds, including those that arrive while it works.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workload.h"
+#include "xensim/guest/xg.h"
+
+struct xsim_events {
+    const struct xsim_scn_workload *wl;
+    struct xsim_evsource *src;
+    struct xsim_world *w;
+    struct xsim_rng rng;
+    unsigned int ncpus;
+    struct xsim_hist wait, sojourn, service;
+    struct xsim_batchmeans bm;
+    uint64_t runs, empty_runs, acausal;
+    uint64_t *wakes_seen;                  /* per CPU: the wake count at the last item served */
+    uint64_t *cpu_service_ns;              /* per CPU: service charged by this workload */
+    uint64_t *cpu_served;                  /* per CPU: items served */
+    uint64_t idle_n;                       /* items whose send woke their CPU */
+    long double idle_wait_sum;             /* their waits */
+    long double idle_ns[XSIM_COST__COUNT]; /* where those waits went */
+    uint64_t *batch;                       /* batch service: send times of one run */
+    size_t batch_cap;
+};
+
+int xsim_events_create(const struct xsim_events_params *prm, struct xsim_events **out)
+{
+    struct xsim_events *e;
+    char stream[48];
+
+    *out = NULL;
+    if (prm->ncpus == 0)
+        return -EINVAL;
+    e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return -ENOMEM;
+    e->wl = prm->wl;
+    e->src = prm->src;
+    e->w = prm->w;
+    e->ncpus = prm->ncpus;
+    e->wakes_seen = calloc(prm->ncpus, sizeof(*e->wakes_seen));
+    e->cpu_service_ns = calloc(prm->ncpus, sizeof(*e->cpu_service_ns));
+    e->cpu_served = calloc(prm->ncpus, sizeof(*e->cpu_served));
+    if (e->wakes_seen == NULL || e->cpu_service_ns == NULL || e->cpu_served == NULL) {
+        xsim_events_destroy(e);
+        return -ENOMEM;
+    }
+    /* Its own stream: service draws never shift the arrivals. */
+    snprintf(stream, sizeof(stream), "service:%s", prm->wl->name);
+    xsim_world_rng(prm->w, stream, &e->rng);
+    xsim_bm_init(&e->bm);
+    *out = e;
+    return 0;
+}
+
+void xsim_events_destroy(struct xsim_events *e)
+{
+    if (e == NULL)
+        return;
+    xsim_hist_free(&e->wait);
+    xsim_hist_free(&e->sojourn);
+    xsim_hist_free(&e->service);
+    free(e->wakes_seen);
+    free(e->cpu_service_ns);
+    free(e->cpu_served);
+    free(e->batch);
+    free(e);
+}
+
+static double normal(struct xsim_rng *rng)
+{
+    /* Box-Muller; 1 - u keeps the logarithm's argument in (0, 1]. */
+    double u1 = 1.0 - xsim_rng_unit(rng), u2 = xsim_rng_unit(rng);
+
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+/* One service time in ns from the workload's distribution. */
+static uint64_t draw(struct xsim_events *e)
+{
+    const struct xsim_scn_workload *wl = e->wl;
+    double mean = (double)wl->service_ns, x, cv2 = wl->service_cv * wl->service_cv;
+
+    switch (wl->service_kind) {
+    case XSIM_SVC_EXP:
+        x = xsim_rng_exp(&e->rng, mean);
+        break;
+    case XSIM_SVC_LOGNORMAL: {
+        /* The mean and CV of the lognormal fix its log-space parameters:
+         * sigma^2 = ln(1 + cv^2), mu = ln(mean) - sigma^2 / 2. */
+        double s2 = log1p(cv2);
+        x = mean > 0 ? exp(log(mean) - s2 / 2 + sqrt(s2) * normal(&e->rng)) : 0;
+        break;
+    }
+    case XSIM_SVC_HYPEREXP: {
+        /* Two exponential phases with balanced means (p/mu1 = (1-p)/mu2),
+         * which with the mean and CV fixes p (Allen, Probability,
+         * Statistics and Queueing Theory, 2nd ed., sec. 3.2.9). */
+        double p = 0.5 * (1.0 + sqrt((cv2 - 1.0) / (cv2 + 1.0)));
+        if (xsim_rng_unit(&e->rng) < p)
+            x = xsim_rng_exp(&e->rng, mean / (2.0 * p));
+        else
+            x = xsim_rng_exp(&e->rng, mean / (2.0 * (1.0 - p)));
+        break;
+    }
+    case XSIM_SVC_FIXED:
+    case XSIM_SVC_BATCH:
+    default:
+        x = mean;
+        break;
+    }
+    if (!(x > 0))
+        return 0;
+    if (x > 3.6e12)
+        return (uint64_t)3.6e12; /* an hour: keeps sums far from overflow */
+    return (uint64_t)llround(x);
+}
+
+static void record(struct xsim_events *e, uint64_t sent, uint64_t start, uint64_t end,
+                   uint64_t service)
+{
+    uint64_t wait = start > sent ? start - sent : 0;
+    uint64_t soj = end > sent ? end - sent : 0;
+
+    if (sent > start)
+        e->acausal++;
+    /* Out of memory only loses this item's sample; counts stay right. */
+    (void)xsim_hist_add(&e->wait, wait);
+    (void)xsim_hist_add(&e->sojourn, soj);
+    (void)xsim_hist_add(&e->service, service);
+    xsim_bm_add(&e->bm, (double)soj);
+    xsim_evsource_complete(e->src);
+}
+
+/* The first item served on this CPU since it was last woken: if its send
+ * is what woke the CPU, its whole wait is the cost of getting to it, and
+ * the vCPU's accounting says where that time went. */
+static void zero_load(struct xsim_events *e, unsigned int cpu, uint64_t sent, uint64_t start)
+{
+    struct xsim_vcpu *v = xsim_vcpu_current();
+    struct xsim_vcpu_account a;
+
+    if (v == NULL || cpu >= e->ncpus)
+        return;
+    xsim_vcpu_account(v, start, &a);
+    if (a.wakes == e->wakes_seen[cpu])
+        return;
+    e->wakes_seen[cpu] = a.wakes;
+    if (a.woke_at_ns != sent || start < sent)
+        return;
+    e->idle_n++;
+    e->idle_wait_sum += start - sent;
+    for (unsigned int r = 0; r < XSIM_COST__COUNT; r++)
+        e->idle_ns[r] += a.since_wake_ns[r];
+}
+
+static uint64_t serve_batch(struct xsim_events *e, const struct xg_platform *p, unsigned int cpu)
+{
+    uint64_t start = xsim_world_now(e->w), end, t, n = 0;
+
+    /* The old model: one charge per handler run, whatever it took. */
+    while (xsim_evsource_take(e->src, &t)) {
+        if (n == e->batch_cap) {
+            size_t cap = e->batch_cap ? 2 * e->batch_cap : 64;
+            uint64_t *b = realloc(e->batch, cap * sizeof(*b));
+            if (b == NULL) {
+                xsim_evsource_complete(e->src); /* served without a sample */
+                continue;
+            }
+            e->batch = b;
+            e->batch_cap = cap;
+        }
+        if (n == 0)
+            zero_load(e, cpu, t, start);
+        e->batch[n++] = t;
+    }
+    if (n == 0)
+        return 0;
+    if (e->wl->service_ns > 0)
+        xg_work(p, XG_WORK_HANDLER, e->wl->service_ns);
+    end = xsim_world_now(e->w);
+    if (cpu < e->ncpus) {
+        e->cpu_service_ns[cpu] += end - start;
+        e->cpu_served[cpu] += n;
+    }
+    for (uint64_t i = 0; i < n; i++)
+        record(e, e->batch[i], start, end, i == 0 ? end - start : 0);
+    return n;
+}
+
+uint64_t xsim_events_serve(struct xsim_events *e, const struct xg_platform *p, unsigned int cpu)
+{
+    uint64_t n = 0, t;
+
+    e->runs++;
+    if (e->wl->service_kind == XSIM_SVC_BATCH) {
+        n = serve_batch(e, p, cpu);
+    } else {
+        /* Item by item until the queue is empty: what arrives while an
+         * item is served is in the queue when the next one is taken. */
+        while (xsim_evsource_take(e->src, &t)) {
+            uint64_t start = xsim_world_now(e->w), s = draw(e), end;
+            zero_load(e, cpu, t, start);
+            if (s > 0)
+                xg_work(p, XG_WORK_HANDLER, s);
+            end = xsim_world_now(e->w);
+            if (cpu < e->ncpus) {
+                e->cpu_service_ns[cpu] += end - start;
+                e->cpu_served[cpu]++;
+            }
+            record(e, t, start, end, end - start);
+            n++;
+        }
+    }
+    if (n == 0)
+        e->empty_runs++;
+    return n;
+}
+
+static void summary(const struct xsim_hist *h, struct xsim_dist_summary *s)
+{
+    s->n = h->n;
+    s->mean = xsim_hist_mean(h);
+    s->p50 = xsim_hist_quantile(h, 0.50);
+    s->p90 = xsim_hist_quantile(h, 0.90);
+    s->p99 = xsim_hist_quantile(h, 0.99);
+    s->p999 = xsim_hist_quantile(h, 0.999);
+    s->max = h->max;
+}
+
+void xsim_events_result(const struct xsim_events *e, struct xsim_events_result *out)
+{
+    double m;
+
+    memset(out, 0, sizeof(*out));
+    summary(&e->wait, &out->wait);
+    summary(&e->sojourn, &out->sojourn);
+    summary(&e->service, &out->service);
+    out->sojourn_ci_ok = xsim_bm_ci95(&e->bm, &m, &out->sojourn_mean_ci95);
+    out->runs = e->runs;
+    out->empty_runs = e->empty_runs;
+    out->acausal = e->acausal;
+    out->idle_n = e->idle_n;
+    if (e->idle_n != 0) {
+        out->idle_wait_mean = (double)(e->idle_wait_sum / e->idle_n);
+        for (unsigned int r = 0; r < XSIM_COST__COUNT; r++)
+            out->idle_ns_mean[r] = (double)(e->idle_ns[r] / e->idle_n);
+    }
+}
+
+uint64_t xsim_events_cpu_service_ns(const struct xsim_events *e, unsigned int cpu, uint64_t *served)
+{
+    if (cpu >= e->ncpus) {
+        *served = 0;
+        return 0;
+    }
+    *served = e->cpu_served[cpu];
+    return e->cpu_service_ns[cpu];
+}
