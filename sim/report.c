@@ -39,7 +39,14 @@ static void print_events(FILE *out, const struct xsim_wl_result *w)
     fprintf(out,
             "workload %-12s sent %" PRIu64 ", served %" PRIu64 " (handler runs %" PRIu64
             ", %" PRIu64 " found nothing) on CPU %d; service %s\n",
-            w->name, w->sent, w->consumed, w->handled, w->empty_runs, w->cpu, w->service);
+            w->name, w->sent, w->consumed, w->handled,
+            w->port_spurious > w->empty_runs ? w->port_spurious : w->empty_runs, w->cpu,
+            w->service);
+    if (w->port_throttled != 0)
+        fprintf(out,
+                "    storm throttle: %" PRIu64
+                " handler runs found nothing; the port was masked %" PRIu64 " times\n",
+                w->port_spurious, w->port_throttled);
     if (w->sojourn.n == 0)
         return;
     print_dist(out, "wait", &w->wait, -1);
@@ -161,6 +168,10 @@ void xsim_report_print(const struct xsim_report *rep, FILE *out)
         for (unsigned int c = 0; c < rep->ncpus; c++)
             fprintf(out, " %.1f%% (%.1f%%)", 100 * rep->cpu[c].utilization,
                     100 * rep->cpu[c].handler_utilization);
+        fprintf(out, "\nupcalls per CPU (empty, deferred by the work bound):");
+        for (unsigned int c = 0; c < rep->ncpus; c++)
+            fprintf(out, " %" PRIu64 " (%" PRIu64 ", %" PRIu64 ")", rep->cpu[c].upcalls,
+                    rep->cpu[c].empty_upcalls, rep->cpu[c].deferred);
         fprintf(out, "\n");
     }
     if (rep->timer_kind[0] || rep->ipi_mode[0])
@@ -239,6 +250,8 @@ static void events_json(json_t *e, const struct xsim_wl_result *w)
     json_object_set_new(e, "unserved", json_integer((json_int_t)w->unserved));
     json_object_set_new(e, "empty_runs", json_integer((json_int_t)w->empty_runs));
     json_object_set_new(e, "acausal", json_integer((json_int_t)w->acausal));
+    json_object_set_new(e, "port_spurious", json_integer((json_int_t)w->port_spurious));
+    json_object_set_new(e, "port_throttled", json_integer((json_int_t)w->port_throttled));
     if (w->little_checked) {
         json_object_set_new(e, "little_L", json_real(w->little_L));
         json_object_set_new(e, "little_lambda_W", json_real(w->little_lambda_W));
@@ -266,6 +279,9 @@ static json_t *cpus_json(const struct xsim_report *rep)
         json_object_set_new(e, "busy_ns", json_integer((json_int_t)r->busy_ns));
         json_object_set_new(e, "handler_ns", json_integer((json_int_t)r->handler_ns));
         json_object_set_new(e, "events", json_integer((json_int_t)rep->cpu_events[c]));
+        json_object_set_new(e, "upcalls", json_integer((json_int_t)r->upcalls));
+        json_object_set_new(e, "empty_upcalls", json_integer((json_int_t)r->empty_upcalls));
+        json_object_set_new(e, "deferred", json_integer((json_int_t)r->deferred));
         json_array_append_new(a, e);
     }
     return a;

@@ -1430,6 +1430,13 @@ static void collect_events(struct run_ctx *rc, const struct xsim_scenario *s, si
     r->cpu = rc->port[i] != 0 ? xg_evtchn_get_cpu(rc->g, rc->port[i]) : -1;
     xsim_evsource_stats(rc->src[i], &st);
     xsim_events_result(rc->ev[i], &er);
+    if (rc->port[i] != 0) {
+        struct xg_evtchn_port_stats ps;
+        if (xg_evtchn_port_stats(rc->g, rc->port[i], &ps) == 0) {
+            r->port_spurious = ps.spurious;
+            r->port_throttled = ps.throttled;
+        }
+    }
     service_name(wl, r->service, sizeof(r->service));
     r->sent = st.sent;
     r->consumed = st.completed;
@@ -1473,6 +1480,12 @@ static void collect_cpus(struct run_ctx *rc, const struct xsim_scenario *s, stru
         if (v == NULL || end == 0)
             continue;
         xsim_vcpu_account(v, end, &a);
+        struct xg_cpu_stats gs;
+        if (xg_cpu_stats(rc->g, c, &gs) == 0) {
+            rep->cpu[c].upcalls = gs.upcalls;
+            rep->cpu[c].empty_upcalls = gs.empty_upcalls;
+            rep->cpu[c].deferred = gs.deferred;
+        }
         for (size_t i = 0; i < s->nworkloads; i++) {
             if (rc->ev[i] != NULL)
                 svc += xsim_events_cpu_service_ns(rc->ev[i], c, &served);

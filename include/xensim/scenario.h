@@ -209,6 +209,9 @@ struct xsim_wl_result {
     uint64_t unserved;                           /* sent but not served by the end */
     uint64_t empty_runs;                         /* handler runs that found nothing */
     uint64_t acausal;                            /* items seen before their send time */
+    /* the guest's storm throttle on its port: handler runs with nothing to
+     * do, and times it masked the port */
+    uint64_t port_spurious, port_throttled;
     bool little_checked; /* Poisson arrivals: L seen by arrivals vs lambda W */
     double little_L, little_lambda_W;
     /* Items whose send woke their idle CPU: mean wait and where it went */
@@ -222,7 +225,8 @@ struct xsim_cpu_result {
     double utilization;         /* fraction of the run not halted */
     double handler_utilization; /* fraction spent in handler work */
     uint64_t busy_ns, handler_ns;
-    uint64_t service_ns; /* what the events workloads charged on it */
+    uint64_t service_ns;                       /* what the events workloads charged on it */
+    uint64_t upcalls, empty_upcalls, deferred; /* the guest's upcalls on it */
 };
 
 struct xsim_disk_result {
