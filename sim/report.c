@@ -43,10 +43,8 @@ static void print_events(FILE *out, const struct xsim_wl_result *w)
             w->port_spurious > w->empty_runs ? w->port_spurious : w->empty_runs, w->cpu,
             w->service);
     if (w->port_throttled != 0)
-        fprintf(out,
-                "    storm throttle: %" PRIu64
-                " handler runs found nothing; the port was masked %" PRIu64 " times\n",
-                w->port_spurious, w->port_throttled);
+        fprintf(out, "    storm throttle: the port was masked %" PRIu64 " times\n",
+                w->port_throttled);
     if (w->sojourn.n == 0)
         return;
     print_dist(out, "wait", &w->wait, -1);
