@@ -60,7 +60,7 @@ static void print_events(FILE *out, const struct xsim_wl_result *w)
     fprintf(out, "\n");
     if (w->idle_n != 0) {
         double sum = 0;
-        fprintf(out, "    %" PRIu64 " sends woke an idle CPU: wait %.0f ns =", w->idle_n,
+        fprintf(out, "    %" PRIu64 " sends found their CPU idle: wait %.0f ns =", w->idle_n,
                 w->idle_wait_mean);
         for (unsigned int r = 0; r < XSIM_COST__COUNT; r++) {
             if (w->idle_ns_mean[r] <= 0)

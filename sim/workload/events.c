@@ -145,8 +145,8 @@ static void record(struct xsim_events *e, uint64_t sent, uint64_t start, uint64_
 }
 
 /* The first item served on this CPU since it was last woken: if its send
- * is what woke the CPU, its whole wait is the cost of getting to it, and
- * the vCPU's accounting says where that time went. */
+ * is what woke the CPU, its whole wait is the cost of delivering it (the
+ * zero-load latency), and the vCPU's accounting says where that went. */
 static void zero_load(struct xsim_events *e, unsigned int cpu, uint64_t sent, uint64_t start)
 {
     struct xsim_vcpu *v = xsim_vcpu_current();
@@ -158,7 +158,8 @@ static void zero_load(struct xsim_events *e, unsigned int cpu, uint64_t sent, ui
     if (a.wakes == e->wakes_seen[cpu])
         return;
     e->wakes_seen[cpu] = a.wakes;
-    if (a.woke_at_ns != sent || start < sent)
+    /* Its send woke the CPU, and no other item was served before it. */
+    if (a.woke_at_ns != sent || start < sent || a.since_wake_ns[XSIM_COST_HANDLER] != 0)
         return;
     e->idle_n++;
     e->idle_wait_sum += start - sent;
