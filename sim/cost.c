@@ -25,21 +25,23 @@ void xsim_cost_profile_default(struct xsim_cost_profile *p)
 {
     memset(p, 0, sizeof(*p));
     snprintf(p->name, sizeof(p->name), "builtin");
-    p->ns[XSIM_COST_POINT] = 1;        /* a cached shared-memory access */
-    p->ns[XSIM_COST_HYPERCALL] = 700;  /* VMCALL exit, dispatch, VM entry */
-    p->ns[XSIM_COST_EXIT_MSR] = 900;   /* WRMSR exit (TSC deadline, x2APIC ICR) */
-    p->ns[XSIM_COST_EXIT_MMIO] = 2500; /* MMIO exit with instruction decode */
-    p->ns[XSIM_COST_EXIT_IO] = 1500;   /* port I/O exit */
-    p->ns[XSIM_COST_EXIT_EOI] = 800;   /* APIC-access/EOI exit */
-    p->ns[XSIM_COST_EXIT_CPUID] = 600; /* CPUID exit */
-    p->ns[XSIM_COST_EXIT_HLT] = 1000;  /* HLT exit and deschedule */
-    p->ns[XSIM_COST_INJECT] = 200;     /* event injection at VM entry */
-    p->ns[XSIM_COST_UPCALL] = 100;     /* upcall entry and exit in the guest */
-    p->ns[XSIM_COST_HANDLER] = 0;      /* declared by the guest */
-    p->ns[XSIM_COST_GUEST] = 0;        /* declared by the guest */
-    p->ns[XSIM_COST_IOAPIC] = 1000;    /* IOAPIC routing, level re-evaluation */
-    p->ns[XSIM_COST_BACKEND] = 0;      /* declared by the backend model */
-    p->ns[XSIM_COST_WAKE] = 2000;      /* wake a halted vCPU on a pCPU */
+    p->ns[XSIM_COST_POINT] = 1;              /* a cached shared-memory access */
+    p->ns[XSIM_COST_HYPERCALL] = 700;        /* VMCALL exit, dispatch, VM entry */
+    p->ns[XSIM_COST_EXIT_MSR] = 900;         /* WRMSR exit (TSC deadline, x2APIC ICR) */
+    p->ns[XSIM_COST_EXIT_MMIO] = 2500;       /* MMIO exit with instruction decode */
+    p->ns[XSIM_COST_EXIT_IO] = 1500;         /* port I/O exit */
+    p->ns[XSIM_COST_EXIT_EOI] = 800;         /* APIC-access/EOI exit */
+    p->ns[XSIM_COST_EXIT_CPUID] = 600;       /* CPUID exit */
+    p->ns[XSIM_COST_EXIT_HLT] = 1000;        /* HLT exit and deschedule */
+    p->ns[XSIM_COST_INJECT] = 200;           /* event injection at VM entry */
+    p->ns[XSIM_COST_UPCALL] = 100;           /* upcall entry and exit in the guest */
+    p->ns[XSIM_COST_HANDLER] = 0;            /* declared by the guest */
+    p->ns[XSIM_COST_GUEST] = 0;              /* declared by the guest */
+    p->ns[XSIM_COST_IOAPIC] = 1000;          /* IOAPIC routing, level re-evaluation */
+    p->ns[XSIM_COST_BACKEND] = 0;            /* declared by the backend model */
+    p->ns[XSIM_COST_WAKE] = 2000;            /* wake a halted vCPU on a pCPU */
+    p->ns[XSIM_COST_EXIT_INTR] = 800;        /* external-interrupt exit (kick IPI) */
+    p->ns[XSIM_COST_EXIT_EOI_INDUCED] = 500; /* APICv EOI-induced exit */
 }
 
 int xsim_cost_profile_set(struct xsim_cost_profile *p, const char *name, uint64_t ns)

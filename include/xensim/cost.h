@@ -30,7 +30,7 @@ struct xsim_cost_named {
 };
 
 /* Values match enum xsim_cost_reason in world.h. */
-#define XSIM_COST_REASONS 15
+#define XSIM_COST_REASONS 17
 
 struct xsim_cost_profile {
     char name[64];
