@@ -1,162 +1,490 @@
 /*
- * cost.c - cost profiles: built-in defaults and JSON loading.
- *
- * The built-in figures are round numbers of the right order for a current
- * Intel server running Xen 4.17 HVM guests without APICv. They are a
- * starting point, not a measurement: load a profile measured on your own
- * hardware for figures you want to quote. Orders of magnitude from:
- *  - kvm-unit-tests x86/vmexit.c (cpuid, vmcall, MSR, I/O and MMIO exit
- *    round trips: ~1000-1500 cycles for a light exit on Haswell..Skylake);
- *  - Gordon et al., "ELI: Bare-Metal Performance for I/O Virtualization",
- *    ASPLOS 2012 (interrupt delivery and EOI exits dominate interrupt cost);
- *  - Intel SDM vol. 3 ch. 29 (APIC virtualization and posted interrupts
- *    remove the EOI and injection exits).
+ * cost.c - cost profiles: the built-in default (the profile "haswell-xen44",
+ * each figure with its source), loading profiles with positioned errors,
+ * and resolving a profile name to a shipped file.
  */
+#include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "xensim/cost.h"
 #include "xensim/world.h"
 
+#include "jsonschema.h"
+
+#ifndef XENSIM_PROFILE_DIR_DEFAULT
+#define XENSIM_PROFILE_DIR_DEFAULT "sim/profiles"
+#endif
+
+/* The named extras hardware models ask for (xsim_cost_named callers). */
+static const char *const extra_names[] = {
+    "spin", /* world.c: one turn of a guest wait loop */
+};
+_Static_assert(sizeof(extra_names) / sizeof(extra_names[0]) <= XSIM_COST_MAX_NAMED,
+               "too many named extras");
+
+struct default_cost {
+    const char *name;
+    uint64_t ns;
+    const char *source;
+};
+
+/* The built-in default. Keep equal to sim/profiles/haswell-xen44.json:
+ * test_cost_profile compares them value by value. */
+static const struct default_cost default_costs[] = {
+    {"point", 1,
+     "estimate: one access to a cache line shared with Xen or another vCPU, hitting "
+     "in L1/L2, a few cycles; 1 ns so that scheduling points advance time"},
+    {"hypercall", 600,
+     "estimate: 1,500 cycles at an assumed 2.5 GHz = 600 ns. Xen 4.4 code path: "
+     "VMCALL exit, vmx_vmexit_handler -> hvm_do_hypercall -> a short event-channel or "
+     "vCPU op, VM entry; a light exit plus about 250 cycles of dispatch. Anchor: a "
+     "light exit round trip taken as 1,250 cycles, under the ~2,000-cycle Nehalem "
+     "world switch in SplitX (WIOV 2011, Table 1); no figure for this core found"},
+    {"exit_msr", 600,
+     "estimate: 1,500 cycles at an assumed 2.5 GHz = 600 ns. Xen 4.4 code path: "
+     "WRMSR/RDMSR exit, hvm_msr_write_intercept -> the vLAPIC's register write "
+     "(x2APIC ICR -> vlapic_ipi, TSC deadline); a light exit plus about 250 cycles. "
+     "Anchor: a light exit round trip taken as 1,250 cycles, under the ~2,000-cycle "
+     "Nehalem world switch in SplitX (WIOV 2011, Table 1); no figure for this core "
+     "found"},
+    {"exit_mmio", 2000,
+     "estimate: 5,000 cycles at an assumed 2.5 GHz = 2000 ns. Xen 4.4 code path: EPT "
+     "misconfiguration exit, handle_mmio -> hvm_emulate_one (fetch and x86_emulate "
+     "decode) -> hvm_io_intercept (HPET, vIOAPIC); a light exit plus about 3,750 "
+     "cycles of decode and emulation. Anchor: a light exit round trip taken as 1,250 "
+     "cycles, under the ~2,000-cycle Nehalem world switch in SplitX (WIOV 2011, Table "
+     "1); no figure for this core found"},
+    {"exit_io", 1500,
+     "estimate: 3,750 cycles at an assumed 2.5 GHz = 1500 ns. Xen 4.4 code path: I/O "
+     "instruction exit emulated inside Xen (hvm_io_intercept, e.g. the PM timer); for "
+     "contrast KVM's inl_from_qemu, an I/O exit served by a user-space device model, "
+     "is about 5,800 cycles (Linux commit 'kvm: x86: avoid atomic operations on APICv "
+     "vmentry'). Anchor: a light exit round trip taken as 1,250 cycles, under the "
+     "~2,000-cycle Nehalem world switch in SplitX (WIOV 2011, Table 1); no figure for "
+     "this core found"},
+    {"exit_eoi", 600,
+     "estimate: 1,500 cycles at an assumed 2.5 GHz = 600 ns. Xen 4.4 code path: EOI "
+     "without APIC virtualization: an x2APIC WRMSR exit, or an APIC-access exit taken "
+     "by vmx_handle_eoi_write, then vlapic_EOI_set; a light exit plus about 250 "
+     "cycles. Anchor: a light exit round trip taken as 1,250 cycles, under the "
+     "~2,000-cycle Nehalem world switch in SplitX (WIOV 2011, Table 1); no figure for "
+     "this core found"},
+    {"exit_cpuid", 500,
+     "estimate: 1,250 cycles at an assumed 2.5 GHz = 500 ns. Xen 4.4 code path: CPUID "
+     "exit, vmx_cpuid_intercept -> hvm_cpuid; a light exit. Anchor: a light exit "
+     "round trip taken as 1,250 cycles, under the ~2,000-cycle Nehalem world switch "
+     "in SplitX (WIOV 2011, Table 1); no figure for this core found"},
+    {"exit_hlt", 1000,
+     "estimate: 2,500 cycles at an assumed 2.5 GHz = 1000 ns. Xen 4.4 code path: HLT "
+     "exit, hvm_hlt -> vcpu_block -> schedule() to the idle vCPU; a light exit plus "
+     "about 1,250 cycles of scheduling and context switch. Anchor: a light exit round "
+     "trip taken as 1,250 cycles, under the ~2,000-cycle Nehalem world switch in "
+     "SplitX (WIOV 2011, Table 1); no figure for this core found"},
+    {"inject", 100,
+     "estimate: 250 cycles at an assumed 2.5 GHz = 100 ns. Xen 4.4 code path: "
+     "vmx_intr_assist at VM entry (hvm_vcpu_has_pending_irq, "
+     "hvm_vcpu_ack_pending_irq, then event injection or, with APICv, RVI for virtual "
+     "interrupt delivery) and the guest's IDT dispatch; no exit of its own. Anchor: a "
+     "light exit round trip taken as 1,250 cycles, under the ~2,000-cycle Nehalem "
+     "world switch in SplitX (WIOV 2011, Table 1); no figure for this core found"},
+    {"upcall", 100,
+     "estimate: the guest's own cost of entering and leaving the event-channel upcall "
+     "(interrupt frame, clearing upcall_pending, swapping pending_sel) before any "
+     "handler, about 250 cycles; not a Xen cost"},
+    {"handler", 0, "declared by the guest model: the work its handlers say they do"},
+    {"guest", 0, "declared by the guest model: the other work it says it does"},
+    {"ioapic", 500,
+     "estimate: 1,250 cycles at an assumed 2.5 GHz = 500 ns. Xen 4.4 code path: "
+     "vioapic_update_EOI, reached from the EOI exit of a vector whose TMR bit is set: "
+     "take the irq_lock, scan the vIOAPIC pins for the vector, clear remote IRR, "
+     "re-deliver if the GSI is still asserted; charged once per level-triggered EOI. "
+     "Anchor: a light exit round trip taken as 1,250 cycles, under the ~2,000-cycle "
+     "Nehalem world switch in SplitX (WIOV 2011, Table 1); no figure for this core "
+     "found"},
+    {"backend", 0,
+     "declared by the backend models (blkback, xenstored): the work they say they do"},
+    {"wake", 2000,
+     "estimate: 5,000 cycles at an assumed 2.5 GHz = 2000 ns. Xen 4.4 code path: "
+     "waking a blocked vCPU: vcpu_unblock -> vcpu_wake -> the scheduler's wake and "
+     "tickle -> an IPI to an idle pCPU -> schedule() -> context switch -> VM entry, "
+     "about 3,750 cycles above a light exit; no published Xen wake-latency figure was "
+     "found. Anchor: a light exit round trip taken as 1,250 cycles, under the "
+     "~2,000-cycle Nehalem world switch in SplitX (WIOV 2011, Table 1); no figure for "
+     "this core found"},
+    {"exit_intr", 500,
+     "estimate: 1,250 cycles at an assumed 2.5 GHz = 500 ns. Xen 4.4 code path: "
+     "external-interrupt exit of a running vCPU (the event-check IPI of vcpu_kick, or "
+     "a host timer), Xen's interrupt handler and softirq, then vmx_intr_assist at VM "
+     "entry; a light exit. Anchor: a light exit round trip taken as 1,250 cycles, "
+     "under the ~2,000-cycle Nehalem world switch in SplitX (WIOV 2011, Table 1); no "
+     "figure for this core found"},
+    {"exit_eoi_induced", 500,
+     "estimate: 1,250 cycles at an assumed 2.5 GHz = 500 ns. Xen 4.4 code path: APICv "
+     "only, never charged in this profile: EOI-induced exit (trap-like, Intel SDM "
+     "vol. 3C 29.1.4) for a vector whose EOI-exit bitmap bit vlapic_set_irq set "
+     "(level-triggered), then vlapic_handle_EOI_induced_exit; a light exit, the "
+     "vIOAPIC work is charged as ioapic. Anchor: a light exit round trip taken as "
+     "1,250 cycles, under the ~2,000-cycle Nehalem world switch in SplitX (WIOV 2011, "
+     "Table 1); no figure for this core found"},
+    {"spin", 50,
+     "estimate: one turn of a guest wait loop, a PAUSE and a re-read of a shared "
+     "line, about 125 cycles at 2.5 GHz"},
+};
+
+static const char default_description[] =
+    "A Haswell-class Xeon (about 2013-2014) under Xen 4.4, no APIC virtualization: "
+    "the FreeBSD 10 era. The built-in default.";
+static const char default_source[] =
+    "SplitX (Landau, Ben-Yehuda, Gordon, WIOV 2011) for the exit anchor; Intel SDM "
+    "vol. 3C ch. 29 (APIC virtualization, posted interrupts); Xen's own code paths, "
+    "named per value";
+
+const char *xsim_cost_extra_name(unsigned int i)
+{
+    return i < sizeof(extra_names) / sizeof(extra_names[0]) ? extra_names[i] : NULL;
+}
+
+static int reason_index(const char *name)
+{
+    for (unsigned int r = 0; r < XSIM_COST__COUNT; r++) {
+        if (strcmp(name, xsim_cost_reason_name((enum xsim_cost_reason)r)) == 0)
+            return (int)r;
+    }
+    return -1;
+}
+
+static struct xsim_cost_named *named_slot(struct xsim_cost_profile *p, const char *name)
+{
+    for (unsigned int i = 0; i < p->nnamed; i++) {
+        if (strcmp(p->named[i].name, name) == 0)
+            return &p->named[i];
+    }
+    return NULL;
+}
+
+static bool is_extra(const char *name)
+{
+    for (unsigned int i = 0; xsim_cost_extra_name(i) != NULL; i++) {
+        if (strcmp(xsim_cost_extra_name(i), name) == 0)
+            return true;
+    }
+    return false;
+}
+
+int xsim_cost_profile_set(struct xsim_cost_profile *p, const char *name, uint64_t ns,
+                          const char *source)
+{
+    int r = reason_index(name);
+    struct xsim_cost_named *n;
+
+    if (source == NULL)
+        source = "";
+    if (r >= 0) {
+        p->ns[r] = ns;
+        snprintf(p->ns_source[r], sizeof(p->ns_source[r]), "%s", source);
+        return 0;
+    }
+    if (!is_extra(name))
+        return -EINVAL;
+    n = named_slot(p, name);
+    if (n == NULL) {
+        if (p->nnamed == XSIM_COST_MAX_NAMED)
+            return -EINVAL;
+        n = &p->named[p->nnamed++];
+        snprintf(n->name, sizeof(n->name), "%s", name);
+    }
+    n->ns = ns;
+    snprintf(n->source, sizeof(n->source), "%s", source);
+    return 0;
+}
+
 void xsim_cost_profile_default(struct xsim_cost_profile *p)
 {
     memset(p, 0, sizeof(*p));
-    snprintf(p->name, sizeof(p->name), "builtin");
-    p->ns[XSIM_COST_POINT] = 1;        /* a cached shared-memory access */
-    p->ns[XSIM_COST_HYPERCALL] = 700;  /* VMCALL exit, dispatch, VM entry */
-    p->ns[XSIM_COST_EXIT_MSR] = 900;   /* WRMSR exit (TSC deadline, x2APIC ICR) */
-    p->ns[XSIM_COST_EXIT_MMIO] = 2500; /* MMIO exit with instruction decode */
-    p->ns[XSIM_COST_EXIT_IO] = 1500;   /* port I/O exit */
-    p->ns[XSIM_COST_EXIT_EOI] = 800;   /* APIC-access/EOI exit */
-    p->ns[XSIM_COST_EXIT_CPUID] = 600; /* CPUID exit */
-    p->ns[XSIM_COST_EXIT_HLT] = 1000;  /* HLT exit and deschedule */
-    p->ns[XSIM_COST_INJECT] = 200;     /* event injection at VM entry */
-    p->ns[XSIM_COST_UPCALL] = 100;     /* upcall entry and exit in the guest */
-    p->ns[XSIM_COST_HANDLER] = 0;      /* declared by the guest */
-    p->ns[XSIM_COST_GUEST] = 0;        /* declared by the guest */
-    p->ns[XSIM_COST_IOAPIC] = 1000;    /* IOAPIC routing, level re-evaluation */
-    p->ns[XSIM_COST_BACKEND] = 0;      /* declared by the backend model */
-    p->ns[XSIM_COST_WAKE] = 2000;      /* wake a halted vCPU on a pCPU */
-}
-
-int xsim_cost_profile_set(struct xsim_cost_profile *p, const char *name, uint64_t ns)
-{
-    for (unsigned int r = 0; r < XSIM_COST__COUNT; r++) {
-        if (strcmp(name, xsim_cost_reason_name((enum xsim_cost_reason)r)) == 0) {
-            p->ns[r] = ns;
-            return 0;
-        }
+    snprintf(p->name, sizeof(p->name), "haswell-xen44");
+    snprintf(p->description, sizeof(p->description), "%s", default_description);
+    snprintf(p->source, sizeof(p->source), "%s", default_source);
+    for (size_t i = 0; i < sizeof(default_costs) / sizeof(default_costs[0]); i++) {
+        int rc = xsim_cost_profile_set(p, default_costs[i].name, default_costs[i].ns,
+                                       default_costs[i].source);
+        (void)rc;
+        assert(rc == 0);
     }
-    for (unsigned int i = 0; i < p->nnamed; i++) {
-        if (strcmp(p->named[i].name, name) == 0) {
-            p->named[i].ns = ns;
-            return 0;
-        }
-    }
-    if (p->nnamed == XSIM_COST_MAX_NAMED || strlen(name) >= sizeof(p->named[0].name))
-        return -ENOSPC;
-    snprintf(p->named[p->nnamed].name, sizeof(p->named[0].name), "%s", name);
-    p->named[p->nnamed].ns = ns;
-    p->nnamed++;
-    return 0;
 }
 
 uint64_t xsim_cost_profile_get(const struct xsim_cost_profile *p, const char *name,
                                uint64_t fallback)
 {
+    int r = reason_index(name);
+
+    if (r >= 0)
+        return p->ns[r];
     for (unsigned int i = 0; i < p->nnamed; i++) {
         if (strcmp(p->named[i].name, name) == 0)
             return p->named[i].ns;
     }
-    for (unsigned int r = 0; r < XSIM_COST__COUNT; r++) {
-        if (strcmp(name, xsim_cost_reason_name((enum xsim_cost_reason)r)) == 0)
-            return p->ns[r];
-    }
     return fallback;
 }
 
-static int load(struct xsim_cost_profile *p, json_t *root, const char *src, struct xsim_error *err)
+const char *xsim_cost_profile_source(const struct xsim_cost_profile *p, const char *name)
 {
-    const char *key;
-    json_t *val, *costs;
+    int r = reason_index(name);
 
-    if (!json_is_object(root))
-        return xsim_error_set(err, src, 1, 1, "a cost profile must be a JSON object");
-    json_object_foreach(root, key, val)
-    {
-        if (strcmp(key, "name") == 0) {
-            if (!json_is_string(val))
-                return xsim_error_set(err, src, 0, 0, "'name' must be a string");
-            snprintf(p->name, sizeof(p->name), "%s", json_string_value(val));
-        } else if (strcmp(key, "source") == 0 || strcmp(key, "comment") == 0) {
-            if (!json_is_string(val))
-                return xsim_error_set(err, src, 0, 0, "'%s' must be a string", key);
-        } else if (strcmp(key, "apicv") == 0 || strcmp(key, "posted_interrupts") == 0) {
-            if (!json_is_boolean(val))
-                return xsim_error_set(err, src, 0, 0, "'%s' must be true or false", key);
-            if (key[0] == 'a')
-                p->apicv = json_is_true(val);
-            else
-                p->posted_interrupts = json_is_true(val);
-        } else if (strcmp(key, "costs") != 0) {
-            return xsim_error_set(err, src, 0, 0,
-                                  "unknown key '%s'; expected name, source, comment, apicv, "
-                                  "posted_interrupts or costs",
-                                  key);
-        }
+    if (r >= 0)
+        return p->ns_source[r];
+    for (unsigned int i = 0; i < p->nnamed; i++) {
+        if (strcmp(p->named[i].name, name) == 0)
+            return p->named[i].source;
     }
-    costs = json_object_get(root, "costs");
-    if (costs == NULL)
-        return 0;
-    if (!json_is_object(costs))
-        return xsim_error_set(err, src, 0, 0, "'costs' must be an object of name: ns");
-    json_object_foreach(costs, key, val)
-    {
-        json_t *ns = val;
-        if (json_is_object(val))
-            ns = json_object_get(val, "ns");
-        if (!json_is_integer(ns) || json_integer_value(ns) < 0 ||
-            json_integer_value(ns) > 1000000000000LL)
-            return xsim_error_set(err, src, 0, 0,
-                                  "cost '%s' must be an integer number of ns in [0, 10^12] "
-                                  "or {\"ns\": N, \"source\": \"...\"}",
-                                  key);
-        if (xsim_cost_profile_set(p, key, (uint64_t)json_integer_value(ns)) != 0)
-            return xsim_error_set(err, src, 0, 0, "cost '%s': name too long or too many costs",
-                                  key);
-    }
+    return NULL;
+}
+
+/* ---- loading ---- */
+
+/* One cost as the loader reads it, before it is stored by name. */
+struct cost_value {
+    uint64_t ns;
+    char source[XSIM_COST_SOURCE_MAX];
+};
+
+#define COST_NS_MAX 1000000000000ull /* 1000 s: any larger figure is a typo */
+
+static const struct xsim_schema_field cost_value_fields[] = {
+    {.name = "ns",
+     .type = XSIM_SCHEMA_UINT64,
+     .required = true,
+     .umin = 0,
+     .umax = COST_NS_MAX,
+     XSIM_MEMBER(struct cost_value, ns),
+     .doc = "virtual ns charged per occurrence"},
+    {.name = "source",
+     .type = XSIM_SCHEMA_STRING,
+     .max = XSIM_COST_SOURCE_MAX - 1,
+     XSIM_MEMBER(struct cost_value, source),
+     .doc = "where the figure comes from"},
+};
+static const struct xsim_schema cost_value_schema = XSIM_SCHEMA("cost", cost_value_fields);
+static const struct xsim_schema_field cost_as_object = {
+    .type = XSIM_SCHEMA_OBJECT, .sub = &cost_value_schema, .size = sizeof(struct cost_value)};
+static const struct xsim_schema_field cost_as_number = {
+    .type = XSIM_SCHEMA_UINT64, XSIM_MEMBER(struct cost_value, ns), .umin = 0, .umax = COST_NS_MAX};
+
+/* Every key of "costs": a number of ns or {"ns": N, "source": "..."},
+ * stored under the key's reason or extra. */
+static int cost_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)
+{
+    struct xsim_cost_profile *p = target;
+    struct cost_value cv;
+    int rc;
+
+    memset(&cv, 0, sizeof(cv));
+    if (!json_is_object(value) && !json_is_integer(value))
+        return xsim_schema_fail(ctx,
+                                "'%s' must be a number of ns or {\"ns\": N, \"source\": \"...\"}",
+                                xsim_schema_path(ctx));
+    rc = xsim_schema_check_as(ctx, json_is_object(value) ? &cost_as_object : &cost_as_number, &cv);
+    if (rc != 0 || p == NULL)
+        return rc;
+    if (xsim_cost_profile_set(p, xsim_schema_key(ctx), cv.ns, cv.source) != 0)
+        return xsim_schema_fail(ctx, "'%s' is not a cost this simulator charges",
+                                xsim_schema_path(ctx));
     return 0;
 }
 
-static int finish(struct xsim_cost_profile *p, json_t *root, const json_error_t *jerr,
-                  const char *src, struct xsim_error *err)
-{
-    int rc;
+#define COST_FIELD(n)                                                                \
+    {                                                                                \
+        .name = (n), .type = XSIM_SCHEMA_ANY, .set = cost_set, .doc = "a cost in ns" \
+    }
+/* The reasons (world.h order) and the declared extras: test_cost_profile
+ * checks this list against xsim_cost_reason_name and xsim_cost_extra_name. */
+static const struct xsim_schema_field cost_fields[] = {
+    COST_FIELD("point"),      COST_FIELD("hypercall"),        COST_FIELD("exit_msr"),
+    COST_FIELD("exit_mmio"),  COST_FIELD("exit_io"),          COST_FIELD("exit_eoi"),
+    COST_FIELD("exit_cpuid"), COST_FIELD("exit_hlt"),         COST_FIELD("inject"),
+    COST_FIELD("upcall"),     COST_FIELD("handler"),          COST_FIELD("guest"),
+    COST_FIELD("ioapic"),     COST_FIELD("backend"),          COST_FIELD("wake"),
+    COST_FIELD("exit_intr"),  COST_FIELD("exit_eoi_induced"), COST_FIELD("spin"),
+};
+_Static_assert(sizeof(cost_fields) / sizeof(cost_fields[0]) ==
+                   XSIM_COST_REASONS + sizeof(extra_names) / sizeof(extra_names[0]),
+               "every reason and extra is a key of \"costs\"");
+static const struct xsim_schema cost_schema = XSIM_SCHEMA("costs", cost_fields);
 
-    if (root == NULL)
-        return xsim_error_set(err, src, jerr->line, jerr->column, "%s", jerr->text);
-    rc = load(p, root, src, err);
-    json_decref(root);
-    return rc;
+static int profile_finish(struct xsim_schema_ctx *ctx, const json_t *object, void *target)
+{
+    const json_t *a = json_object_get(object, "apicv");
+    const json_t *pi = json_object_get(object, "posted_interrupts");
+
+    (void)target;
+    /* Posted-interrupt processing is enabled only with virtual interrupt
+     * delivery (Intel SDM vol. 3C 29.6; Xen's vmcs.c drops it otherwise). */
+    if (json_is_true(pi) && !json_is_true(a))
+        return xsim_schema_fail_member(ctx, "posted_interrupts",
+                                       "'posted_interrupts' needs 'apicv': true");
+    return 0;
+}
+
+static const struct xsim_schema_field profile_fields[] = {
+    {.name = "name",
+     .type = XSIM_SCHEMA_STRING,
+     .required = true,
+     .min = 1,
+     .max = 63,
+     XSIM_MEMBER(struct xsim_cost_profile, name)},
+    {.name = "description",
+     .type = XSIM_SCHEMA_STRING,
+     .max = XSIM_COST_SOURCE_MAX - 1,
+     XSIM_MEMBER(struct xsim_cost_profile, description)},
+    {.name = "source",
+     .type = XSIM_SCHEMA_STRING,
+     .max = XSIM_COST_SOURCE_MAX - 1,
+     XSIM_MEMBER(struct xsim_cost_profile, source)},
+    {.name = "comment", .type = XSIM_SCHEMA_STRING},
+    {.name = "apicv", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(struct xsim_cost_profile, apicv)},
+    {.name = "posted_interrupts",
+     .type = XSIM_SCHEMA_BOOL,
+     XSIM_MEMBER(struct xsim_cost_profile, posted_interrupts)},
+    {.name = "costs", .type = XSIM_SCHEMA_OBJECT, .sub = &cost_schema},
+};
+static const struct xsim_schema profile_schema = {
+    .name = "cost profile",
+    .fields = profile_fields,
+    .nfields = sizeof(profile_fields) / sizeof(profile_fields[0]),
+    .finish = profile_finish,
+};
+
+static int check_doc(struct xsim_cost_profile *p, struct xsim_json_doc *doc, struct xsim_error *err)
+{
+    if (!json_is_object(doc->root))
+        return xsim_json_error_at(doc, 1, 1, err, "a cost profile must be a JSON object");
+    return xsim_schema_check(doc, NULL, &profile_schema, "", p, err);
 }
 
 int xsim_cost_profile_load_file(struct xsim_cost_profile *p, const char *path,
                                 struct xsim_error *err)
 {
-    json_error_t jerr;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    struct xsim_json_doc doc;
+    int rc;
 
-    return finish(p, root, &jerr, path, err);
+    xsim_json_doc_init(&doc, NULL);
+    rc = xsim_json_doc_load_file(&doc, path, err);
+    if (rc == 0)
+        rc = check_doc(p, &doc, err);
+    xsim_json_doc_close(&doc);
+    return rc;
 }
 
 int xsim_cost_profile_load_string(struct xsim_cost_profile *p, const char *json,
                                   struct xsim_error *err)
 {
-    json_error_t jerr;
-    json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
+    struct xsim_json_doc doc;
+    int rc;
 
-    return finish(p, root, &jerr, "<string>", err);
+    xsim_json_doc_init(&doc, NULL);
+    rc = xsim_json_doc_load_buffer(&doc, "<string>", json, strlen(json), err);
+    if (rc == 0)
+        rc = check_doc(p, &doc, err);
+    xsim_json_doc_close(&doc);
+    return rc;
+}
+
+/* ---- resolution ---- */
+
+const char *xsim_cost_profile_dir(void)
+{
+    const char *env = getenv("XENSIM_PROFILE_DIR");
+
+    return env != NULL && env[0] != '\0' ? env : XENSIM_PROFILE_DIR_DEFAULT;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+int xsim_cost_profile_names(char (*names)[64], unsigned int max)
+{
+    DIR *dir = opendir(xsim_cost_profile_dir());
+    struct dirent *e;
+    unsigned int n = 0;
+
+    if (dir == NULL)
+        return -errno;
+    while ((e = readdir(dir)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len <= 5 || len - 5 >= 64 || e->d_name[0] == '.' ||
+            strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        if (n < max)
+            snprintf(names[n], 64, "%.*s", (int)(len - 5), e->d_name);
+        n++;
+    }
+    closedir(dir);
+    if (names != NULL)
+        qsort(names, n < max ? n : max, sizeof(names[0]), name_cmp);
+    return (int)n;
+}
+
+static bool looks_like_path(const char *s)
+{
+    size_t len = strlen(s);
+
+    return strchr(s, '/') != NULL || (len >= 5 && strcmp(s + len - 5, ".json") == 0);
+}
+
+/* -ENOENT with the list of shipped profiles in the message. */
+static int unknown_name(const char *name, struct xsim_error *err)
+{
+    char names[32][64], list[400] = "";
+    int n = xsim_cost_profile_names(names, 32);
+    size_t used = 0;
+
+    for (int i = 0; i < n && i < 32; i++) {
+        int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", names[i]);
+        if (w < 0 || (size_t)w >= sizeof(list) - used)
+            break;
+        used += (size_t)w;
+    }
+    xsim_error_set(err, xsim_cost_profile_dir(), 0, 0,
+                   "no cost profile named '%s'; available: %s (or give a path to a .json file)",
+                   name, n > 0 ? list : "none");
+    return -ENOENT;
+}
+
+int xsim_cost_profile_resolve(struct xsim_cost_profile *p, const char *name_or_path,
+                              const char *relative_to_dir, struct xsim_error *err)
+{
+    char path[4096];
+    int w;
+
+    if (name_or_path == NULL || name_or_path[0] == '\0')
+        return xsim_error_set(err, "<profile>", 0, 0, "empty cost profile name");
+    xsim_cost_profile_default(p);
+    if (looks_like_path(name_or_path)) {
+        if (name_or_path[0] == '/' || relative_to_dir == NULL || relative_to_dir[0] == '\0')
+            w = snprintf(path, sizeof(path), "%s", name_or_path);
+        else
+            w = snprintf(path, sizeof(path), "%s/%s", relative_to_dir, name_or_path);
+    } else {
+        for (const char *c = name_or_path; *c != '\0'; c++) {
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
+                return unknown_name(name_or_path, err);
+        }
+        w = snprintf(path, sizeof(path), "%s/%s.json", xsim_cost_profile_dir(), name_or_path);
+        if (w > 0 && (size_t)w < sizeof(path)) {
+            FILE *f = fopen(path, "r");
+            if (f == NULL && errno == ENOENT)
+                return unknown_name(name_or_path, err);
+            if (f != NULL)
+                fclose(f);
+        }
+    }
+    if (w < 0 || (size_t)w >= sizeof(path))
+        return xsim_error_set(err, name_or_path, 0, 0, "cost profile path too long");
+    return xsim_cost_profile_load_file(p, path, err);
 }

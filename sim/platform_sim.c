@@ -80,8 +80,8 @@ static int p_wrmsr(void *ctx, uint32_t msr, uint64_t value)
         return -EINVAL;
     if (w->cfg.mode == XSIM_MODE_FREE_RUN)
         pthread_mutex_lock(&w->big);
-    /* The hook charges the exit: with APICv some MSR writes (x2APIC EOI,
-     * ICR with posted interrupts) do not exit. */
+    /* The hook charges the exit: with APICv some MSR writes (x2APIC EOI of
+     * an edge-triggered vector, SELF_IPI) do not exit. */
     rc = w->cpu_hooks.wrmsr(d, w->cpu_hooks.ctx, msr, value);
     if (w->cfg.mode == XSIM_MODE_FREE_RUN)
         pthread_mutex_unlock(&w->big);
@@ -161,20 +161,27 @@ static void p_eoi(void *ctx)
     struct xsim_domain *d = ctx;
     struct xsim_world *w = d->world;
     struct xsim_vcpu *v = me();
+    bool level;
+    int vec;
 
     if (v == NULL)
         return;
-    /* With APIC virtualization the EOI completes in hardware; otherwise it
-     * is an APIC-access exit. */
-    if (w->costs->apicv)
-        xsim_count(w, XSIM_COST_EXIT_EOI, 0);
-    else
+    vec = xsim__eoi(v, &level);
+    if (!w->costs->apicv) {
+        /* An APIC-access (xAPIC) or WRMSR (x2APIC) exit, handled by
+         * vlapic_EOI_set; it exits even with nothing in service. */
         xsim_charge(v, XSIM_COST_EXIT_EOI, xsim_cost(w, XSIM_COST_EXIT_EOI));
-    int vec = xsim__eoi(v);
+    } else if (vec >= 0 && level) {
+        /* EOI virtualization completes in the processor unless the
+         * vector's EOI-exit bitmap bit is set, which Xen sets for
+         * level-triggered vectors (vlapic_set_irq -> update_eoi_exit_bitmap):
+         * then a trap-like EOI-induced exit follows. */
+        xsim_charge(v, XSIM_COST_EXIT_EOI_INDUCED, xsim_cost(w, XSIM_COST_EXIT_EOI_INDUCED));
+    }
     if (vec >= 0 && w->cpu_hooks.eoi != NULL) {
         if (w->cfg.mode == XSIM_MODE_FREE_RUN)
             pthread_mutex_lock(&w->big);
-        w->cpu_hooks.eoi(v, w->cpu_hooks.ctx, vec);
+        w->cpu_hooks.eoi(v, w->cpu_hooks.ctx, vec, level);
         if (w->cfg.mode == XSIM_MODE_FREE_RUN)
             pthread_mutex_unlock(&w->big);
     }

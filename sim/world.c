@@ -40,6 +40,8 @@ static const char *const reason_names[XSIM_COST__COUNT] = {
     [XSIM_COST_IOAPIC] = "ioapic",
     [XSIM_COST_BACKEND] = "backend",
     [XSIM_COST_WAKE] = "wake",
+    [XSIM_COST_EXIT_INTR] = "exit_intr",
+    [XSIM_COST_EXIT_EOI_INDUCED] = "exit_eoi_induced",
 };
 _Static_assert(XSIM_COST__COUNT == XSIM_COST_REASONS, "cost.h and world.h disagree");
 
@@ -558,10 +560,20 @@ static int deliverable(struct xsim_vcpu *v)
     return h;
 }
 
+/* Charge the external-interrupt exit a kick or host interrupt left owed:
+ * the exit happened whether or not the vector can be taken now. */
+static void charge_owed_exit(struct xsim_world *w, struct xsim_vcpu *v)
+{
+    if (__atomic_load_n(&v->intr_exit_pending, __ATOMIC_ACQUIRE) &&
+        __atomic_exchange_n(&v->intr_exit_pending, false, __ATOMIC_ACQ_REL))
+        xsim_charge(v, XSIM_COST_EXIT_INTR, xsim_cost(w, XSIM_COST_EXIT_INTR));
+}
+
 static void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
 {
     struct xsim_domain *d = v->dom;
 
+    charge_owed_exit(w, v);
     while (v->if_flag) {
         int vec;
         uint64_t bit;
@@ -588,12 +600,19 @@ static void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
     }
 }
 
-int xsim__eoi(struct xsim_vcpu *v)
+int xsim__eoi(struct xsim_vcpu *v, bool *level)
 {
     int s = highest_bit(v->isr, false);
+    uint64_t bit;
 
-    if (s >= 0)
-        v->isr[s >> 6] &= ~((uint64_t)1 << (s & 63));
+    if (level != NULL)
+        *level = false;
+    if (s < 0)
+        return s;
+    bit = (uint64_t)1 << (s & 63);
+    v->isr[s >> 6] &= ~bit;
+    if (level != NULL)
+        *level = (__atomic_load_n(&v->tmr[s >> 6], __ATOMIC_ACQUIRE) & bit) != 0;
     return s;
 }
 
@@ -636,14 +655,40 @@ static void wake(struct xsim_world *w, struct xsim_vcpu *v, uint64_t why)
     xsim__trace_rec(w, XSIM_TR_WAKE, v->index, why, 0, 0);
 }
 
-void xsim_vcpu_raise(struct xsim_vcpu *v, uint8_t vector, bool needs_eoi)
+/* The vCPU is in guest mode on its own physical CPU: neither halted,
+ * blocked nor done, and not the caller (a vCPU raising to itself is inside
+ * its own exit; the vector goes in at that exit's VM entry). */
+static bool running_elsewhere(const struct xsim_vcpu *v)
+{
+    return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == XSIM_VCPU_RUNNABLE && xsim__self != v;
+}
+
+static void owe_exit(struct xsim_vcpu *v)
+{
+    __atomic_store_n(&v->intr_exit_pending, true, __ATOMIC_RELEASE);
+}
+
+void xsim_vcpu_raise_flags(struct xsim_vcpu *v, uint8_t vector, unsigned int flags)
 {
     struct xsim_world *w = v->world;
     uint64_t bit = (uint64_t)1 << (vector & 63);
+    unsigned int word = vector >> 6;
+    bool posted = (flags & XSIM_IRQ_POSTABLE) && w->costs->apicv && w->costs->posted_interrupts;
+    bool was;
 
-    if (!needs_eoi)
-        __atomic_fetch_or(&v->noeoi[vector >> 6], bit, __ATOMIC_ACQ_REL);
-    __atomic_fetch_or(&v->irr[vector >> 6], bit, __ATOMIC_ACQ_REL);
+    /* Trigger mode is recorded at raise time, as vlapic_set_irq sets or
+     * clears the TMR bit before it touches the IRR. */
+    if (flags & XSIM_IRQ_LEVEL)
+        __atomic_fetch_or(&v->tmr[word], bit, __ATOMIC_ACQ_REL);
+    else
+        __atomic_fetch_and(&v->tmr[word], ~bit, __ATOMIC_ACQ_REL);
+    if (flags & XSIM_IRQ_NO_EOI)
+        __atomic_fetch_or(&v->noeoi[word], bit, __ATOMIC_ACQ_REL);
+    was = (__atomic_fetch_or(&v->irr[word], bit, __ATOMIC_ACQ_REL) & bit) != 0;
+    /* Xen kicks only when the IRR (or PIR) bit was newly set; a posted
+     * notification reaches a running vCPU without an exit. */
+    if (!was && !posted && running_elsewhere(v))
+        owe_exit(v);
     if (free_run(w)) {
         pthread_mutex_lock(&v->mu);
         pthread_cond_signal(&v->cv);
@@ -652,6 +697,17 @@ void xsim_vcpu_raise(struct xsim_vcpu *v, uint8_t vector, bool needs_eoi)
     }
     if (v->state == XSIM_VCPU_HALTED)
         wake(w, v, vector);
+}
+
+void xsim_vcpu_raise(struct xsim_vcpu *v, uint8_t vector, bool needs_eoi)
+{
+    xsim_vcpu_raise_flags(v, vector, needs_eoi ? XSIM_IRQ_POSTABLE : XSIM_IRQ_NO_EOI);
+}
+
+void xsim_vcpu_host_irq(struct xsim_vcpu *v)
+{
+    if (running_elsewhere(v))
+        owe_exit(v);
 }
 
 void xsim_vcpu_kick(struct xsim_vcpu *v)
@@ -1031,6 +1087,7 @@ static void *vcpu_thread(void *arg)
 void xsim__halt(struct xsim_world *w, struct xsim_vcpu *v)
 {
     v->if_flag = true;
+    charge_owed_exit(w, v);
     for (;;) {
         if (v->entry_hook != NULL)
             v->entry_hook(v, v->entry_hook_arg);

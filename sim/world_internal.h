@@ -45,7 +45,12 @@ struct xsim_vcpu {
      * owner. */
     uint64_t irr[4];
     uint64_t noeoi[4]; /* pending vectors that set no in-service bit */
+    uint64_t tmr[4];   /* trigger mode: vectors last raised level-triggered */
     uint64_t isr[4];
+    /* An external-interrupt exit is owed (a kick or host interrupt reached
+     * the vCPU while it ran guest code); charged by the owner at its next
+     * delivery point. Set by any thread, so accessed atomically. */
+    bool intr_exit_pending;
     bool if_flag;
     unsigned int intr_depth;
     void (*entry_hook)(struct xsim_vcpu *, void *);
@@ -165,8 +170,9 @@ void xsim__trace_free(struct xsim_world *w);
 /* world.c, for platform_sim.c */
 void xsim__halt(struct xsim_world *w, struct xsim_vcpu *v);
 void xsim__irq_enable(struct xsim_world *w, struct xsim_vcpu *v);
-/* Retire the highest in-service vector; returns it, or -1. */
-int xsim__eoi(struct xsim_vcpu *v);
+/* Retire the highest in-service vector; returns it, or -1. `level` (may be
+ * NULL) tells whether it was raised level-triggered (its TMR bit). */
+int xsim__eoi(struct xsim_vcpu *v, bool *level);
 void xsim__platform_init(struct xsim_domain *d);
 extern __thread struct xsim_vcpu *xsim__self;
 

@@ -74,6 +74,11 @@ enum xsim_cost_reason {
     XSIM_COST_IOAPIC,     /* IOAPIC routing / level re-evaluation */
     XSIM_COST_BACKEND,    /* backend work (blkback, xenstored) */
     XSIM_COST_WAKE,       /* waking a halted vCPU (IPI to a pCPU, resched) */
+    /* Appended: the values above are stable. */
+    XSIM_COST_EXIT_INTR,        /* external-interrupt exit of a running vCPU (kick
+                                   IPI or host timer), before an injection */
+    XSIM_COST_EXIT_EOI_INDUCED, /* APICv: EOI of a level-triggered vector
+                                   (EOI-exit bitmap), trap-like */
     XSIM_COST__COUNT
 };
 
@@ -201,10 +206,38 @@ struct xsim_vcpu_account {
 };
 void xsim_vcpu_account(const struct xsim_vcpu *v, uint64_t at_ns, struct xsim_vcpu_account *out);
 
-/* Make `vector` pending in the vCPU's local APIC IRR. `needs_eoi` false
- * models a vector injected without an in-service bit (Xen's global callback
- * vector). Wakes the vCPU from halt. Callable from any simulated context. */
+/* How a vector reaches the local APIC (xsim_vcpu_raise_flags). */
+enum xsim_irq_flags {
+    /* Injected without an in-service bit and so without an EOI (Xen's
+     * global callback vector, injected at VM entry while upcall_pending). */
+    XSIM_IRQ_NO_EOI = 1u << 0,
+    /* Level-triggered (from a level-triggered vIOAPIC pin): the trigger-mode
+     * register bit is set, so with APICv the vector's EOI still exits
+     * (EOI-induced exit) and reaches the vIOAPIC (hook eoi, level true). */
+    XSIM_IRQ_LEVEL = 1u << 1,
+    /* Delivered through the virtual local APIC (Xen's vlapic_set_irq): with
+     * posted interrupts a running target takes it without an exit. Without
+     * this flag a running target is kicked (Xen's vcpu_kick): an
+     * external-interrupt exit, then injection at VM entry. */
+    XSIM_IRQ_POSTABLE = 1u << 2,
+};
+
+/* Make `vector` pending in the vCPU's local APIC IRR (flags: enum
+ * xsim_irq_flags). Wakes the vCPU from halt (cost reason wake). A vector
+ * newly pending for a vCPU that is running guest code and is not the caller
+ * costs it an external-interrupt exit (reason exit_intr, charged on its own
+ * clock at its next delivery point) unless the flags and the cost profile's
+ * posted interrupts let it through without one. Callable from any simulated
+ * context. */
+void xsim_vcpu_raise_flags(struct xsim_vcpu *v, uint8_t vector, unsigned int flags);
+/* xsim_vcpu_raise_flags with XSIM_IRQ_POSTABLE when `needs_eoi`, else
+ * XSIM_IRQ_NO_EOI: a LAPIC vector, or the global callback vector. */
 void xsim_vcpu_raise(struct xsim_vcpu *v, uint8_t vector, bool needs_eoi);
+/* A host interrupt (a Xen timer) fired on the physical CPU that runs `v`:
+ * if `v` is running guest code and is not the caller, it takes an
+ * external-interrupt exit, whatever the assists. An injection raised right
+ * after it rides on the same exit. */
+void xsim_vcpu_host_irq(struct xsim_vcpu *v);
 /* Withdraw a pending, not yet delivered vector (level line lowered). */
 void xsim_vcpu_lower(struct xsim_vcpu *v, uint8_t vector);
 /* Hook consulted at every delivery opportunity of a vCPU: the hypervisor's
@@ -263,9 +296,10 @@ struct xsim_cpu_hooks {
     uint64_t (*mmio_read)(struct xsim_domain *d, void *ctx, uint64_t gpa, unsigned int size);
     void (*mmio_write)(struct xsim_domain *d, void *ctx, uint64_t gpa, unsigned int size,
                        uint64_t val);
-    /* After the local APIC retired `vector` from service (level-triggered
-     * lines re-evaluate here). */
-    void (*eoi)(struct xsim_vcpu *v, void *ctx, int vector);
+    /* After the local APIC retired `vector` from service; `level` when it
+     * was raised level-triggered (its TMR bit is set: Xen then runs the
+     * vIOAPIC's EOI processing, vioapic_update_EOI). */
+    void (*eoi)(struct xsim_vcpu *v, void *ctx, int vector, bool level);
     void *ctx;
 };
 void xsim_world_set_cpu_hooks(struct xsim_world *w, const struct xsim_cpu_hooks *hooks);

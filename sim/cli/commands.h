@@ -18,16 +18,18 @@ int xsim_cmd_explore(int argc, char **argv);
 int xsim_cmd_replay(int argc, char **argv);
 int xsim_cmd_shrink(int argc, char **argv);
 int xsim_cmd_xenstored(int argc, char **argv);
+int xsim_cmd_profile(int argc, char **argv);
 
 /* One entry per command, in the order --help lists them; a NULL name ends
  * the table. */
-#define XSIM_CLI_COMMANDS                                                                          \
-    {"run", "run a scenario once and report", xsim_cmd_run},                                      \
-        {"explore", "run many schedules of a scenario, stop at the first failure",                \
-         xsim_cmd_explore},                                                                       \
-        {"replay", "re-run a recorded schedule bit for bit", xsim_cmd_replay},                    \
-        {"shrink", "shorten a failing schedule's choice list", xsim_cmd_shrink},                  \
-        {"xenstored", "run a standalone XenStore daemon on a Unix socket", xsim_cmd_xenstored},   \
+#define XSIM_CLI_COMMANDS                                                                       \
+    {"run", "run a scenario once and report", xsim_cmd_run},                                    \
+        {"explore", "run many schedules of a scenario, stop at the first failure",              \
+         xsim_cmd_explore},                                                                     \
+        {"replay", "re-run a recorded schedule bit for bit", xsim_cmd_replay},                  \
+        {"shrink", "shorten a failing schedule's choice list", xsim_cmd_shrink},                \
+        {"xenstored", "run a standalone XenStore daemon on a Unix socket", xsim_cmd_xenstored}, \
+        {"profile", "list the cost profiles, or show one with its sources", xsim_cmd_profile},  \
         {NULL, NULL, NULL},
 
 #endif

@@ -58,13 +58,16 @@ void xsim__hv_mark_events_pending(struct xsim_hv_dom *hd, unsigned int vcpu)
     xsim_trace(w, XSIM_TR_HV, 1 /* mark pending */, hd->domid, vcpu);
     switch (hd->cb_mode) {
     case XSIM_CB_PERCPU_VECTOR:
+        /* hvm_assert_evtchn_irq: vlapic_set_irq(vector, edge), so a
+         * running vCPU is kicked unless the vector is posted. */
         if (hv->upcall_vector != 0)
-            xsim_vcpu_raise(hv->v, hv->upcall_vector, true);
+            xsim_vcpu_raise_flags(hv->v, hv->upcall_vector, XSIM_IRQ_POSTABLE);
         break;
     case XSIM_CB_VECTOR:
-        /* Injected at every VM entry while upcall_pending is set (see the
-         * entry hook); raising now wakes a halted vCPU. No EOI. */
-        xsim_vcpu_raise(hv->v, hd->cb_vector, false);
+        /* hvm_assert_evtchn_irq: vcpu_kick, never posted; the vector is
+         * injected at every VM entry while upcall_pending is set (the
+         * entry hook, hvm_vcpu_has_pending_irq). No EOI. */
+        xsim_vcpu_raise_flags(hv->v, hd->cb_vector, XSIM_IRQ_NO_EOI);
         break;
     case XSIM_CB_GSI:
     case XSIM_CB_PCI_INTX:
@@ -91,7 +94,7 @@ void xsim__hv_vcpu_entry(struct xsim_vcpu *v, void *arg)
         return;
     if (hd->cb_mode == XSIM_CB_VECTOR) {
         if (__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
-            xsim_vcpu_raise(v, hd->cb_vector, false);
+            xsim_vcpu_raise_flags(v, hd->cb_vector, XSIM_IRQ_NO_EOI);
         else
             xsim_vcpu_lower(v, hd->cb_vector);
     } else if (id == 0 && (hd->cb_mode == XSIM_CB_GSI || hd->cb_mode == XSIM_CB_PCI_INTX)) {

@@ -457,17 +457,23 @@ static void hv_mmio_write(struct xsim_domain *d, void *ctx, uint64_t gpa, unsign
         xsim__hpet_write(hd, gpa - XSIM_HPET_BASE, size, val);
 }
 
-static void hv_eoi(struct xsim_vcpu *v, void *ctx, int vector)
+static void hv_eoi(struct xsim_vcpu *v, void *ctx, int vector, bool level)
 {
     struct xsim_hv_dom *hd = xsim__hv_dom_of(xsim_vcpu_domain(v));
 
-    if (hd != NULL && xsim_vcpu_id(v) == 0 &&
-        (hd->cb_mode == XSIM_CB_GSI || hd->cb_mode == XSIM_CB_PCI_INTX)) {
-        /* Level-triggered: the line follows vCPU0's upcall_pending, which
-         * the guest cleared in its handler before this EOI. */
+    if (hd == NULL)
+        return;
+    /* Xen deasserts the callback line at the top of every VM exit once
+     * vCPU0's upcall_pending reads 0 (hvm_maybe_deassert_evtchn_irq), so
+     * before this EOI's own processing: a guest that cleared upcall_pending
+     * in its handler gets no re-delivery. A virtualized (edge) EOI is no
+     * exit, but the next exit does the same, so do it here too. */
+    if (xsim_vcpu_id(v) == 0 && (hd->cb_mode == XSIM_CB_GSI || hd->cb_mode == XSIM_CB_PCI_INTX))
         xsim__hv_update_callback_level(hd);
+    /* vlapic_handle_EOI: only a vector with its TMR bit set reaches the
+     * vIOAPIC (vioapic_update_EOI). */
+    if (level)
         xsim__ioapic_eoi(hd, vector);
-    }
 }
 
 /* ---- lifecycle ---- */

@@ -411,6 +411,9 @@ static void raise_timer(struct tvcpu *tv, uint64_t deadline)
     if (late > td->stats.timer_late_ns_max)
         td->stats.timer_late_ns_max = late;
     xsim_trace(world(td), XSIM_TR_HV, TR_TIMER_FIRE, tv->id, deadline);
+    /* A Xen timer on the pCPU that runs the vCPU: its host interrupt exits
+     * a running vCPU, and the VIRQ's upcall goes in at that exit's entry. */
+    xsim_vcpu_host_irq(td->hd->vcpus[tv->id].v);
     xsim_hv_send_virq(td->hd->hv, td->hd->domid, tv->id, VIRQ_TIMER);
 }
 

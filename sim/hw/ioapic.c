@@ -39,8 +39,13 @@ static void service(struct xsim_hv_dom *hd, unsigned int pin)
         return;
     if (rte & RTE_LEVEL)
         io->redir[pin] |= RTE_REMOTE_IRR;
-    xsim_count(hd->hv->w, XSIM_COST_IOAPIC, 0);
-    xsim_vcpu_raise(v, RTE_VECTOR(rte), true);
+    /* ioapic_inj_irq -> vlapic_set_irq with the pin's trigger mode: a
+     * level-triggered vector gets its TMR (and, with APICv, EOI-exit
+     * bitmap) bit, and like any vlapic vector it can be posted. The
+     * routing work runs in the asserting context and is part of that
+     * context's own cost (a hypercall, a timer). */
+    xsim_vcpu_raise_flags(v, RTE_VECTOR(rte),
+                          XSIM_IRQ_POSTABLE | ((rte & RTE_LEVEL) ? XSIM_IRQ_LEVEL : 0));
 }
 
 void xsim__ioapic_set_level(struct xsim_hv_dom *hd, unsigned int pin, bool level)
@@ -62,14 +67,15 @@ void xsim__ioapic_eoi(struct xsim_hv_dom *hd, int vector)
     struct xsim_ioapic *io = &hd->ioapic;
     struct xsim_vcpu *v = xsim_vcpu_current();
 
+    /* vioapic_update_EOI: one pass over the pins, charged once per EOI. */
+    xsim_charge(v, XSIM_COST_IOAPIC, xsim_cost(hd->hv->w, XSIM_COST_IOAPIC));
     for (unsigned int pin = 0; pin < XSIM_IOAPIC_PINS; pin++) {
         uint64_t rte = io->redir[pin];
         if (!(rte & RTE_REMOTE_IRR) || RTE_VECTOR(rte) != vector)
             continue;
-        /* The EOI broadcast reaches the IOAPIC: clear remote IRR and
-         * re-deliver if the line is still asserted. */
+        /* Clear remote IRR and re-deliver if the line is still asserted
+         * (the guest left upcall_pending set). */
         io->redir[pin] &= ~RTE_REMOTE_IRR;
-        xsim_charge(v, XSIM_COST_IOAPIC, xsim_cost(hd->hv->w, XSIM_COST_IOAPIC));
         service(hd, pin);
     }
 }

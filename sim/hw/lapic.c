@@ -1,10 +1,12 @@
 /*
  * lapic.c - the x2APIC MSR interface of the emulated local APIC: ID, EOI,
  * ICR (fixed IPIs with destination or shorthand) and SELF_IPI. Without
- * APIC virtualization each write is an MSR exit; with APICv (cost profile)
- * EOI and self-IPI complete in hardware and an ICR write to another vCPU is
- * a cheaper trap-like exit, and with posted interrupts the target takes the
- * vector without an exit of its own.
+ * APIC virtualization each write is a WRMSR exit. With APICv (cost profile)
+ * Xen 4.17 stops intercepting writes to TPR, EOI and SELF_IPI only
+ * (vmx_vlapic_msr_changed): a self-IPI completes in the processor, while an
+ * ICR write still exits and is emulated (vlapic_ipi). Each target gets the
+ * vector through vlapic_set_irq: a running target is kicked (an
+ * external-interrupt exit) unless posted interrupts deliver it.
  */
 #include <errno.h>
 
@@ -49,9 +51,8 @@ static void send_ipi(struct xsim_hv_dom *hd, struct xsim_vcpu *src, uint8_t vect
         if (!hit)
             continue;
         xsim_trace(w, XSIM_TR_HV, 4 /* lapic ipi */, i, vector);
-        if (i != self)
-            xsim_count(w, XSIM_COST_INJECT, 0);
-        xsim_vcpu_raise(hd->vcpus[i].v, vector, true);
+        /* vlapic_accept_irq: fixed delivery is edge-triggered. */
+        xsim_vcpu_raise_flags(hd->vcpus[i].v, vector, XSIM_IRQ_POSTABLE);
     }
 }
 
@@ -69,9 +70,8 @@ int xsim__lapic_wrmsr(struct xsim_hv_dom *hd, struct xsim_vcpu *v, uint32_t msr,
         /* Same as the platform's eoi op. */
         return -EINVAL;
     case MSR_X2APIC_SELF_IPI:
-        if (apicv)
-            xsim_count(w, XSIM_COST_EXIT_MSR, 0);
-        else
+        /* Self-IPI virtualization (Intel SDM vol. 3C 29.1.5): no exit. */
+        if (!apicv)
             xsim_charge(v, XSIM_COST_EXIT_MSR, exit_ns);
         send_ipi(hd, v, (uint8_t)val, 1, 0);
         return 0;
@@ -80,8 +80,9 @@ int xsim__lapic_wrmsr(struct xsim_hv_dom *hd, struct xsim_vcpu *v, uint32_t msr,
         unsigned int mode = (unsigned int)(val >> 8) & 7;
         if (mode != 0)
             return -EINVAL; /* only fixed delivery is modelled */
-        xsim_charge(v, XSIM_COST_EXIT_MSR,
-                    apicv ? xsim_cost_named(w, "icr_write_apicv", exit_ns / 2) : exit_ns);
+        /* Intercepted with or without APICv: Xen 4.17 has no IPI
+         * virtualization. */
+        xsim_charge(v, XSIM_COST_EXIT_MSR, exit_ns);
         send_ipi(hd, v, (uint8_t)val, shorthand, (unsigned int)(val >> 32));
         return 0;
     }

@@ -113,7 +113,10 @@ static void interrupt(struct lapic_timer *lt)
     if (lt->lvt & LVT_MASKED)
         return;
     xsim_trace(world(lt), XSIM_TR_HV, TR_LAPIC_TIMER, lt->vcpu, LVT_VECTOR(lt->lvt));
-    xsim_vcpu_raise(v, LVT_VECTOR(lt->lvt), true);
+    /* The emulated timer is a Xen timer on the pCPU that runs the vCPU:
+     * its host interrupt exits a running vCPU even with posted interrupts. */
+    xsim_vcpu_host_irq(v);
+    xsim_vcpu_raise_flags(v, LVT_VECTOR(lt->lvt), XSIM_IRQ_POSTABLE);
 }
 
 static void expire(struct xsim_world *w, void *arg)

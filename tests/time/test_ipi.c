@@ -270,12 +270,15 @@ static void test_exit_accounting(void **state)
         enum xg_ipi_mode mode;
         bool apicv;
         unsigned int hypercalls, msr, eoi;
-        bool eoi_free, msr_cheap;
     } want[] = {
-        {XG_IPI_MODE_PV, false, 1, 0, 1, false, false},
-        {XG_IPI_MODE_LAPIC, false, 0, 1, 1, false, false},
-        {XG_IPI_MODE_PV, true, 1, 0, 1, true, false},
-        {XG_IPI_MODE_LAPIC, true, 0, 1, 1, true, true},
+        /* With APICv the target's EOI of an edge-triggered vector is
+         * virtualized (no exit, not counted), while the sender's x2APIC ICR
+         * write still exits at full price: Xen 4.17 intercepts it. The
+         * target is halted: woken, not kicked out of guest mode. */
+        {XG_IPI_MODE_PV, false, 1, 0, 1},
+        {XG_IPI_MODE_LAPIC, false, 0, 1, 1},
+        {XG_IPI_MODE_PV, true, 1, 0, 0},
+        {XG_IPI_MODE_LAPIC, true, 0, 1, 0},
     };
 
     (void)state;
@@ -302,16 +305,15 @@ static void test_exit_accounting(void **state)
         assert_int_equal(c.rc, 1);
         if (c.d[XSIM_COST_HYPERCALL] != want[i].hypercalls || c.evtchn_ops != want[i].hypercalls ||
             c.d[XSIM_COST_EXIT_MSR] != want[i].msr || c.d[XSIM_COST_EXIT_EOI] != want[i].eoi ||
-            c.interrupts != 1 || c.d[XSIM_COST_EXIT_MMIO] != 0 ||
-            (want[i].eoi_free && c.dns[XSIM_COST_EXIT_EOI] != 0) ||
-            (!want[i].eoi_free && c.dns[XSIM_COST_EXIT_EOI] == 0))
+            c.interrupts != 1 || c.d[XSIM_COST_EXIT_MMIO] != 0 || c.d[XSIM_COST_EXIT_INTR] != 0 ||
+            c.d[XSIM_COST_EXIT_EOI_INDUCED] != 0 ||
+            c.dns[XSIM_COST_EXIT_EOI] != want[i].eoi * prof.ns[XSIM_COST_EXIT_EOI])
             fail_msg("%s%s: %" PRIu64 " hypercalls (%" PRIu64 " evtchn), %" PRIu64 " MSR, %" PRIu64
                      " EOI (%" PRIu64 " ns), %" PRIu64 " interrupts",
                      xg_ipi_mode_name(want[i].mode), want[i].apicv ? "+apicv" : "",
                      c.d[XSIM_COST_HYPERCALL], c.evtchn_ops, c.d[XSIM_COST_EXIT_MSR],
                      c.d[XSIM_COST_EXIT_EOI], c.dns[XSIM_COST_EXIT_EOI], c.interrupts);
-        if (want[i].msr_cheap)
-            assert_true(c.dns[XSIM_COST_EXIT_MSR] < xsim_cost_profile_get(&prof, "exit_msr", 0));
+        assert_int_equal(c.dns[XSIM_COST_EXIT_MSR], want[i].msr * prof.ns[XSIM_COST_EXIT_MSR]);
         print_message("    %-5s%-6s IPI: sender %5" PRIu64 " ns, send to handler %5" PRIu64
                       " ns, exit ns %5" PRIu64 "\n",
                       xg_ipi_mode_name(want[i].mode), want[i].apicv ? "+apicv" : "", c.sender_ns,
