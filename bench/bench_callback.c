@@ -62,8 +62,8 @@ static int run_point(const char *profile, const char *callback, double total_rat
                                 i ? ", " : "", i, total_rate / NDEV);
     snprintf(text + len, sizeof(text) - len, "], \"stop\": {\"time\": \"%.0fms\"}}", secs * 1e3);
     /* Named inside the source tree, like a shipped scenario. */
-    if (xsim_scenario_load_buffer(&s, XENSIM_SOURCE_DIR "/sim/scenarios/bench.json", text, len,
-                                  &err) != 0) {
+    if (xsim_scenario_load_buffer(&s, XENSIM_SOURCE_DIR "/sim/scenarios/bench.json", text,
+                                  strlen(text), &err) != 0) {
         char msg[512];
         xsim_error_format(&err, msg, sizeof(msg));
         fprintf(stderr, "bench_callback: %s\n", msg);

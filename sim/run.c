@@ -1026,21 +1026,20 @@ static int load_costs(const struct xsim_scenario *s, struct xsim_cost_profile *c
 
     xsim_cost_profile_default(cp);
     if (s->machine.cost_profile[0] != '\0') {
-        char dir[512], path[1024];
+        char dir[512];
+        int rc;
+        /* A name is a shipped profile; a path is relative to the scenario. */
         snprintf(dir, sizeof(dir), "%s", s->path);
-        if (s->machine.cost_profile[0] == '/')
-            snprintf(path, sizeof(path), "%s", s->machine.cost_profile);
-        else
-            snprintf(path, sizeof(path), "%s/%s", dirname(dir), s->machine.cost_profile);
-        if (xsim_cost_profile_load_file(cp, path, &err) != 0) {
+        if ((rc = xsim_cost_profile_resolve(cp, s->machine.cost_profile, dirname(dir), &err)) !=
+            0) {
             xsim_error_format(&err, rep->failure, sizeof(rep->failure));
-            return -EINVAL;
+            return rc == -ENOENT ? -ENOENT : -EINVAL;
         }
     }
     if (s->machine.apicv)
         cp->apicv = true;
     if (s->machine.posted_interrupts)
-        cp->posted_interrupts = true;
+        cp->apicv = cp->posted_interrupts = true; /* posting needs APICv */
     snprintf(rep->cost_profile, sizeof(rep->cost_profile), "%s", cp->name);
     return 0;
 }
