@@ -592,6 +592,8 @@ static void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
         stat_add(w, &w->stats.interrupts, 1);
         xsim__trace_rec(w, XSIM_TR_INTR, v->index, (uint64_t)vec, 0, 0);
         xsim_charge(v, XSIM_COST_INJECT, xsim_cost(w, XSIM_COST_INJECT));
+        if (w->cpu_hooks.deliver != NULL)
+            w->cpu_hooks.deliver(v, w->cpu_hooks.ctx, vec);
         if (d->ops.interrupt != NULL)
             d->ops.interrupt(d->guest, v->cpu, (uint8_t)vec);
         v->intr_depth--;

@@ -300,6 +300,10 @@ struct xsim_cpu_hooks {
      * was raised level-triggered (its TMR bit is set: Xen then runs the
      * vIOAPIC's EOI processing, vioapic_update_EOI). */
     void (*eoi)(struct xsim_vcpu *v, void *ctx, int vector, bool level);
+    /* A vector is being delivered to `v` (after the injection is charged,
+     * before the guest's handler runs): the hypervisor's chance to charge
+     * what that entry costs the guest (the event-channel upcall). */
+    void (*deliver)(struct xsim_vcpu *v, void *ctx, int vector);
     void *ctx;
 };
 void xsim_world_set_cpu_hooks(struct xsim_world *w, const struct xsim_cpu_hooks *hooks);

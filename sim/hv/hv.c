@@ -478,6 +478,36 @@ static void hv_eoi(struct xsim_vcpu *v, void *ctx, int vector, bool level)
 
 /* ---- lifecycle ---- */
 
+/* The event-channel callback entering the guest costs the guest's upcall
+ * entry and exit (the profile's `upcall`), whichever way it was delivered. */
+static void hv_deliver(struct xsim_vcpu *v, void *ctx, int vector)
+{
+    struct xsim_hv_dom *hd = xsim__hv_dom_of(xsim_vcpu_domain(v));
+    unsigned int id = xsim_vcpu_id(v);
+    bool cb = false;
+
+    (void)ctx;
+    if (hd == NULL || id >= hd->nr_vcpus)
+        return;
+    switch (hd->cb_mode) {
+    case XSIM_CB_PERCPU_VECTOR:
+        cb = hd->vcpus[id].upcall_vector != 0 && vector == hd->vcpus[id].upcall_vector;
+        break;
+    case XSIM_CB_VECTOR:
+        cb = vector == hd->cb_vector;
+        break;
+    case XSIM_CB_GSI:
+    case XSIM_CB_PCI_INTX:
+        cb = id == 0 && hd->cb_gsi < XSIM_IOAPIC_PINS &&
+             (uint8_t)(hd->ioapic.redir[hd->cb_gsi] & 0xff) == vector;
+        break;
+    case XSIM_CB_NONE:
+        break;
+    }
+    if (cb)
+        xsim_charge(v, XSIM_COST_UPCALL, xsim_cost(hd->hv->w, XSIM_COST_UPCALL));
+}
+
 int xsim_hv_create(struct xsim_world *w, struct xsim_hv **out)
 {
     struct xsim_hv *hv = calloc(1, sizeof(*hv));
@@ -488,6 +518,7 @@ int xsim_hv_create(struct xsim_world *w, struct xsim_hv **out)
         .mmio_read = hv_mmio_read,
         .mmio_write = hv_mmio_write,
         .eoi = hv_eoi,
+        .deliver = hv_deliver,
         .rdtsc = xsim_hv_rdtsc, /* the guest's TSC follows the time model */
     };
 
