@@ -176,7 +176,7 @@ static const char *prefix(const char *path, size_t len, char *buf, size_t size)
     char b[SHOWN + 8];
 
     if (len == 0)
-        return "the document";
+        return "the scenario";
     snprintf(buf, size, "'%s'", shown(path, len, b, sizeof(b)));
     return buf;
 }
