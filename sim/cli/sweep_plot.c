@@ -166,22 +166,24 @@ static void put_str(FILE *f, const char *s)
 
 /* One plot: lines of columns `cols` (one series each), for every variant. */
 struct series_set {
-    size_t cols[512];
-    const char *names[512];
+    size_t cols[256];
+    char names[256][80];
     size_t n;
 };
 
+/* Whether variant v has a value in column c, and whether any has a
+ * half-width (then it is drawn with error bars, 0 where there is none). */
 static bool block_has(const struct xsim_sweep *sw, const struct layout *l, size_t v, size_t c,
-                      bool *all_ci)
+                      bool *any_ci)
 {
     bool any = false;
 
-    *all_ci = true;
+    *any_ci = false;
     for (size_t i = 0; i < l->nx; i++) {
         const struct xsim_sweep_stat *st = stat_at(sw, l->point[v * l->nx + i], c);
         if (isfinite(st->mean)) {
             any = true;
-            *all_ci = *all_ci && isfinite(st->ci95);
+            *any_ci = *any_ci || isfinite(st->ci95);
         }
     }
     return any;
@@ -201,16 +203,17 @@ static bool put_plot(FILE *f, const struct xsim_sweep *sw, const struct layout *
             if (!block_has(sw, l, v, c, &ci))
                 continue;
             variant_label(sw, l, v, label, sizeof(label));
-            if (l->nvar > 1 && ss->n > 1)
+            if (l->nvar > 1)
                 snprintf(title, sizeof(title), "%s, %s", ss->names[s], label);
             else
-                snprintf(title, sizeof(title), "%s", l->nvar > 1 ? label : ss->names[s]);
+                snprintf(title, sizeof(title), "%s", ss->names[s]);
             /* Colour tells series apart, dashes and marks tell variants
              * apart; with one series, colour tells variants apart. */
             size_t colour = ss->n > 1 ? s : v;
-            char using[64];
+            char using[96];
             if (ci)
-                snprintf(using, sizeof(using), "1:%zu:%zu", 3 + 2 * c, 4 + 2 * c);
+                snprintf(using, sizeof(using), "1:%zu:($%zu == $%zu ? $%zu : 0)", 3 + 2 * c,
+                         4 + 2 * c, 4 + 2 * c, 4 + 2 * c);
             else
                 snprintf(using, sizeof(using), "1:%zu", 3 + 2 * c);
             fprintf(f,
@@ -232,7 +235,7 @@ static void series_add(struct series_set *ss, size_t c, const char *name)
 {
     if (ss->n < sizeof(ss->cols) / sizeof(ss->cols[0])) {
         ss->cols[ss->n] = c;
-        ss->names[ss->n++] = name;
+        snprintf(ss->names[ss->n++], sizeof(ss->names[0]), "%s", name);
     }
 }
 
@@ -246,21 +249,25 @@ static void series_metric(const struct xsim_sweep *sw, struct series_set *ss, co
     }
 }
 
-static void series_group(const struct xsim_sweep *sw, const struct layout *l, struct series_set *ss,
-                         int group)
+static void series_group(const struct xsim_sweep *sw, struct series_set *ss, int group)
 {
     ss->n = 0;
     for (size_t c = 0; c < sw->ncols; c++) {
         bool any = false;
+        char name[80];
         if (sw->cols[c].group != group)
             continue;
         /* Exit reasons that never happened would only crowd the key. */
         for (size_t p = 0; p < sw->npoints && !any; p++)
             any = group != XSIM_SWEEP_EXITS || stat_at(sw, p, c)->mean > 0;
-        if (any)
-            series_add(ss, c, sw->cols[c].name + (group == XSIM_SWEEP_EXITS ? 12 : 0));
+        if (!any)
+            continue;
+        if (group == XSIM_SWEEP_EXITS)
+            snprintf(name, sizeof(name), "%s", sw->cols[c].key);
+        else
+            snprintf(name, sizeof(name), "vCPU %s", sw->cols[c].key);
+        series_add(ss, c, name);
     }
-    (void)l;
 }
 
 static const char *x_label(const struct xsim_vary *xv, char *buf, size_t size)
@@ -317,8 +324,9 @@ static bool put_sojourn(FILE *f, const struct xsim_sweep *sw, const struct layou
     fputs("    set output dir.'/sojourn.'.fmt\n", f);
     fprintf(f, "    set multiplot layout %d,1 title ", sojourn ? 2 : 1);
     char t[512];
-    snprintf(t, sizeof(t), "%s: %s against %s (%s)", sw->name,
-             sojourn ? "sojourn time per event" : "send-to-handler latency",
+    snprintf(t, sizeof(t), "%s: %s, against %s (%s)", sw->name,
+             sojourn ? "sojourn time per event"
+                     : "send-to-handler latency (the reports have no sojourn times)",
              sw->vary[sw->xvary].path, note);
     put_str(f, t);
     fprintf(f, "\n    set xlabel ");
@@ -346,7 +354,7 @@ static bool put_group(FILE *f, const struct xsim_sweep *sw, const struct layout 
     const char *file = exits ? "exits" : "cpu";
     char t[512];
 
-    series_group(sw, l, &ss, group);
+    series_group(sw, &ss, group);
     if (ss.n == 0) {
         fprintf(f, "    # (no %s in the reports: no %s plot)\n",
                 exits ? "exits" : "per-CPU utilisation", file);
@@ -402,7 +410,7 @@ static int write_script(const struct xsim_sweep *sw, const struct layout *l, con
               "set rmargin 8\n",
               f);
     else
-        fputs("set offsets 0.3, 0.3, graph 0.05, 0\nset xtics ()\n", f);
+        fputs("set offsets 0.3, 0.3, graph 0.05, 0\n", f);
     fputs("do for [fmt in 'png svg'] {\n"
           "    if (fmt eq 'png') {\n"
           "        eval('set terminal '.png.' size 1280,960')\n"
