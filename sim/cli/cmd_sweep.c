@@ -32,7 +32,7 @@
 #define MAX_SETS  256
 #define MAX_VARY  16
 #define MAX_JOBS  256
-#define MAX_TASKS 1000000u
+#define MAX_TASKS 100000u
 
 static const char usage[] =
     "Usage: xensim sweep SCENARIO --vary PATH=V1,V2,... [--vary PATH=A..B:N]...\n"
@@ -61,11 +61,13 @@ static const char usage[] =
     "                    half-width (Student t) of every metric across its seeds\n"
     "      points.dat, plot.gp  the per-point data and a gnuplot script; with gnuplot\n"
     "                    on PATH, sojourn.png/.svg, exits.png/.svg, cpu.png/.svg\n"
-    "The x axis of the plots is the last --vary whose values are numbers (else the\n"
-    "last --vary); every combination of the other --vary values is its own line.\n"
+    "The x axis of the plots is the last --vary whose values are numbers, durations\n"
+    "or rates (else the last --vary); each workload, exit reason or vCPU is a line,\n"
+    "for every combination of the other --vary values.\n"
     "Every point's scenario is loaded before anything runs: an invalid point is a\n"
     "usage error naming the point. A run whose oracles fail is a row with pass 0.\n"
-    "Exit status: 0 the grid ran (whatever the oracles said), 2 usage or input error.\n";
+    "Exit status: 0 the grid ran (whatever the oracles said), 2 usage or input error.\n"
+    "Reference: docs/sweep.md.\n";
 
 static double now_s(void)
 {
@@ -154,7 +156,7 @@ static bool policy_ok(const char *spec, char *why, size_t size)
     return true;
 }
 
-/* Check every point before anything runs; keep each point's text. */
+/* Check every point before anything runs; note each one's first seed. */
 static int build_grid(struct xsim_sweep *sw)
 {
     char label[512], ebuf[1024], why[512];
@@ -163,9 +165,8 @@ static int build_grid(struct xsim_sweep *sw)
         fprintf(stderr, "xensim sweep: --policy: %s\n", why);
         return -EINVAL;
     }
-    sw->texts = calloc(sw->npoints, sizeof(*sw->texts));
     sw->first_seed = calloc(sw->npoints, sizeof(*sw->first_seed));
-    if (sw->texts == NULL || sw->first_seed == NULL)
+    if (sw->first_seed == NULL)
         return -ENOMEM;
     for (size_t p = 0; p < sw->npoints; p++) {
         struct xsim_scenario s;
@@ -189,8 +190,6 @@ static int build_grid(struct xsim_sweep *sw)
             xsim_scenario_free(&s);
             return -EINVAL;
         }
-        sw->texts[p] = s.text;
-        s.text = NULL; /* taken */
         xsim_scenario_free(&s);
     }
     return 0;
@@ -234,7 +233,9 @@ static void run_task(const struct xsim_sweep *sw, size_t t, FILE *out)
     char why[1024] = "", *json = NULL;
     size_t jlen = 0;
 
-    if (xsim_scenario_load_buffer(&s, sw->path, sw->texts[p], strlen(sw->texts[p]), &err) != 0) {
+    /* Built again here rather than kept from the check: a large grid's
+     * texts would cost more memory than building them costs time. */
+    if (load_point(sw, p, &s, &err) != 0) {
         xsim_error_format(&err, why, sizeof(why));
     } else {
         ro.policy = xsim_policy_create(sw->policy != NULL ? sw->policy : s.policy, &err);

@@ -68,7 +68,6 @@ struct xsim_sweep {
     /* the grid */
     char name[64]; /* the scenario's name */
     size_t npoints, ntasks;
-    char **texts;         /* per point: the scenario text with its overrides (owned) */
     uint64_t *first_seed; /* per point */
     size_t xvary;         /* the --vary on the x axis of the plots */
     /* the results; task t is point t / seeds with seed first_seed + t % seeds */

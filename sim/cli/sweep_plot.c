@@ -507,6 +507,10 @@ int xsim_sweep_plot(const struct xsim_sweep *sw)
     layout_free(&l);
     if (rc != 0)
         return rc;
+    if (!made[0] && !made[1] && !made[2]) {
+        printf("no plots: the runs gave nothing to plot (wrote %s and %s)\n", data, script);
+        return 0;
+    }
     if (!find_gnuplot(exe, sizeof(exe))) {
         printf("gnuplot was not found on PATH; wrote %s and %s: render them with: gnuplot %s\n",
                data, script, script);

@@ -600,8 +600,6 @@ void xsim_sweep_free(struct xsim_sweep *sw)
         xsim_override_free(&sw->sets[i]);
     for (size_t k = 0; k < sw->nvary; k++)
         xsim_vary_free(&sw->vary[k]);
-    for (size_t p = 0; sw->texts != NULL && p < sw->npoints; p++)
-        free(sw->texts[p]);
     for (size_t t = 0; sw->rows != NULL && t < sw->ntasks; t++)
         xsim_sweep_row_free(&sw->rows[t]);
     for (size_t c = 0; c < sw->ncols; c++) {
@@ -612,7 +610,6 @@ void xsim_sweep_free(struct xsim_sweep *sw)
     free(sw->stats);
     free(sw->point_n);
     free(sw->rows);
-    free(sw->texts);
     free(sw->first_seed);
     free(sw->text);
 }
