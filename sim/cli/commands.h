@@ -22,15 +22,15 @@ int xsim_cmd_xenstored(int argc, char **argv);
 
 /* One entry per command, in the order --help lists them; a NULL name ends
  * the table. */
-#define XSIM_CLI_COMMANDS                                                                       \
-    {"run", "run a scenario once and report", xsim_cmd_run},                                    \
-        {"explore", "run many schedules of a scenario, stop at the first failure",              \
-         xsim_cmd_explore},                                                                     \
-        {"replay", "re-run a recorded schedule bit for bit", xsim_cmd_replay},                  \
-        {"shrink", "shorten a failing schedule's choice list", xsim_cmd_shrink},                \
-        {"sweep", "run a scenario over a grid of parameter values and seeds, with plots",       \
-         xsim_cmd_sweep},                                                                       \
-        {"xenstored", "run a standalone XenStore daemon on a Unix socket", xsim_cmd_xenstored}, \
+#define XSIM_CLI_COMMANDS                                                                          \
+    {"run", "run a scenario once and report", xsim_cmd_run},                                      \
+        {"explore", "run many schedules of a scenario, stop at the first failure",                \
+         xsim_cmd_explore},                                                                       \
+        {"replay", "re-run a recorded schedule bit for bit", xsim_cmd_replay},                    \
+        {"shrink", "shorten a failing schedule's choice list", xsim_cmd_shrink},                  \
+        {"sweep", "run a scenario over a grid of parameter values and seeds, with plots",         \
+         xsim_cmd_sweep},                                                                         \
+        {"xenstored", "run a standalone XenStore daemon on a Unix socket", xsim_cmd_xenstored},   \
         {NULL, NULL, NULL},
 
 #endif
