@@ -9,8 +9,12 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "scenario_set.h"
 #include "xensim/replayfile.h"
 #include "xensim/scenario.h"
+
+/* --set options one run takes at most. */
+#define MAX_SETS 256
 
 static int parse_u64(const char *s, uint64_t *v)
 {
@@ -23,12 +27,21 @@ static int parse_u64(const char *s, uint64_t *v)
     return errno != 0 || *end != '\0' ? -EINVAL : 0;
 }
 
-static int load_scenario(struct xsim_scenario *s, const char *path)
+/* Load `path`, with the overrides applied when there are any. */
+static int load_scenario(struct xsim_scenario *s, const char *path, const struct xsim_override *ov,
+                         size_t nov)
 {
     struct xsim_error err;
-    char buf[1024];
+    char buf[1024], *text = NULL;
+    size_t len;
+    int rc;
 
-    if (xsim_scenario_load_file(s, path, &err) != 0) {
+    if (nov == 0)
+        rc = xsim_scenario_load_file(s, path, &err);
+    else if ((rc = xsim_text_read_file(path, &text, &len, &err)) == 0)
+        rc = xsim_scenario_load_overrides(s, path, text, len, ov, nov, &err);
+    free(text);
+    if (rc != 0) {
         fprintf(stderr, "xensim: %s\n", xsim_error_format(&err, buf, sizeof(buf)));
         return -1;
     }
@@ -58,11 +71,17 @@ static FILE *open_out(const char *path)
 }
 
 static const char run_usage[] =
-    "Usage: xensim run SCENARIO [--seed N] [--policy P] [--json] [--trace FILE]\n"
-    "                  [--chrome-trace FILE]\n"
+    "Usage: xensim run SCENARIO [--seed N] [--policy P] [--set PATH=VALUE]... [--json]\n"
+    "                  [--trace FILE] [--chrome-trace FILE]\n"
     "Run a scenario once and report what the guest detected and chose, events,\n"
     "latencies, exits by reason, oracles and the run's digest.\n"
     "  --seed N            seed of the run (default: the scenario's)\n"
+    "  --set PATH=VALUE    change one value of the scenario for this run (repeatable).\n"
+    "                      PATH is object keys and [i] indices: guest.callback,\n"
+    "                      workloads[0].rate, machine.vcpus, stop.time; missing keys\n"
+    "                      are created. VALUE is JSON when it parses as JSON (4, true,\n"
+    "                      \"x\", [1,2], {...}), else a string: --set\n"
+    "                      workloads[0].rate=20k/s --set guest.callback=pci-intx\n"
     "  --policy P          time, random, pct:D[:K], dfs:B or bytes, the last four\n"
     "                      optionally with +time (timed events wait for the vCPUs'\n"
     "                      clocks); default: the scenario's\n"
@@ -89,9 +108,13 @@ int xsim_cmd_run(int argc, char **argv)
         {"xenstore-socket", required_argument, NULL, 'x'},
         {"realtime", no_argument, NULL, 'r'},
         {"log", required_argument, NULL, 'l'},
+        {"set", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    struct xsim_override sets[MAX_SETS];
+    size_t nsets = 0;
+    char why[512];
     struct xsim_run_options ro = {0};
     const char *policy = NULL, *trace = NULL, *chrome = NULL, *log = NULL;
     bool json = false;
@@ -106,7 +129,8 @@ int xsim_cmd_run(int argc, char **argv)
         case 's':
             if (parse_u64(optarg, &ro.seed) != 0) {
                 fprintf(stderr, "xensim run: --seed wants a number, got '%s'\n", optarg);
-                return 2;
+                rc = 2;
+                goto out_sets;
             }
             ro.seed_set = true;
             break;
@@ -131,19 +155,38 @@ int xsim_cmd_run(int argc, char **argv)
         case 'l':
             log = optarg;
             break;
+        case 'S':
+            if (nsets == MAX_SETS) {
+                fprintf(stderr, "xensim run: at most %d --set options\n", MAX_SETS);
+                rc = 2;
+                goto out_sets;
+            }
+            if (xsim_override_parse(&sets[nsets], optarg, why, sizeof(why)) != 0) {
+                fprintf(stderr, "xensim run: --set: %s\n", why);
+                rc = 2;
+                goto out_sets;
+            }
+            nsets++;
+            break;
         case 'h':
             fputs(run_usage, stdout);
-            return 0;
+            rc = 0;
+            goto out_sets;
         default:
             fputs(run_usage, stderr);
-            return 2;
+            rc = 2;
+            goto out_sets;
         }
     }
     if (optind != argc - 1) {
         fputs(run_usage, stderr);
-        return 2;
+        rc = 2;
+        goto out_sets;
     }
-    if (load_scenario(&s, argv[optind]) != 0)
+    rc = load_scenario(&s, argv[optind], sets, nsets);
+    for (size_t i = 0; i < nsets; i++)
+        xsim_override_free(&sets[i]);
+    if (rc != 0)
         return 2;
     if (policy != NULL && (ro.policy = make_policy(policy)) == NULL) {
         xsim_scenario_free(&s);
@@ -180,6 +223,10 @@ out:
         fclose(fl);
     xsim_policy_destroy(ro.policy);
     xsim_scenario_free(&s);
+    return rc;
+out_sets:
+    for (size_t i = 0; i < nsets; i++)
+        xsim_override_free(&sets[i]);
     return rc;
 }
 

@@ -17,6 +17,7 @@ int xsim_cmd_run(int argc, char **argv);
 int xsim_cmd_explore(int argc, char **argv);
 int xsim_cmd_replay(int argc, char **argv);
 int xsim_cmd_shrink(int argc, char **argv);
+int xsim_cmd_sweep(int argc, char **argv);
 int xsim_cmd_xenstored(int argc, char **argv);
 int xsim_cmd_profile(int argc, char **argv);
 
@@ -28,8 +29,10 @@ int xsim_cmd_profile(int argc, char **argv);
          xsim_cmd_explore},                                                                     \
         {"replay", "re-run a recorded schedule bit for bit", xsim_cmd_replay},                  \
         {"shrink", "shorten a failing schedule's choice list", xsim_cmd_shrink},                \
-        {"xenstored", "run a standalone XenStore daemon on a Unix socket", xsim_cmd_xenstored}, \
+        {"sweep", "run a scenario over a grid of parameter values and seeds, with plots",       \
+         xsim_cmd_sweep},                                                                       \
         {"profile", "list the cost profiles, or show one with its sources", xsim_cmd_profile},  \
+        {"xenstored", "run a standalone XenStore daemon on a Unix socket", xsim_cmd_xenstored}, \
         {NULL, NULL, NULL},
 
 #endif
