@@ -61,6 +61,7 @@ static void jfree(void *p)
 struct seg {
     size_t start; /* where the segment starts in the path (its '.' or '[') */
     bool index;   /* [i] rather than a key */
+    bool all;     /* [*]: every element */
     unsigned long long i;
     const char *key; /* not NUL-ended */
     size_t keylen;
@@ -76,12 +77,23 @@ static int seg_next(const char *path, size_t *pos, struct seg *sg, char *why, si
     sg->start = *pos;
     if (*p == '\0')
         return *pos == 0 ? fail(why, why_size, -EINVAL, "the path is empty") : 0;
+    sg->all = false;
+    if (p[0] == '[' && p[1] == '*' && p[2] == ']') {
+        sg->index = true;
+        sg->all = true;
+        sg->i = 0;
+        sg->key = NULL;
+        sg->keylen = 0;
+        *pos += 3;
+        return 1;
+    }
     if (*p == '[') {
         unsigned long long v = 0;
         p++;
         if (*p < '0' || *p > '9')
             return fail(why, why_size, -EINVAL,
-                        "bad path '%s': expected a number (0, 1, ...) after '[' at offset %zu",
+                        "bad path '%s': expected a number (0, 1, ...) or '*' after '[' at offset "
+                        "%zu",
                         shown(path, strlen(path), b, sizeof(b)), (size_t)(p - path));
         while (*p >= '0' && *p <= '9') {
             v = v * 10 + (unsigned long long)(*p - '0');
@@ -208,8 +220,11 @@ static int step_key(json_t *node, const char *path, const struct seg *sg, const 
     }
     *child = json_object_get(node, key);
     if (*child == NULL && next->index) {
-        rc = fail(why, why_size, -EINVAL, "%s does not exist, so it has no element [%llu]",
-                  prefix(path, next->start, name, sizeof(name)), next->i);
+        rc = next->all
+                 ? fail(why, why_size, -EINVAL, "%s does not exist, so it has no elements",
+                        prefix(path, next->start, name, sizeof(name)))
+                 : fail(why, why_size, -EINVAL, "%s does not exist, so it has no element [%llu]",
+                        prefix(path, next->start, name, sizeof(name)), next->i);
     } else if (*child == NULL) {
         *child = json_object();
         if (*child == NULL || json_object_set_new(node, key, *child) != 0)
@@ -241,21 +256,34 @@ static int step_index(json_t *node, const char *path, const struct seg *sg, bool
     return 0;
 }
 
-int xsim_jpath_set(json_t *root, const char *path, json_t *value, char *why, size_t why_size)
+/* Set `value` at the rest of the path, `cur` being the segment to apply
+ * to `node` and `pos` where the segment after it starts. */
+static int set_from(json_t *node, const char *path, struct seg cur, size_t pos, json_t *value,
+                    char *why, size_t why_size)
 {
-    struct seg cur, next;
-    size_t pos = 0;
-    json_t *node = root;
-    int rc;
-
-    if (root == NULL || value == NULL)
-        return fail(why, why_size, -EINVAL, "no document or no value");
-    if ((rc = xsim_jpath_check(path, why, why_size)) != 0)
-        return rc;
-    seg_next(path, &pos, &cur, why, why_size);
     for (;;) {
+        struct seg next;
         json_t *child = NULL;
-        bool last = seg_next(path, &pos, &next, why, why_size) == 0;
+        size_t after = pos;
+        bool last = seg_next(path, &after, &next, why, why_size) == 0;
+        int rc;
+        if (cur.all) {
+            char name[SHOWN + 16], what[SHOWN + 32];
+            if (!json_is_array(node) || json_array_size(node) == 0)
+                return fail(why, why_size, -EINVAL, "%s is %s, so [*] names no element",
+                            prefix(path, cur.start, name, sizeof(name)),
+                            json_is_array(node) ? "an empty array"
+                                                : describe(node, what, sizeof(what)));
+            /* Every element, each with the rest of the path. */
+            for (size_t i = 0; i < json_array_size(node); i++) {
+                struct seg one = cur;
+                one.all = false;
+                one.i = i;
+                if ((rc = set_from(node, path, one, pos, value, why, why_size)) != 0)
+                    return rc;
+            }
+            return 0;
+        }
         if (cur.index)
             rc = step_index(node, path, &cur, last, value, &child, why, why_size);
         else
@@ -264,7 +292,22 @@ int xsim_jpath_set(json_t *root, const char *path, json_t *value, char *why, siz
             return rc;
         node = child;
         cur = next;
+        pos = after;
     }
+}
+
+int xsim_jpath_set(json_t *root, const char *path, json_t *value, char *why, size_t why_size)
+{
+    struct seg cur;
+    size_t pos = 0;
+    int rc;
+
+    if (root == NULL || value == NULL)
+        return fail(why, why_size, -EINVAL, "no document or no value");
+    if ((rc = xsim_jpath_check(path, why, why_size)) != 0)
+        return rc;
+    seg_next(path, &pos, &cur, why, why_size);
+    return set_from(root, path, cur, pos, value, why, why_size);
 }
 
 /* ---- values and overrides ---- */
