@@ -179,6 +179,12 @@ void xsim_report_print(const struct xsim_report *rep, FILE *out)
                 rep->ipi_mode[0] ? rep->ipi_mode : "none");
     for (size_t i = 0; i < rep->nwl; i++)
         print_workload(out, &rep->wl[i]);
+    if (rep->has_events_all && rep->nwl > 1) {
+        fprintf(out, "all events: %" PRIu64 " sent, %" PRIu64 " served\n", rep->events_all.sent,
+                rep->events_all.consumed);
+        print_dist(out, "wait", &rep->events_all.wait, -1);
+        print_dist(out, "sojourn", &rep->events_all.sojourn, rep->events_all.sojourn_ns_mean_ci95);
+    }
     for (size_t i = 0; i < rep->ndisks; i++)
         print_disk(out, &rep->disk[i]);
     if (rep->migration.requested != 0) {
@@ -425,6 +431,16 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
         json_array_append_new(wls, e);
     }
     json_object_set_new(o, "workloads", wls);
+    if (rep->has_events_all) {
+        const struct xsim_wl_result *a = &rep->events_all;
+        json_t *e = json_object();
+        json_object_set_new(e, "name", json_string("all"));
+        json_object_set_new(e, "sent", json_integer((json_int_t)a->sent));
+        json_object_set_new(e, "handled", json_integer((json_int_t)a->consumed));
+        json_object_set_new(e, "handler_runs", json_integer((json_int_t)a->handled));
+        events_json(e, a);
+        json_object_set_new(o, "events", e);
+    }
     json_object_set_new(o, "disks", disks_json(rep));
     if (rep->migration.requested != 0)
         json_object_set_new(o, "migration", migration_json(rep));

@@ -77,6 +77,7 @@ struct run_ctx {
     const struct xg_platform *p;
     struct xsim_evsource *src[XSIM_SCN_MAX_WORKLOADS];
     struct xsim_events *ev[XSIM_SCN_MAX_WORKLOADS];
+    struct xsim_events_total ev_total;
     evtchn_port_t port[XSIM_SCN_MAX_WORKLOADS];
     uint64_t handled[XSIM_SCN_MAX_WORKLOADS];
     volatile uint32_t started, nup, all_up;
@@ -1354,8 +1355,11 @@ static int build(struct run_ctx *rc, const struct xsim_scenario *s, struct xsim_
         };
         if ((err = xsim_evsource_create(rc->w, rc->hv, &ec, &rc->src[i])) != 0)
             return err;
-        struct xsim_events_params ep = {
-            .wl = wl, .src = rc->src[i], .w = rc->w, .ncpus = (unsigned int)s->machine.vcpus};
+        struct xsim_events_params ep = {.wl = wl,
+                                        .src = rc->src[i],
+                                        .w = rc->w,
+                                        .ncpus = (unsigned int)s->machine.vcpus,
+                                        .total = &rc->ev_total};
         if ((err = xsim_events_create(&ep, &rc->ev[i])) != 0)
             return err;
     }
@@ -1466,6 +1470,42 @@ static void collect_events(struct run_ctx *rc, const struct xsim_scenario *s, si
         r->little_L = (double)st.seen_in_system_sum / (double)st.sent;
         r->little_lambda_W = r->arrival_rate_per_s * er.sojourn.mean * 1e-9;
     }
+}
+
+static void collect_events_all(struct run_ctx *rc, const struct xsim_scenario *s,
+                               struct xsim_report *rep)
+{
+    struct xsim_wl_result *a = &rep->events_all;
+    struct xsim_events_result er;
+    double tput = 0;
+
+    xsim_events_total_result(&rc->ev_total, &er);
+    if (er.sojourn.n == 0)
+        return;
+    rep->has_events_all = true;
+    snprintf(a->name, sizeof(a->name), "all");
+    a->type = XSIM_WL_EVENTS;
+    a->cpu = -1;
+    for (size_t i = 0; i < s->nworkloads; i++) {
+        if (rc->src[i] == NULL)
+            continue;
+        a->sent += rep->wl[i].sent;
+        a->consumed += rep->wl[i].consumed;
+        a->handled += rep->wl[i].handled;
+        a->unserved += rep->wl[i].unserved;
+        tput += rep->wl[i].throughput_per_s;
+        a->arrival_rate_per_s += rep->wl[i].arrival_rate_per_s;
+    }
+    a->throughput_per_s = tput;
+    snprintf(a->service, sizeof(a->service), "all");
+    a->wait = er.wait;
+    a->sojourn = er.sojourn;
+    a->service_time = er.service;
+    a->sojourn_ns_mean_ci95 = er.sojourn_ci_ok ? er.sojourn_mean_ci95 : -1;
+    a->latency_ns_mean = (uint64_t)llround(er.wait.mean);
+    a->latency_ns_p50 = er.wait.p50;
+    a->latency_ns_p99 = er.wait.p99;
+    a->latency_ns_max = er.wait.max;
 }
 
 static void collect_cpus(struct run_ctx *rc, const struct xsim_scenario *s, struct xsim_report *rep)
@@ -1605,6 +1645,7 @@ static void collect(struct run_ctx *rc, const struct xsim_scenario *s, struct xs
         if (rc->src[i] != NULL)
             collect_events(rc, s, i, r);
     }
+    collect_events_all(rc, s, rep);
 }
 
 int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
@@ -1619,6 +1660,7 @@ int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
 
     memset(rep, 0, sizeof(*rep));
     memset(&rc, 0, sizeof(rc));
+    xsim_events_total_init(&rc.ev_total);
     rc.s = s;
     rep->all_pass = true;
     snprintf(rep->scenario, sizeof(rep->scenario), "%s", s->name);
@@ -1708,6 +1750,7 @@ out:
         xsim_events_destroy(rc.ev[i]);
         xsim_evsource_destroy(rc.src[i]);
     }
+    xsim_events_total_free(&rc.ev_total);
     xsim_hv_destroy(rc.hv);
     xsim_policy_destroy(own);
     return err;

@@ -5,7 +5,8 @@
  *
  * A path is dotted object keys and [i] array indices: `guest.callback`,
  * `workloads[0].rate`, `[2].name`; `[*]` is every element of an array
- * (`workloads[*].rate`). Keys cannot contain '.', '[', ']' or '='. A VALUE is JSON when it parses as JSON (a number, true, false,
+ * (`workloads[*].rate`). Keys cannot contain '.', '[', ']' or '='. A
+ * VALUE is JSON when it parses as JSON (a number, true, false,
  * null, a quoted string, an object, an array), else the text itself as a
  * string, so `20k/s` and `pci-intx` need no quotes.
  */

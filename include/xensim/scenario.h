@@ -261,6 +261,10 @@ struct xsim_report {
     int boot_rc;
     struct xsim_wl_result wl[XSIM_SCN_MAX_WORKLOADS];
     size_t nwl;
+    /* Every item of every events workload together (name "all"): sent,
+     * consumed, wait, sojourn, service, interval, throughput. */
+    struct xsim_wl_result events_all;
+    bool has_events_all;
     struct xsim_disk_result disk[XSIM_SCN_MAX_DISKS];
     size_t ndisks;
     struct xsim_migration_result {

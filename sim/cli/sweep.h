@@ -37,6 +37,9 @@ enum xsim_sweep_group {
 };
 
 /* A numeric column of the results, after the fixed ones. */
+/* The pseudo-workload of every events item of a run together. */
+#define XSIM_SWEEP_ALL "all"
+
 struct xsim_sweep_col {
     char *name;         /* owned: the CSV header ("net0:sojourn_ns_p99") */
     int group;          /* enum xsim_sweep_group */

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <math.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,12 +240,29 @@ static void series_add(struct series_set *ss, size_t c, const char *name)
     }
 }
 
-/* The workload columns of `metric`. */
+/* The workload columns of `metric`; with several workloads and their
+ * total ("all") in the reports, the total alone (a line per workload and
+ * variant would crowd the plot; results.csv keeps each workload). */
 static void series_metric(const struct xsim_sweep *sw, struct series_set *ss, const char *metric)
 {
+    size_t all = SIZE_MAX, n = 0;
+
     ss->n = 0;
     for (size_t c = 0; c < sw->ncols; c++) {
-        if (sw->cols[c].group == XSIM_SWEEP_WL && strcmp(sw->cols[c].metric, metric) == 0)
+        if (sw->cols[c].group != XSIM_SWEEP_WL || strcmp(sw->cols[c].metric, metric) != 0)
+            continue;
+        if (strcmp(sw->cols[c].key, XSIM_SWEEP_ALL) == 0)
+            all = c;
+        else
+            n++;
+    }
+    if (all != SIZE_MAX && n > 1) {
+        series_add(ss, all, "all events");
+        return;
+    }
+    for (size_t c = 0; c < sw->ncols; c++) {
+        if (sw->cols[c].group == XSIM_SWEEP_WL && strcmp(sw->cols[c].metric, metric) == 0 &&
+            (all == SIZE_MAX || c != all))
             series_add(ss, c, sw->cols[c].key);
     }
 }

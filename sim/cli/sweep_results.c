@@ -96,27 +96,35 @@ static void take_oracles(struct xsim_sweep_row *row, const json_t *rep)
     }
 }
 
+static void take_workload(struct xsim_sweep_row *row, const char *name, const json_t *w)
+{
+    json_t *m;
+
+    if (name == NULL || (m = json_object()) == NULL)
+        return;
+    for (size_t k = 0; k < NWL_METRICS; k++) {
+        json_t *x = json_object_get(w, wl_metrics[k]);
+        if (json_is_number(x))
+            json_object_set(m, wl_metrics[k], x);
+    }
+    if (json_object_size(m) > 0)
+        json_object_set_new(row->wl, name, m);
+    else
+        json_decref(m);
+}
+
 static void take_workloads(struct xsim_sweep_row *row, const json_t *rep)
 {
     size_t i;
     json_t *w;
 
     json_array_foreach(json_object_get(rep, "workloads"), i, w)
-    {
-        const char *name = json_string_value(json_object_get(w, "name"));
-        json_t *m;
-        if (name == NULL || (m = json_object()) == NULL)
-            continue;
-        for (size_t k = 0; k < NWL_METRICS; k++) {
-            json_t *x = json_object_get(w, wl_metrics[k]);
-            if (json_is_number(x))
-                json_object_set(m, wl_metrics[k], x);
-        }
-        if (json_object_size(m) > 0)
-            json_object_set_new(row->wl, name, m);
-        else
-            json_decref(m);
-    }
+        take_workload(row, json_string_value(json_object_get(w, "name")), w);
+    /* Every events item together, as the pseudo-workload "all" (unless a
+     * workload has that name). */
+    w = json_object_get(rep, "events");
+    if (json_is_object(w) && json_object_get(row->wl, XSIM_SWEEP_ALL) == NULL)
+        take_workload(row, XSIM_SWEEP_ALL, w);
 }
 
 static void take_cpus(struct xsim_sweep_row *row, const json_t *rep)

@@ -20,6 +20,7 @@ struct xsim_events {
     const struct xsim_scn_workload *wl;
     struct xsim_evsource *src;
     struct xsim_world *w;
+    struct xsim_events_total *total;
     struct xsim_rng rng;
     unsigned int ncpus;
     struct xsim_hist wait, sojourn, service;
@@ -49,6 +50,7 @@ int xsim_events_create(const struct xsim_events_params *prm, struct xsim_events 
     e->wl = prm->wl;
     e->src = prm->src;
     e->w = prm->w;
+    e->total = prm->total;
     e->ncpus = prm->ncpus;
     e->wakes_seen = calloc(prm->ncpus, sizeof(*e->wakes_seen));
     e->cpu_service_ns = calloc(prm->ncpus, sizeof(*e->cpu_service_ns));
@@ -141,6 +143,12 @@ static void record(struct xsim_events *e, uint64_t sent, uint64_t start, uint64_
     (void)xsim_hist_add(&e->sojourn, soj);
     (void)xsim_hist_add(&e->service, service);
     xsim_bm_add(&e->bm, (double)soj);
+    if (e->total != NULL) {
+        (void)xsim_hist_add(&e->total->wait, wait);
+        (void)xsim_hist_add(&e->total->sojourn, soj);
+        (void)xsim_hist_add(&e->total->service, service);
+        xsim_bm_add(&e->total->bm, (double)soj);
+    }
     xsim_evsource_complete(e->src);
 }
 
@@ -259,6 +267,30 @@ void xsim_events_result(const struct xsim_events *e, struct xsim_events_result *
         for (unsigned int r = 0; r < XSIM_COST__COUNT; r++)
             out->idle_ns_mean[r] = (double)(e->idle_ns[r] / e->idle_n);
     }
+}
+
+void xsim_events_total_init(struct xsim_events_total *t)
+{
+    memset(t, 0, sizeof(*t));
+    xsim_bm_init(&t->bm);
+}
+
+void xsim_events_total_free(struct xsim_events_total *t)
+{
+    xsim_hist_free(&t->wait);
+    xsim_hist_free(&t->sojourn);
+    xsim_hist_free(&t->service);
+}
+
+void xsim_events_total_result(const struct xsim_events_total *t, struct xsim_events_result *out)
+{
+    double m;
+
+    memset(out, 0, sizeof(*out));
+    summary(&t->wait, &out->wait);
+    summary(&t->sojourn, &out->sojourn);
+    summary(&t->service, &out->service);
+    out->sojourn_ci_ok = xsim_bm_ci95(&t->bm, &m, &out->sojourn_mean_ci95);
 }
 
 uint64_t xsim_events_cpu_service_ns(const struct xsim_events *e, unsigned int cpu, uint64_t *served)

@@ -32,11 +32,21 @@ int xsim_service_parse(const char *spec, int *kind, uint64_t *mean_ns, double *c
 
 struct xsim_events;
 
+/* Every item of every events workload of a run, in completion order: the
+ * run's overall wait and sojourn, with an interval of its own. */
+struct xsim_events_total {
+    struct xsim_hist wait, sojourn, service;
+    struct xsim_batchmeans bm;
+};
+void xsim_events_total_init(struct xsim_events_total *t);
+void xsim_events_total_free(struct xsim_events_total *t);
+
 struct xsim_events_params {
     const struct xsim_scn_workload *wl; /* borrowed: kind, mean, CV, name */
     struct xsim_evsource *src;          /* borrowed: the device's queue */
     struct xsim_world *w;
     unsigned int ncpus;
+    struct xsim_events_total *total; /* borrowed, may be NULL: also count items here */
 };
 
 /* *out is new; free with xsim_events_destroy. */
@@ -60,6 +70,8 @@ struct xsim_events_result {
     double idle_ns_mean[XSIM_COST__COUNT];
 };
 void xsim_events_result(const struct xsim_events *e, struct xsim_events_result *out);
+/* The same figures (wait, sojourn, service, interval) over every item. */
+void xsim_events_total_result(const struct xsim_events_total *t, struct xsim_events_result *out);
 /* Service charged on `cpu` by this workload, and the items it served there. */
 uint64_t xsim_events_cpu_service_ns(const struct xsim_events *e, unsigned int cpu,
                                     uint64_t *served);
