@@ -259,6 +259,8 @@ static void events_json(json_t *e, const struct xsim_wl_result *w)
     if (w->little_checked) {
         json_object_set_new(e, "little_L", json_real(w->little_L));
         json_object_set_new(e, "little_lambda_W", json_real(w->little_lambda_W));
+        json_object_set_new(e, "little_L_ci95", json_real(w->little_L_ci95));
+        json_object_set_new(e, "little_lambda_W_ci95", json_real(w->little_lambda_W_ci95));
     }
     json_object_set_new(idle, "n", json_integer((json_int_t)w->idle_n));
     json_object_set_new(idle, "wait_ns_mean", json_real(w->idle_wait_mean));

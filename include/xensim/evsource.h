@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "xensim/hv.h"
+#include "xensim/measure.h"
 #include "xensim/world.h"
 
 enum xsim_evsource_dist {
@@ -68,6 +69,9 @@ struct xsim_evsource_stats {
      * complete) just before each send: its mean is what arrivals see,
      * which for Poisson arrivals is the time-average number in system. */
     uint64_t seen_in_system_sum;
+    /* The same samples' mean and its 95% half-width (batch means); the
+     * half-width is -1 with too few sends. */
+    double seen_in_system_mean, seen_in_system_ci95;
 };
 void xsim_evsource_stats(const struct xsim_evsource *s, struct xsim_evsource_stats *out);
 

@@ -214,6 +214,7 @@ struct xsim_wl_result {
     uint64_t port_spurious, port_throttled;
     bool little_checked; /* Poisson arrivals: L seen by arrivals vs lambda W */
     double little_L, little_lambda_W;
+    double little_L_ci95, little_lambda_W_ci95; /* 95% half-widths; -1: too few */
     /* Items whose send woke their idle CPU: mean wait and where it went */
     uint64_t idle_n;
     double idle_wait_mean;

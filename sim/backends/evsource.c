@@ -22,6 +22,7 @@ struct xsim_evsource {
     size_t cap, head, len;
     uint64_t sent, taken, completed;
     uint64_t first_send_ns, last_send_ns, seen_sum;
+    struct xsim_batchmeans seen_bm;
 };
 
 static void fire(struct xsim_world *w, void *arg);
@@ -79,6 +80,7 @@ static void fire(struct xsim_world *w, void *arg)
         if (push_time(s, now) != 0)
             break; /* out of memory: the send is not made, nothing recorded */
         s->seen_sum += s->sent - s->completed;
+        xsim_bm_add(&s->seen_bm, (double)(s->sent - s->completed));
         if (s->sent == 0)
             s->first_send_ns = now;
         s->last_send_ns = now;
@@ -110,6 +112,7 @@ int xsim_evsource_create(struct xsim_world *w, struct xsim_hv *hv,
     s->hv = hv;
     s->cfg = *cfg;
     s->cfg.stream = NULL;
+    xsim_bm_init(&s->seen_bm);
     xsim_world_rng(w, cfg->stream != NULL ? cfg->stream : "evsource", &s->rng);
     rc = xsim_hv_evtchn_alloc_unbound(hv, cfg->backend, cfg->guest, &s->port);
     if (rc != 0) {
@@ -191,6 +194,12 @@ void xsim_evsource_stats(const struct xsim_evsource *s, struct xsim_evsource_sta
     out->first_send_ns = s->first_send_ns;
     out->last_send_ns = s->last_send_ns;
     out->seen_in_system_sum = s->seen_sum;
+    out->seen_in_system_mean = s->sent ? (double)s->seen_sum / (double)s->sent : 0;
+    {
+        double m;
+        if (!xsim_bm_ci95(&s->seen_bm, &m, &out->seen_in_system_ci95))
+            out->seen_in_system_ci95 = -1;
+    }
 }
 
 int xsim_evsource_reconnect(struct xsim_evsource *s)
