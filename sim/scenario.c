@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "jsonschema.h"
+#include "scenario_set.h"
 #include "workload/workload.h"
 #include "xensim/scenario.h"
 
@@ -896,47 +897,13 @@ int xsim_scenario_load_buffer(struct xsim_scenario *s, const char *name, const c
 
 int xsim_scenario_load_file(struct xsim_scenario *s, const char *path, struct xsim_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int rc;
+    char *buf;
+    size_t len;
+    int rc = xsim_text_read_file(path, &buf, &len, err);
 
-    if (f == NULL) {
-        rc = -errno;
-        xsim_error_set(err, path, 0, 0, "cannot open: %s", strerror(errno));
+    if (rc != 0)
         return rc;
-    }
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            if (cap > XSIM_JSON_MAX_BYTES) {
-                fclose(f);
-                free(buf);
-                xsim_error_set(err, path, 0, 0, "file too large (over %u bytes)",
-                               XSIM_JSON_MAX_BYTES);
-                return -EFBIG;
-            }
-            char *n = realloc(buf, cap);
-            if (n == NULL) {
-                fclose(f);
-                free(buf);
-                return -ENOMEM;
-            }
-            buf = n;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        fclose(f);
-        free(buf);
-        xsim_error_set(err, path, 0, 0, "read error");
-        return -EIO;
-    }
-    fclose(f);
-    rc = xsim_scenario_load_buffer(s, path, buf != NULL ? buf : "", len, err);
+    rc = xsim_scenario_load_buffer(s, path, buf, len, err);
     free(buf);
     return rc;
 }
