@@ -1051,7 +1051,7 @@ static void vcpu_done(struct xsim_world *w, struct xsim_vcpu *v)
 {
     if (free_run(w)) {
         pthread_mutex_lock(&w->big);
-        v->state = XSIM_VCPU_DONE;
+        __atomic_store_n(&v->state, XSIM_VCPU_DONE, __ATOMIC_RELEASE);
         w->nlive--;
         xsim__trace_rec(w, XSIM_TR_DONE, v->index, 0, 0, 0);
         pthread_cond_broadcast(&w->fr_cv);
@@ -1262,11 +1262,13 @@ enum xsim_stop_reason xsim_world_run(struct xsim_world *w)
     pthread_attr_setstacksize(&attr, w->cfg.stack_size);
     for (unsigned int i = 0; i < w->nvcpus; i++) {
         struct xsim_vcpu *v = w->vcpus[i];
-        v->state = XSIM_VCPU_RUNNABLE;
+        /* Atomic: in free-run mode the threads already started read the
+         * states of the others (running_elsewhere). */
+        __atomic_store_n(&v->state, XSIM_VCPU_RUNNABLE, __ATOMIC_RELEASE);
         set_runnable(w, v);
         w->nlive++;
         if (pthread_create(&v->thread, &attr, vcpu_thread, v) != 0) {
-            v->state = XSIM_VCPU_DONE;
+            __atomic_store_n(&v->state, XSIM_VCPU_DONE, __ATOMIC_RELEASE);
             clear_runnable(w, v);
             w->nlive--;
             set_stop(w, XSIM_STOP_FAILED);
