@@ -408,6 +408,12 @@ static const struct xsim_schema_field dfault_fields[] = {
      .umin = 1,
      .umax = 3600000000000ull,
      XSIM_MEMBER(disk_t, power_loss_ns)},
+    {.name = "backend_gone",
+     .type = XSIM_SCHEMA_DURATION,
+     .umin = 1,
+     .umax = 3600000000000ull,
+     XSIM_MEMBER(disk_t, backend_gone_ns),
+     .doc = "the toolstack removes the disk's backend at this time (a forced detach)"},
 };
 static const struct xsim_schema dfault_schema = XSIM_SCHEMA("disk faults", dfault_fields);
 
@@ -791,6 +797,10 @@ static int check_disks(const scn_t *s, const struct xsim_json_doc *doc, struct x
         if (d->power_loss_ns != 0 && d->power_loss_ns >= s->stop.time_ns)
             return elem_error(doc, "disks", i, err,
                               "'disks[%zu].faults.power_loss' is not before the run's stop time",
+                              i);
+        if (d->backend_gone_ns != 0 && d->backend_gone_ns >= s->stop.time_ns)
+            return elem_error(doc, "disks", i, err,
+                              "'disks[%zu].faults.backend_gone' is not before the run's stop time",
                               i);
     }
     for (size_t i = 0; i < s->nmigrations; i++) {

@@ -55,6 +55,7 @@ struct xsim_toolstack {
     char shutdown_path[64];
     struct xsim_blkback_config disk_cfg[XSIM_TOOLSTACK_MAX_DISKS];
     struct xsim_blkback *disk[XSIM_TOOLSTACK_MAX_DISKS];
+    bool disk_gone[XSIM_TOOLSTACK_MAX_DISKS]; /* removed: not re-created on migration */
     unsigned int ndisks;
     struct ts_sched sched[MAX_SCHEDULED];
     /* the suspend in progress */
@@ -257,6 +258,8 @@ static void migrate_event(struct xsim_world *w, void *arg)
     if (rc == 0)
         rc = xsim_xshost_migrate_guest(ts->xs, ts->domid);
     for (unsigned int i = 0; rc == 0 && i < ts->ndisks; i++) {
+        if (ts->disk_gone[i])
+            continue;
         if (m->has_disk_features)
             ts->disk_cfg[i].features = m->disk_features[i];
         rc = xsim_blkback_create(ts->w, ts->hv, ts->xs, &ts->disk_cfg[i], &ts->disk[i]);
@@ -385,6 +388,21 @@ int xsim_toolstack_add_disk(struct xsim_toolstack *ts, const struct xsim_blkback
 struct xsim_blkback *xsim_toolstack_disk(struct xsim_toolstack *ts, unsigned int i)
 {
     return i < ts->ndisks ? ts->disk[i] : NULL;
+}
+
+int xsim_toolstack_remove_disk(struct xsim_toolstack *ts, unsigned int i)
+{
+    int rc = 0;
+
+    if (i >= ts->ndisks || ts->disk_gone[i])
+        return -ENOENT;
+    ts->disk_gone[i] = true;
+    /* A migration that failed half-way may have left none. */
+    if (ts->disk[i] != NULL)
+        rc = xsim_blkback_remove(ts->disk[i]);
+    xsim_blkback_destroy(ts->disk[i]);
+    ts->disk[i] = NULL;
+    return rc;
 }
 
 int xsim_toolstack_schedule(struct xsim_toolstack *ts, const struct xsim_migration *m)

@@ -52,9 +52,10 @@ struct xsim_scn_disk {
         double read_error_rate, write_error_rate;
         bool refuse_flush, refuse_barrier, lose_all_cached, flush_lies;
     } faults;
-    uint64_t power_loss_ns; /* 0: none */
-    int ring_pages;         /* the guest asks for this many (1..16) */
-    bool indirect;          /* the guest uses indirect segments when offered */
+    uint64_t power_loss_ns;   /* 0: none */
+    uint64_t backend_gone_ns; /* the toolstack removes the disk then; 0: never */
+    int ring_pages;           /* the guest asks for this many (1..16) */
+    bool indirect;            /* the guest uses indirect segments when offered */
 };
 
 struct xsim_scn_migration {
@@ -194,8 +195,12 @@ struct xsim_wl_result {
     /* block-io: sent = submitted, handled = completed; latencies are
      * submit-to-completion. timer: sent = armed, handled = fired.
      * ipi: sent = IPIs sent, handled = handler runs. */
-    uint64_t reads, writes, flushes, barriers, discards;
-    uint64_t errors;   /* I/Os that completed with an error */
+    uint64_t reads, writes, flushes, barriers, discards; /* their sum is sent */
+    uint64_t errors;                                     /* I/Os that completed with an error */
+    uint64_t refused;  /* I/Os the device refused for good (not in sent; dropped) */
+    uint64_t retried;  /* submissions refused for now (a full queue), tried again */
+    int refused_errno; /* the last refusal for good's errno (positive); 0: none */
+    uint64_t refused_first_ns;
     uint64_t verified; /* reads whose data was checked */
     uint64_t verify_failed;
     uint64_t early; /* timer callbacks before their deadline */

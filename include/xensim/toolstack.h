@@ -74,6 +74,12 @@ void xsim_toolstack_destroy(struct xsim_toolstack *ts);
 int xsim_toolstack_add_disk(struct xsim_toolstack *ts, const struct xsim_blkback_config *cfg,
                             struct xsim_blkback **out);
 struct xsim_blkback *xsim_toolstack_disk(struct xsim_toolstack *ts, unsigned int i);
+/* Remove disk i for good (a forced detach, or a driver domain that died):
+ * its backend goes Closing -> Closed, its directory and the frontend's are
+ * removed, and no migration re-creates it; xsim_toolstack_disk then returns
+ * NULL. -ENOENT if there is no such disk or it is already gone. From a
+ * timed event. */
+int xsim_toolstack_remove_disk(struct xsim_toolstack *ts, unsigned int i);
 /* Schedule one suspend (several may be scheduled, at different times). */
 int xsim_toolstack_schedule(struct xsim_toolstack *ts, const struct xsim_migration *m);
 void xsim_toolstack_get_stats(const struct xsim_toolstack *ts, struct xsim_toolstack_stats *out);

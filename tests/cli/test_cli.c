@@ -294,6 +294,94 @@ static void test_blk_planted_failures(void **state)
     assert_true(lost);
 }
 
+/* A block-io workload's counts add up: I/Os sent are exactly the reads,
+ * writes, flushes, barriers and discards blkfront accepted. */
+static void assert_blk_counts_add_up(json_t *w)
+{
+    json_int_t kinds = 0;
+
+    assert_string_equal(json_string_value(json_object_get(w, "type")), "block-io");
+    for (const char *const *k =
+             (const char *const[]){"reads", "writes", "flushes", "barriers", "discards", NULL};
+         *k != NULL; k++) {
+        assert_true(json_is_integer(json_object_get(w, *k)));
+        kinds += json_integer_value(json_object_get(w, *k));
+    }
+    assert_int_equal(json_integer_value(json_object_get(w, "sent")), kinds);
+    assert_true(json_is_integer(json_object_get(w, "refused")));
+    assert_true(json_is_integer(json_object_get(w, "retried")));
+}
+
+/* The backend goes away under I/O: every later submission is refused for
+ * good (the device is closed). The refusals are counted apart from the
+ * I/Os sent, and blk_no_lost_io fails naming them and the device state. */
+static void test_blk_refused_for_good(void **state)
+{
+    char *out;
+    json_t *o, *w, *orc;
+    const char *detail;
+
+    (void)state;
+    assert_int_equal(run(XENSIM " run " DATA "/scenarios/blk-backend-gone.json --json", &out), 1);
+    o = json_loads(out, 0, NULL);
+    assert_non_null(o);
+    w = json_array_get(json_object_get(o, "workloads"), 0);
+    assert_blk_counts_add_up(w);
+    assert_true(json_integer_value(json_object_get(w, "refused")) > 50);
+    assert_string_equal(json_string_value(json_object_get(w, "refused_error")), strerror(ENODEV));
+    assert_true(json_integer_value(json_object_get(w, "refused_first_ns")) >= 20000000);
+    /* What was accepted completed (the in-flight ones with an error). */
+    assert_int_equal(json_integer_value(json_object_get(w, "handled")),
+                     json_integer_value(json_object_get(w, "sent")));
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(o, "disks"), 0), "state")),
+        "closed");
+    orc = json_object_get(json_object_get(o, "oracles"), "blk_no_lost_io");
+    assert_false(json_is_true(json_object_get(orc, "pass")));
+    detail = json_string_value(json_object_get(orc, "detail"));
+    if (strstr(detail, "refused for good") == NULL || strstr(detail, "ended closed") == NULL)
+        fail_msg("blk_no_lost_io detail: %s", detail);
+    assert_true(json_is_true(
+        json_object_get(json_object_get(json_object_get(o, "oracles"), "blk_data"), "pass")));
+    json_decref(o);
+    free(out);
+    /* The text report says it too. */
+    assert_int_equal(run(XENSIM " run " DATA "/scenarios/blk-backend-gone.json", &out), 1);
+    assert_non_null(strstr(out, " refused ("));
+    assert_non_null(strstr(out, "blk_no_lost_io   FAIL"));
+    free(out);
+}
+
+/* A full hold queue refuses with ENOSPC, for now: the workloads retry, and
+ * the oracle holds (also across a migration's reconnect). */
+static void test_blk_refused_for_now(void **state)
+{
+    char *out;
+    json_t *o, *wls;
+    json_int_t retried = 0;
+
+    (void)state;
+    assert_int_equal(run(XENSIM " run " DATA "/scenarios/blk-queue-full.json --json", &out), 0);
+    o = json_loads(out, 0, NULL);
+    assert_non_null(o);
+    wls = json_object_get(o, "workloads");
+    assert_int_equal(json_array_size(wls), 5);
+    for (size_t i = 0; i < json_array_size(wls); i++) {
+        json_t *w = json_array_get(wls, i);
+        assert_blk_counts_add_up(w);
+        assert_int_equal(json_integer_value(json_object_get(w, "refused")), 0);
+        assert_int_equal(json_integer_value(json_object_get(w, "handled")),
+                         json_integer_value(json_object_get(w, "sent")));
+        retried += json_integer_value(json_object_get(w, "retried"));
+    }
+    assert_true(retried > 0);
+    const char *detail = json_string_value(json_object_get(
+        json_object_get(json_object_get(o, "oracles"), "blk_no_lost_io"), "detail"));
+    assert_non_null(strstr(detail, "retried"));
+    json_decref(o);
+    free(out);
+}
+
 /* Migration under I/O: the report names what happened, and two runs with
  * one seed give one digest. */
 static void test_migration_report(void **state)
@@ -320,6 +408,9 @@ static void test_migration_report(void **state)
     assert_false(json_is_true(json_object_get(d, "barrier")));
     assert_int_equal(json_integer_value(json_object_get(d, "indirect_segments")), 32);
     assert_true(json_integer_value(json_object_get(d, "connects")) >= 2);
+    json_t *w = json_array_get(json_object_get(ja, "workloads"), 0);
+    assert_blk_counts_add_up(w);
+    assert_int_equal(json_integer_value(json_object_get(w, "refused")), 0);
     json_decref(ja);
     json_decref(jb);
     free(a);
@@ -392,7 +483,8 @@ int main(void)
         cmocka_unit_test(test_explore_replay_shrink),  cmocka_unit_test(test_bad_scenarios),
         cmocka_unit_test(test_usage_errors),           cmocka_unit_test(test_blk_planted_failures),
         cmocka_unit_test(test_migration_report),       cmocka_unit_test(test_explore_shipped),
-        cmocka_unit_test(test_timed_policies),
+        cmocka_unit_test(test_timed_policies),         cmocka_unit_test(test_blk_refused_for_good),
+        cmocka_unit_test(test_blk_refused_for_now),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
