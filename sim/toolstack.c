@@ -24,7 +24,6 @@
 #define ACK_TIMEOUT_NS     1000000000ull /* 1 s */
 #define SUSPEND_TIMEOUT_NS 5000000000ull /* 5 s */
 #define RETRY_NS           100000ull     /* a request waiting for the one in progress */
-#define MAX_SCHEDULED      32
 
 #define KIND_REQUEST       0x54535251u /* TSRQ */
 #define KIND_WATCH         0x54535754u /* TSWT */
@@ -43,7 +42,6 @@ struct ts_sched {
     struct xsim_toolstack *ts;
     struct xsim_migration m;
     uint64_t event;
-    bool used;
 };
 
 struct xsim_toolstack {
@@ -57,7 +55,10 @@ struct xsim_toolstack {
     struct xsim_blkback *disk[XSIM_TOOLSTACK_MAX_DISKS];
     bool disk_gone[XSIM_TOOLSTACK_MAX_DISKS]; /* removed: not re-created on migration */
     unsigned int ndisks;
-    struct ts_sched sched[MAX_SCHEDULED];
+    /* Every suspend scheduled, each allocated on its own (timed events hold
+     * pointers to them), kept until the toolstack is destroyed. */
+    struct ts_sched **sched;
+    size_t nsched, capsched;
     /* the suspend in progress */
     enum ts_phase phase;
     struct ts_sched *cur;
@@ -110,8 +111,6 @@ static void finish(struct xsim_toolstack *ts)
 {
     cancel_timeout(ts);
     ts->phase = TS_IDLE;
-    if (ts->cur != NULL)
-        ts->cur->used = false;
     ts->cur = NULL;
 }
 
@@ -357,10 +356,12 @@ void xsim_toolstack_destroy(struct xsim_toolstack *ts)
     xsim_xs_conn_close(ts->conn);
     if (ts->step_event != 0)
         xsim_event_cancel(ts->w, ts->step_event);
-    for (unsigned int i = 0; i < MAX_SCHEDULED; i++) {
-        if (ts->sched[i].event != 0)
-            xsim_event_cancel(ts->w, ts->sched[i].event);
+    for (size_t i = 0; i < ts->nsched; i++) {
+        if (ts->sched[i]->event != 0)
+            xsim_event_cancel(ts->w, ts->sched[i]->event);
+        free(ts->sched[i]);
     }
+    free(ts->sched);
     for (unsigned int i = 0; i < ts->ndisks; i++)
         xsim_blkback_destroy(ts->disk[i]);
     free(ts);
@@ -407,24 +408,29 @@ int xsim_toolstack_remove_disk(struct xsim_toolstack *ts, unsigned int i)
 
 int xsim_toolstack_schedule(struct xsim_toolstack *ts, const struct xsim_migration *m)
 {
-    struct ts_sched *sc = NULL;
+    struct ts_sched *sc;
 
     if (m == NULL || (!m->cancel && m->tsc_hz > 1000000000000ull))
         return -EINVAL;
-    for (unsigned int i = 0; i < MAX_SCHEDULED && sc == NULL; i++) {
-        if (!ts->sched[i].used)
-            sc = &ts->sched[i];
+    if (ts->nsched == ts->capsched) {
+        size_t cap = ts->capsched ? ts->capsched * 2 : 16;
+        struct ts_sched **n = realloc(ts->sched, cap * sizeof(*n));
+        if (n == NULL)
+            return -ENOMEM;
+        ts->sched = n;
+        ts->capsched = cap;
     }
+    sc = calloc(1, sizeof(*sc));
     if (sc == NULL)
-        return -ENOSPC;
+        return -ENOMEM;
     sc->ts = ts;
     sc->m = *m;
-    sc->used = true;
     sc->event = xsim_event_schedule(ts->w, m->at_ns, KIND_REQUEST, request_event, sc);
     if (sc->event == 0) {
-        sc->used = false;
+        free(sc);
         return -ENOSPC;
     }
+    ts->sched[ts->nsched++] = sc;
     return 0;
 }
 

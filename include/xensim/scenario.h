@@ -15,9 +15,12 @@
 #include "xensim/measure.h"
 #include "xensim/world.h"
 
-#define XSIM_SCN_MAX_WORKLOADS  64
-#define XSIM_SCN_MAX_DISKS      8
-#define XSIM_SCN_MAX_MIGRATIONS 16
+#define XSIM_SCN_MAX_WORKLOADS 64
+#define XSIM_SCN_MAX_DISKS     8
+/* Suspends one scenario may ask for. Memory is not what bounds them (each
+ * takes under 300 bytes: its entry here, the toolstack's copy, one pending
+ * timed event); run time is: MIGRATION_COST_NOTE */
+#define XSIM_SCN_MAX_MIGRATIONS 10000
 
 enum xsim_wl_type {
     XSIM_WL_EVENTS = 0,      /* a device in dom0 sending events to the guest */
@@ -126,7 +129,8 @@ struct xsim_scenario {
     size_t nworkloads;
     struct xsim_scn_disk disks[XSIM_SCN_MAX_DISKS];
     size_t ndisks;
-    struct xsim_scn_migration migrations[XSIM_SCN_MAX_MIGRATIONS];
+    struct xsim_scn_migration *migrations; /* nmigrations of them, in time order; owned
+                                              (xsim_scenario_free); NULL when none */
     size_t nmigrations;
     struct {
         uint64_t time_ns, events, decisions;
