@@ -104,9 +104,9 @@ static void print_workload(FILE *out, const struct xsim_wl_result *w)
         fprintf(out,
                 "workload %-12s %" PRIu64 " I/Os (%" PRIu64 " reads, %" PRIu64 " writes, %" PRIu64
                 " flushes, %" PRIu64 " barriers, %" PRIu64 " discards), %" PRIu64
-                " completed, %" PRIu64 " errors, %" PRIu64 " refused",
+                " completed, %" PRIu64 " errors, %" PRIu64 " unsupported, %" PRIu64 " refused",
                 w->name, w->sent, w->reads, w->writes, w->flushes, w->barriers, w->discards,
-                w->consumed, w->errors, w->refused);
+                w->consumed, w->errors, w->unsupported, w->refused);
         if (w->refused != 0)
             fprintf(out, " (%s)", strerror(w->refused_errno));
         fprintf(out,
@@ -428,6 +428,7 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
             json_object_set_new(e, "barriers", json_integer((json_int_t)w->barriers));
             json_object_set_new(e, "discards", json_integer((json_int_t)w->discards));
             json_object_set_new(e, "errors", json_integer((json_int_t)w->errors));
+            json_object_set_new(e, "unsupported", json_integer((json_int_t)w->unsupported));
             json_object_set_new(e, "refused", json_integer((json_int_t)w->refused));
             json_object_set_new(e, "retried", json_integer((json_int_t)w->retried));
             if (w->refused != 0) {

@@ -754,7 +754,8 @@ static void oracle_blk_data(const struct xsim_scenario *s, const struct xsim_blk
 }
 
 /* Every I/O submitted completed without error, and none was refused for
- * good. A refusal blkfront lifts by itself (a full hold queue, as while a
+ * good. A discard or flush the device does not offer is declined
+ * (-EOPNOTSUPP), not failed. A refusal blkfront lifts by itself (a full hold queue, as while a
  * device reconnects after a migration) is retried by the workload and is
  * no failure; any other refusal means the device stopped taking I/O
  * (closed, in error, or no longer fitting the I/O), which a guest would
@@ -762,7 +763,7 @@ static void oracle_blk_data(const struct xsim_scenario *s, const struct xsim_blk
 static void oracle_blk_no_lost_io(const struct xsim_scenario *s, const struct xsim_blkio_result *r,
                                   const size_t *idx, size_t n, struct xsim_report *rep)
 {
-    uint64_t done = 0, retried = 0;
+    uint64_t done = 0, retried = 0, unsupported = 0;
     char detail[256] = "";
     bool ok = true;
 
@@ -772,6 +773,7 @@ static void oracle_blk_no_lost_io(const struct xsim_scenario *s, const struct xs
         bool faults = d->faults.read_error_rate > 0 || d->faults.write_error_rate > 0;
         done += r[k].completed;
         retried += r[k].retried;
+        unsupported += r[k].unsupported;
         if (ok && r[k].refused != 0) {
             ok = false;
             snprintf(detail, sizeof(detail),
@@ -793,13 +795,16 @@ static void oracle_blk_no_lost_io(const struct xsim_scenario *s, const struct xs
                            "stop.time or lower the load)");
         }
     }
-    if (ok && retried != 0)
-        snprintf(detail, sizeof(detail),
-                 "all %" PRIu64 " I/Os completed (%" PRIu64
-                 " submissions found the queue full and were retried)",
-                 done, retried);
-    else if (ok)
-        snprintf(detail, sizeof(detail), "all %" PRIu64 " I/Os completed", done);
+    if (ok) {
+        int len = snprintf(detail, sizeof(detail), "all %" PRIu64 " I/Os completed", done);
+        if (unsupported != 0)
+            len += snprintf(detail + len, sizeof(detail) - (size_t)len,
+                            "; %" PRIu64 " discards or flushes the device did not offer",
+                            unsupported);
+        if (retried != 0)
+            snprintf(detail + len, sizeof(detail) - (size_t)len,
+                     "; %" PRIu64 " submissions found the queue full and were retried", retried);
+    }
     oracle(rep, "blk_no_lost_io", ok && done > 0, "%s", detail);
 }
 
@@ -1430,6 +1435,7 @@ static void collect_workload(struct run_ctx *rc, const struct xsim_scenario *s, 
         r->barriers = b.barriers;
         r->discards = b.discards;
         r->errors = b.errors;
+        r->unsupported = b.unsupported;
         r->refused = b.refused;
         r->retried = b.retried;
         r->refused_errno = b.refused_last_errno;

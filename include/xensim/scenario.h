@@ -201,9 +201,10 @@ struct xsim_wl_result {
      * ipi: sent = IPIs sent, handled = handler runs. */
     uint64_t reads, writes, flushes, barriers, discards; /* their sum is sent */
     uint64_t errors;                                     /* I/Os that completed with an error */
-    uint64_t refused;  /* I/Os the device refused for good (not in sent; dropped) */
-    uint64_t retried;  /* submissions refused for now (a full queue), tried again */
-    int refused_errno; /* the last refusal for good's errno (positive); 0: none */
+    uint64_t unsupported; /* discards or flushes the device does not offer: -EOPNOTSUPP */
+    uint64_t refused;     /* I/Os the device refused for good (not in sent; dropped) */
+    uint64_t retried;     /* submissions refused for now (a full queue), tried again */
+    int refused_errno;    /* the last refusal for good's errno (positive); 0: none */
     uint64_t refused_first_ns;
     uint64_t verified; /* reads whose data was checked */
     uint64_t verify_failed;

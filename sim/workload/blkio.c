@@ -238,7 +238,12 @@ static void io_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
     (void)bf;
     b->r.completed++;
     hist_add(b, now - sl->submit_ns);
-    if (status != 0)
+    /* A discard or flush the device does not offer (now: the backend of a
+     * new host may lack what the old one had) is declined, not failed:
+     * nothing was done to the data, which the model keeps as it was. */
+    if (status == -EOPNOTSUPP && (sl->op == XG_BLK_DISCARD || sl->op == XG_BLK_FLUSH))
+        b->r.unsupported++;
+    else if (status != 0)
         b->r.errors++;
     switch (sl->op) {
     case XG_BLK_READ:
@@ -270,7 +275,8 @@ static void io_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
         }
         break;
     case XG_BLK_DISCARD:
-        b->unknown[sl->block] |= UNKNOWN_NOW | UNKNOWN_DISCARDED;
+        if (status != -EOPNOTSUPP)
+            b->unknown[sl->block] |= UNKNOWN_NOW | UNKNOWN_DISCARDED;
         break;
     }
     if (sl->op != XG_BLK_FLUSH)

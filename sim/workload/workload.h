@@ -113,6 +113,9 @@ void xsim_blkio_halt(struct xsim_blkio *b);
  * errno and the last one's errno. */
 struct xsim_blkio_result {
     uint64_t submitted, completed, errors;
+    /* completed with -EOPNOTSUPP: a discard, or a flush with neither flush
+     * nor barrier, that the device does not offer (not in errors) */
+    uint64_t unsupported;
     uint64_t refused, retried;
     uint64_t refused_first_ns;
     int refused_first_errno, refused_last_errno; /* positive */

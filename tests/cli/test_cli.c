@@ -382,6 +382,41 @@ static void test_blk_refused_for_now(void **state)
     free(out);
 }
 
+/* Discards the device does not offer (never, or not since a migration to
+ * a host without them) end -EOPNOTSUPP: declined, counted as unsupported,
+ * and no failure of blk_no_lost_io. The data they would have dropped is
+ * still verified. */
+static void test_blk_unsupported(void **state)
+{
+    const char *cmds[] = {
+        XENSIM " run " SCENARIOS "/migration-under-io.json --json --set "
+               "'workloads[0].mix={\"read\":0.4,\"write\":0.3,\"flush\":0.1,\"discard\":0.2}'",
+        XENSIM " run " SCENARIOS "/migration-under-io.json --json --set "
+               "'workloads[0].mix={\"read\":0.4,\"write\":0.3,\"discard\":0.3}' --set "
+               "disks[0].features.discard=false",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        char *out;
+        json_t *o, *w;
+        int rc = run(cmds[i], &out);
+        if (rc != 0)
+            fail_msg("'%s' exited %d:\n%s", cmds[i], rc, out);
+        o = json_loads(out, 0, NULL);
+        assert_non_null(o);
+        w = json_array_get(json_object_get(o, "workloads"), 0);
+        assert_blk_counts_add_up(w);
+        assert_true(json_integer_value(json_object_get(w, "unsupported")) > 0);
+        assert_true(json_integer_value(json_object_get(w, "unsupported")) <=
+                    json_integer_value(json_object_get(w, "discards")));
+        assert_int_equal(json_integer_value(json_object_get(w, "errors")), 0);
+        assert_true(json_integer_value(json_object_get(w, "verified")) > 100);
+        json_decref(o);
+        free(out);
+    }
+}
+
 /* Migration under I/O: the report names what happened, and two runs with
  * one seed give one digest. */
 static void test_migration_report(void **state)
@@ -484,7 +519,7 @@ int main(void)
         cmocka_unit_test(test_usage_errors),           cmocka_unit_test(test_blk_planted_failures),
         cmocka_unit_test(test_migration_report),       cmocka_unit_test(test_explore_shipped),
         cmocka_unit_test(test_timed_policies),         cmocka_unit_test(test_blk_refused_for_good),
-        cmocka_unit_test(test_blk_refused_for_now),
+        cmocka_unit_test(test_blk_refused_for_now),    cmocka_unit_test(test_blk_unsupported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
