@@ -239,8 +239,7 @@ static void io_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
     b->r.completed++;
     hist_add(b, now - sl->submit_ns);
     /* A discard or flush the device does not offer (now: the backend of a
-     * new host may lack what the old one had) is declined, not failed:
-     * nothing was done to the data, which the model keeps as it was. */
+     * new host may lack what the old one had) is declined, not failed. */
     if (status == -EOPNOTSUPP && (sl->op == XG_BLK_DISCARD || sl->op == XG_BLK_FLUSH))
         b->r.unsupported++;
     else if (status != 0)
@@ -275,8 +274,9 @@ static void io_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
         }
         break;
     case XG_BLK_DISCARD:
-        if (status != -EOPNOTSUPP)
-            b->unknown[sl->block] |= UNKNOWN_NOW | UNKNOWN_DISCARDED;
+        /* Whatever the status: one in flight at a migration may have been
+         * done by the old host's backend before the new one declined it. */
+        b->unknown[sl->block] |= UNKNOWN_NOW | UNKNOWN_DISCARDED;
         break;
     }
     if (sl->op != XG_BLK_FLUSH)
