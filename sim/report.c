@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -103,10 +104,14 @@ static void print_workload(FILE *out, const struct xsim_wl_result *w)
         fprintf(out,
                 "workload %-12s %" PRIu64 " I/Os (%" PRIu64 " reads, %" PRIu64 " writes, %" PRIu64
                 " flushes, %" PRIu64 " barriers, %" PRIu64 " discards), %" PRIu64
-                " completed, %" PRIu64 " errors, %" PRIu64 " reads verified (%" PRIu64
-                " wrong); latency",
+                " completed, %" PRIu64 " errors, %" PRIu64 " unsupported, %" PRIu64 " refused",
                 w->name, w->sent, w->reads, w->writes, w->flushes, w->barriers, w->discards,
-                w->consumed, w->errors, w->verified, w->verify_failed);
+                w->consumed, w->errors, w->unsupported, w->refused);
+        if (w->refused != 0)
+            fprintf(out, " (%s)", strerror(w->refused_errno));
+        fprintf(out,
+                ", %" PRIu64 " retried, %" PRIu64 " reads verified (%" PRIu64 " wrong); latency",
+                w->retried, w->verified, w->verify_failed);
     } else {
         fprintf(out,
                 "workload %-12s sent %" PRIu64 ", handled %" PRIu64 " (handler runs %" PRIu64
@@ -416,13 +421,21 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
         json_object_set_new(e, "latency_ns_p50", json_integer((json_int_t)w->latency_ns_p50));
         json_object_set_new(e, "latency_ns_p99", json_integer((json_int_t)w->latency_ns_p99));
         json_object_set_new(e, "latency_ns_max", json_integer((json_int_t)w->latency_ns_max));
-        if (w->reads + w->writes + w->flushes + w->barriers + w->discards != 0) {
+        if (w->type == XSIM_WL_BLOCK_IO) {
             json_object_set_new(e, "reads", json_integer((json_int_t)w->reads));
             json_object_set_new(e, "writes", json_integer((json_int_t)w->writes));
             json_object_set_new(e, "flushes", json_integer((json_int_t)w->flushes));
             json_object_set_new(e, "barriers", json_integer((json_int_t)w->barriers));
             json_object_set_new(e, "discards", json_integer((json_int_t)w->discards));
             json_object_set_new(e, "errors", json_integer((json_int_t)w->errors));
+            json_object_set_new(e, "unsupported", json_integer((json_int_t)w->unsupported));
+            json_object_set_new(e, "refused", json_integer((json_int_t)w->refused));
+            json_object_set_new(e, "retried", json_integer((json_int_t)w->retried));
+            if (w->refused != 0) {
+                json_object_set_new(e, "refused_error", json_string(strerror(w->refused_errno)));
+                json_object_set_new(e, "refused_first_ns",
+                                    json_integer((json_int_t)w->refused_first_ns));
+            }
             json_object_set_new(e, "verified", json_integer((json_int_t)w->verified));
             json_object_set_new(e, "verify_failed", json_integer((json_int_t)w->verify_failed));
         }

@@ -123,7 +123,7 @@ struct run_ctx {
     bool power_lost[XSIM_SCN_MAX_DISKS];
     struct xsim_blkio_durability durable[XSIM_SCN_MAX_DISKS];
     bool durable_checked[XSIM_SCN_MAX_DISKS];
-    struct wl_arg pl_args[XSIM_SCN_MAX_DISKS];
+    struct wl_arg disk_args[XSIM_SCN_MAX_DISKS]; /* for the disks' fault events */
 };
 
 #define POLL_PERIOD_NS 1000000 /* serve sockets / pace every 1 ms of virtual time */
@@ -753,22 +753,41 @@ static void oracle_blk_data(const struct xsim_scenario *s, const struct xsim_blk
     oracle(rep, "blk_data", ok && verified > 0, "%s", detail);
 }
 
+/* Every I/O submitted completed without error, and none was refused for
+ * good. A discard or flush the device does not offer is declined
+ * (-EOPNOTSUPP), not failed. A refusal blkfront lifts by itself (a full hold queue, as while a
+ * device reconnects after a migration) is retried by the workload and is
+ * no failure; any other refusal means the device stopped taking I/O
+ * (closed, in error, or no longer fitting the I/O), which a guest would
+ * see as lost I/O. */
 static void oracle_blk_no_lost_io(const struct xsim_scenario *s, const struct xsim_blkio_result *r,
                                   const size_t *idx, size_t n, struct xsim_report *rep)
 {
-    uint64_t done = 0;
+    uint64_t done = 0, retried = 0, unsupported = 0;
     char detail[256] = "";
     bool ok = true;
 
     for (size_t k = 0; k < n; k++) {
-        const struct xsim_scn_disk *d = &s->disks[s->workloads[idx[k]].disk_index];
+        const struct xsim_scn_workload *wl = &s->workloads[idx[k]];
+        const struct xsim_scn_disk *d = &s->disks[wl->disk_index];
         bool faults = d->faults.read_error_rate > 0 || d->faults.write_error_rate > 0;
         done += r[k].completed;
-        if (ok && (r[k].completed != r[k].submitted || (r[k].errors != 0 && !faults))) {
+        retried += r[k].retried;
+        unsupported += r[k].unsupported;
+        if (ok && r[k].refused != 0) {
+            ok = false;
+            snprintf(detail, sizeof(detail),
+                     "%s: %" PRIu64 " I/Os refused for good from %.3f ms on (%s); disk %s ended "
+                     "%s; %" PRIu64 " submitted, %" PRIu64 " completed, %" PRIu64 " errors",
+                     wl->name, r[k].refused, (double)r[k].refused_first_ns / 1e6,
+                     strerror(r[k].refused_last_errno), d->name,
+                     (size_t)wl->disk_index < rep->ndisks ? rep->disk[wl->disk_index].state : "?",
+                     r[k].submitted, r[k].completed, r[k].errors);
+        } else if (ok && (r[k].completed != r[k].submitted || (r[k].errors != 0 && !faults))) {
             ok = false;
             snprintf(detail, sizeof(detail),
                      "%s: %" PRIu64 " submitted, %" PRIu64 " completed, %" PRIu64 " errors%s",
-                     s->workloads[idx[k]].name, r[k].submitted, r[k].completed, r[k].errors,
+                     wl->name, r[k].submitted, r[k].completed, r[k].errors,
                      r[k].completed == r[k].submitted ? ""
                      : rep->stop == XSIM_STOP_QUIESCENT
                          ? "; the rest were lost (nothing was left to run)"
@@ -776,8 +795,16 @@ static void oracle_blk_no_lost_io(const struct xsim_scenario *s, const struct xs
                            "stop.time or lower the load)");
         }
     }
-    if (ok)
-        snprintf(detail, sizeof(detail), "all %" PRIu64 " I/Os completed", done);
+    if (ok) {
+        int len = snprintf(detail, sizeof(detail), "all %" PRIu64 " I/Os completed", done);
+        if (unsupported != 0)
+            len += snprintf(detail + len, sizeof(detail) - (size_t)len,
+                            "; %" PRIu64 " discards or flushes the device did not offer",
+                            unsupported);
+        if (retried != 0)
+            snprintf(detail + len, sizeof(detail) - (size_t)len,
+                     "; %" PRIu64 " submissions found the queue full and were retried", retried);
+    }
     oracle(rep, "blk_no_lost_io", ok && done > 0, "%s", detail);
 }
 
@@ -1170,6 +1197,17 @@ static void power_loss(struct xsim_world *w, void *arg)
     }
 }
 
+/* The disk's backend goes away for good (a forced detach): the frontend
+ * sees its nodes go and closes; what the workloads submit later is
+ * refused, which the blk_no_lost_io oracle reports. */
+static void backend_gone(struct xsim_world *w, void *arg)
+{
+    struct wl_arg *a = arg;
+
+    (void)w;
+    (void)xsim_toolstack_remove_disk(a->rc->ts, (unsigned int)a->i);
+}
+
 static void start_drain(struct xsim_world *w, void *arg)
 {
     struct run_ctx *rc = arg;
@@ -1233,12 +1271,14 @@ static int build_disk(struct run_ctx *rc, const struct xsim_scenario *s, size_t 
     bc.refuse_flush = d->faults.refuse_flush;
     if ((err = xsim_toolstack_add_disk(rc->ts, &bc, &bb)) != 0)
         return err;
-    if (d->power_loss_ns != 0) {
-        rc->pl_args[i] = (struct wl_arg){.rc = rc, .i = i};
-        if (xsim_event_schedule(rc->w, d->power_loss_ns, 0x504c4f53 /* PLOS */, power_loss,
-                                &rc->pl_args[i]) == 0)
-            return -ENOMEM;
-    }
+    rc->disk_args[i] = (struct wl_arg){.rc = rc, .i = i};
+    if (d->power_loss_ns != 0 && xsim_event_schedule(rc->w, d->power_loss_ns, 0x504c4f53 /* PLOS */,
+                                                     power_loss, &rc->disk_args[i]) == 0)
+        return -ENOMEM;
+    if (d->backend_gone_ns != 0 &&
+        xsim_event_schedule(rc->w, d->backend_gone_ns, 0x42474f4e /* BGON */, backend_gone,
+                            &rc->disk_args[i]) == 0)
+        return -ENOMEM;
     return 0;
 }
 
@@ -1395,6 +1435,11 @@ static void collect_workload(struct run_ctx *rc, const struct xsim_scenario *s, 
         r->barriers = b.barriers;
         r->discards = b.discards;
         r->errors = b.errors;
+        r->unsupported = b.unsupported;
+        r->refused = b.refused;
+        r->retried = b.retried;
+        r->refused_errno = b.refused_last_errno;
+        r->refused_first_ns = b.refused_first_ns;
         r->verified = b.verified;
         r->verify_failed = b.verify_failed;
         r->latency_ns_mean = b.latency_ns_mean;

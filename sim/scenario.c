@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -408,6 +409,12 @@ static const struct xsim_schema_field dfault_fields[] = {
      .umin = 1,
      .umax = 3600000000000ull,
      XSIM_MEMBER(disk_t, power_loss_ns)},
+    {.name = "backend_gone",
+     .type = XSIM_SCHEMA_DURATION,
+     .umin = 1,
+     .umax = 3600000000000ull,
+     XSIM_MEMBER(disk_t, backend_gone_ns),
+     .doc = "the toolstack removes the disk's backend at this time (a forced detach)"},
 };
 static const struct xsim_schema dfault_schema = XSIM_SCHEMA("disk faults", dfault_fields);
 
@@ -583,6 +590,7 @@ static const struct xsim_schema_field oracle_fields[] = {
 static const struct xsim_schema oracle_schema = XSIM_SCHEMA("oracles", oracle_fields);
 
 static int policy_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target);
+static int migrations_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target);
 
 static const struct xsim_schema_field scenario_fields[] = {
     {.name = "name",
@@ -619,11 +627,9 @@ static const struct xsim_schema_field scenario_fields[] = {
      .sub = &disk_schema,
      XSIM_ARRAY_MEMBER(scn_t, disks, ndisks)},
     {.name = "migrations",
-     .type = XSIM_SCHEMA_ARRAY_OF,
-     .min = 0,
-     .max = XSIM_SCN_MAX_MIGRATIONS,
-     .sub = &mig_schema,
-     XSIM_ARRAY_MEMBER(scn_t, migrations, nmigrations)},
+     .type = XSIM_SCHEMA_ANY,
+     .set = migrations_set,
+     .doc = "suspends in time order, at most 10000"},
     {.name = "stop",
      .type = XSIM_SCHEMA_OBJECT,
      .sub = &stop_schema,
@@ -666,6 +672,82 @@ static int policy_set(struct xsim_schema_ctx *ctx, const json_t *value, void *ta
     return 0;
 }
 
+/* What a backend advertises unless told otherwise (a disk's, a new host's). */
+static void disk_features_default(dfeat_t *f)
+{
+    *f = (dfeat_t){.flush = true,
+                   .barrier = true,
+                   .discard = true,
+                   .indirect_segments = 256,
+                   .max_ring_page_order = 4};
+}
+
+static void mig_defaults(mig_t *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->downtime_ns = 5000000;
+    m->hvm_callback_vector = true;
+    m->percpu_upcall_vector = true;
+    m->hvm_safe_pvclock = true;
+    m->platform_pci = true;
+    disk_features_default(&m->disk_features);
+}
+
+/* The migrations, checked into one heap block with their count in front
+ * (the schema fills an array and its count relative to one base), then
+ * moved into the scenario. Scenarios may have thousands: no fixed array. */
+struct mig_block {
+    size_t n;
+    mig_t m[];
+};
+
+static int migrations_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)
+{
+    scn_t *s = target;
+    size_t n = json_array_size(value);
+    struct mig_block *b;
+    int rc;
+
+    if (!json_is_array(value))
+        return xsim_schema_fail(ctx, "'%s' must be an array of migrations", xsim_schema_path(ctx));
+    if (n > XSIM_SCN_MAX_MIGRATIONS)
+        return xsim_schema_fail(ctx,
+                                "'%s' has %zu elements; at most %d (each suspend costs the host "
+                                "run time: split the soak into several runs)",
+                                xsim_schema_path(ctx), n, XSIM_SCN_MAX_MIGRATIONS);
+    const struct xsim_schema_field as_array = {
+        .type = XSIM_SCHEMA_ARRAY_OF,
+        .sub = &mig_schema,
+        .min = 0,
+        .max = XSIM_SCN_MAX_MIGRATIONS,
+        .offset = offsetof(struct mig_block, m),
+        .size = n * sizeof(mig_t),
+        .elem_size = sizeof(mig_t),
+        .count_offset = offsetof(struct mig_block, n),
+        .count_size = sizeof(size_t),
+    };
+    if (s == NULL || n == 0)
+        return xsim_schema_check_as(ctx, &as_array, NULL);
+    b = malloc(sizeof(*b) + n * sizeof(mig_t));
+    if (b == NULL)
+        return -ENOMEM;
+    b->n = 0;
+    for (size_t i = 0; i < n; i++)
+        mig_defaults(&b->m[i]);
+    rc = xsim_schema_check_as(ctx, &as_array, b);
+    if (rc == 0) {
+        free(s->migrations);
+        s->migrations = malloc(n * sizeof(mig_t));
+        if (s->migrations == NULL)
+            rc = -ENOMEM;
+        else
+            memcpy(s->migrations, b->m, n * sizeof(mig_t));
+        s->nmigrations = s->migrations != NULL ? n : 0;
+    }
+    free(b);
+    return rc;
+}
+
 static void defaults(scn_t *s)
 {
     memset(s, 0, sizeof(*s));
@@ -694,24 +776,11 @@ static void defaults(scn_t *s)
         d->devid = 51712 + 16 * (uint32_t)i; /* xvda, xvdb, ... */
         d->sectors = 1u << 21;               /* 1 GiB */
         d->write_cache = true;
-        d->features.flush = true;
-        d->features.barrier = true;
-        d->features.discard = true;
-        d->features.indirect_segments = 256;
-        d->features.max_ring_page_order = 4;
+        disk_features_default(&d->features);
         d->latency_ns = 50000;
         d->ns_per_sector = 2;
         d->ring_pages = 4;
         d->indirect = true;
-    }
-    for (size_t i = 0; i < XSIM_SCN_MAX_MIGRATIONS; i++) {
-        mig_t *m = &s->migrations[i];
-        m->downtime_ns = 5000000;
-        m->hvm_callback_vector = true;
-        m->percpu_upcall_vector = true;
-        m->hvm_safe_pvclock = true;
-        m->platform_pci = true;
-        m->disk_features = s->disks[0].features;
     }
 }
 
@@ -791,6 +860,10 @@ static int check_disks(const scn_t *s, const struct xsim_json_doc *doc, struct x
         if (d->power_loss_ns != 0 && d->power_loss_ns >= s->stop.time_ns)
             return elem_error(doc, "disks", i, err,
                               "'disks[%zu].faults.power_loss' is not before the run's stop time",
+                              i);
+        if (d->backend_gone_ns != 0 && d->backend_gone_ns >= s->stop.time_ns)
+            return elem_error(doc, "disks", i, err,
+                              "'disks[%zu].faults.backend_gone' is not before the run's stop time",
                               i);
     }
     for (size_t i = 0; i < s->nmigrations; i++) {
@@ -912,4 +985,7 @@ void xsim_scenario_free(struct xsim_scenario *s)
 {
     free(s->text);
     s->text = NULL;
+    free(s->migrations);
+    s->migrations = NULL;
+    s->nmigrations = 0;
 }

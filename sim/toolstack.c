@@ -24,7 +24,6 @@
 #define ACK_TIMEOUT_NS     1000000000ull /* 1 s */
 #define SUSPEND_TIMEOUT_NS 5000000000ull /* 5 s */
 #define RETRY_NS           100000ull     /* a request waiting for the one in progress */
-#define MAX_SCHEDULED      32
 
 #define KIND_REQUEST       0x54535251u /* TSRQ */
 #define KIND_WATCH         0x54535754u /* TSWT */
@@ -43,7 +42,6 @@ struct ts_sched {
     struct xsim_toolstack *ts;
     struct xsim_migration m;
     uint64_t event;
-    bool used;
 };
 
 struct xsim_toolstack {
@@ -55,8 +53,12 @@ struct xsim_toolstack {
     char shutdown_path[64];
     struct xsim_blkback_config disk_cfg[XSIM_TOOLSTACK_MAX_DISKS];
     struct xsim_blkback *disk[XSIM_TOOLSTACK_MAX_DISKS];
+    bool disk_gone[XSIM_TOOLSTACK_MAX_DISKS]; /* removed: not re-created on migration */
     unsigned int ndisks;
-    struct ts_sched sched[MAX_SCHEDULED];
+    /* Every suspend scheduled, each allocated on its own (timed events hold
+     * pointers to them), kept until the toolstack is destroyed. */
+    struct ts_sched **sched;
+    size_t nsched, capsched;
     /* the suspend in progress */
     enum ts_phase phase;
     struct ts_sched *cur;
@@ -109,8 +111,6 @@ static void finish(struct xsim_toolstack *ts)
 {
     cancel_timeout(ts);
     ts->phase = TS_IDLE;
-    if (ts->cur != NULL)
-        ts->cur->used = false;
     ts->cur = NULL;
 }
 
@@ -257,6 +257,8 @@ static void migrate_event(struct xsim_world *w, void *arg)
     if (rc == 0)
         rc = xsim_xshost_migrate_guest(ts->xs, ts->domid);
     for (unsigned int i = 0; rc == 0 && i < ts->ndisks; i++) {
+        if (ts->disk_gone[i])
+            continue;
         if (m->has_disk_features)
             ts->disk_cfg[i].features = m->disk_features[i];
         rc = xsim_blkback_create(ts->w, ts->hv, ts->xs, &ts->disk_cfg[i], &ts->disk[i]);
@@ -354,10 +356,12 @@ void xsim_toolstack_destroy(struct xsim_toolstack *ts)
     xsim_xs_conn_close(ts->conn);
     if (ts->step_event != 0)
         xsim_event_cancel(ts->w, ts->step_event);
-    for (unsigned int i = 0; i < MAX_SCHEDULED; i++) {
-        if (ts->sched[i].event != 0)
-            xsim_event_cancel(ts->w, ts->sched[i].event);
+    for (size_t i = 0; i < ts->nsched; i++) {
+        if (ts->sched[i]->event != 0)
+            xsim_event_cancel(ts->w, ts->sched[i]->event);
+        free(ts->sched[i]);
     }
+    free(ts->sched);
     for (unsigned int i = 0; i < ts->ndisks; i++)
         xsim_blkback_destroy(ts->disk[i]);
     free(ts);
@@ -387,26 +391,46 @@ struct xsim_blkback *xsim_toolstack_disk(struct xsim_toolstack *ts, unsigned int
     return i < ts->ndisks ? ts->disk[i] : NULL;
 }
 
+int xsim_toolstack_remove_disk(struct xsim_toolstack *ts, unsigned int i)
+{
+    int rc = 0;
+
+    if (i >= ts->ndisks || ts->disk_gone[i])
+        return -ENOENT;
+    ts->disk_gone[i] = true;
+    /* A migration that failed half-way may have left none. */
+    if (ts->disk[i] != NULL)
+        rc = xsim_blkback_remove(ts->disk[i]);
+    xsim_blkback_destroy(ts->disk[i]);
+    ts->disk[i] = NULL;
+    return rc;
+}
+
 int xsim_toolstack_schedule(struct xsim_toolstack *ts, const struct xsim_migration *m)
 {
-    struct ts_sched *sc = NULL;
+    struct ts_sched *sc;
 
     if (m == NULL || (!m->cancel && m->tsc_hz > 1000000000000ull))
         return -EINVAL;
-    for (unsigned int i = 0; i < MAX_SCHEDULED && sc == NULL; i++) {
-        if (!ts->sched[i].used)
-            sc = &ts->sched[i];
+    if (ts->nsched == ts->capsched) {
+        size_t cap = ts->capsched ? ts->capsched * 2 : 16;
+        struct ts_sched **n = realloc(ts->sched, cap * sizeof(*n));
+        if (n == NULL)
+            return -ENOMEM;
+        ts->sched = n;
+        ts->capsched = cap;
     }
+    sc = calloc(1, sizeof(*sc));
     if (sc == NULL)
-        return -ENOSPC;
+        return -ENOMEM;
     sc->ts = ts;
     sc->m = *m;
-    sc->used = true;
     sc->event = xsim_event_schedule(ts->w, m->at_ns, KIND_REQUEST, request_event, sc);
     if (sc->event == 0) {
-        sc->used = false;
+        free(sc);
         return -ENOSPC;
     }
+    ts->sched[ts->nsched++] = sc;
     return 0;
 }
 

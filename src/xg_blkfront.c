@@ -732,7 +732,16 @@ static int blkfront_handler(struct xg_guest *g, evtchn_port_t port, void *arg)
         unlock(bf, was);
         return XG_EVTCHN_SPURIOUS;
     }
-    for (unsigned int pass = 0; pass < 4; pass++) {
+    /* Until the final check finds nothing, as Linux's blkif_interrupt:
+     * only that check moves rsp_event past what was consumed. Leaving with
+     * responses still on the ring (a cap on passes) would leave rsp_event
+     * behind rsp_cons, and a backend that notifies only when rsp_event
+     * asks (blkback, Linux's) would never wake us again: a lost wakeup
+     * that strands every response after it. The loop ends: a pass that
+     * finds more consumes at least one response, no more can come than
+     * requests were produced (checked below), and none are produced while
+     * we hold the lock. */
+    for (;;) {
         RING_IDX rp = XG_RING_GET_RSP_PROD(bf->p, &bf->ring), i;
         int more;
         /* No more responses than requests we produced (XSA-391). */

@@ -74,7 +74,16 @@ void xsim_toolstack_destroy(struct xsim_toolstack *ts);
 int xsim_toolstack_add_disk(struct xsim_toolstack *ts, const struct xsim_blkback_config *cfg,
                             struct xsim_blkback **out);
 struct xsim_blkback *xsim_toolstack_disk(struct xsim_toolstack *ts, unsigned int i);
-/* Schedule one suspend (several may be scheduled, at different times). */
+/* Remove disk i for good (a forced detach, or a driver domain that died):
+ * its backend goes Closing -> Closed, its directory and the frontend's are
+ * removed, and no migration re-creates it; xsim_toolstack_disk then returns
+ * NULL. -ENOENT if there is no such disk or it is already gone. From a
+ * timed event. */
+int xsim_toolstack_remove_disk(struct xsim_toolstack *ts, unsigned int i);
+/* Schedule one suspend. Any number may be scheduled, at different times
+ * (one that comes due while another is in progress waits for it); each
+ * keeps a copy of *m until the toolstack is destroyed. -EINVAL, -ENOMEM,
+ * -ENOSPC (the world's event queue is full). */
 int xsim_toolstack_schedule(struct xsim_toolstack *ts, const struct xsim_migration *m);
 void xsim_toolstack_get_stats(const struct xsim_toolstack *ts, struct xsim_toolstack_stats *out);
 

@@ -238,7 +238,11 @@ static void io_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
     (void)bf;
     b->r.completed++;
     hist_add(b, now - sl->submit_ns);
-    if (status != 0)
+    /* A discard or flush the device does not offer (now: the backend of a
+     * new host may lack what the old one had) is declined, not failed. */
+    if (status == -EOPNOTSUPP && (sl->op == XG_BLK_DISCARD || sl->op == XG_BLK_FLUSH))
+        b->r.unsupported++;
+    else if (status != 0)
         b->r.errors++;
     switch (sl->op) {
     case XG_BLK_READ:
@@ -270,6 +274,8 @@ static void io_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
         }
         break;
     case XG_BLK_DISCARD:
+        /* Whatever the status: one in flight at a migration may have been
+         * done by the old host's backend before the new one declined it. */
         b->unknown[sl->block] |= UNKNOWN_NOW | UNKNOWN_DISCARDED;
         break;
     }
@@ -312,43 +318,8 @@ static struct slot *free_slot(struct xsim_blkio *b)
     return NULL;
 }
 
-/* Issue one I/O. Returns false when nothing could be issued now. */
-static bool issue(struct xsim_blkio *b, uint64_t now)
+static void count_kind(struct xsim_blkio *b, enum xg_blk_op op)
 {
-    struct slot *sl = free_slot(b);
-    enum xg_blk_op op = pick_op(b);
-    bool has_block = op != XG_BLK_FLUSH;
-    int rc;
-
-    if (sl == NULL)
-        return false;
-    memset(&sl->io, 0, sizeof(sl->io));
-    sl->op = op;
-    sl->block = 0;
-    if (has_block && !pick_block(b, &sl->block))
-        return false;
-    sl->io.op = op;
-    sl->io.done = io_done;
-    sl->io.arg = sl;
-    if (has_block) {
-        sl->io.sector = sl->block * b->bsect;
-        sl->io.nsectors = b->bsect;
-        sl->io.buf = op == XG_BLK_DISCARD ? NULL : sl->buf;
-    }
-    if (op == XG_BLK_WRITE || op == XG_BLK_WRITE_BARRIER) {
-        sl->version = ++b->next_version;
-        if (log_push(b, sl->block, sl->version, &sl->log_idx) != 0)
-            return false;
-        pattern_fill(b, sl->buf, sl->block, sl->version);
-        b->unknown[sl->block] |= WRITTEN;
-    }
-    sl->mark = b->ack_seq;
-    sl->submit_ns = now;
-    sl->busy = true;
-    if (has_block)
-        b->busy_blk[sl->block] = 1;
-    b->inflight++;
-    b->r.submitted++;
     switch (op) {
     case XG_BLK_READ:
         b->r.reads++;
@@ -366,20 +337,94 @@ static bool issue(struct xsim_blkio *b, uint64_t now)
         b->r.discards++;
         break;
     }
+}
+
+/* Refusals blkfront lifts by itself: -ENOSPC (its hold queue is full;
+ * completions or the reconnect after a migration drain it). Every other
+ * refusal stands while the device stays as it is: -EIO (error state),
+ * -ENODEV (closed), -EINVAL or -E2BIG (the I/O does not fit the device the
+ * backend now describes). */
+static bool refusal_is_transient(int rc)
+{
+    return rc == -ENOSPC || rc == -EAGAIN;
+}
+
+static void note_refusal(struct xsim_blkio *b, int rc, uint64_t now)
+{
+    if (refusal_is_transient(rc)) {
+        b->r.retried++;
+        return;
+    }
+    if (b->r.refused++ == 0) {
+        b->r.refused_first_ns = now;
+        b->r.refused_first_errno = -rc;
+    }
+    b->r.refused_last_errno = -rc;
+}
+
+/* Issue one I/O: ISSUED, NOT_NOW (no slot or block free, or a transient
+ * refusal: the arrival stays in the backlog) or REFUSED (the device
+ * refused it for good: the arrival is dropped, counted in `refused`). */
+enum issue_result { ISSUED, NOT_NOW, REFUSED };
+
+static enum issue_result issue(struct xsim_blkio *b, uint64_t now)
+{
+    struct slot *sl = free_slot(b);
+    enum xg_blk_op op = pick_op(b);
+    bool has_block = op != XG_BLK_FLUSH;
+    uint8_t unknown_was = 0;
+    int rc;
+
+    if (sl == NULL)
+        return NOT_NOW;
+    memset(&sl->io, 0, sizeof(sl->io));
+    sl->op = op;
+    sl->block = 0;
+    if (has_block && !pick_block(b, &sl->block))
+        return NOT_NOW;
+    sl->io.op = op;
+    sl->io.done = io_done;
+    sl->io.arg = sl;
+    if (has_block) {
+        sl->io.sector = sl->block * b->bsect;
+        sl->io.nsectors = b->bsect;
+        sl->io.buf = op == XG_BLK_DISCARD ? NULL : sl->buf;
+        unknown_was = b->unknown[sl->block];
+    }
+    if (op == XG_BLK_WRITE || op == XG_BLK_WRITE_BARRIER) {
+        sl->version = ++b->next_version;
+        if (log_push(b, sl->block, sl->version, &sl->log_idx) != 0)
+            return NOT_NOW;
+        pattern_fill(b, sl->buf, sl->block, sl->version);
+        b->unknown[sl->block] |= WRITTEN;
+    }
+    /* Everything io_done reads is set before the submit: a request that
+     * fails at once completes inside it. */
+    sl->mark = b->ack_seq;
+    sl->submit_ns = now;
+    sl->busy = true;
+    if (has_block)
+        b->busy_blk[sl->block] = 1;
+    b->inflight++;
     rc = xg_blkfront_submit(b->prm.bf, &sl->io);
     if (rc != 0) {
-        /* Refused: the callback did not run; undo. A write that never went
-         * out stays in the log as submitted-not-acknowledged, which the
-         * durability check tolerates. */
-        b->r.refused++;
-        b->r.submitted--;
+        /* Refused: the callback did not run and nothing reached the
+         * device, so the model forgets the attempt (a write that never
+         * went out neither enters the log nor makes its block "written"). */
+        note_refusal(b, rc, now);
         sl->busy = false;
-        if (has_block)
-            b->busy_blk[sl->block] = 0;
         b->inflight--;
-        return false;
+        if (has_block) {
+            b->busy_blk[sl->block] = 0;
+            b->unknown[sl->block] = unknown_was;
+        }
+        if ((op == XG_BLK_WRITE || op == XG_BLK_WRITE_BARRIER) && b->nlog == sl->log_idx + 1)
+            b->nlog--;
+        return refusal_is_transient(rc) ? NOT_NOW : REFUSED;
     }
-    return true;
+    b->r.submitted++;
+    count_kind(b, op);
+    return ISSUED;
 }
 
 uint64_t xsim_blkio_poll(struct xsim_blkio *b, uint64_t now_ns)
@@ -400,9 +445,10 @@ uint64_t xsim_blkio_poll(struct xsim_blkio *b, uint64_t now_ns)
             b->backlog = 0;
             return UINT64_MAX;
         }
-        if (!issue(b, now_ns))
+        enum issue_result ir = issue(b, now_ns);
+        if (ir == NOT_NOW)
             break;
-        b->backlog--;
+        b->backlog--; /* issued, or refused for good: either way it is gone */
     }
     return b->next_arrival < b->prm.stop_ns ? b->next_arrival : UINT64_MAX;
 }

@@ -104,8 +104,21 @@ uint64_t xsim_blkio_poll(struct xsim_blkio *b, uint64_t now_ns);
 /* Stop issuing (power loss). */
 void xsim_blkio_halt(struct xsim_blkio *b);
 
+/* submitted = reads + writes + flushes + barriers + discards: only what
+ * blkfront accepted. A refusal blkfront lifts by itself (-ENOSPC: its hold
+ * queue is full) keeps the arrival, which is tried again: `retried` counts
+ * those attempts. Any other refusal (-EIO: the device is in error; -ENODEV:
+ * closed; -EINVAL, -E2BIG: the I/O does not fit the device now) drops the
+ * arrival: `refused` counts those I/Os, with the first one's time and
+ * errno and the last one's errno. */
 struct xsim_blkio_result {
-    uint64_t submitted, completed, errors, refused;
+    uint64_t submitted, completed, errors;
+    /* completed with -EOPNOTSUPP: a discard, or a flush with neither flush
+     * nor barrier, that the device does not offer (not in errors) */
+    uint64_t unsupported;
+    uint64_t refused, retried;
+    uint64_t refused_first_ns;
+    int refused_first_errno, refused_last_errno; /* positive */
     uint64_t reads, writes, flushes, barriers, discards;
     uint64_t verified, verify_failed;
     char verify_detail[160];
