@@ -685,6 +685,45 @@ static void test_transactions(void **state)
     TQ(&t1, XS_RESET_WATCHES, 0, "");
 }
 
+/* TRANSACTION_END's answers, checked against xenstored 4.17: the argument
+ * is judged before the transaction is looked for. */
+static void test_transaction_end_args(void **state)
+{
+    static const struct {
+        const char *p;
+        uint32_t len;
+        const char *outside, *inside; /* NULL inside: OK, the transaction ends */
+    } cases[] = {
+        {"T", 2, "ENOENT", NULL},        {"F", 2, "ENOENT", NULL},
+        {"", 1, "EINVAL", "EINVAL"},     {"X", 2, "EINVAL", "EINVAL"},
+        {"", 0, "EINVAL", "EINVAL"},     {"T", 1, "EINVAL", "EINVAL"},
+        {"T\0x", 4, "EINVAL", "EINVAL"}, {"TT", 3, "EINVAL", "EINVAL"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint32_t tx;
+
+        tc_send(&t0, XS_TRANSACTION_END, 0, cases[i].p, cases[i].len);
+        assert_int_equal(t0.rtype, XS_ERROR);
+        assert_string_equal(t0.rp, cases[i].outside);
+        tx = tc_txn(&t0);
+        tc_send(&t0, XS_TRANSACTION_END, tx, cases[i].p, cases[i].len);
+        if (cases[i].inside == NULL) {
+            EXPECT_OK(&t0, XS_TRANSACTION_END);
+            tc_send(&t0, XS_TRANSACTION_END, tx, "F", 2);
+            EXPECT_ERR(&t0, "ENOENT"); /* gone */
+        } else {
+            assert_int_equal(t0.rtype, XS_ERROR);
+            assert_string_equal(t0.rp, cases[i].inside);
+            tc_send(&t0, XS_TRANSACTION_END, tx, "F", 2);
+            EXPECT_OK(&t0, XS_TRANSACTION_END); /* still open */
+        }
+        /* an unknown id is ENOENT whatever the argument */
+        tc_send(&t0, XS_TRANSACTION_END, 9999, cases[i].p, cases[i].len);
+        EXPECT_ERR(&t0, "ENOENT");
+    }
+}
+
 static void test_domains(void **state)
 {
     TQ(&t0, XS_IS_DOMAIN_INTRODUCED, 0, "0\0");
@@ -1092,6 +1131,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_watches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_queue_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transaction_end_args, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_during_transaction, setup, teardown),
         cmocka_unit_test(test_hooks),

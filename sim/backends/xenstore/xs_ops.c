@@ -667,10 +667,12 @@ static int op_transaction_end(struct xs_req *r)
     bool commit;
     int err;
 
-    if (r->v.txn == NULL)
-        return ENOENT;
+    /* The argument is checked first: outside a transaction a bad one is
+     * EINVAL and only a good one ENOENT, as in xenstored 4.17. */
     if (arg == NULL || (strcmp(arg, "T") != 0 && strcmp(arg, "F") != 0))
         return EINVAL;
+    if (r->v.txn == NULL)
+        return ENOENT;
     commit = arg[0] == 'T';
     err = -xs__txn_end(r->c, r->v.txn, commit);
     r->v.txn = NULL;
