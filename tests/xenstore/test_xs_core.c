@@ -5,6 +5,7 @@
  * domains, input framing, and an allocation-failure sweep.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -685,6 +686,191 @@ static void test_transactions(void **state)
     TQ(&t1, XS_RESET_WATCHES, 0, "");
 }
 
+/* Inside a transaction every node is seen as it was at the transaction's
+ * first access to it, whatever other connections do meanwhile (answers
+ * checked against xenstored 4.17). */
+static void test_transaction_snapshot(void **state)
+{
+    char gen1[32];
+    uint32_t tx;
+
+    TQ(&t1, XS_WRITE, 0, "/rp/x\0old");
+    TQ(&t1, XS_WRITE, 0, "/rp/y\0v");
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_READ, tx, "/rp/x\0");
+    EXPECT(&t0, XS_READ, "old");
+    TQ(&t0, XS_DIRECTORY, tx, "/rp\0");
+    EXPECT(&t0, XS_DIRECTORY, "x\0y\0");
+    TQ(&t0, XS_DIRECTORY_PART, tx,
+       "/rp\0"
+       "0\0");
+    assert_int_equal(t0.rtype, XS_DIRECTORY_PART);
+    assert_true(strlen(t0.rp) < sizeof(gen1));
+    memcpy(gen1, t0.rp, strlen(t0.rp) + 1);
+    TQ(&t0, XS_READ, tx, "/rp/z\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_GET_PERMS, tx, "/rp/y\0");
+    EXPECT(&t0, XS_GET_PERMS, "n0\0");
+    TQ(&t0, XS_READ, tx, "/rq/a\0"); /* records /rq as absent too */
+    EXPECT_ERR(&t0, "ENOENT");
+
+    /* another connection changes all of it */
+    TQ(&t1, XS_WRITE, 0, "/rp/x\0new");
+    TQ(&t1, XS_RM, 0, "/rp/x\0");
+    TQ(&t1, XS_WRITE, 0, "/rp/z\0now");
+    TQ(&t1, XS_SET_PERMS, 0, "/rp/y\0b0\0");
+    TQ(&t1, XS_WRITE, 0, "/rp/w\0later");
+    TQ(&t1, XS_WRITE, 0, "/rq/a\0made");
+
+    /* the transaction's view has not moved */
+    TQ(&t0, XS_READ, tx, "/rp/x\0");
+    EXPECT(&t0, XS_READ, "old");
+    TQ(&t0, XS_DIRECTORY, tx, "/rp\0");
+    EXPECT(&t0, XS_DIRECTORY, "x\0y\0");
+    TQ(&t0, XS_DIRECTORY_PART, tx,
+       "/rp\0"
+       "0\0");
+    assert_int_equal(t0.rtype, XS_DIRECTORY_PART);
+    assert_string_equal(t0.rp, gen1);
+    assert_memory_equal(t0.rp + strlen(gen1) + 1, "x\0y\0\0", 5);
+    TQ(&t0, XS_READ, tx, "/rp/z\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_GET_PERMS, tx, "/rp/z\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_SET_PERMS, tx, "/rp/z\0n0\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_GET_PERMS, tx, "/rp/y\0");
+    EXPECT(&t0, XS_GET_PERMS, "n0\0");
+    TQ(&t0, XS_READ, tx, "/rq\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_DIRECTORY, tx, "/rq\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    /* a node first seen now is seen as it is now */
+    TQ(&t0, XS_READ, tx, "/rp/w\0");
+    EXPECT(&t0, XS_READ, "later");
+    /* changes build on the transaction's view */
+    TQ(&t0, XS_WRITE, tx, "/rp/x/kid\0k");
+    EXPECT_OK(&t0, XS_WRITE);
+    TQ(&t0, XS_DIRECTORY, tx, "/rp/x\0");
+    EXPECT(&t0, XS_DIRECTORY, "kid\0");
+    TQ(&t0, XS_READ, tx, "/rp/x\0");
+    EXPECT(&t0, XS_READ, "old");
+    /* what it read changed: the commit fails and changes nothing */
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_ERR(&t0, "EAGAIN");
+    TQ(&t0, XS_READ, 0, "/rp/x\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_DIRECTORY, 0, "/rp\0");
+    EXPECT(&t0, XS_DIRECTORY, "y\0z\0w\0");
+
+    /* a node created outside after the transaction saw it absent */
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_READ, tx, "/ab/c\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t1, XS_WRITE, 0, "/ab/c\0outside");
+    TQ(&t0, XS_READ, tx, "/ab/c\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_MKDIR, tx, "/ab/c\0");
+    EXPECT_OK(&t0, XS_MKDIR);
+    TQ(&t0, XS_READ, tx, "/ab/c\0");
+    EXPECT(&t0, XS_READ, "");
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_ERR(&t0, "EAGAIN");
+    TQ(&t0, XS_READ, 0, "/ab/c\0");
+    EXPECT(&t0, XS_READ, "outside");
+
+    /* unrelated outside changes do not disturb a commit built on reads */
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_READ, tx, "/rp/y\0");
+    TQ(&t1, XS_WRITE, 0, "/rp/z\0again");
+    TQ(&t0, XS_WRITE, tx, "/rp/y\0from-tx");
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_OK(&t0, XS_TRANSACTION_END);
+    TQ(&t0, XS_READ, 0, "/rp/y\0");
+    EXPECT(&t0, XS_READ, "from-tx");
+    TQ(&t0, XS_GET_PERMS, 0, "/rp/y\0");
+    EXPECT(&t0, XS_GET_PERMS, "b0\0"); /* the copy was taken after the SET_PERMS */
+
+    /* removing in a transaction what was removed outside meanwhile */
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_DIRECTORY, tx, "/rp\0");
+    EXPECT(&t0, XS_DIRECTORY, "y\0z\0w\0");
+    TQ(&t0, XS_READ, tx, "/rp/w\0");
+    TQ(&t1, XS_RM, 0, "/rp/w\0");
+    TQ(&t0, XS_RM, tx, "/rp/w\0");
+    EXPECT_OK(&t0, XS_RM);
+    TQ(&t0, XS_DIRECTORY, tx, "/rp\0");
+    EXPECT(&t0, XS_DIRECTORY, "y\0z\0");
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_ERR(&t0, "EAGAIN");
+    tc_clear_events(&t0);
+    tc_clear_events(&t1);
+}
+
+/* The copies a transaction keeps are bounded by the per-transaction node
+ * quota, and all go when it ends. */
+static void test_transaction_memory_bound(void **state)
+{
+    struct xst_counts counts = {0};
+    struct xsim_xs_config cfg;
+    struct xsim_xs *x;
+    struct tc a, d;
+    char buf[2100], val[2000];
+    long before, during;
+    int ok = 0;
+    uint32_t tx;
+
+    xsim_xs_config_init(&cfg);
+    cfg.alloc = xst_count_alloc;
+    cfg.ctx = &counts;
+    assert_int_equal(xsim_xs_create(&cfg, &x), 0);
+    tc_open(x, &a, 0, true);
+    TQ(&a, XS_INTRODUCE, 0,
+       "5\0"
+       "1\0"
+       "1\0");
+    TQ(&a, XS_WRITE, 0, "/m\0");
+    TQ(&a, XS_SET_PERMS, 0, "/m\0n0\0r5\0");
+    memset(val, 'v', sizeof(val));
+    for (int i = 0; i < 1100; i++) {
+        int n = snprintf(buf, sizeof(buf), "/m/%d", i);
+
+        memcpy(buf + n + 1, val, sizeof(val));
+        tc_send(&a, XS_WRITE, 0, buf, (uint32_t)n + 1 + sizeof(val));
+        EXPECT_OK(&a, XS_WRITE);
+    }
+    tc_open(x, &d, 5, false);
+    before = atomic_load(&counts.bytes);
+    tx = tc_txn(&d);
+    for (int i = 0; i < 1100; i++) {
+        int n = snprintf(buf, sizeof(buf), "/m/%d", i);
+
+        tc_send(&d, XS_READ, tx, buf, (uint32_t)n + 1);
+        if (d.rtype == XS_ERROR) {
+            EXPECT_ERR(&d, "ENOSPC");
+            break;
+        }
+        assert_int_equal(d.rlen, sizeof(val));
+        ok++;
+    }
+    /* one record (and copy) per node read, up to the quota */
+    assert_int_equal(ok, XSIM_XS_QUOTA_TXN_NODES);
+    during = atomic_load(&counts.bytes) - before;
+    printf("a transaction holding %d copies of 2000-byte nodes: %ld bytes\n", ok, during);
+    assert_true(during >= (long)XSIM_XS_QUOTA_TXN_NODES * (long)sizeof(val));
+    assert_true(during <= (long)XSIM_XS_QUOTA_TXN_NODES * ((long)sizeof(val) + 512) + 65536);
+    /* a node already recorded needs nothing more */
+    TQ(&d, XS_READ, tx, "/m/0\0");
+    assert_int_equal(d.rlen, sizeof(val));
+    TQ(&d, XS_TRANSACTION_END, tx, "F\0");
+    EXPECT_OK(&d, XS_TRANSACTION_END);
+    assert_int_equal(atomic_load(&counts.bytes), before);
+    xsim_xs_conn_close(d.c);
+    xsim_xs_conn_close(a.c);
+    xsim_xs_destroy(x);
+    assert_int_equal(atomic_load(&counts.allocs), 0);
+}
+
 /* TRANSACTION_END's answers, checked against xenstored 4.17: the argument
  * is judged before the transaction is looked for. */
 static void test_transaction_end_args(void **state)
@@ -1131,6 +1317,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_watches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_queue_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transaction_snapshot, setup, teardown),
+        cmocka_unit_test(test_transaction_memory_bound),
         cmocka_unit_test_setup_teardown(test_transaction_end_args, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_during_transaction, setup, teardown),

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,41 @@ int xst_call(int fd, uint32_t type, uint32_t tx_id, const void *payload, uint32_
         if (events != NULL)
             (*events)++;
     }
+}
+
+/* Each block carries its size in front, so that frees can be counted. */
+#define COUNT_HDR 16
+
+void *xst_count_alloc(void *ctx, void *p, size_t n)
+{
+    struct xst_counts *c = ctx;
+    size_t old = 0;
+    char *q = NULL;
+    long now;
+
+    if (p != NULL) {
+        q = (char *)p - COUNT_HDR;
+        memcpy(&old, q, sizeof(old));
+    }
+    if (n == 0) {
+        if (q != NULL) {
+            atomic_fetch_sub(&c->allocs, 1);
+            atomic_fetch_sub(&c->bytes, (long)old);
+        }
+        free(q);
+        return NULL;
+    }
+    q = realloc(q, n + COUNT_HDR);
+    if (q == NULL)
+        return NULL;
+    memcpy(q, &n, sizeof(n));
+    if (p == NULL)
+        atomic_fetch_add(&c->allocs, 1);
+    now = atomic_fetch_add(&c->bytes, (long)n - (long)old) + (long)n - (long)old;
+    for (long peak = atomic_load(&c->peak);
+         now > peak && !atomic_compare_exchange_weak(&c->peak, &peak, now);)
+        ;
+    return q + COUNT_HDR;
 }
 
 long xst_mem_request(struct xsim_xs_conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,

@@ -58,6 +58,18 @@ int xst_recv(int fd, struct xsd_sockmsg *h, char *buf);
 int xst_call(int fd, uint32_t type, uint32_t tx_id, const void *payload, uint32_t len,
              struct xsd_sockmsg *h, char *buf, unsigned int *events);
 
+/* ---- an allocator that counts (struct xsim_xs_config.alloc) ---- */
+
+struct xst_counts {
+    _Atomic long allocs; /* live blocks */
+    _Atomic long bytes;  /* live bytes asked for */
+    _Atomic long peak;   /* most live bytes at once */
+};
+
+/* realloc-like; `ctx` is a struct xst_counts. Thread-safe, so that a test
+ * may read the counts while a server thread allocates. */
+void *xst_count_alloc(void *ctx, void *p, size_t n);
+
 /* ---- a client of a bare in-memory connection ---- */
 
 /* Feed one request to `c` and pull all output into out/outlen (cap bytes).

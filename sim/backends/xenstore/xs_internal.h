@@ -99,8 +99,8 @@ struct xs_tentry {
     uint32_t pathlen;
     bool base_exists; /* did the node exist at first access */
     uint64_t base_gen;
-    bool modified;        /* the transaction wrote or deleted it */
-    struct xs_node *copy; /* its state in the transaction if modified; NULL: deleted */
+    bool modified;        /* the transaction wrote or deleted it: install at commit */
+    struct xs_node *copy; /* the node as the transaction sees it; NULL: absent */
     bool fire;            /* fire watches for it at commit */
     bool exact;           /* only watches on exactly this path (recursive delete) */
 };
@@ -220,8 +220,10 @@ struct xs_view {
     struct xsim_xs_conn *conn;
     struct xs_txn *txn; /* NULL: the live tree */
 };
-/* Look a node up (recording the access in a transaction). Returns the node
- * or NULL; *err is 0 if it does not exist, else ENOMEM/ENOSPC. */
+/* Look a node up. In a transaction the first access records the node (a
+ * copy, or its absence) and every later one returns that record: reads
+ * are repeatable. Returns the node (borrowed until the request ends) or
+ * NULL; *err is 0 if it does not exist, else ENOMEM/ENOSPC. */
 const struct xs_node *xs__view_get(struct xs_view *v, const char *path, uint32_t len, int *err);
 /* A node the caller may change in place (the live node, or the
  * transaction's copy). Must exist. NULL with *err on failure. Call
