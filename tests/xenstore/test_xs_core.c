@@ -591,6 +591,124 @@ static void test_event_queue_bound(void **state)
     tc_clear_events(&t1);
 }
 
+/* An event identical to one still queued is not queued again (xenstored
+ * since XSA-326); a special event always is. */
+static void test_event_merge(void **state)
+{
+    struct xsim_xs_conn_stats st;
+    char part[8];
+
+    TQ(&t1, XS_WATCH, 0, "/\0tok\0");
+    TQ(&t1, XS_WATCH, 0, "/q\0tok\0");
+    TQ(&t1, XS_WATCH, 0, "/q\0other\0");
+    tc_clear_events(&t1);
+    /* one write under two same-token watches: one event */
+    TQ(&t0, XS_WRITE, 0, "/q/z\0v");
+    EXPECT_EVENT(&t1, "/q/z", "tok");
+    EXPECT_EVENT(&t1, "/q/z", "other");
+    EXPECT_NO_EVENT(&t1);
+    /* a watcher that does not read: repeated writes, one event each */
+    for (int i = 0; i < 5; i++) {
+        TQ(&t0, XS_WRITE, 0, "/q/z\0v");
+        TQ(&t0, XS_WRITE, 0, "/q\0v");
+    }
+    xsim_xs_conn_get_stats(t1.c, &st);
+    assert_int_equal(st.events_merged, 1 + 2 + 4 * 6);
+    EXPECT_EVENT(&t1, "/q/z", "tok");
+    EXPECT_EVENT(&t1, "/q/z", "other");
+    EXPECT_EVENT(&t1, "/q", "tok");
+    EXPECT_EVENT(&t1, "/q", "other");
+    EXPECT_NO_EVENT(&t1);
+    /* once pulled, the next one is queued again */
+    TQ(&t0, XS_WRITE, 0, "/q/z\0v");
+    EXPECT_EVENT(&t1, "/q/z", "tok");
+    EXPECT_EVENT(&t1, "/q/z", "other");
+    /* one pulled in part is still queued */
+    TQ(&t0, XS_WRITE, 0, "/q/z\0v");
+    assert_int_equal(xsim_xs_conn_output(t1.c, part, sizeof(part)), sizeof(part));
+    TQ(&t0, XS_WRITE, 0, "/q/z\0v");
+    {
+        char rest[256];
+        size_t n = xsim_xs_conn_output(t1.c, rest, sizeof(rest)), off = 0;
+        struct xsd_sockmsg h;
+        const char *p;
+        char all[264];
+
+        memcpy(all, part, sizeof(part));
+        memcpy(all + sizeof(part), rest, n);
+        n += sizeof(part);
+        assert_true(xst_next_msg(all, n, &off, &h, &p));
+        assert_memory_equal(p, "/q/z\0tok", 9);
+        assert_true(xst_next_msg(all, n, &off, &h, &p));
+        assert_memory_equal(p, "/q/z\0other", 11);
+        assert_int_equal(off, n);
+    }
+    /* special events are never merged */
+    TQ(&t1, XS_WATCH, 0, "@introduceDomain\0in\0");
+    tc_clear_events(&t1);
+    TQ(&t0, XS_INTRODUCE, 0,
+       "7\0"
+       "1\0"
+       "1\0");
+    TQ(&t0, XS_INTRODUCE, 0,
+       "8\0"
+       "1\0"
+       "1\0");
+    EXPECT_EVENT(&t1, "@introduceDomain", "in");
+    EXPECT_EVENT(&t1, "@introduceDomain", "in");
+    EXPECT_NO_EVENT(&t1);
+    /* a transaction's commit merges too */
+    {
+        uint32_t tx;
+
+        TQ(&t0, XS_WRITE, 0, "/q/z\0v");
+        tx = tc_txn(&t0);
+        TQ(&t0, XS_WRITE, tx, "/q/z\0w");
+        TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+        EXPECT_OK(&t0, XS_TRANSACTION_END);
+        EXPECT_EVENT(&t1, "/q/z", "tok");
+        EXPECT_EVENT(&t1, "/q/z", "other");
+        EXPECT_NO_EVENT(&t1);
+    }
+}
+
+/* A watcher that never reads holds at most max_output_bytes of output. */
+static void test_event_bytes_bound(void **state)
+{
+    struct xsim_xs_conn_stats st;
+    struct xsim_xs_config cfg;
+    struct xsim_xs *x;
+    struct tc a, w;
+    char buf[600];
+
+    xsim_xs_config_init(&cfg);
+    cfg.max_output_bytes = 16384;
+    assert_int_equal(xsim_xs_create(&cfg, &x), 0);
+    tc_open(x, &a, 0, true);
+    tc_open(x, &w, 0, true);
+    TQ(&w, XS_WATCH, 0, "/b\0t\0");
+    tc_clear_events(&w);
+    for (int i = 0; i < 200; i++) {
+        int n = snprintf(buf, sizeof(buf), "/b/%0500d", i);
+
+        tc_send(&a, XS_WRITE, 0, buf, (uint32_t)n + 1);
+        EXPECT_OK(&a, XS_WRITE);
+        assert_true(xsim_xs_conn_output_pending(w.c) <= cfg.max_output_bytes);
+    }
+    xsim_xs_conn_get_stats(w.c, &st);
+    /* each event is a 16-byte header, 503 bytes of path, "t" and two NULs;
+     * the watch's own first event was queued (and pulled) before */
+    assert_int_equal(st.events_queued - 1, cfg.max_output_bytes / (16 + 503 + 3));
+    assert_int_equal(st.events_dropped, 200 - (st.events_queued - 1));
+    /* reading makes room again */
+    tc_clear_events(&w);
+    TQ(&a, XS_WRITE, 0, "/b/again\0");
+    EXPECT_EVENT(&w, "/b/again", "t");
+    xsim_xs_conn_close(w.c);
+    xsim_xs_conn_close(a.c);
+    xsim_xs_destroy(x);
+}
+
 static void test_transactions(void **state)
 {
     uint32_t tx, tx2;
@@ -1316,6 +1434,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quotas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_queue_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_merge, setup, teardown),
+        cmocka_unit_test(test_event_bytes_bound),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transaction_snapshot, setup, teardown),
         cmocka_unit_test(test_transaction_memory_bound),

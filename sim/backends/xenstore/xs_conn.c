@@ -35,13 +35,24 @@ int xsim_xs_conn_open(struct xsim_xs *xs, unsigned int domid, bool privileged,
     return 0;
 }
 
+/* Free a message taken off the queue. */
+static void msg_free(struct xsim_xs_conn *c, struct xs_msg *m)
+{
+    if (m->pending) {
+        xs__htab_remove(&c->pending, &m->h);
+        if (c->pending.n == 0)
+            xs__htab_fini(c->xs, &c->pending); /* an idle connection keeps nothing */
+    }
+    xs__free(c->xs, m);
+}
+
 static void drop_output(struct xsim_xs_conn *c)
 {
     struct xs_msg *m = c->out_head, *next;
 
     for (; m != NULL; m = next) {
         next = m->next;
-        xs__free(c->xs, m);
+        msg_free(c, m);
     }
     c->out_head = c->out_tail = NULL;
     c->out_bytes = 0;
@@ -159,8 +170,13 @@ static struct xs_msg *msg_new(struct xsim_xs_conn *c, uint32_t type, uint32_t re
     struct xsd_sockmsg h = {.type = type, .req_id = req_id, .tx_id = tx_id, .len = len};
     struct xs_msg *m;
 
-    if (event && c->out_events >= c->xs->cfg.max_queued_events) {
-        c->st.events_dropped++; /* XSA-349: a watcher that does not read */
+    /* A watcher that does not read cannot make us queue without bound
+     * (XSA-349): at most max_queued_events events, and no event beyond
+     * max_output_bytes of queued output, so that a connection's queue stays
+     * within max_output_bytes plus one reply. */
+    if (event && (c->out_events >= c->xs->cfg.max_queued_events ||
+                  c->out_bytes + sizeof(h) + len > c->xs->cfg.max_output_bytes)) {
+        c->st.events_dropped++;
         return NULL;
     }
     m = xs__alloc(c->xs, sizeof(*m) + sizeof(h) + len);
@@ -173,6 +189,7 @@ static struct xs_msg *msg_new(struct xsim_xs_conn *c, uint32_t type, uint32_t re
     m->len = (uint32_t)sizeof(h) + len;
     m->off = 0;
     m->event = event;
+    m->pending = false;
     memcpy(m->data, &h, sizeof(h));
     return m;
 }
@@ -211,21 +228,39 @@ void xs__queue_event(struct xsim_xs_conn *c, const char *path, uint32_t plen, co
                      uint32_t tlen)
 {
     uint32_t len = plen + 1 + tlen + 1;
+    char payload[XENSTORE_PAYLOAD_MAX];
+    bool mergeable = plen == 0 || path[0] != '@';
     struct xs_msg *m;
-    char *p;
+    uint64_t hash;
 
     if (len > XENSTORE_PAYLOAD_MAX) {
         c->st.events_dropped++; /* an event the wire cannot carry */
         return;
     }
+    memcpy(payload, path, plen);
+    payload[plen] = '\0';
+    memcpy(payload + plen + 1, token, tlen);
+    payload[plen + 1 + tlen] = '\0';
+    hash = xs__hash(payload, len);
+    /* The client will get the queued one; a second would say nothing new. */
+    if (mergeable && c->pending.b != NULL &&
+        xs__htab_find(&c->pending, payload, len, hash) != NULL) {
+        c->st.events_merged++;
+        return;
+    }
     m = msg_new(c, XS_WATCH_EVENT, 0, 0, len, true);
     if (m == NULL)
         return;
-    p = m->data + sizeof(struct xsd_sockmsg);
-    memcpy(p, path, plen);
-    p[plen] = '\0';
-    memcpy(p + plen + 1, token, tlen);
-    p[plen + 1 + tlen] = '\0';
+    memcpy(m->data + sizeof(struct xsd_sockmsg), payload, len);
+    /* Without room to remember it the event is still sent, just not
+     * merged with later ones. */
+    if (mergeable && (c->pending.b != NULL || xs__htab_init(c->xs, &c->pending, 16) == 0)) {
+        m->h.key = m->data + sizeof(struct xsd_sockmsg);
+        m->h.klen = len;
+        m->h.hash = hash;
+        xs__htab_insert(c->xs, &c->pending, &m->h);
+        m->pending = true;
+    }
     msg_push(c, m);
 }
 
@@ -252,7 +287,7 @@ size_t xsim_xs_conn_output(struct xsim_xs_conn *c, void *buf, size_t len)
                 c->out_events--;
             else
                 c->out_replies--;
-            xs__free(c->xs, m);
+            msg_free(c, m);
         }
     }
     return done;

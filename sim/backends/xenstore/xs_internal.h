@@ -118,9 +118,11 @@ struct xs_txn {
 
 struct xs_msg {
     struct xs_msg *next;
-    uint32_t len; /* header + payload */
-    uint32_t off; /* bytes already pulled */
+    struct xs_hent h; /* a mergeable event: in the connection's pending set */
+    uint32_t len;     /* header + payload */
+    uint32_t off;     /* bytes already pulled */
     bool event;
+    bool pending; /* h is in the pending set */
     char data[];
 };
 
@@ -145,6 +147,9 @@ struct xsim_xs_conn {
     struct xs_msg *out_head, *out_tail;
     size_t out_bytes;
     unsigned int out_replies, out_events;
+    /* queued watch events by payload, to merge identical ones; buckets
+     * only while some are queued (b == NULL otherwise) */
+    struct xs_htab pending;
 
     /* watches in registration order */
     struct xs_watch *watches;
@@ -260,8 +265,11 @@ void xs__fire_special(struct xsim_xs *xs, int which);
 /* Queue a reply; returns 0 or -ENOMEM. */
 int xs__queue_reply(struct xsim_xs_conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
                     const void *payload, uint32_t len);
-/* Queue a watch event (dropped, and counted, if the connection's event
- * queue is full or it would not fit the wire). */
+/* Queue a watch event, unless an identical one (same path and token) is
+ * queued already and not yet pulled whole: then it is merged into that one
+ * (xenstored does so since XSA-326; special "@..." events excepted).
+ * Dropped, and counted, if the connection's event queue is full, its
+ * output is at max_output_bytes, or the event would not fit the wire. */
 void xs__queue_event(struct xsim_xs_conn *c, const char *path, uint32_t plen, const char *token,
                      uint32_t tlen);
 
