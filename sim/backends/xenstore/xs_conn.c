@@ -59,10 +59,19 @@ static void drop_output(struct xsim_xs_conn *c)
     c->out_replies = c->out_events = 0;
 }
 
+/* Done with the payload buffer of the current request. */
+static void in_release(struct xsim_xs_conn *c)
+{
+    if (c->in != c->in_small)
+        xs__free(c->xs, c->in);
+    c->in = NULL;
+}
+
 void xsim_xs_conn_reset(struct xsim_xs_conn *c)
 {
     c->hdr_got = 0;
     c->in_got = 0;
+    in_release(c);
     drop_output(c);
     xs__watch_free_all(c);
     xs__txn_free_all(c);
@@ -77,6 +86,7 @@ void xsim_xs_conn_close(struct xsim_xs_conn *c)
     if (c == NULL)
         return;
     xs = c->xs;
+    in_release(c);
     drop_output(c);
     xs__watch_free_all(c);
     xs__txn_free_all(c);
@@ -113,6 +123,33 @@ static void notify_output(struct xsim_xs *xs)
     }
 }
 
+/* A buffer for the payload announced by c->hdr. */
+static void in_begin(struct xsim_xs_conn *c)
+{
+    c->in_got = 0;
+    if (c->hdr.len < sizeof(c->in_small))
+        c->in = c->in_small;
+    else
+        c->in = xs__alloc(c->xs, (size_t)c->hdr.len + 1); /* NULL: skip, then ENOMEM */
+}
+
+/* The whole request is in: process it (or refuse it for want of memory). */
+static void in_complete(struct xsim_xs_conn *c)
+{
+    c->hdr_got = 0;
+    if (c->in == NULL) {
+        static const char enomem[] = "ENOMEM";
+
+        c->st.requests++;
+        c->st.errors++;
+        (void)xs__queue_reply(c, XS_ERROR, c->hdr.req_id, c->hdr.tx_id, enomem, sizeof(enomem));
+        return;
+    }
+    c->in[c->in_got] = '\0';
+    xs__process(c);
+    in_release(c);
+}
+
 long xsim_xs_conn_input(struct xsim_xs_conn *c, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -140,20 +177,19 @@ long xsim_xs_conn_input(struct xsim_xs_conn *c, const void *buf, size_t len)
                 c->dead = true;
                 return -EMSGSIZE;
             }
-            c->in_got = 0;
+            in_begin(c);
         } else {
             size_t n = c->hdr.len - c->in_got;
 
             if (n > len - used)
                 n = len - used;
-            memcpy(c->in + c->in_got, p + used, n);
+            if (c->in != NULL)
+                memcpy(c->in + c->in_got, p + used, n);
             c->in_got += (uint32_t)n;
             used += n;
         }
         if (c->hdr_got == sizeof(c->hdr) && c->in_got == c->hdr.len) {
-            c->in[c->in_got] = '\0';
-            c->hdr_got = 0;
-            xs__process(c);
+            in_complete(c);
             notify_output(c->xs);
             if (c->dead || c->released)
                 break;
@@ -264,21 +300,29 @@ void xs__queue_event(struct xsim_xs_conn *c, const char *path, uint32_t plen, co
     msg_push(c, m);
 }
 
-size_t xsim_xs_conn_output(struct xsim_xs_conn *c, void *buf, size_t len)
+unsigned int xs__conn_peek(const struct xsim_xs_conn *c, struct xs_piece *out, unsigned int max)
 {
-    char *d = buf;
-    size_t done = 0;
+    unsigned int n = 0;
 
-    while (done < len && c->out_head != NULL) {
+    for (const struct xs_msg *m = c->out_head; m != NULL && n < max; m = m->next) {
+        out[n].p = m->data + m->off;
+        out[n].len = m->len - m->off;
+        n++;
+    }
+    return n;
+}
+
+void xs__conn_consume(struct xsim_xs_conn *c, size_t n)
+{
+    while (n > 0 && c->out_head != NULL) {
         struct xs_msg *m = c->out_head;
-        size_t n = m->len - m->off;
+        size_t k = m->len - m->off;
 
-        if (n > len - done)
-            n = len - done;
-        memcpy(d + done, m->data + m->off, n);
-        m->off += (uint32_t)n;
-        done += n;
-        c->out_bytes -= n;
+        if (k > n)
+            k = n;
+        m->off += (uint32_t)k;
+        n -= k;
+        c->out_bytes -= k;
         if (m->off == m->len) {
             c->out_head = m->next;
             if (c->out_head == NULL)
@@ -290,6 +334,22 @@ size_t xsim_xs_conn_output(struct xsim_xs_conn *c, void *buf, size_t len)
             msg_free(c, m);
         }
     }
+}
+
+size_t xsim_xs_conn_output(struct xsim_xs_conn *c, void *buf, size_t len)
+{
+    char *d = buf;
+    size_t done = 0;
+
+    for (const struct xs_msg *m = c->out_head; m != NULL && done < len; m = m->next) {
+        size_t n = m->len - m->off;
+
+        if (n > len - done)
+            n = len - done;
+        memcpy(d + done, m->data + m->off, n);
+        done += n;
+    }
+    xs__conn_consume(c, done);
     return done;
 }
 

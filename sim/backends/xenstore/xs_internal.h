@@ -137,11 +137,16 @@ struct xsim_xs_conn {
     const struct xsim_xs_conn_ops *ops;
     void *ctx;
 
-    /* input */
+    /* input: the payload goes to `in`, which is in_small or, for a longer
+     * one, a block of exactly hdr.len + 1 bytes (+1: a NUL after the
+     * payload) freed once the request is processed, so that an idle
+     * connection holds no buffer; NULL if that block could not be had
+     * (the payload is skipped and the request answered with ENOMEM) */
     struct xsd_sockmsg hdr;
     uint32_t hdr_got;
     uint32_t in_got;
-    char in[XENSTORE_PAYLOAD_MAX + 1]; /* +1: a NUL after the payload */
+    char *in;
+    char in_small[64];
 
     /* output */
     struct xs_msg *out_head, *out_tail;
@@ -272,6 +277,18 @@ int xs__queue_reply(struct xsim_xs_conn *c, uint32_t type, uint32_t req_id, uint
  * output is at max_output_bytes, or the event would not fit the wire. */
 void xs__queue_event(struct xsim_xs_conn *c, const char *path, uint32_t plen, const char *token,
                      uint32_t tlen);
+
+/* The queued output as up to `max` pieces, each the unpulled part of one
+ * message, oldest first; returns how many. The pieces are borrowed: they
+ * stay valid until xs__conn_consume takes them or the output is dropped
+ * (reset, close), whatever else is queued meanwhile. */
+struct xs_piece {
+    const char *p;
+    size_t len;
+};
+unsigned int xs__conn_peek(const struct xsim_xs_conn *c, struct xs_piece *out, unsigned int max);
+/* Take the first `n` queued bytes off the queue (n <= bytes queued). */
+void xs__conn_consume(struct xsim_xs_conn *c, size_t n);
 
 /* ---- requests (xs_ops.c) ---- */
 /* Handle the complete request in c->hdr / c->in. */
