@@ -29,6 +29,32 @@ static void on_stop(uv_async_t *a)
 
     xsim_xs_server_close(s->srv);
     uv_close((uv_handle_t *)&s->stop, NULL);
+    uv_close((uv_handle_t *)&s->sync, NULL);
+}
+
+static void on_sync(uv_async_t *a)
+{
+    struct xst_server *s = a->data;
+
+    pthread_mutex_lock(&s->lock);
+    s->sync_done = s->sync_asked;
+    pthread_cond_broadcast(&s->synced);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void xst_server_sync(struct xst_server *s)
+{
+    unsigned long ticket;
+
+    pthread_mutex_lock(&s->lock);
+    ticket = ++s->sync_asked;
+    pthread_mutex_unlock(&s->lock);
+    /* After the increment: the callback that sees it runs after this send. */
+    uv_async_send(&s->sync);
+    pthread_mutex_lock(&s->lock);
+    while (s->sync_done < ticket)
+        pthread_cond_wait(&s->synced, &s->lock);
+    pthread_mutex_unlock(&s->lock);
 }
 
 int xst_server_start(struct xst_server *s, const struct xsim_xs_config *cfg, const char *path)
@@ -52,12 +78,18 @@ int xst_server_start(struct xst_server *s, const struct xsim_xs_config *cfg, con
         return err;
     }
     s->stop.data = s;
+    s->sync.data = s;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->synced, NULL);
     uv_async_init(&s->loop, &s->stop, on_stop);
+    uv_async_init(&s->loop, &s->sync, on_sync);
     if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
         on_stop(&s->stop);
         uv_run(&s->loop, UV_RUN_DEFAULT);
         uv_loop_close(&s->loop);
         xsim_xs_destroy(s->xs);
+        pthread_cond_destroy(&s->synced);
+        pthread_mutex_destroy(&s->lock);
         return -EAGAIN;
     }
     return 0;
@@ -69,6 +101,8 @@ void xst_server_stop(struct xst_server *s)
     pthread_join(s->thread, NULL);
     uv_loop_close(&s->loop);
     xsim_xs_destroy(s->xs);
+    pthread_cond_destroy(&s->synced);
+    pthread_mutex_destroy(&s->lock);
     s->xs = NULL;
 }
 
