@@ -925,6 +925,57 @@ static void test_transaction_snapshot(void **state)
     tc_clear_events(&t1);
 }
 
+/* Removal inside a transaction whose view others made inconsistent: EIO
+ * as in xenstored 4.17, keeping what its tree walk removed before it
+ * stopped; the transaction cannot commit. */
+static void test_transaction_rm_inconsistent(void **state)
+{
+    uint32_t tx;
+
+    TQ(&t1, XS_WRITE, 0, "/ru/a/b\0v");
+    TQ(&t1, XS_WRITE, 0, "/ru/a/c/d\0v");
+    TQ(&t1, XS_WRITE, 0, "/ru/a/e\0v");
+    /* a listed child gone: the walk removed b, then stopped at c */
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_DIRECTORY, tx, "/ru/a\0");
+    EXPECT(&t0, XS_DIRECTORY, "b\0c\0e\0");
+    TQ(&t1, XS_RM, 0, "/ru/a/c\0");
+    TQ(&t0, XS_RM, tx, "/ru/a\0");
+    EXPECT_ERR(&t0, "EIO");
+    TQ(&t0, XS_DIRECTORY, tx, "/ru/a\0");
+    EXPECT(&t0, XS_DIRECTORY, "c\0e\0");
+    TQ(&t0, XS_READ, tx, "/ru/a/b\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_READ, tx, "/ru/a/e\0");
+    EXPECT(&t0, XS_READ, "v");
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_ERR(&t0, "EAGAIN");
+    TQ(&t0, XS_DIRECTORY, 0, "/ru/a\0");
+    EXPECT(&t0, XS_DIRECTORY, "b\0e\0");
+    /* a child its parent's copy does not list: removed, then EIO */
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_DIRECTORY, tx, "/ru\0");
+    TQ(&t1, XS_WRITE, 0, "/ru/n/m\0v");
+    TQ(&t0, XS_RM, tx, "/ru/n\0");
+    EXPECT_ERR(&t0, "EIO");
+    TQ(&t0, XS_READ, tx, "/ru/n/m\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_ERR(&t0, "EAGAIN");
+    /* the parent gone from the view: EINVAL */
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_READ, tx, "/ru/a/b\0");
+    TQ(&t1, XS_RM, 0, "/ru/a\0");
+    TQ(&t0, XS_RM, tx, "/ru/a/b\0");
+    EXPECT_ERR(&t0, "EINVAL");
+    TQ(&t0, XS_READ, tx, "/ru/a/b\0");
+    EXPECT(&t0, XS_READ, "v");
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_ERR(&t0, "EAGAIN");
+    tc_clear_events(&t0);
+    tc_clear_events(&t1);
+}
+
 /* The copies a transaction keeps are bounded by the per-transaction node
  * quota, and all go when it ends. */
 static void test_transaction_memory_bound(void **state)
@@ -1438,6 +1489,7 @@ int main(void)
         cmocka_unit_test(test_event_bytes_bound),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transaction_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transaction_rm_inconsistent, setup, teardown),
         cmocka_unit_test(test_transaction_memory_bound),
         cmocka_unit_test_setup_teardown(test_transaction_end_args, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domains, setup, teardown),

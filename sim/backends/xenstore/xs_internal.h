@@ -212,9 +212,10 @@ int xs__node_set_value(struct xsim_xs *xs, struct xs_node *n, const char *v, uin
 int xs__node_set_perms(struct xsim_xs *xs, struct xs_node *n, const struct xs_perm *p, uint32_t np);
 /* Make room for a child name of `len` bytes (plus NUL). */
 int xs__node_reserve_child(struct xsim_xs *xs, struct xs_node *n, uint32_t len);
-/* Append (room must have been reserved) or remove a child name. */
+/* Append (room must have been reserved) or remove a child name; removing
+ * one that is not listed returns false. */
 void xs__node_add_child(struct xs_node *n, const char *name, uint32_t len);
-void xs__node_del_child(struct xs_node *n, const char *name, uint32_t len);
+bool xs__node_del_child(struct xs_node *n, const char *name, uint32_t len);
 /* Put a node into the tree / take it out, keeping owner counts. */
 void xs__tree_insert(struct xsim_xs *xs, struct xs_node *n);
 void xs__tree_remove(struct xsim_xs *xs, struct xs_node *n);
