@@ -8,7 +8,11 @@
  * ../shared/tools/reference-xenstored): replies, errors, watch events and
  * their order, child order, DIRECTORY_PART chunking and transaction
  * conflicts match it byte for byte, except where the comments below say
- * otherwise.
+ * otherwise. As there, a transaction sees every node as it was when the
+ * transaction first touched it (present or absent), whatever others do
+ * meanwhile, and its commit fails with EAGAIN if any of those nodes has
+ * changed since; an event identical to one still queued for a connection
+ * is not queued again (special "@..." events excepted).
  *
  * Lifecycle: xsim_xs_create -> transports open connections
  * (xsim_xs_conn_open, xsim_xs_ring_create, xsim_xs_listen_unix) -> bytes
@@ -156,8 +160,11 @@ void xsim_xs_conn_close(struct xsim_xs_conn *conn);
 
 /*
  * Feed `len` bytes the client sent. Complete requests are processed at
- * once; their replies and any watch events are queued for output. Returns
- * the number of bytes consumed, which is less than `len` while input is
+ * once; their replies and any watch events are queued for output. A
+ * request whose payload cannot be buffered (no memory) is answered ENOMEM
+ * and the connection goes on (a payload buffer longer than a few dozen
+ * bytes is sized to its request and freed after it). Returns the number of
+ * bytes consumed, which is less than `len` while input is
  * paused (xsim_xs_conn_input_paused): offer the rest again after pulling
  * output. Returns -EMSGSIZE if the client sent a header with a payload
  * longer than XENSTORE_PAYLOAD_MAX, and -ENOTCONN once the connection is
@@ -241,7 +248,10 @@ void xsim_xs_ring_destroy(struct xsim_xs_ring *ring);
 /*
  * Listen on the Unix socket `path` with xs_wire framing, on `loop`. Every
  * client is a privileged dom0 connection (like xenstored's socket). A stale
- * socket file nobody listens on is replaced. On success *out is new; the
+ * socket file nobody listens on is replaced. Memory comes from the store's
+ * allocator: an idle client holds under 1 KB (no I/O buffers; one 64 KB
+ * read buffer serves the whole server), a client that does not read holds
+ * what its connection's queue holds. On success *out is new; the
  * server runs whenever the caller runs the loop. Returns 0 or a negative
  * errno (-EADDRINUSE if another server listens there, -ENAMETOOLONG ...).
  * As in any libuv program, the embedder should ignore SIGPIPE: a client

@@ -1337,6 +1337,68 @@ static void test_framing(void **state)
     xsim_xs_conn_close(a.c);
 }
 
+/* A request's payload buffer is sized to it and gone once it is
+ * processed; without memory for it the request gets ENOMEM and the
+ * connection goes on. */
+struct sized_fail {
+    struct xst_counts counts;
+    size_t fail_size; /* refuse blocks of exactly this size */
+};
+
+static void *sized_fail_alloc(void *ctx, void *p, size_t n)
+{
+    struct sized_fail *f = ctx;
+
+    if (p == NULL && n != 0 && n == f->fail_size)
+        return NULL;
+    return xst_count_alloc(&f->counts, p, n);
+}
+
+static void test_input_buffer(void **state)
+{
+    static char req[sizeof(struct xsd_sockmsg) + 3008];
+    struct xsd_sockmsg h = {.type = XS_WRITE, .req_id = 77, .len = 3000};
+    struct xsim_xs_config cfg;
+    struct sized_fail f = {{0}, 0};
+    struct xsim_xs *x;
+    struct tc a;
+    long before;
+
+    xsim_xs_config_init(&cfg);
+    cfg.alloc = sized_fail_alloc;
+    cfg.ctx = &f;
+    assert_int_equal(xsim_xs_create(&cfg, &x), 0);
+    tc_open(x, &a, 0, true);
+    TQ(&a, XS_WRITE, 0, "/in\0");
+    memcpy(req, &h, sizeof(h));
+    memcpy(req + sizeof(h), "/in", 4);
+    memset(req + sizeof(h) + 4, 'x', 2996);
+    before = atomic_load(&f.counts.bytes);
+    /* fed in pieces: the buffer lives while the request arrives */
+    assert_int_equal(xsim_xs_conn_input(a.c, req, 100), 100);
+    assert_true(atomic_load(&f.counts.bytes) >= before + 3001);
+    assert_int_equal(xsim_xs_conn_input(a.c, req + 100, sizeof(h) + 2900), sizeof(h) + 2900);
+    tc_pump(&a);
+    EXPECT_OK(&a, XS_WRITE);
+    TQ(&a, XS_READ, 0, "/in\0");
+    assert_int_equal(a.rlen, 2996);
+    /* the value replaced the empty one; nothing else stays */
+    assert_int_equal(atomic_load(&f.counts.bytes), before + 2996);
+    /* no memory for the payload */
+    f.fail_size = 3001;
+    assert_int_equal(xsim_xs_conn_input(a.c, req, sizeof(h) + 3000), sizeof(h) + 3000);
+    tc_pump(&a);
+    EXPECT_ERR(&a, "ENOMEM");
+    f.fail_size = 0;
+    TQ(&a, XS_READ, 0, "/in\0");
+    assert_int_equal(a.rlen, 2996);
+    /* a connection closed mid-request frees its buffer */
+    assert_int_equal(xsim_xs_conn_input(a.c, req, 200), 200);
+    xsim_xs_conn_close(a.c);
+    xsim_xs_destroy(x);
+    assert_int_equal(atomic_load(&f.counts.allocs), 0);
+}
+
 /* ---- allocation failures ---- */
 
 struct failing {
@@ -1406,6 +1468,14 @@ static bool scenario(struct xsim_xs_config *cfg)
         R(0, XS_RELEASE, false, "2\0"),
         R(1, XS_UNWATCH, false, "/s\0tok\0"),
         R(0, XS_GET_PERMS, false, "/s\0"),
+        /* a payload longer than a connection keeps at hand */
+        R(0, XS_WRITE, false,
+          "/s/long\0"
+          "0123456789012345678901234567890123456789012345678901234567890123456789"),
+        R(1, XS_WATCH, false, "/s\0tok\0"),
+        R(1, XS_WATCH, false, "/s/long\0tok\0"),
+        R(0, XS_WRITE, false, "/s/long\0v"),
+        R(0, XS_WRITE, false, "/s/long\0w"),
 #undef R
     };
     struct xsim_xs *x;
@@ -1418,7 +1488,7 @@ static bool scenario(struct xsim_xs_config *cfg)
         (void)xsim_xs_conn_open(x, i == 2 ? 2 : 0, i != 2, NULL, NULL, &c[i]);
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct xsd_sockmsg h = {.type = reqs[i].type, .len = reqs[i].len};
-        char buf[sizeof(h) + 64], out[8192];
+        char buf[sizeof(h) + 256], out[8192];
         size_t n, off = 0;
 
         if (c[reqs[i].conn] == NULL)
@@ -1496,6 +1566,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_release_during_transaction, setup, teardown),
         cmocka_unit_test(test_hooks),
         cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
+        cmocka_unit_test(test_input_buffer),
         cmocka_unit_test(test_alloc_failure_sweep),
     };
 
