@@ -165,11 +165,43 @@ static void call_ok(int fd, uint32_t type, const void *p, uint32_t len, uint32_t
     assert_int_equal(h.type, want_type);
 }
 
+/* Why resident memory says nothing here, or NULL: a sanitizer's shadow
+ * memory or valgrind's own grow with every allocation. The counted bytes
+ * are checked all the same. */
+static const char *rss_skewed(void)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return "a sanitizer";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+    return "a sanitizer";
+#endif
+#endif
+    char line[512];
+    const char *why = NULL;
+    FILE *f = fopen("/proc/self/maps", "r");
+
+    while (f != NULL && why == NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (strstr(line, "vgpreload") != NULL)
+            why = "valgrind";
+    }
+    if (f != NULL)
+        fclose(f);
+    return why;
+}
+
 static void check_rss(const char *what, const struct mem *a, const struct mem *b, long n,
                       long per_kb)
 {
+    const char *skew = rss_skewed();
+
     if (a->rss_kb < 0 || b->rss_kb < 0) {
         printf("%s: no /proc/self/status, resident memory not checked\n", what);
+        return;
+    }
+    if (skew != NULL) {
+        printf("%s: running under %s, resident memory not checked\n", what, skew);
         return;
     }
     assert_true(b->rss_kb - a->rss_kb <= n * per_kb + RSS_SLACK_KB);
@@ -234,7 +266,7 @@ static void test_idle_clients(void **state)
     }
     sample(&f.srv, &f.counts, &m3);
     printf("a second round of %d: peak +%ld KB over the first\n", n, m3.hwm_kb - m1.hwm_kb);
-    if (m3.hwm_kb >= 0)
+    if (m3.hwm_kb >= 0 && rss_skewed() == NULL)
         assert_true(m3.hwm_kb - m1.hwm_kb <= (long)n * IDLE_BYTES_MAX / 1024 + RSS_SLACK_KB);
     for (int i = 0; i < n; i++)
         close(fd[i]);
