@@ -193,7 +193,7 @@ struct xsim_xs_conn_stats {
     uint64_t requests;         /* complete requests processed */
     uint64_t errors;           /* XS_ERROR replies sent */
     uint64_t events_queued;    /* watch events queued */
-    uint64_t events_dropped;   /* events dropped: queue full or over 4096 bytes */
+    uint64_t events_dropped;   /* dropped: queue full, output at its cap, or over 4096 bytes */
     uint64_t events_merged;    /* events identical to one still queued, not queued again */
     unsigned int watches;      /* registered now */
     unsigned int transactions; /* open now */

@@ -14,6 +14,13 @@
  * with a harmless GET_DOMAIN_PATH so that the events a request caused on
  * other connections are compared deterministically.
  *
+ * Scripted parts, then a random part: seeded sequences of requests from
+ * three connections (reads, writes, removals, listings, permissions,
+ * watches, transactions started, committed, aborted or reused after their
+ * end), every reply and event compared as above, then the resulting trees.
+ * A failing seed is printed with the command that replays it alone
+ * (XS_REFERENCE_SEED=<seed>).
+ *
  * Exit 77 (skipped) if the reference cannot be started. Set
  * XS_REFERENCE_VERBOSE=1 to print every transcript.
  */

@@ -146,7 +146,7 @@ struct xsim_xs_conn {
     uint32_t hdr_got;
     uint32_t in_got;
     char *in;
-    char in_small[64];
+    char in_small[64]; /* ours: most requests' payloads (a path or two) fit */
 
     /* output */
     struct xs_msg *out_head, *out_tail;
