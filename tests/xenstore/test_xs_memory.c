@@ -18,7 +18,7 @@
  *   4 MB. The slack covers malloc's per-block overhead and free lists,
  *   libuv's per-fd table (8 bytes a fd) and page rounding (pages up to
  *   64 KB); kernel socket buffers are not resident memory of the process.
- *   A client with its own 64 KB I/O buffers passes the idle bound once it
+ *   A client with its own 64 KB I/O buffers exceeds the idle bound once it
  *   has touched a few KB of them. Under valgrind or a sanitizer resident
  *   memory says nothing and only the counts are checked.
  *
