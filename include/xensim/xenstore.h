@@ -8,7 +8,11 @@
  * ../shared/tools/reference-xenstored): replies, errors, watch events and
  * their order, child order, DIRECTORY_PART chunking and transaction
  * conflicts match it byte for byte, except where the comments below say
- * otherwise.
+ * otherwise. As there, a transaction sees every node as it was when the
+ * transaction first touched it (present or absent), whatever others do
+ * meanwhile, and its commit fails with EAGAIN if any of those nodes has
+ * changed since; an event identical to one still queued for a connection
+ * is not queued again (special "@..." events excepted).
  *
  * Lifecycle: xsim_xs_create -> transports open connections
  * (xsim_xs_conn_open, xsim_xs_ring_create, xsim_xs_listen_unix) -> bytes
@@ -64,7 +68,13 @@ struct uv_loop_s;
 /* Hard caps for privileged connections (ours; the reference has none). */
 #define XSIM_XS_PRIV_MAX_WATCHES      8192
 #define XSIM_XS_PRIV_MAX_TRANSACTIONS 1024
-/* For every connection (XSA-349: bounded event queues). */
+/* For every connection (XSA-349: bounded event queues). An event identical
+ * to one still queued is merged into it, as xenstored does since XSA-326;
+ * beyond that a connection queues at most XSIM_XS_MAX_QUEUED_EVENTS events
+ * and no event past XSIM_XS_MAX_OUTPUT_BYTES of queued output (more are
+ * dropped and counted), so a client that never reads costs at most about
+ * XSIM_XS_MAX_OUTPUT_BYTES. (xenstored 4.17 bounds an unprivileged domain
+ * by a 2.5 MB memory quota and a 20 s event timeout, dom0 not at all.) */
 #define XSIM_XS_MAX_QUEUED_EVENTS 1024
 #define XSIM_XS_MAX_OUTPUT_BYTES  (1u << 20)
 
@@ -101,7 +111,8 @@ struct xsim_xs_config {
     unsigned int priv_max_watches;      /* XSIM_XS_PRIV_MAX_WATCHES */
     unsigned int priv_max_transactions; /* XSIM_XS_PRIV_MAX_TRANSACTIONS */
     unsigned int max_queued_events;     /* XSIM_XS_MAX_QUEUED_EVENTS; more are dropped */
-    size_t max_output_bytes;            /* XSIM_XS_MAX_OUTPUT_BYTES; input pauses above it */
+    size_t max_output_bytes;            /* XSIM_XS_MAX_OUTPUT_BYTES; input pauses at it, events
+                                         * that would pass it are dropped */
 };
 
 /* Fill `cfg` with the defaults above and no hooks. */
@@ -149,8 +160,11 @@ void xsim_xs_conn_close(struct xsim_xs_conn *conn);
 
 /*
  * Feed `len` bytes the client sent. Complete requests are processed at
- * once; their replies and any watch events are queued for output. Returns
- * the number of bytes consumed, which is less than `len` while input is
+ * once; their replies and any watch events are queued for output. A
+ * request whose payload cannot be buffered (no memory) is answered ENOMEM
+ * and the connection goes on (a payload buffer longer than a few dozen
+ * bytes is sized to its request and freed after it). Returns the number of
+ * bytes consumed, which is less than `len` while input is
  * paused (xsim_xs_conn_input_paused): offer the rest again after pulling
  * output. Returns -EMSGSIZE if the client sent a header with a payload
  * longer than XENSTORE_PAYLOAD_MAX, and -ENOTCONN once the connection is
@@ -179,7 +193,8 @@ struct xsim_xs_conn_stats {
     uint64_t requests;         /* complete requests processed */
     uint64_t errors;           /* XS_ERROR replies sent */
     uint64_t events_queued;    /* watch events queued */
-    uint64_t events_dropped;   /* events dropped: queue full or over 4096 bytes */
+    uint64_t events_dropped;   /* dropped: queue full, output at its cap, or over 4096 bytes */
+    uint64_t events_merged;    /* events identical to one still queued, not queued again */
     unsigned int watches;      /* registered now */
     unsigned int transactions; /* open now */
 };
@@ -233,7 +248,10 @@ void xsim_xs_ring_destroy(struct xsim_xs_ring *ring);
 /*
  * Listen on the Unix socket `path` with xs_wire framing, on `loop`. Every
  * client is a privileged dom0 connection (like xenstored's socket). A stale
- * socket file nobody listens on is replaced. On success *out is new; the
+ * socket file nobody listens on is replaced. Memory comes from the store's
+ * allocator: an idle client holds under 1 KB (no I/O buffers; one 64 KB
+ * read buffer serves the whole server), a client that does not read holds
+ * what its connection's queue holds. On success *out is new; the
  * server runs whenever the caller runs the loop. Returns 0 or a negative
  * errno (-EADDRINUSE if another server listens there, -ENAMETOOLONG ...).
  * As in any libuv program, the embedder should ignore SIGPIPE: a client

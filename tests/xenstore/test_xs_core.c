@@ -5,6 +5,7 @@
  * domains, input framing, and an allocation-failure sweep.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -590,6 +591,124 @@ static void test_event_queue_bound(void **state)
     tc_clear_events(&t1);
 }
 
+/* An event identical to one still queued is not queued again (xenstored
+ * since XSA-326); a special event always is. */
+static void test_event_merge(void **state)
+{
+    struct xsim_xs_conn_stats st;
+    char part[8];
+
+    TQ(&t1, XS_WATCH, 0, "/\0tok\0");
+    TQ(&t1, XS_WATCH, 0, "/q\0tok\0");
+    TQ(&t1, XS_WATCH, 0, "/q\0other\0");
+    tc_clear_events(&t1);
+    /* one write under two same-token watches: one event */
+    TQ(&t0, XS_WRITE, 0, "/q/z\0v");
+    EXPECT_EVENT(&t1, "/q/z", "tok");
+    EXPECT_EVENT(&t1, "/q/z", "other");
+    EXPECT_NO_EVENT(&t1);
+    /* a watcher that does not read: repeated writes, one event each */
+    for (int i = 0; i < 5; i++) {
+        TQ(&t0, XS_WRITE, 0, "/q/z\0v");
+        TQ(&t0, XS_WRITE, 0, "/q\0v");
+    }
+    xsim_xs_conn_get_stats(t1.c, &st);
+    assert_int_equal(st.events_merged, 1 + 2 + 4 * 6);
+    EXPECT_EVENT(&t1, "/q/z", "tok");
+    EXPECT_EVENT(&t1, "/q/z", "other");
+    EXPECT_EVENT(&t1, "/q", "tok");
+    EXPECT_EVENT(&t1, "/q", "other");
+    EXPECT_NO_EVENT(&t1);
+    /* once pulled, the next one is queued again */
+    TQ(&t0, XS_WRITE, 0, "/q/z\0v");
+    EXPECT_EVENT(&t1, "/q/z", "tok");
+    EXPECT_EVENT(&t1, "/q/z", "other");
+    /* one pulled in part is still queued */
+    TQ(&t0, XS_WRITE, 0, "/q/z\0v");
+    assert_int_equal(xsim_xs_conn_output(t1.c, part, sizeof(part)), sizeof(part));
+    TQ(&t0, XS_WRITE, 0, "/q/z\0v");
+    {
+        char rest[256];
+        size_t n = xsim_xs_conn_output(t1.c, rest, sizeof(rest)), off = 0;
+        struct xsd_sockmsg h;
+        const char *p;
+        char all[264];
+
+        memcpy(all, part, sizeof(part));
+        memcpy(all + sizeof(part), rest, n);
+        n += sizeof(part);
+        assert_true(xst_next_msg(all, n, &off, &h, &p));
+        assert_memory_equal(p, "/q/z\0tok", 9);
+        assert_true(xst_next_msg(all, n, &off, &h, &p));
+        assert_memory_equal(p, "/q/z\0other", 11);
+        assert_int_equal(off, n);
+    }
+    /* special events are never merged */
+    TQ(&t1, XS_WATCH, 0, "@introduceDomain\0in\0");
+    tc_clear_events(&t1);
+    TQ(&t0, XS_INTRODUCE, 0,
+       "7\0"
+       "1\0"
+       "1\0");
+    TQ(&t0, XS_INTRODUCE, 0,
+       "8\0"
+       "1\0"
+       "1\0");
+    EXPECT_EVENT(&t1, "@introduceDomain", "in");
+    EXPECT_EVENT(&t1, "@introduceDomain", "in");
+    EXPECT_NO_EVENT(&t1);
+    /* a transaction's commit merges too */
+    {
+        uint32_t tx;
+
+        TQ(&t0, XS_WRITE, 0, "/q/z\0v");
+        tx = tc_txn(&t0);
+        TQ(&t0, XS_WRITE, tx, "/q/z\0w");
+        TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+        EXPECT_OK(&t0, XS_TRANSACTION_END);
+        EXPECT_EVENT(&t1, "/q/z", "tok");
+        EXPECT_EVENT(&t1, "/q/z", "other");
+        EXPECT_NO_EVENT(&t1);
+    }
+}
+
+/* A watcher that never reads holds at most max_output_bytes of output. */
+static void test_event_bytes_bound(void **state)
+{
+    struct xsim_xs_conn_stats st;
+    struct xsim_xs_config cfg;
+    struct xsim_xs *x;
+    struct tc a, w;
+    char buf[600];
+
+    xsim_xs_config_init(&cfg);
+    cfg.max_output_bytes = 16384;
+    assert_int_equal(xsim_xs_create(&cfg, &x), 0);
+    tc_open(x, &a, 0, true);
+    tc_open(x, &w, 0, true);
+    TQ(&w, XS_WATCH, 0, "/b\0t\0");
+    tc_clear_events(&w);
+    for (int i = 0; i < 200; i++) {
+        int n = snprintf(buf, sizeof(buf), "/b/%0500d", i);
+
+        tc_send(&a, XS_WRITE, 0, buf, (uint32_t)n + 1);
+        EXPECT_OK(&a, XS_WRITE);
+        assert_true(xsim_xs_conn_output_pending(w.c) <= cfg.max_output_bytes);
+    }
+    xsim_xs_conn_get_stats(w.c, &st);
+    /* each event is a 16-byte header, 503 bytes of path, "t" and two NULs;
+     * the watch's own first event was queued (and pulled) before */
+    assert_int_equal(st.events_queued - 1, cfg.max_output_bytes / (16 + 503 + 3));
+    assert_int_equal(st.events_dropped, 200 - (st.events_queued - 1));
+    /* reading makes room again */
+    tc_clear_events(&w);
+    TQ(&a, XS_WRITE, 0, "/b/again\0");
+    EXPECT_EVENT(&w, "/b/again", "t");
+    xsim_xs_conn_close(w.c);
+    xsim_xs_conn_close(a.c);
+    xsim_xs_destroy(x);
+}
+
 static void test_transactions(void **state)
 {
     uint32_t tx, tx2;
@@ -683,6 +802,281 @@ static void test_transactions(void **state)
     tx = tc_txn(&t1);
     tc_send(&t1, XS_WRITE, tx, "/t/never\0", 9);
     TQ(&t1, XS_RESET_WATCHES, 0, "");
+}
+
+/* Inside a transaction every node is seen as it was at the transaction's
+ * first access to it, whatever other connections do meanwhile (answers
+ * checked against xenstored 4.17). */
+static void test_transaction_snapshot(void **state)
+{
+    char gen1[32];
+    uint32_t tx;
+
+    TQ(&t1, XS_WRITE, 0, "/rp/x\0old");
+    TQ(&t1, XS_WRITE, 0, "/rp/y\0v");
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_READ, tx, "/rp/x\0");
+    EXPECT(&t0, XS_READ, "old");
+    TQ(&t0, XS_DIRECTORY, tx, "/rp\0");
+    EXPECT(&t0, XS_DIRECTORY, "x\0y\0");
+    TQ(&t0, XS_DIRECTORY_PART, tx,
+       "/rp\0"
+       "0\0");
+    assert_int_equal(t0.rtype, XS_DIRECTORY_PART);
+    assert_true(strlen(t0.rp) < sizeof(gen1));
+    memcpy(gen1, t0.rp, strlen(t0.rp) + 1);
+    TQ(&t0, XS_READ, tx, "/rp/z\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_GET_PERMS, tx, "/rp/y\0");
+    EXPECT(&t0, XS_GET_PERMS, "n0\0");
+    TQ(&t0, XS_READ, tx, "/rq/a\0"); /* records /rq as absent too */
+    EXPECT_ERR(&t0, "ENOENT");
+
+    /* another connection changes all of it */
+    TQ(&t1, XS_WRITE, 0, "/rp/x\0new");
+    TQ(&t1, XS_RM, 0, "/rp/x\0");
+    TQ(&t1, XS_WRITE, 0, "/rp/z\0now");
+    TQ(&t1, XS_SET_PERMS, 0, "/rp/y\0b0\0");
+    TQ(&t1, XS_WRITE, 0, "/rp/w\0later");
+    TQ(&t1, XS_WRITE, 0, "/rq/a\0made");
+
+    /* the transaction's view has not moved */
+    TQ(&t0, XS_READ, tx, "/rp/x\0");
+    EXPECT(&t0, XS_READ, "old");
+    TQ(&t0, XS_DIRECTORY, tx, "/rp\0");
+    EXPECT(&t0, XS_DIRECTORY, "x\0y\0");
+    TQ(&t0, XS_DIRECTORY_PART, tx,
+       "/rp\0"
+       "0\0");
+    assert_int_equal(t0.rtype, XS_DIRECTORY_PART);
+    assert_string_equal(t0.rp, gen1);
+    assert_memory_equal(t0.rp + strlen(gen1) + 1, "x\0y\0\0", 5);
+    TQ(&t0, XS_READ, tx, "/rp/z\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_GET_PERMS, tx, "/rp/z\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_SET_PERMS, tx, "/rp/z\0n0\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_GET_PERMS, tx, "/rp/y\0");
+    EXPECT(&t0, XS_GET_PERMS, "n0\0");
+    TQ(&t0, XS_READ, tx, "/rq\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_DIRECTORY, tx, "/rq\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    /* a node first seen now is seen as it is now */
+    TQ(&t0, XS_READ, tx, "/rp/w\0");
+    EXPECT(&t0, XS_READ, "later");
+    /* changes build on the transaction's view */
+    TQ(&t0, XS_WRITE, tx, "/rp/x/kid\0k");
+    EXPECT_OK(&t0, XS_WRITE);
+    TQ(&t0, XS_DIRECTORY, tx, "/rp/x\0");
+    EXPECT(&t0, XS_DIRECTORY, "kid\0");
+    TQ(&t0, XS_READ, tx, "/rp/x\0");
+    EXPECT(&t0, XS_READ, "old");
+    /* what it read changed: the commit fails and changes nothing */
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_ERR(&t0, "EAGAIN");
+    TQ(&t0, XS_READ, 0, "/rp/x\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_DIRECTORY, 0, "/rp\0");
+    EXPECT(&t0, XS_DIRECTORY, "y\0z\0w\0");
+
+    /* a node created outside after the transaction saw it absent */
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_READ, tx, "/ab/c\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t1, XS_WRITE, 0, "/ab/c\0outside");
+    TQ(&t0, XS_READ, tx, "/ab/c\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_MKDIR, tx, "/ab/c\0");
+    EXPECT_OK(&t0, XS_MKDIR);
+    TQ(&t0, XS_READ, tx, "/ab/c\0");
+    EXPECT(&t0, XS_READ, "");
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_ERR(&t0, "EAGAIN");
+    TQ(&t0, XS_READ, 0, "/ab/c\0");
+    EXPECT(&t0, XS_READ, "outside");
+
+    /* unrelated outside changes do not disturb a commit built on reads */
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_READ, tx, "/rp/y\0");
+    TQ(&t1, XS_WRITE, 0, "/rp/z\0again");
+    TQ(&t0, XS_WRITE, tx, "/rp/y\0from-tx");
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_OK(&t0, XS_TRANSACTION_END);
+    TQ(&t0, XS_READ, 0, "/rp/y\0");
+    EXPECT(&t0, XS_READ, "from-tx");
+    TQ(&t0, XS_GET_PERMS, 0, "/rp/y\0");
+    EXPECT(&t0, XS_GET_PERMS, "b0\0"); /* the copy was taken after the SET_PERMS */
+
+    /* removing in a transaction what was removed outside meanwhile */
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_DIRECTORY, tx, "/rp\0");
+    EXPECT(&t0, XS_DIRECTORY, "y\0z\0w\0");
+    TQ(&t0, XS_READ, tx, "/rp/w\0");
+    TQ(&t1, XS_RM, 0, "/rp/w\0");
+    TQ(&t0, XS_RM, tx, "/rp/w\0");
+    EXPECT_OK(&t0, XS_RM);
+    TQ(&t0, XS_DIRECTORY, tx, "/rp\0");
+    EXPECT(&t0, XS_DIRECTORY, "y\0z\0");
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_ERR(&t0, "EAGAIN");
+    tc_clear_events(&t0);
+    tc_clear_events(&t1);
+}
+
+/* Removal inside a transaction whose view others made inconsistent: EIO
+ * as in xenstored 4.17, keeping what its tree walk removed before it
+ * stopped; the transaction cannot commit. */
+static void test_transaction_rm_inconsistent(void **state)
+{
+    uint32_t tx;
+
+    TQ(&t1, XS_WRITE, 0, "/ru/a/b\0v");
+    TQ(&t1, XS_WRITE, 0, "/ru/a/c/d\0v");
+    TQ(&t1, XS_WRITE, 0, "/ru/a/e\0v");
+    /* a listed child gone: the walk removed b, then stopped at c */
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_DIRECTORY, tx, "/ru/a\0");
+    EXPECT(&t0, XS_DIRECTORY, "b\0c\0e\0");
+    TQ(&t1, XS_RM, 0, "/ru/a/c\0");
+    TQ(&t0, XS_RM, tx, "/ru/a\0");
+    EXPECT_ERR(&t0, "EIO");
+    TQ(&t0, XS_DIRECTORY, tx, "/ru/a\0");
+    EXPECT(&t0, XS_DIRECTORY, "c\0e\0");
+    TQ(&t0, XS_READ, tx, "/ru/a/b\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_READ, tx, "/ru/a/e\0");
+    EXPECT(&t0, XS_READ, "v");
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_ERR(&t0, "EAGAIN");
+    TQ(&t0, XS_DIRECTORY, 0, "/ru/a\0");
+    EXPECT(&t0, XS_DIRECTORY, "b\0e\0");
+    /* a child its parent's copy does not list: removed, then EIO */
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_DIRECTORY, tx, "/ru\0");
+    TQ(&t1, XS_WRITE, 0, "/ru/n/m\0v");
+    TQ(&t0, XS_RM, tx, "/ru/n\0");
+    EXPECT_ERR(&t0, "EIO");
+    TQ(&t0, XS_READ, tx, "/ru/n/m\0");
+    EXPECT_ERR(&t0, "ENOENT");
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_ERR(&t0, "EAGAIN");
+    /* the parent gone from the view: EINVAL */
+    tx = tc_txn(&t0);
+    TQ(&t0, XS_READ, tx, "/ru/a/b\0");
+    TQ(&t1, XS_RM, 0, "/ru/a\0");
+    TQ(&t0, XS_RM, tx, "/ru/a/b\0");
+    EXPECT_ERR(&t0, "EINVAL");
+    TQ(&t0, XS_READ, tx, "/ru/a/b\0");
+    EXPECT(&t0, XS_READ, "v");
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_ERR(&t0, "EAGAIN");
+    tc_clear_events(&t0);
+    tc_clear_events(&t1);
+}
+
+/* The copies a transaction keeps are bounded by the per-transaction node
+ * quota, and all go when it ends. */
+static void test_transaction_memory_bound(void **state)
+{
+    struct xst_counts counts = {0};
+    struct xsim_xs_config cfg;
+    struct xsim_xs *x;
+    struct tc a, d;
+    char buf[2100], val[2000];
+    long before, during;
+    int ok = 0;
+    uint32_t tx;
+
+    xsim_xs_config_init(&cfg);
+    cfg.alloc = xst_count_alloc;
+    cfg.ctx = &counts;
+    assert_int_equal(xsim_xs_create(&cfg, &x), 0);
+    tc_open(x, &a, 0, true);
+    TQ(&a, XS_INTRODUCE, 0,
+       "5\0"
+       "1\0"
+       "1\0");
+    TQ(&a, XS_WRITE, 0, "/m\0");
+    TQ(&a, XS_SET_PERMS, 0, "/m\0n0\0r5\0");
+    memset(val, 'v', sizeof(val));
+    for (int i = 0; i < 1100; i++) {
+        int n = snprintf(buf, sizeof(buf), "/m/%d", i);
+
+        memcpy(buf + n + 1, val, sizeof(val));
+        tc_send(&a, XS_WRITE, 0, buf, (uint32_t)n + 1 + sizeof(val));
+        EXPECT_OK(&a, XS_WRITE);
+    }
+    tc_open(x, &d, 5, false);
+    before = atomic_load(&counts.bytes);
+    tx = tc_txn(&d);
+    for (int i = 0; i < 1100; i++) {
+        int n = snprintf(buf, sizeof(buf), "/m/%d", i);
+
+        tc_send(&d, XS_READ, tx, buf, (uint32_t)n + 1);
+        if (d.rtype == XS_ERROR) {
+            EXPECT_ERR(&d, "ENOSPC");
+            break;
+        }
+        assert_int_equal(d.rlen, sizeof(val));
+        ok++;
+    }
+    /* one record (and copy) per node read, up to the quota */
+    assert_int_equal(ok, XSIM_XS_QUOTA_TXN_NODES);
+    during = atomic_load(&counts.bytes) - before;
+    printf("a transaction holding %d copies of 2000-byte nodes: %ld bytes\n", ok, during);
+    assert_true(during >= (long)XSIM_XS_QUOTA_TXN_NODES * (long)sizeof(val));
+    assert_true(during <= (long)XSIM_XS_QUOTA_TXN_NODES * ((long)sizeof(val) + 512) + 65536);
+    /* a node already recorded needs nothing more */
+    TQ(&d, XS_READ, tx, "/m/0\0");
+    assert_int_equal(d.rlen, sizeof(val));
+    TQ(&d, XS_TRANSACTION_END, tx, "F\0");
+    EXPECT_OK(&d, XS_TRANSACTION_END);
+    assert_int_equal(atomic_load(&counts.bytes), before);
+    xsim_xs_conn_close(d.c);
+    xsim_xs_conn_close(a.c);
+    xsim_xs_destroy(x);
+    assert_int_equal(atomic_load(&counts.allocs), 0);
+}
+
+/* TRANSACTION_END's answers, checked against xenstored 4.17: the argument
+ * is judged before the transaction is looked for. */
+static void test_transaction_end_args(void **state)
+{
+    static const struct {
+        const char *p;
+        uint32_t len;
+        const char *outside, *inside; /* NULL inside: OK, the transaction ends */
+    } cases[] = {
+        {"T", 2, "ENOENT", NULL},        {"F", 2, "ENOENT", NULL},
+        {"", 1, "EINVAL", "EINVAL"},     {"X", 2, "EINVAL", "EINVAL"},
+        {"", 0, "EINVAL", "EINVAL"},     {"T", 1, "EINVAL", "EINVAL"},
+        {"T\0x", 4, "EINVAL", "EINVAL"}, {"TT", 3, "EINVAL", "EINVAL"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint32_t tx;
+
+        tc_send(&t0, XS_TRANSACTION_END, 0, cases[i].p, cases[i].len);
+        assert_int_equal(t0.rtype, XS_ERROR);
+        assert_string_equal(t0.rp, cases[i].outside);
+        tx = tc_txn(&t0);
+        tc_send(&t0, XS_TRANSACTION_END, tx, cases[i].p, cases[i].len);
+        if (cases[i].inside == NULL) {
+            EXPECT_OK(&t0, XS_TRANSACTION_END);
+            tc_send(&t0, XS_TRANSACTION_END, tx, "F", 2);
+            EXPECT_ERR(&t0, "ENOENT"); /* gone */
+        } else {
+            assert_int_equal(t0.rtype, XS_ERROR);
+            assert_string_equal(t0.rp, cases[i].inside);
+            tc_send(&t0, XS_TRANSACTION_END, tx, "F", 2);
+            EXPECT_OK(&t0, XS_TRANSACTION_END); /* still open */
+        }
+        /* an unknown id is ENOENT whatever the argument */
+        tc_send(&t0, XS_TRANSACTION_END, 9999, cases[i].p, cases[i].len);
+        EXPECT_ERR(&t0, "ENOENT");
+    }
 }
 
 static void test_domains(void **state)
@@ -943,6 +1337,68 @@ static void test_framing(void **state)
     xsim_xs_conn_close(a.c);
 }
 
+/* A request's payload buffer is sized to it and gone once it is
+ * processed; without memory for it the request gets ENOMEM and the
+ * connection goes on. */
+struct sized_fail {
+    struct xst_counts counts;
+    size_t fail_size; /* refuse blocks of exactly this size */
+};
+
+static void *sized_fail_alloc(void *ctx, void *p, size_t n)
+{
+    struct sized_fail *f = ctx;
+
+    if (p == NULL && n != 0 && n == f->fail_size)
+        return NULL;
+    return xst_count_alloc(&f->counts, p, n);
+}
+
+static void test_input_buffer(void **state)
+{
+    static char req[sizeof(struct xsd_sockmsg) + 3008];
+    struct xsd_sockmsg h = {.type = XS_WRITE, .req_id = 77, .len = 3000};
+    struct xsim_xs_config cfg;
+    struct sized_fail f = {{0}, 0};
+    struct xsim_xs *x;
+    struct tc a;
+    long before;
+
+    xsim_xs_config_init(&cfg);
+    cfg.alloc = sized_fail_alloc;
+    cfg.ctx = &f;
+    assert_int_equal(xsim_xs_create(&cfg, &x), 0);
+    tc_open(x, &a, 0, true);
+    TQ(&a, XS_WRITE, 0, "/in\0");
+    memcpy(req, &h, sizeof(h));
+    memcpy(req + sizeof(h), "/in", 4);
+    memset(req + sizeof(h) + 4, 'x', 2996);
+    before = atomic_load(&f.counts.bytes);
+    /* fed in pieces: the buffer lives while the request arrives */
+    assert_int_equal(xsim_xs_conn_input(a.c, req, 100), 100);
+    assert_true(atomic_load(&f.counts.bytes) >= before + 3001);
+    assert_int_equal(xsim_xs_conn_input(a.c, req + 100, sizeof(h) + 2900), sizeof(h) + 2900);
+    tc_pump(&a);
+    EXPECT_OK(&a, XS_WRITE);
+    TQ(&a, XS_READ, 0, "/in\0");
+    assert_int_equal(a.rlen, 2996);
+    /* the value replaced the empty one; nothing else stays */
+    assert_int_equal(atomic_load(&f.counts.bytes), before + 2996);
+    /* no memory for the payload */
+    f.fail_size = 3001;
+    assert_int_equal(xsim_xs_conn_input(a.c, req, sizeof(h) + 3000), sizeof(h) + 3000);
+    tc_pump(&a);
+    EXPECT_ERR(&a, "ENOMEM");
+    f.fail_size = 0;
+    TQ(&a, XS_READ, 0, "/in\0");
+    assert_int_equal(a.rlen, 2996);
+    /* a connection closed mid-request frees its buffer */
+    assert_int_equal(xsim_xs_conn_input(a.c, req, 200), 200);
+    xsim_xs_conn_close(a.c);
+    xsim_xs_destroy(x);
+    assert_int_equal(atomic_load(&f.counts.allocs), 0);
+}
+
 /* ---- allocation failures ---- */
 
 struct failing {
@@ -1012,6 +1468,14 @@ static bool scenario(struct xsim_xs_config *cfg)
         R(0, XS_RELEASE, false, "2\0"),
         R(1, XS_UNWATCH, false, "/s\0tok\0"),
         R(0, XS_GET_PERMS, false, "/s\0"),
+        /* a payload longer than a connection keeps at hand */
+        R(0, XS_WRITE, false,
+          "/s/long\0"
+          "0123456789012345678901234567890123456789012345678901234567890123456789"),
+        R(1, XS_WATCH, false, "/s\0tok\0"),
+        R(1, XS_WATCH, false, "/s/long\0tok\0"),
+        R(0, XS_WRITE, false, "/s/long\0v"),
+        R(0, XS_WRITE, false, "/s/long\0w"),
 #undef R
     };
     struct xsim_xs *x;
@@ -1024,7 +1488,7 @@ static bool scenario(struct xsim_xs_config *cfg)
         (void)xsim_xs_conn_open(x, i == 2 ? 2 : 0, i != 2, NULL, NULL, &c[i]);
     for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
         struct xsd_sockmsg h = {.type = reqs[i].type, .len = reqs[i].len};
-        char buf[sizeof(h) + 64], out[8192];
+        char buf[sizeof(h) + 256], out[8192];
         size_t n, off = 0;
 
         if (c[reqs[i].conn] == NULL)
@@ -1091,11 +1555,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quotas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_queue_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_merge, setup, teardown),
+        cmocka_unit_test(test_event_bytes_bound),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transaction_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transaction_rm_inconsistent, setup, teardown),
+        cmocka_unit_test(test_transaction_memory_bound),
+        cmocka_unit_test_setup_teardown(test_transaction_end_args, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_during_transaction, setup, teardown),
         cmocka_unit_test(test_hooks),
         cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
+        cmocka_unit_test(test_input_buffer),
         cmocka_unit_test(test_alloc_failure_sweep),
     };
 

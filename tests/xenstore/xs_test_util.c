@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,32 @@ static void on_stop(uv_async_t *a)
 
     xsim_xs_server_close(s->srv);
     uv_close((uv_handle_t *)&s->stop, NULL);
+    uv_close((uv_handle_t *)&s->sync, NULL);
+}
+
+static void on_sync(uv_async_t *a)
+{
+    struct xst_server *s = a->data;
+
+    pthread_mutex_lock(&s->lock);
+    s->sync_done = s->sync_asked;
+    pthread_cond_broadcast(&s->synced);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void xst_server_sync(struct xst_server *s)
+{
+    unsigned long ticket;
+
+    pthread_mutex_lock(&s->lock);
+    ticket = ++s->sync_asked;
+    pthread_mutex_unlock(&s->lock);
+    /* After the increment: the callback that sees it runs after this send. */
+    uv_async_send(&s->sync);
+    pthread_mutex_lock(&s->lock);
+    while (s->sync_done < ticket)
+        pthread_cond_wait(&s->synced, &s->lock);
+    pthread_mutex_unlock(&s->lock);
 }
 
 int xst_server_start(struct xst_server *s, const struct xsim_xs_config *cfg, const char *path)
@@ -51,12 +78,18 @@ int xst_server_start(struct xst_server *s, const struct xsim_xs_config *cfg, con
         return err;
     }
     s->stop.data = s;
+    s->sync.data = s;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->synced, NULL);
     uv_async_init(&s->loop, &s->stop, on_stop);
+    uv_async_init(&s->loop, &s->sync, on_sync);
     if (pthread_create(&s->thread, NULL, server_main, s) != 0) {
         on_stop(&s->stop);
         uv_run(&s->loop, UV_RUN_DEFAULT);
         uv_loop_close(&s->loop);
         xsim_xs_destroy(s->xs);
+        pthread_cond_destroy(&s->synced);
+        pthread_mutex_destroy(&s->lock);
         return -EAGAIN;
     }
     return 0;
@@ -68,6 +101,8 @@ void xst_server_stop(struct xst_server *s)
     pthread_join(s->thread, NULL);
     uv_loop_close(&s->loop);
     xsim_xs_destroy(s->xs);
+    pthread_cond_destroy(&s->synced);
+    pthread_mutex_destroy(&s->lock);
     s->xs = NULL;
 }
 
@@ -186,6 +221,41 @@ int xst_call(int fd, uint32_t type, uint32_t tx_id, const void *payload, uint32_
         if (events != NULL)
             (*events)++;
     }
+}
+
+/* Each block carries its size in front, so that frees can be counted. */
+#define COUNT_HDR 16
+
+void *xst_count_alloc(void *ctx, void *p, size_t n)
+{
+    struct xst_counts *c = ctx;
+    size_t old = 0;
+    char *q = NULL;
+    long now;
+
+    if (p != NULL) {
+        q = (char *)p - COUNT_HDR;
+        memcpy(&old, q, sizeof(old));
+    }
+    if (n == 0) {
+        if (q != NULL) {
+            atomic_fetch_sub(&c->allocs, 1);
+            atomic_fetch_sub(&c->bytes, (long)old);
+        }
+        free(q);
+        return NULL;
+    }
+    q = realloc(q, n + COUNT_HDR);
+    if (q == NULL)
+        return NULL;
+    memcpy(q, &n, sizeof(n));
+    if (p == NULL)
+        atomic_fetch_add(&c->allocs, 1);
+    now = atomic_fetch_add(&c->bytes, (long)n - (long)old) + (long)n - (long)old;
+    for (long peak = atomic_load(&c->peak);
+         now > peak && !atomic_compare_exchange_weak(&c->peak, &peak, now);)
+        ;
+    return q + COUNT_HDR;
 }
 
 long xst_mem_request(struct xsim_xs_conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,

@@ -20,6 +20,10 @@ struct xst_server {
     struct xsim_xs *xs;
     uv_loop_t loop;
     uv_async_t stop;
+    uv_async_t sync;
+    pthread_mutex_t lock;
+    pthread_cond_t synced;
+    unsigned long sync_asked, sync_done;
     struct xsim_xs_server *srv;
     pthread_t thread;
     char path[108];
@@ -31,6 +35,11 @@ int xst_server_start(struct xst_server *s, const struct xsim_xs_config *cfg, con
 
 /* Close the server, join its thread and destroy the store. */
 void xst_server_stop(struct xst_server *s);
+
+/* Return once the server thread has finished every callback it was in or
+ * had pending when called: e.g. a reply the client has read is then freed
+ * by the server too. */
+void xst_server_sync(struct xst_server *s);
 
 /* A socket path unique to this process under the build tree. */
 void xst_sock_path(char *buf, size_t size, const char *tag);
@@ -57,6 +66,18 @@ int xst_recv(int fd, struct xsd_sockmsg *h, char *buf);
  * `events` is not NULL) watch events that come first. */
 int xst_call(int fd, uint32_t type, uint32_t tx_id, const void *payload, uint32_t len,
              struct xsd_sockmsg *h, char *buf, unsigned int *events);
+
+/* ---- an allocator that counts (struct xsim_xs_config.alloc) ---- */
+
+struct xst_counts {
+    _Atomic long allocs; /* live blocks */
+    _Atomic long bytes;  /* live bytes asked for */
+    _Atomic long peak;   /* most live bytes at once */
+};
+
+/* realloc-like; `ctx` is a struct xst_counts. Thread-safe, so that a test
+ * may read the counts while a server thread allocates. */
+void *xst_count_alloc(void *ctx, void *p, size_t n);
 
 /* ---- a client of a bare in-memory connection ---- */
 

@@ -35,23 +35,43 @@ int xsim_xs_conn_open(struct xsim_xs *xs, unsigned int domid, bool privileged,
     return 0;
 }
 
+/* Free a message taken off the queue. */
+static void msg_free(struct xsim_xs_conn *c, struct xs_msg *m)
+{
+    if (m->pending) {
+        xs__htab_remove(&c->pending, &m->h);
+        if (c->pending.n == 0)
+            xs__htab_fini(c->xs, &c->pending); /* an idle connection keeps nothing */
+    }
+    xs__free(c->xs, m);
+}
+
 static void drop_output(struct xsim_xs_conn *c)
 {
     struct xs_msg *m = c->out_head, *next;
 
     for (; m != NULL; m = next) {
         next = m->next;
-        xs__free(c->xs, m);
+        msg_free(c, m);
     }
     c->out_head = c->out_tail = NULL;
     c->out_bytes = 0;
     c->out_replies = c->out_events = 0;
 }
 
+/* Done with the payload buffer of the current request. */
+static void in_release(struct xsim_xs_conn *c)
+{
+    if (c->in != c->in_small)
+        xs__free(c->xs, c->in);
+    c->in = NULL;
+}
+
 void xsim_xs_conn_reset(struct xsim_xs_conn *c)
 {
     c->hdr_got = 0;
     c->in_got = 0;
+    in_release(c);
     drop_output(c);
     xs__watch_free_all(c);
     xs__txn_free_all(c);
@@ -66,6 +86,7 @@ void xsim_xs_conn_close(struct xsim_xs_conn *c)
     if (c == NULL)
         return;
     xs = c->xs;
+    in_release(c);
     drop_output(c);
     xs__watch_free_all(c);
     xs__txn_free_all(c);
@@ -102,6 +123,33 @@ static void notify_output(struct xsim_xs *xs)
     }
 }
 
+/* A buffer for the payload announced by c->hdr. */
+static void in_begin(struct xsim_xs_conn *c)
+{
+    c->in_got = 0;
+    if (c->hdr.len < sizeof(c->in_small))
+        c->in = c->in_small;
+    else
+        c->in = xs__alloc(c->xs, (size_t)c->hdr.len + 1); /* NULL: skip, then ENOMEM */
+}
+
+/* The whole request is in: process it (or refuse it for want of memory). */
+static void in_complete(struct xsim_xs_conn *c)
+{
+    c->hdr_got = 0;
+    if (c->in == NULL) {
+        static const char enomem[] = "ENOMEM";
+
+        c->st.requests++;
+        c->st.errors++;
+        (void)xs__queue_reply(c, XS_ERROR, c->hdr.req_id, c->hdr.tx_id, enomem, sizeof(enomem));
+        return;
+    }
+    c->in[c->in_got] = '\0';
+    xs__process(c);
+    in_release(c);
+}
+
 long xsim_xs_conn_input(struct xsim_xs_conn *c, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -129,20 +177,19 @@ long xsim_xs_conn_input(struct xsim_xs_conn *c, const void *buf, size_t len)
                 c->dead = true;
                 return -EMSGSIZE;
             }
-            c->in_got = 0;
+            in_begin(c);
         } else {
             size_t n = c->hdr.len - c->in_got;
 
             if (n > len - used)
                 n = len - used;
-            memcpy(c->in + c->in_got, p + used, n);
+            if (c->in != NULL)
+                memcpy(c->in + c->in_got, p + used, n);
             c->in_got += (uint32_t)n;
             used += n;
         }
         if (c->hdr_got == sizeof(c->hdr) && c->in_got == c->hdr.len) {
-            c->in[c->in_got] = '\0';
-            c->hdr_got = 0;
-            xs__process(c);
+            in_complete(c);
             notify_output(c->xs);
             if (c->dead || c->released)
                 break;
@@ -159,8 +206,13 @@ static struct xs_msg *msg_new(struct xsim_xs_conn *c, uint32_t type, uint32_t re
     struct xsd_sockmsg h = {.type = type, .req_id = req_id, .tx_id = tx_id, .len = len};
     struct xs_msg *m;
 
-    if (event && c->out_events >= c->xs->cfg.max_queued_events) {
-        c->st.events_dropped++; /* XSA-349: a watcher that does not read */
+    /* A watcher that does not read cannot make us queue without bound
+     * (XSA-349): at most max_queued_events events, and no event beyond
+     * max_output_bytes of queued output, so that a connection's queue stays
+     * within max_output_bytes plus one reply. */
+    if (event && (c->out_events >= c->xs->cfg.max_queued_events ||
+                  c->out_bytes + sizeof(h) + len > c->xs->cfg.max_output_bytes)) {
+        c->st.events_dropped++;
         return NULL;
     }
     m = xs__alloc(c->xs, sizeof(*m) + sizeof(h) + len);
@@ -173,6 +225,7 @@ static struct xs_msg *msg_new(struct xsim_xs_conn *c, uint32_t type, uint32_t re
     m->len = (uint32_t)sizeof(h) + len;
     m->off = 0;
     m->event = event;
+    m->pending = false;
     memcpy(m->data, &h, sizeof(h));
     return m;
 }
@@ -211,39 +264,65 @@ void xs__queue_event(struct xsim_xs_conn *c, const char *path, uint32_t plen, co
                      uint32_t tlen)
 {
     uint32_t len = plen + 1 + tlen + 1;
+    char payload[XENSTORE_PAYLOAD_MAX];
+    bool mergeable = plen == 0 || path[0] != '@';
     struct xs_msg *m;
-    char *p;
+    uint64_t hash;
 
     if (len > XENSTORE_PAYLOAD_MAX) {
         c->st.events_dropped++; /* an event the wire cannot carry */
         return;
     }
+    memcpy(payload, path, plen);
+    payload[plen] = '\0';
+    memcpy(payload + plen + 1, token, tlen);
+    payload[plen + 1 + tlen] = '\0';
+    hash = xs__hash(payload, len);
+    /* The client will get the queued one; a second would say nothing new. */
+    if (mergeable && c->pending.b != NULL &&
+        xs__htab_find(&c->pending, payload, len, hash) != NULL) {
+        c->st.events_merged++;
+        return;
+    }
     m = msg_new(c, XS_WATCH_EVENT, 0, 0, len, true);
     if (m == NULL)
         return;
-    p = m->data + sizeof(struct xsd_sockmsg);
-    memcpy(p, path, plen);
-    p[plen] = '\0';
-    memcpy(p + plen + 1, token, tlen);
-    p[plen + 1 + tlen] = '\0';
+    memcpy(m->data + sizeof(struct xsd_sockmsg), payload, len);
+    /* Without room to remember it the event is still sent, just not
+     * merged with later ones. */
+    if (mergeable && (c->pending.b != NULL || xs__htab_init(c->xs, &c->pending, 16) == 0)) {
+        m->h.key = m->data + sizeof(struct xsd_sockmsg);
+        m->h.klen = len;
+        m->h.hash = hash;
+        xs__htab_insert(c->xs, &c->pending, &m->h);
+        m->pending = true;
+    }
     msg_push(c, m);
 }
 
-size_t xsim_xs_conn_output(struct xsim_xs_conn *c, void *buf, size_t len)
+unsigned int xs__conn_peek(const struct xsim_xs_conn *c, struct xs_piece *out, unsigned int max)
 {
-    char *d = buf;
-    size_t done = 0;
+    unsigned int n = 0;
 
-    while (done < len && c->out_head != NULL) {
+    for (const struct xs_msg *m = c->out_head; m != NULL && n < max; m = m->next) {
+        out[n].p = m->data + m->off;
+        out[n].len = m->len - m->off;
+        n++;
+    }
+    return n;
+}
+
+void xs__conn_consume(struct xsim_xs_conn *c, size_t n)
+{
+    while (n > 0 && c->out_head != NULL) {
         struct xs_msg *m = c->out_head;
-        size_t n = m->len - m->off;
+        size_t k = m->len - m->off;
 
-        if (n > len - done)
-            n = len - done;
-        memcpy(d + done, m->data + m->off, n);
-        m->off += (uint32_t)n;
-        done += n;
-        c->out_bytes -= n;
+        if (k > n)
+            k = n;
+        m->off += (uint32_t)k;
+        n -= k;
+        c->out_bytes -= k;
         if (m->off == m->len) {
             c->out_head = m->next;
             if (c->out_head == NULL)
@@ -252,9 +331,25 @@ size_t xsim_xs_conn_output(struct xsim_xs_conn *c, void *buf, size_t len)
                 c->out_events--;
             else
                 c->out_replies--;
-            xs__free(c->xs, m);
+            msg_free(c, m);
         }
     }
+}
+
+size_t xsim_xs_conn_output(struct xsim_xs_conn *c, void *buf, size_t len)
+{
+    char *d = buf;
+    size_t done = 0;
+
+    for (const struct xs_msg *m = c->out_head; m != NULL && done < len; m = m->next) {
+        size_t n = m->len - m->off;
+
+        if (n > len - done)
+            n = len - done;
+        memcpy(d + done, m->data + m->off, n);
+        done += n;
+    }
+    xs__conn_consume(c, done);
     return done;
 }
 

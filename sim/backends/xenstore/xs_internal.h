@@ -99,8 +99,8 @@ struct xs_tentry {
     uint32_t pathlen;
     bool base_exists; /* did the node exist at first access */
     uint64_t base_gen;
-    bool modified;        /* the transaction wrote or deleted it */
-    struct xs_node *copy; /* its state in the transaction if modified; NULL: deleted */
+    bool modified;        /* the transaction wrote or deleted it: install at commit */
+    struct xs_node *copy; /* the node as the transaction sees it; NULL: absent */
     bool fire;            /* fire watches for it at commit */
     bool exact;           /* only watches on exactly this path (recursive delete) */
 };
@@ -118,9 +118,11 @@ struct xs_txn {
 
 struct xs_msg {
     struct xs_msg *next;
-    uint32_t len; /* header + payload */
-    uint32_t off; /* bytes already pulled */
+    struct xs_hent h; /* a mergeable event: in the connection's pending set */
+    uint32_t len;     /* header + payload */
+    uint32_t off;     /* bytes already pulled */
     bool event;
+    bool pending; /* h is in the pending set */
     char data[];
 };
 
@@ -135,16 +137,24 @@ struct xsim_xs_conn {
     const struct xsim_xs_conn_ops *ops;
     void *ctx;
 
-    /* input */
+    /* input: the payload goes to `in`, which is in_small or, for a longer
+     * one, a block of exactly hdr.len + 1 bytes (+1: a NUL after the
+     * payload) freed once the request is processed, so that an idle
+     * connection holds no buffer; NULL if that block could not be had
+     * (the payload is skipped and the request answered with ENOMEM) */
     struct xsd_sockmsg hdr;
     uint32_t hdr_got;
     uint32_t in_got;
-    char in[XENSTORE_PAYLOAD_MAX + 1]; /* +1: a NUL after the payload */
+    char *in;
+    char in_small[64]; /* ours: most requests' payloads (a path or two) fit */
 
     /* output */
     struct xs_msg *out_head, *out_tail;
     size_t out_bytes;
     unsigned int out_replies, out_events;
+    /* queued watch events by payload, to merge identical ones; buckets
+     * only while some are queued (b == NULL otherwise) */
+    struct xs_htab pending;
 
     /* watches in registration order */
     struct xs_watch *watches;
@@ -202,9 +212,10 @@ int xs__node_set_value(struct xsim_xs *xs, struct xs_node *n, const char *v, uin
 int xs__node_set_perms(struct xsim_xs *xs, struct xs_node *n, const struct xs_perm *p, uint32_t np);
 /* Make room for a child name of `len` bytes (plus NUL). */
 int xs__node_reserve_child(struct xsim_xs *xs, struct xs_node *n, uint32_t len);
-/* Append (room must have been reserved) or remove a child name. */
+/* Append (room must have been reserved) or remove a child name; removing
+ * one that is not listed returns false. */
 void xs__node_add_child(struct xs_node *n, const char *name, uint32_t len);
-void xs__node_del_child(struct xs_node *n, const char *name, uint32_t len);
+bool xs__node_del_child(struct xs_node *n, const char *name, uint32_t len);
 /* Put a node into the tree / take it out, keeping owner counts. */
 void xs__tree_insert(struct xsim_xs *xs, struct xs_node *n);
 void xs__tree_remove(struct xsim_xs *xs, struct xs_node *n);
@@ -220,8 +231,10 @@ struct xs_view {
     struct xsim_xs_conn *conn;
     struct xs_txn *txn; /* NULL: the live tree */
 };
-/* Look a node up (recording the access in a transaction). Returns the node
- * or NULL; *err is 0 if it does not exist, else ENOMEM/ENOSPC. */
+/* Look a node up. In a transaction the first access records the node (a
+ * copy, or its absence) and every later one returns that record: reads
+ * are repeatable. Returns the node (borrowed until the request ends) or
+ * NULL; *err is 0 if it does not exist, else ENOMEM/ENOSPC. */
 const struct xs_node *xs__view_get(struct xs_view *v, const char *path, uint32_t len, int *err);
 /* A node the caller may change in place (the live node, or the
  * transaction's copy). Must exist. NULL with *err on failure. Call
@@ -258,10 +271,25 @@ void xs__fire_special(struct xsim_xs *xs, int which);
 /* Queue a reply; returns 0 or -ENOMEM. */
 int xs__queue_reply(struct xsim_xs_conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
                     const void *payload, uint32_t len);
-/* Queue a watch event (dropped, and counted, if the connection's event
- * queue is full or it would not fit the wire). */
+/* Queue a watch event, unless an identical one (same path and token) is
+ * queued already and not yet pulled whole: then it is merged into that one
+ * (xenstored does so since XSA-326; special "@..." events excepted).
+ * Dropped, and counted, if the connection's event queue is full, its
+ * output is at max_output_bytes, or the event would not fit the wire. */
 void xs__queue_event(struct xsim_xs_conn *c, const char *path, uint32_t plen, const char *token,
                      uint32_t tlen);
+
+/* The queued output as up to `max` pieces, each the unpulled part of one
+ * message, oldest first; returns how many. The pieces are borrowed: they
+ * stay valid until xs__conn_consume takes them or the output is dropped
+ * (reset, close), whatever else is queued meanwhile. */
+struct xs_piece {
+    const char *p;
+    size_t len;
+};
+unsigned int xs__conn_peek(const struct xsim_xs_conn *c, struct xs_piece *out, unsigned int max);
+/* Take the first `n` queued bytes off the queue (n <= bytes queued). */
+void xs__conn_consume(struct xsim_xs_conn *c, size_t n);
 
 /* ---- requests (xs_ops.c) ---- */
 /* Handle the complete request in c->hdr / c->in. */

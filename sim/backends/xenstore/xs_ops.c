@@ -213,15 +213,28 @@ fail:
 
 /* ---- removing nodes ---- */
 
-/* Record a subtree in a transaction (pre-order, children in list order), so
- * that removing it afterwards allocates nothing. */
+/*
+ * Removal follows xenstored 4.17's tree walk: depth first, children in list
+ * order, each node removed once its children are, and taken off its
+ * parent's child list then. Outside a transaction the tree is consistent
+ * and the walk cannot fail. Inside one, the transaction's view may not be:
+ * its copy of a node may list a child absent from the view (others removed
+ * it after the node was first seen), or lack one that is there (others
+ * created it after). The reference takes either for a corrupt tree and
+ * answers EIO, keeping what the walk had already removed; so do we. Such a
+ * transaction cannot commit anyway: what made the view inconsistent is a
+ * change to a node it recorded.
+ */
+
+/* Record the subtree in a transaction, in the walk's order, up to where
+ * the walk will stop, so that removing it afterwards allocates nothing. */
 static int rm_record(struct xs_req *r, char *buf, uint32_t len)
 {
     int err = 0;
     const struct xs_node *n = xs__view_get(&r->v, buf, len, &err);
 
     if (n == NULL)
-        return err;
+        return err != 0 ? err : EIO;
     for (uint32_t off = 0; off < n->clen;) {
         uint32_t cl = (uint32_t)strlen(n->children + off);
 
@@ -238,28 +251,48 @@ static int rm_record(struct xs_req *r, char *buf, uint32_t len)
     return 0;
 }
 
-/* Remove a subtree, children first; watches on each removed descendant fire
- * (exactly), then those on the removed node and its ancestors. */
-static void rm_apply(struct xs_req *r, char *buf, uint32_t len, bool top)
+/* Remove the subtree at buf[0..len); watches on each removed descendant
+ * fire (exactly), then those on the removed node and its ancestors. In a
+ * transaction each removed descendant leaves its parent's list at once, so
+ * that a walk stopped by EIO leaves what the reference's does. Returns 0
+ * or EIO. */
+static int rm_apply(struct xs_req *r, char *buf, uint32_t len, bool top)
 {
+    bool unlink = r->v.txn != NULL;
+    const struct xs_node *n;
     int err = 0;
-    const struct xs_node *n = xs__view_get(&r->v, buf, len, &err);
 
+    n = xs__view_get(&r->v, buf, len, &err); /* recorded: cannot fail */
     if (n == NULL)
-        return;
+        return EIO; /* listed by its parent, absent from the view */
     for (uint32_t off = 0; off < n->clen;) {
         uint32_t cl = (uint32_t)strlen(n->children + off);
 
-        if (len + 1 + cl < XS__PATH_BUF) {
-            buf[len] = '/';
-            memcpy(buf + len + 1, n->children + off, cl + 1);
-            rm_apply(r, buf, len + 1 + cl, false);
-            buf[len] = '\0';
+        if (len + 1 + cl >= XS__PATH_BUF) {
+            off += cl + 1;
+            continue;
         }
-        off += cl + 1;
+        buf[len] = '/';
+        memcpy(buf + len + 1, n->children + off, cl + 1);
+        err = rm_apply(r, buf, len + 1 + cl, false);
+        buf[len] = '\0';
+        if (err != 0)
+            return err;
+        if (!unlink)
+            off += cl + 1; /* else the next child has moved up to off */
     }
     (void)xs__view_fire(&r->v, buf, len, !top);
     (void)xs__view_delete(&r->v, buf, len);
+    if (unlink && !top) {
+        uint32_t plen = xs__parent_len(buf, len);
+        struct xs_node *p = xs__view_modify(&r->v, buf, plen, &err);
+
+        if (p != NULL) {
+            (void)xs__node_del_child(p, buf + plen + 1, len - plen - 1);
+            xs__view_touch(&r->v, p);
+        }
+    }
+    return 0;
 }
 
 /* ---- request handlers: 0 (replied) or a positive errno ---- */
@@ -450,12 +483,15 @@ static int op_rm(struct xs_req *r)
         return err != 0 ? err : ENOENT;
     }
     parent = xs__view_modify(&r->v, path, plen, &err);
-    if (parent == NULL)
+    if (parent == NULL) /* (in a transaction) a parent gone from the view */
+        return err == ENOENT ? EINVAL : err;
+    if (r->v.txn != NULL && (err = rm_record(r, path, (uint32_t)len)) != 0 && err != EIO)
         return err;
-    if (r->v.txn != NULL && (err = rm_record(r, path, (uint32_t)len)) != 0)
+    err = rm_apply(r, path, (uint32_t)len, true);
+    if (err != 0)
         return err;
-    rm_apply(r, path, (uint32_t)len, true);
-    xs__node_del_child(parent, path + plen + (plen > 1), (uint32_t)len - plen - (plen > 1));
+    if (!xs__node_del_child(parent, path + plen + (plen > 1), (uint32_t)len - plen - (plen > 1)))
+        return EIO; /* the parent's copy does not list it (see above) */
     xs__view_touch(&r->v, parent);
     reply_ok(r);
     return 0;
@@ -667,10 +703,12 @@ static int op_transaction_end(struct xs_req *r)
     bool commit;
     int err;
 
-    if (r->v.txn == NULL)
-        return ENOENT;
+    /* The argument is checked first: outside a transaction a bad one is
+     * EINVAL and only a good one ENOENT, as in xenstored 4.17. */
     if (arg == NULL || (strcmp(arg, "T") != 0 && strcmp(arg, "F") != 0))
         return EINVAL;
+    if (r->v.txn == NULL)
+        return ENOENT;
     commit = arg[0] == 'T';
     err = -xs__txn_end(r->c, r->v.txn, commit);
     r->v.txn = NULL;

@@ -1,9 +1,16 @@
 /*
  * xs_socket.c - the XenStore daemon on a Unix socket, through libuv. Each
- * client is a privileged dom0 connection, as on xenstored's socket. Output
- * is written eagerly with uv_try_write and falls back to one uv_write in
- * flight; input pauses (uv_read_stop) while the connection's output is
- * over its cap, so a client that never reads cannot grow our memory.
+ * client is a privileged dom0 connection, as on xenstored's socket.
+ *
+ * A client holds no buffer while idle. Input is read into one buffer the
+ * server shares (libuv calls alloc_cb and read_cb back to back on the loop
+ * thread) and handed to the connection at once; only what the connection
+ * does not take while its input is paused is kept, in a block of its size,
+ * and reading stops until it is taken. Output is written straight from the
+ * connection's queue: uv_try_write of the queued messages, and when the
+ * socket is full one uv_write of the head message, which stays queued (and
+ * counted, and mergeable) until written. So a client that never reads
+ * costs what its queue holds, which the store bounds.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,7 +23,10 @@
 
 #include "backends/xenstore/xs_internal.h"
 
-#define XS_SOCK_BUF (64 * 1024)
+/* libuv suggests 64 KB per read; one such buffer serves every client. */
+#define XS_SOCK_READ_BUF (64 * 1024)
+/* Queued messages offered to one uv_try_write. */
+#define XS_SOCK_PIECES 16
 
 struct xs_client {
     uv_pipe_t pipe;
@@ -24,12 +34,12 @@ struct xs_client {
     struct xsim_xs_conn *conn;
     struct xs_client *next, *prev;
     uv_write_t wreq;
-    bool writing; /* wbuf is owned by a uv_write in flight */
+    size_t wlen;  /* bytes of the queue's head owned by the uv_write in flight */
+    bool writing; /* a uv_write is in flight */
     bool reading;
     bool closing;
-    size_t rlen;
-    char rbuf[XS_SOCK_BUF];
-    char wbuf[XS_SOCK_BUF];
+    char *held; /* input the connection has not taken yet, or NULL */
+    size_t held_len;
 };
 
 struct xsim_xs_server {
@@ -41,13 +51,17 @@ struct xsim_xs_server {
     unsigned int nclients;
     unsigned int open_handles; /* listener + clients whose close has not completed */
     bool closing;
+    char *rbuf; /* XS_SOCK_READ_BUF bytes: every client's reads land here first */
 };
 
 static void server_maybe_free(struct xsim_xs_server *srv)
 {
     if (srv->closing && srv->open_handles == 0) {
-        free(srv->path);
-        free(srv);
+        struct xsim_xs *xs = srv->xs;
+
+        xs__free(xs, srv->rbuf);
+        xs__free(xs, srv->path);
+        xs__free(xs, srv);
     }
 }
 
@@ -56,6 +70,8 @@ static void client_close_cb(uv_handle_t *h)
     struct xs_client *cl = h->data;
     struct xsim_xs_server *srv = cl->srv;
 
+    /* libuv has cancelled a uv_write in flight (write_cb ran) before this:
+     * nothing points into the connection's queue any more. */
     xsim_xs_conn_close(cl->conn);
     if (cl->prev != NULL)
         cl->prev->next = cl->next;
@@ -65,7 +81,8 @@ static void client_close_cb(uv_handle_t *h)
         cl->next->prev = cl->prev;
     srv->nclients--;
     srv->open_handles--;
-    free(cl);
+    xs__free(srv->xs, cl->held);
+    xs__free(srv->xs, cl);
     server_maybe_free(srv);
 }
 
@@ -81,36 +98,44 @@ static void client_close(struct xs_client *cl)
 
 static void write_cb(uv_write_t *req, int status);
 
+/* Write queued output until the queue is empty or the socket is full. */
 static void flush(struct xs_client *cl)
 {
     uv_stream_t *s = (uv_stream_t *)&cl->pipe;
 
-    if (cl->writing || cl->closing)
-        return;
-    for (;;) {
-        size_t n = xsim_xs_conn_output(cl->conn, cl->wbuf, sizeof(cl->wbuf));
-        uv_buf_t b = uv_buf_init(cl->wbuf, (unsigned int)n);
+    while (!cl->writing && !cl->closing) {
+        struct xs_piece pc[XS_SOCK_PIECES];
+        uv_buf_t b[XS_SOCK_PIECES];
+        unsigned int n = xs__conn_peek(cl->conn, pc, XS_SOCK_PIECES);
+        size_t total = 0;
         int w;
 
         if (n == 0)
             return;
-        w = uv_try_write(s, &b, 1);
-        if (w == (int)n)
-            continue;
+        for (unsigned int i = 0; i < n; i++) {
+            b[i] = uv_buf_init((char *)pc[i].p, (unsigned int)pc[i].len);
+            total += pc[i].len;
+        }
+        w = uv_try_write(s, b, n);
         if (w < 0 && w != UV_EAGAIN) {
             client_close(cl);
             return;
         }
-        if (w < 0)
-            w = 0;
-        memmove(cl->wbuf, cl->wbuf + w, n - (size_t)w);
-        b = uv_buf_init(cl->wbuf, (unsigned int)(n - (size_t)w));
-        if (uv_write(&cl->wreq, s, &b, 1, write_cb) != 0) {
+        if (w > 0)
+            xs__conn_consume(cl->conn, (size_t)w);
+        if (w > 0 && (size_t)w == total)
+            continue;
+        /* The socket is full. Let libuv write the head message when it
+         * can: its bytes stay queued (nothing else pulls this queue while
+         * the write is in flight) and write_cb takes them off. */
+        n = xs__conn_peek(cl->conn, pc, 1);
+        b[0] = uv_buf_init((char *)pc[0].p, (unsigned int)pc[0].len);
+        if (uv_write(&cl->wreq, s, b, 1, write_cb) != 0) {
             client_close(cl);
             return;
         }
+        cl->wlen = pc[0].len;
         cl->writing = true;
-        return;
     }
 }
 
@@ -125,47 +150,84 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct xs_client *cl = h->data;
 
-    *buf = uv_buf_init(cl->rbuf + cl->rlen, (unsigned int)(sizeof(cl->rbuf) - cl->rlen));
+    /* Shared: read_cb follows at once, and takes or copies the bytes. */
+    *buf = uv_buf_init(cl->srv->rbuf, XS_SOCK_READ_BUF);
 }
 
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
-/* Offer buffered input to the connection; pause reading if it takes no
- * more, resume once it does. */
+static void reading_set(struct xs_client *cl, bool on)
+{
+    if (on == cl->reading || cl->closing)
+        return;
+    if (on && uv_read_start((uv_stream_t *)&cl->pipe, alloc_cb, read_cb) != 0) {
+        client_close(cl);
+        return;
+    }
+    if (!on)
+        uv_read_stop((uv_stream_t *)&cl->pipe);
+    cl->reading = on;
+}
+
+/* Offer input to the connection. Returns what it did not take (paused),
+ * or -1 if the client must go. */
+static long offer(struct xs_client *cl, const char *p, size_t len)
+{
+    long used = xsim_xs_conn_input(cl->conn, p, len);
+
+    if (used < 0) {
+        client_close(cl); /* oversized request, or the connection is dead */
+        return -1;
+    }
+    return (long)(len - (size_t)used);
+}
+
+/* Offer held input again (output was pulled, so the connection may take
+ * more); resume reading once all of it is taken. */
 static void feed(struct xs_client *cl)
 {
-    long used;
+    long left;
 
-    if (cl->closing)
+    if (cl->closing || cl->held == NULL)
         return;
-    used = xsim_xs_conn_input(cl->conn, cl->rbuf, cl->rlen);
-    if (used < 0) {
-        client_close(cl); /* oversized request: the connection ends */
+    left = offer(cl, cl->held, cl->held_len);
+    if (left < 0)
+        return;
+    if (left == 0) {
+        xs__free(cl->srv->xs, cl->held);
+        cl->held = NULL;
+        cl->held_len = 0;
+        reading_set(cl, true);
         return;
     }
-    memmove(cl->rbuf, cl->rbuf + used, cl->rlen - (size_t)used);
-    cl->rlen -= (size_t)used;
-    if (cl->rlen > 0 && cl->reading) {
-        uv_read_stop((uv_stream_t *)&cl->pipe);
-        cl->reading = false;
-    } else if (cl->rlen == 0 && !cl->reading && !cl->closing) {
-        if (uv_read_start((uv_stream_t *)&cl->pipe, alloc_cb, read_cb) != 0)
-            client_close(cl);
-        else
-            cl->reading = true;
-    }
+    memmove(cl->held, cl->held + (cl->held_len - (size_t)left), (size_t)left);
+    cl->held_len = (size_t)left;
 }
 
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct xs_client *cl = s->data;
+    long left;
 
     if (nread < 0) {
         client_close(cl); /* EOF or error */
         return;
     }
-    cl->rlen += (size_t)nread;
-    feed(cl);
+    if (nread == 0 || cl->closing)
+        return;
+    left = offer(cl, buf->base, (size_t)nread);
+    if (left <= 0)
+        return;
+    /* Paused: keep the rest (the shared buffer is about to be reused) and
+     * read no more until the connection takes it. */
+    cl->held = xs__alloc(cl->srv->xs, (size_t)left);
+    if (cl->held == NULL) {
+        client_close(cl);
+        return;
+    }
+    memcpy(cl->held, buf->base + nread - left, (size_t)left);
+    cl->held_len = (size_t)left;
+    reading_set(cl, false);
 }
 
 static void write_cb(uv_write_t *req, int status)
@@ -174,11 +236,12 @@ static void write_cb(uv_write_t *req, int status)
 
     cl->writing = false;
     if (status < 0) {
-        client_close(cl);
+        client_close(cl); /* also UV_ECANCELED: the client is closing */
         return;
     }
+    xs__conn_consume(cl->conn, cl->wlen);
     flush(cl);
-    if (!cl->writing && !cl->reading)
+    if (!cl->writing)
         feed(cl); /* output drained: take the input we paused on */
 }
 
@@ -189,14 +252,14 @@ static void connection_cb(uv_stream_t *server, int status)
 
     if (status < 0 || srv->closing)
         return;
-    cl = calloc(1, sizeof(*cl));
+    cl = xs__zalloc(srv->xs, sizeof(*cl));
     if (cl == NULL)
         return;
     cl->srv = srv;
     cl->pipe.data = cl;
     cl->wreq.data = cl;
     if (uv_pipe_init(srv->loop, &cl->pipe, 0) != 0) {
-        free(cl);
+        xs__free(srv->xs, cl);
         return;
     }
     srv->open_handles++;
@@ -210,11 +273,7 @@ static void connection_cb(uv_stream_t *server, int status)
         client_close(cl);
         return;
     }
-    if (uv_read_start((uv_stream_t *)&cl->pipe, alloc_cb, read_cb) != 0) {
-        client_close(cl);
-        return;
-    }
-    cl->reading = true;
+    reading_set(cl, true);
 }
 
 /* Is someone listening on `path`? A socket file left by a dead server
@@ -255,22 +314,20 @@ int xsim_xs_listen_unix(struct xsim_xs *xs, struct uv_loop_s *loop, const char *
         return -EINVAL;
     if (strlen(path) >= sizeof(sa.sun_path))
         return -ENAMETOOLONG;
-    srv = calloc(1, sizeof(*srv));
+    srv = xs__zalloc(xs, sizeof(*srv));
     if (srv == NULL)
         return -ENOMEM;
-    srv->path = strdup(path);
-    if (srv->path == NULL) {
-        free(srv);
-        return -ENOMEM;
-    }
     srv->xs = xs;
-    srv->loop = loop;
-    err = uv_pipe_init(loop, &srv->listener, 0);
+    srv->path = xs__memdup(xs, path, strlen(path));
+    srv->rbuf = xs__alloc(xs, XS_SOCK_READ_BUF);
+    err = srv->path == NULL || srv->rbuf == NULL ? -ENOMEM : uv_pipe_init(loop, &srv->listener, 0);
     if (err != 0) {
-        free(srv->path);
-        free(srv);
+        xs__free(xs, srv->rbuf);
+        xs__free(xs, srv->path);
+        xs__free(xs, srv);
         return err;
     }
+    srv->loop = loop;
     srv->listener.data = srv;
     srv->open_handles = 1;
     err = uv_pipe_bind(&srv->listener, path);

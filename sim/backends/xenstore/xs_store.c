@@ -140,7 +140,7 @@ void xs__node_add_child(struct xs_node *n, const char *name, uint32_t len)
     n->clen += len + 1;
 }
 
-void xs__node_del_child(struct xs_node *n, const char *name, uint32_t len)
+bool xs__node_del_child(struct xs_node *n, const char *name, uint32_t len)
 {
     uint32_t off = 0;
 
@@ -150,10 +150,11 @@ void xs__node_del_child(struct xs_node *n, const char *name, uint32_t len)
         if (l == len && memcmp(n->children + off, name, len) == 0) {
             memmove(n->children + off, n->children + off + l + 1, n->clen - off - l - 1);
             n->clen -= l + 1;
-            return;
+            return true;
         }
         off += l + 1;
     }
+    return false;
 }
 
 static uint32_t owner_of(const struct xs_node *n)

@@ -4,11 +4,15 @@
  *
  * Outside a transaction a view is the live tree. Inside one, every node a
  * request touches is recorded once, in first-access order, with the
- * generation it had then (or its absence); a node the transaction changes
- * gets a private copy. Commit fails with EAGAIN if any recorded node's
- * generation (or existence) has changed since, which is how xenstored 4.17
- * detects conflicts; otherwise the copies replace the live nodes and the
- * watches fire, in first-access order, before the reply is queued.
+ * generation it had then (or its absence) and a private copy of it: from
+ * then on the transaction sees that copy (or the absence), whatever other
+ * connections do, as xenstored 4.17 does; reads are repeatable. Commit
+ * fails with EAGAIN if any recorded node's generation (or existence) has
+ * changed since, which is how xenstored 4.17 detects conflicts; otherwise
+ * the copies the transaction changed replace the live nodes and the
+ * watches fire, in first-access order, before the reply is queued. The
+ * copies are bounded as the records are: quota_txn_nodes per transaction
+ * of an unprivileged connection.
  */
 #include <errno.h>
 #include <string.h>
@@ -22,7 +26,8 @@ static struct xs_tentry *entry_find(struct xs_txn *t, const char *path, uint32_t
     return (struct xs_tentry *)xs__htab_find(&t->entries, path, len, xs__hash(path, len));
 }
 
-/* Record the first access to `path`, whose live node is `live` (or NULL). */
+/* Record the first access to `path`, whose live node is `live` (or NULL),
+ * with a copy of it: the transaction's view of the node from now on. */
 static struct xs_tentry *entry_new(struct xs_view *v, const char *path, uint32_t len,
                                    const struct xs_node *live, int *err)
 {
@@ -43,6 +48,15 @@ static struct xs_tentry *entry_new(struct xs_view *v, const char *path, uint32_t
         xs__free(v->xs, e);
         *err = ENOMEM;
         return NULL;
+    }
+    if (live != NULL) {
+        e->copy = xs__node_dup(v->xs, live);
+        if (e->copy == NULL) {
+            xs__free(v->xs, e->path);
+            xs__free(v->xs, e);
+            *err = ENOMEM;
+            return NULL;
+        }
     }
     e->pathlen = len;
     e->h.key = e->path;
@@ -82,19 +96,17 @@ const struct xs_node *xs__view_get(struct xs_view *v, const char *path, uint32_t
     e = entry_get(v, path, len, err);
     if (e == NULL)
         return NULL;
-    if (e->modified)
-        return e->copy;
-    return xs__node_get(v->xs, path, len);
+    return e->copy;
 }
 
 struct xs_node *xs__view_modify(struct xs_view *v, const char *path, uint32_t len, int *err)
 {
     struct xs_tentry *e;
-    struct xs_node *live;
 
     *err = 0;
-    live = xs__node_get(v->xs, path, len);
     if (v->txn == NULL) {
+        struct xs_node *live = xs__node_get(v->xs, path, len);
+
         if (live == NULL)
             *err = ENOENT; /* callers only modify nodes they have just seen */
         return live;
@@ -102,18 +114,8 @@ struct xs_node *xs__view_modify(struct xs_view *v, const char *path, uint32_t le
     e = entry_get(v, path, len, err);
     if (e == NULL)
         return NULL;
-    if (e->modified) {
-        if (e->copy == NULL)
-            *err = ENOENT;
-        return e->copy;
-    }
-    if (live == NULL) {
-        *err = ENOENT;
-        return NULL;
-    }
-    e->copy = xs__node_dup(v->xs, live);
     if (e->copy == NULL) {
-        *err = ENOMEM;
+        *err = ENOENT; /* absent in this transaction's view */
         return NULL;
     }
     e->modified = true;
@@ -155,11 +157,12 @@ int xs__view_create(struct xs_view *v, struct xs_node *n)
 
 int xs__view_delete(struct xs_view *v, const char *path, uint32_t len)
 {
-    struct xs_node *live = xs__node_get(v->xs, path, len);
     struct xs_tentry *e;
     int err = 0;
 
     if (v->txn == NULL) {
+        struct xs_node *live = xs__node_get(v->xs, path, len);
+
         if (live != NULL) {
             xs__tree_remove(v->xs, live);
             xs__node_free(v->xs, live);
@@ -169,14 +172,10 @@ int xs__view_delete(struct xs_view *v, const char *path, uint32_t len)
     e = entry_get(v, path, len, &err);
     if (e == NULL)
         return -err;
-    if (e->modified) {
-        if (e->copy != NULL) {
-            count_delta(v, e->copy, -1);
-            xs__node_free(v->xs, e->copy);
-            e->copy = NULL;
-        }
-    } else if (live != NULL) {
-        count_delta(v, live, -1);
+    if (e->copy != NULL) {
+        count_delta(v, e->copy, -1);
+        xs__node_free(v->xs, e->copy);
+        e->copy = NULL;
     }
     e->modified = true;
     return 0;
