@@ -250,14 +250,14 @@ static void on_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
     x->busy[i] = false;
 }
 
-/* Let the backend work for about n wait-loop turns: in steps of ten turns'
- * worth of declared work (500 ns), each step a scheduling point where
- * upcalls come in, rather than n single turns (a tenth of the points per
- * input, the same virtual time under the default profile's 50 ns turn). */
+/* Let the backend work for about n wait-loop turns: in steps of twenty
+ * turns' worth of declared work (1 us), each step a scheduling point where
+ * upcalls come in, rather than n single turns (a twentieth of the points
+ * per input, the same virtual time under the default profile's 50 ns turn). */
 static void spin(struct fz *x, unsigned int n)
 {
-    for (unsigned int i = 0; i < (n + 9) / 10; i++)
-        xg_work(x->t.p, XG_WORK_GUEST, 500);
+    for (unsigned int i = 0; i < (n + 19) / 20; i++)
+        xg_work(x->t.p, XG_WORK_GUEST, 1000);
 }
 
 static void submit_some(struct fz *x, uint32_t *rng)
@@ -273,7 +273,7 @@ static void submit_some(struct fz *x, uint32_t *rng)
         uint32_t r = *rng >> 8;
         memset(io, 0, sizeof(*io));
         io->op = (enum xg_blk_op)(r % 5);
-        io->sector = (r >> 3) % 64 * 8;
+        io->sector = (r >> 3) % 16 * 8; /* below 152: a small disk */
         io->nsectors = io->op == XG_BLK_FLUSH ? 0 : 1 + (r >> 10) % 24;
         if (io->op == XG_BLK_WRITE_BARRIER && (r >> 16) % 4 == 0)
             io->nsectors = 0;
@@ -390,7 +390,18 @@ static int run_one(const uint8_t *data, size_t size)
 
     if (x == NULL)
         return -1;
-    x->bf = aligned_alloc(64, (xg_blkfront_size() + 63) / 64 * 64);
+    /* The frontend's and the guest's state are large (hundreds of KiB):
+     * allocated once and reused, so that an input costs no fresh pages. */
+    static void *bf_mem, *guest_mem;
+    if (bf_mem == NULL)
+        bf_mem = aligned_alloc(64, (xg_blkfront_size() + 63) / 64 * 64);
+    if (guest_mem == NULL)
+        guest_mem = aligned_alloc(64, (xg_guest_size() + 63) / 64 * 64);
+    if (bf_mem == NULL || guest_mem == NULL) {
+        free(x);
+        return -1;
+    }
+    x->bf = bf_mem;
     memset(x->bf, 0, xg_blkfront_size());
     x->data = data;
     x->size = size;
@@ -402,10 +413,11 @@ static int run_one(const uint8_t *data, size_t size)
     cfg.xenstore = true;
     cfg.main = guest_main;
     cfg.user = x;
-    cfg.ram_pages = 1024;
+    cfg.guest_mem = guest_mem;
+    cfg.ram_pages = 256; /* buffers, rings, grant and indirect pages: a large arena
+                           costs every input its page faults */
     cfg.world.time_limit_ns = 2ull * 1000 * 1000 * 1000;
     if (th_create(&x->t, &cfg, NULL) != 0) {
-        free(x->bf);
         free(x);
         return -1;
     }
@@ -423,9 +435,9 @@ static int run_one(const uint8_t *data, size_t size)
     if (rc.max_order > 4)
         rc.max_order = 4; /* the honest server maps at most 16 pages */
     rc.latency_ns = 1000 + (c1 >> 5) * 2000;
-    /* The I/Os touch sectors below 536: a small disk keeps each input
+    /* The I/Os touch sectors below 152: a small disk keeps each input
      * cheap (the disk is filled at every run). */
-    rc.sectors = 1024;
+    rc.sectors = 256;
     xg_blkfront_config_init(&x->fcfg, rc.devid);
     x->fcfg.ring_pages = 1u << ((c1 >> 2) & 3);
     x->fcfg.bounce = c1 & 0x80;
@@ -448,7 +460,6 @@ static int run_one(const uint8_t *data, size_t size)
     }
     rb_destroy(&x->rb);
     th_destroy(&x->t);
-    free(x->bf);
     free(x);
     return ret;
 }

@@ -144,7 +144,10 @@ int th_build_machine(struct th *t, struct xsim_policy *pol, const struct xsim_gu
     rc = xsim_hv_create(t->w, &t->hv);
     if (rc != 0)
         return rc;
-    t->g = aligned_alloc(64, (xg_guest_size() + 63) / 64 * 64);
+    /* A caller's buffer (cfg->guest_mem) is reused as it is: xg_guest_init
+     * sets it up whole. */
+    t->g = cfg->guest_mem != NULL ? cfg->guest_mem
+                                  : aligned_alloc(64, (xg_guest_size() + 63) / 64 * 64);
     if (t->g == NULL)
         return -ENOMEM;
     rc = xsim_domain_create(t->w, TH_BACKEND_DOMID, 0, 4, NULL, NULL, &t->dom0);
@@ -195,7 +198,8 @@ void th_destroy(struct th *t)
     xsim_world_destroy(t->w);
     xsim_xshost_destroy(t->xs);
     xsim_hv_destroy(t->hv);
-    free(t->g);
+    if (t->g != t->cfg.guest_mem)
+        free(t->g);
     if (t->own_pol)
         xsim_policy_destroy(t->pol);
     memset(t, 0, sizeof(*t));

@@ -37,6 +37,9 @@ struct th_config {
      * the vector, EOI included. NULL: everything goes to the guest. */
     bool (*interrupt)(struct th *t, unsigned int cpu, uint8_t vector);
     bool xenstore; /* host a XenStore daemon and introduce the guest to it */
+    /* The guest's state: xg_guest_size() bytes, 64-byte aligned, borrowed
+     * (reused across runs by a fuzzer); NULL: allocated per run. */
+    void *guest_mem;
     void *user;
 };
 
