@@ -76,7 +76,8 @@ int xsim_cost_profile_load_string(struct xsim_cost_profile *p, const char *json,
                                   struct xsim_error *err);
 
 /* The directory of the shipped profiles: $XENSIM_PROFILE_DIR if set and not
- * empty, else the source tree's sim/profiles. Borrowed. */
+ * empty, else the source tree's sim/profiles if that directory exists, else
+ * the installed <datadir>/xensim/profiles. Borrowed. */
 const char *xsim_cost_profile_dir(void);
 
 /* Fill `p` from a profile name or a path, over the default. A value that

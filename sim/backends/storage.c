@@ -1,17 +1,16 @@
 /*
  * storage.c - storage models behind a block backend (see storage.h): a
- * sparse RAM disk, a file read and written with libuv's synchronous uv_fs_*
- * calls on a loop of its own, and a CD-ROM whose medium can change. All
- * share one volatile write cache (sector -> data) in front of a durable
- * image that each variant implements.
+ * sparse RAM disk and a CD-ROM whose medium can change; the file variant
+ * (libuv) is in storage_file.c. All share one volatile write cache
+ * (sector -> data) in front of a durable image that each variant implements.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uv.h>
 
 #include "xensim/storage.h"
+
+#include "storage_internal.h"
 
 /* ---- sector map: open addressing, linear probing, backward-shift delete ---- */
 
@@ -138,15 +137,6 @@ static void smap_free(struct smap *m)
 
 /* ---- the storage object and its variants ---- */
 
-struct xsim_storage_ops {
-    /* Durable image: read/write `n` whole sectors. */
-    int (*dread)(struct xsim_storage *s, uint64_t sector, uint32_t n, void *buf);
-    int (*dwrite)(struct xsim_storage *s, uint64_t sector, uint32_t n, const void *buf);
-    int (*ddiscard)(struct xsim_storage *s, uint64_t sector, uint64_t n);
-    void (*fini)(struct xsim_storage *s);
-    bool cdrom;
-};
-
 struct xsim_storage {
     const struct xsim_storage_ops *ops;
     struct xsim_storage_config cfg;
@@ -157,10 +147,7 @@ struct xsim_storage {
     /* mem and cdrom: the durable image (absent sectors read as zero) */
     struct smap image;
     uint32_t medium_gen; /* cdrom: which medium is in */
-    /* file */
-    uv_loop_t loop;
-    bool loop_ok;
-    uv_file fd;
+    void *priv;          /* the variant's own state (file: storage_file.c) */
 };
 
 static int mem_dread(struct xsim_storage *s, uint64_t sector, uint32_t n, void *buf)
@@ -211,80 +198,11 @@ static int cd_dread(struct xsim_storage *s, uint64_t sector, uint32_t n, void *b
     return 0;
 }
 
-static int file_io(struct xsim_storage *s, bool wr, uint64_t sector, uint64_t n, void *buf)
-{
-    uint64_t done = 0, len = n * XSIM_SECTOR_SIZE;
-
-    while (done < len) {
-        uv_fs_t req;
-        uv_buf_t b = uv_buf_init((char *)buf + done, (unsigned int)(len - done));
-        int64_t off = (int64_t)(sector * XSIM_SECTOR_SIZE + done);
-        int r = wr ? uv_fs_write(&s->loop, &req, s->fd, &b, 1, off, NULL)
-                   : uv_fs_read(&s->loop, &req, s->fd, &b, 1, off, NULL);
-        uv_fs_req_cleanup(&req);
-        if (r < 0)
-            return r; /* libuv errors are negative errnos */
-        if (r == 0) {
-            if (wr)
-                return -EIO;
-            memset((char *)buf + done, 0, len - done); /* past EOF: never written */
-            break;
-        }
-        done += (uint64_t)r;
-    }
-    return 0;
-}
-
-static int file_dread(struct xsim_storage *s, uint64_t sector, uint32_t n, void *buf)
-{
-    return file_io(s, false, sector, n, buf);
-}
-
-static int file_dwrite(struct xsim_storage *s, uint64_t sector, uint32_t n, const void *buf)
-{
-    return file_io(s, true, sector, n, (void *)buf);
-}
-
-static int file_ddiscard(struct xsim_storage *s, uint64_t sector, uint64_t n)
-{
-    uint8_t *z = calloc(64, XSIM_SECTOR_SIZE);
-    int rc = 0;
-
-    if (z == NULL)
-        return -ENOMEM;
-    for (uint64_t i = 0; i < n && rc == 0; i += 64)
-        rc = file_io(s, true, sector + i, n - i < 64 ? n - i : 64, z);
-    free(z);
-    return rc;
-}
-
-static void file_fini(struct xsim_storage *s)
-{
-    if (s->fd >= 0) {
-        uv_fs_t req;
-        uv_fs_fsync(&s->loop, &req, s->fd, NULL);
-        uv_fs_req_cleanup(&req);
-        uv_fs_close(&s->loop, &req, s->fd, NULL);
-        uv_fs_req_cleanup(&req);
-        s->fd = -1;
-    }
-    if (s->loop_ok) {
-        uv_loop_close(&s->loop);
-        s->loop_ok = false;
-    }
-}
-
 static const struct xsim_storage_ops mem_ops = {
     .dread = mem_dread,
     .dwrite = mem_dwrite,
     .ddiscard = mem_ddiscard,
     .fini = mem_fini,
-};
-static const struct xsim_storage_ops file_ops = {
-    .dread = file_dread,
-    .dwrite = file_dwrite,
-    .ddiscard = file_ddiscard,
-    .fini = file_fini,
 };
 static const struct xsim_storage_ops cdrom_ops = {
     .dread = cd_dread,
@@ -297,8 +215,8 @@ uint8_t xsim_storage_cdrom_byte(uint32_t medium, uint64_t sector, uint32_t byte)
     return (uint8_t)(sector * 131u + byte * 7u + medium * 29u + (sector >> 8));
 }
 
-static int storage_new(const struct xsim_storage_config *cfg, const struct xsim_storage_ops *ops,
-                       struct xsim_storage **out)
+int xsim__storage_new(const struct xsim_storage_config *cfg, const struct xsim_storage_ops *ops,
+                      struct xsim_storage **out)
 {
     struct xsim_storage *s;
 
@@ -313,7 +231,6 @@ static int storage_new(const struct xsim_storage_config *cfg, const struct xsim_
     s->cfg = *cfg;
     s->cfg.path = NULL; /* borrowed only during create */
     s->faults = cfg->faults;
-    s->fd = -1;
     xsim_rng_init(&s->own_rng, 0, "storage:power-loss");
     *out = s;
     return 0;
@@ -321,12 +238,12 @@ static int storage_new(const struct xsim_storage_config *cfg, const struct xsim_
 
 int xsim_storage_mem_create(const struct xsim_storage_config *cfg, struct xsim_storage **out)
 {
-    return storage_new(cfg, &mem_ops, out);
+    return xsim__storage_new(cfg, &mem_ops, out);
 }
 
 int xsim_storage_cdrom_create(const struct xsim_storage_config *cfg, struct xsim_storage **out)
 {
-    int rc = storage_new(cfg, &cdrom_ops, out);
+    int rc = xsim__storage_new(cfg, &cdrom_ops, out);
 
     if (rc == 0) {
         (*out)->cfg.readonly = true;
@@ -335,34 +252,9 @@ int xsim_storage_cdrom_create(const struct xsim_storage_config *cfg, struct xsim
     return rc;
 }
 
-int xsim_storage_file_create(const struct xsim_storage_config *cfg, struct xsim_storage **out)
+void **xsim__storage_priv(struct xsim_storage *s)
 {
-    struct xsim_storage *s;
-    uv_fs_t req;
-    int rc;
-
-    if (cfg == NULL || cfg->path == NULL)
-        return -EINVAL;
-    rc = storage_new(cfg, &file_ops, &s);
-    if (rc != 0)
-        return rc;
-    rc = uv_loop_init(&s->loop);
-    if (rc == 0) {
-        s->loop_ok = true;
-        rc = uv_fs_open(&s->loop, &req, cfg->path, cfg->readonly ? O_RDONLY : (O_RDWR | O_CREAT),
-                        0644, NULL);
-        uv_fs_req_cleanup(&req);
-        if (rc >= 0) {
-            s->fd = rc;
-            rc = 0;
-        }
-    }
-    if (rc != 0) {
-        xsim_storage_destroy(s);
-        return rc;
-    }
-    *out = s;
-    return 0;
+    return &s->priv;
 }
 
 void xsim_storage_destroy(struct xsim_storage *s)
@@ -478,11 +370,8 @@ int xsim_storage_flush(struct xsim_storage *s)
         return 0;
     }
     rc = destage(s);
-    if (rc == 0 && s->fd >= 0) {
-        uv_fs_t req;
-        rc = uv_fs_fdatasync(&s->loop, &req, s->fd, NULL);
-        uv_fs_req_cleanup(&req);
-    }
+    if (rc == 0 && s->ops->dsync != NULL)
+        rc = s->ops->dsync(s);
     if (rc != 0) {
         s->st.errors++;
         return rc;
