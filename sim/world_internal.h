@@ -123,6 +123,9 @@ struct xsim_world {
     bool exiting;  /* threads unwind */
     enum xsim_stop_reason stop_reason;
     char failure[512];
+    /* A guest BUG stopped a vCPU, possibly inside a guest spinlock it will
+     * never release (platform_sim.c busts such locks for the main thread). */
+    bool guest_bug;
     char replay_error[256];
     int pin_cpu;
 

@@ -77,6 +77,7 @@ struct bug_ctx {
     volatile uint32_t evaluated; /* how often the condition ran */
     volatile uint32_t went_on;   /* set after the BUG_ON: must stay 0 */
     volatile uint32_t passed;    /* a false BUG_ON let the CPU go on */
+    volatile uint32_t lock;      /* held by the CPU that hits the BUG */
     int line;
 };
 
@@ -96,6 +97,7 @@ static void bug_main(struct th *t, unsigned int cpu)
         return;
     /* Spend a little time first so that other CPUs get going. */
     xg_work(t->p, XG_WORK_GUEST, 5000);
+    xg_spin_lock(t->p, &x->lock);
     x->line = __LINE__ + 1;
     XG_BUG_ON(t->p, count_true(x));
     x->went_on = 1;
@@ -126,6 +128,10 @@ static void run_bug(const char *policy, enum xsim_mode mode, unsigned int ncpus,
     assert_int_equal(x.evaluated, 1);
     assert_int_equal(x.went_on, 0);
     assert_true(x.passed >= 1);
+    /* Collecting results after the run may take a guest lock the stopped
+     * vCPU holds: it must not spin for ever. */
+    xg_spin_lock(t.p, &x.lock);
+    xg_spin_unlock(t.p, &x.lock);
     th_destroy(&t);
 }
 
