@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "world_internal.h"
@@ -105,9 +106,15 @@ static void p_point(void *ctx, enum xg_point_kind kind, const volatile void *add
     struct xsim_world *w = d->world;
     struct xsim_vcpu *v = me();
 
-    (void)addr;
-    if (v == NULL)
+    if (v == NULL) {
+        /* The main thread (collecting results after the run) spinning on a
+         * lock word: after a guest BUG its holder may be a vCPU parked for
+         * good, and nothing else runs, so the spin would never end. Bust
+         * the lock, as a kernel does for its post-panic output. */
+        if (kind == XG_POINT_SPIN && addr != NULL && w->guest_bug)
+            __atomic_store_n((volatile uint32_t *)(uintptr_t)addr, 0, __ATOMIC_SEQ_CST);
         return;
+    }
     if (kind == XG_POINT_SPIN) {
         /* One turn of a wait loop (a pause instruction and a re-read). */
         __atomic_store_n(&v->vtime, v->vtime + w->spin_ns, __ATOMIC_RELAXED);
@@ -145,6 +152,16 @@ static void p_irq_restore(void *ctx, bool enabled)
         xsim__irq_enable(d->world, v);
     else
         v->if_flag = enabled;
+}
+
+/* The vCPU's IF flag, read without touching anything: no delivery and no
+ * scheduling point (pushf on hardware does not exit). */
+static bool p_irq_enabled(void *ctx)
+{
+    struct xsim_vcpu *v = me();
+
+    (void)ctx;
+    return v != NULL && v->if_flag;
 }
 
 static void p_halt(void *ctx)
@@ -309,6 +326,25 @@ static void p_log(void *ctx, enum xg_log_level level, const char *msg)
             (unsigned)level < 4 ? names[level] : "?", msg);
 }
 
+/* A guest BUG: the run fails with the place and the condition, and the
+ * vCPU stops executing guest code (a kernel would panic). */
+static void p_bug(void *ctx, const char *file, int line, const char *expr)
+{
+    struct xsim_domain *d = ctx;
+    struct xsim_world *w = d->world;
+    struct xsim_vcpu *v = me();
+
+    __atomic_store_n(&w->guest_bug, true, __ATOMIC_RELEASE);
+    xsim_world_fail(w, "guest BUG at %s:%d: %s", file != NULL ? file : "?", line,
+                    expr != NULL ? expr : "?");
+    if (v != NULL && v->world == w)
+        xsim__vcpu_abort(w, v);
+    /* Not on one of this world's vCPUs: nothing to stop, nowhere to go. */
+    fprintf(stderr, "guest BUG outside a vCPU at %s:%d: %s\n", file != NULL ? file : "?", line,
+            expr != NULL ? expr : "?");
+    abort();
+}
+
 static const struct xg_platform_ops sim_platform_ops = {
     .hypercall = p_hypercall,
     .cpuid = p_cpuid,
@@ -320,6 +356,7 @@ static const struct xg_platform_ops sim_platform_ops = {
     .point = p_point,
     .irq_save = p_irq_save,
     .irq_restore = p_irq_restore,
+    .irq_enabled = p_irq_enabled,
     .halt = p_halt,
     .eoi = p_eoi,
     .page_alloc = p_page_alloc,
@@ -329,6 +366,7 @@ static const struct xg_platform_ops sim_platform_ops = {
     .cpu_id = p_cpu_id,
     .work = p_work,
     .log = p_log,
+    .bug = p_bug,
 };
 
 void xsim__platform_init(struct xsim_domain *d)

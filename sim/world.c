@@ -1132,6 +1132,17 @@ void xsim__irq_enable(struct xsim_world *w, struct xsim_vcpu *v)
     deliver_pending(w, v);
 }
 
+_Noreturn void xsim__vcpu_abort(struct xsim_world *w, struct xsim_vcpu *v)
+{
+    if (free_run(w))
+        fr_park(w, v); /* the main thread sees `stopping` and ends the run */
+    /* Deterministic: only the baton holder runs guest code, so `v` is the
+     * current vCPU; hand the baton to the main thread and park. */
+    if (w->cur == v)
+        stop_now(w, v);
+    park(w, v);
+}
+
 /* ---- free-run mode ---- */
 
 static _Noreturn void fr_park(struct xsim_world *w, struct xsim_vcpu *self)

@@ -123,6 +123,9 @@ struct xsim_world {
     bool exiting;  /* threads unwind */
     enum xsim_stop_reason stop_reason;
     char failure[512];
+    /* A guest BUG stopped a vCPU, possibly inside a guest spinlock it will
+     * never release (platform_sim.c busts such locks for the main thread). */
+    bool guest_bug;
     char replay_error[256];
     int pin_cpu;
 
@@ -170,6 +173,10 @@ void xsim__trace_free(struct xsim_world *w);
 /* world.c, for platform_sim.c */
 void xsim__halt(struct xsim_world *w, struct xsim_vcpu *v);
 void xsim__irq_enable(struct xsim_world *w, struct xsim_vcpu *v);
+/* The calling vCPU `v` stops executing guest code for good (after a guest
+ * BUG: the world has already been failed). Its thread parks until the
+ * world is destroyed, which unwinds it to its entry frame. */
+_Noreturn void xsim__vcpu_abort(struct xsim_world *w, struct xsim_vcpu *v);
 /* Retire the highest in-service vector; returns it, or -1. `level` (may be
  * NULL) tells whether it was raised level-triggered (its TMR bit). */
 int xsim__eoi(struct xsim_vcpu *v, bool *level);

@@ -113,8 +113,29 @@ static void unlock(struct xg_blkfront *bf, bool was)
     xg_irq_restore(bf->p, was);
 }
 
+/* Transitions our own code guarantees whatever the backend does: it
+ * attaches only when closed and reconnects only from a suspend, and it
+ * suspends only a device that is connected or connecting. (Others, such as
+ * a connect racing an error, can follow from backend input and are not
+ * checked here.) */
+static bool transition_possible(enum xg_blkfront_state from, enum xg_blkfront_state to)
+{
+    switch (to) {
+    case XG_BLKFRONT_CONNECTING:
+        return from == XG_BLKFRONT_CLOSED || from == XG_BLKFRONT_SUSPENDED;
+    case XG_BLKFRONT_SUSPENDED:
+        return from == XG_BLKFRONT_CONNECTING || from == XG_BLKFRONT_CONNECTED;
+    case XG_BLKFRONT_CLOSED:
+    case XG_BLKFRONT_CONNECTED:
+    case XG_BLKFRONT_ERROR:
+        return true;
+    }
+    return false;
+}
+
 static void set_state(struct xg_blkfront *bf, enum xg_blkfront_state s)
 {
+    XG_BUG_ON(bf->p, !transition_possible(bf->state, s));
     bf->state = s;
     /* Waiters halt on seq: publish the state first. */
     xg_wmb(bf->p);
@@ -183,10 +204,9 @@ static int switch_fe(struct xg_blkfront *bf, enum xenbus_state s)
 
 /* ---- queues: every move checks where the io is ---- */
 
-static bool hold_push(struct xg_blkfront *bf, struct xg_blk_io *io, bool front)
+static void hold_push(struct xg_blkfront *bf, struct xg_blk_io *io, bool front)
 {
-    if (io->queue != BQ_NONE)
-        return false;
+    XG_BUG_ON(bf->p, io->queue != BQ_NONE);
     io->queue = BQ_HOLD;
     io->next = NULL;
     if (front) {
@@ -202,22 +222,21 @@ static bool hold_push(struct xg_blkfront *bf, struct xg_blk_io *io, bool front)
         bf->hold_tail = io;
     }
     bf->nhold++;
-    return true;
 }
 
 static struct xg_blk_io *hold_pop(struct xg_blkfront *bf)
 {
     struct xg_blk_io *io = bf->hold_head;
 
-    if (io == NULL || io->queue != BQ_HOLD)
+    if (io == NULL)
         return NULL;
+    XG_BUG_ON(bf->p, io->queue != BQ_HOLD || bf->nhold == 0);
     bf->hold_head = io->next;
     if (bf->hold_head == NULL)
         bf->hold_tail = NULL;
     io->next = NULL;
     io->queue = BQ_NONE;
-    if (bf->nhold > 0)
-        bf->nhold--;
+    bf->nhold--;
     return io;
 }
 
@@ -226,10 +245,10 @@ struct done_list {
     struct xg_blk_io *head, *tail;
 };
 
-static void done_add(struct done_list *dl, struct xg_blk_io *io, int status)
+static void done_add(const struct xg_platform *p, struct done_list *dl, struct xg_blk_io *io,
+                     int status)
 {
-    if (io->queue != BQ_NONE)
-        return; /* not ours to complete: a bookkeeping bug, never a crash */
+    XG_BUG_ON(p, io->queue != BQ_NONE);
     io->queue = BQ_DONE;
     io->slot = (uint32_t)status; /* the status travels in slot until delivery */
     io->next = NULL;
@@ -247,16 +266,17 @@ static void deliver(struct xg_blkfront *bf, struct done_list *dl)
     while (io != NULL) {
         struct xg_blk_io *next = io->next;
         int status = (int)io->slot;
-        if (io->queue == BQ_DONE) {
-            bool was = lock(bf);
-            bf->st.completed++;
-            if (status != 0)
-                bf->st.errors++;
-            unlock(bf, was);
-            io->queue = BQ_NONE;
-            io->next = NULL;
-            io->done(bf, io, status);
-        }
+        bool was;
+
+        XG_BUG_ON(bf->p, io->queue != BQ_DONE);
+        was = lock(bf);
+        bf->st.completed++;
+        if (status != 0)
+            bf->st.errors++;
+        unlock(bf, was);
+        io->queue = BQ_NONE;
+        io->next = NULL;
+        io->done(bf, io, status);
         io = next;
     }
     dl->head = dl->tail = NULL;
@@ -320,6 +340,8 @@ static void end_grants(struct xg_blkfront *bf, struct shadow *sh, bool forget,
 
 static void slot_release(struct xg_blkfront *bf, struct shadow *sh)
 {
+    XG_BUG_ON(bf->p, !sh->in_use || bf->nfree_slots >= XG_BLKFRONT_MAX_RING_SLOTS ||
+                         bf->st.in_flight == 0);
     sh->in_use = false;
     sh->io = NULL;
     bf->free_slots[bf->nfree_slots++] = (uint16_t)(sh - bf->shadow);
@@ -572,8 +594,8 @@ static void kick_locked(struct xg_blkfront *bf, struct done_list *dl, bool *noti
         if (pl.solo && bf->st.in_flight > 0)
             break; /* drain first: a barrier orders after everything earlier */
         if (pl.complete) {
-            (void)hold_pop(bf);
-            done_add(dl, io, pl.status);
+            XG_BUG_ON(bf->p, hold_pop(bf) != io);
+            done_add(bf->p, dl, io, pl.status);
             continue;
         }
         if (bf->nfree_slots == 0 || RING_FULL(&bf->ring))
@@ -585,11 +607,11 @@ static void kick_locked(struct xg_blkfront *bf, struct done_list *dl, bool *noti
             end_grants(bf, sh, false, NULL);
             if (rc == -ENOSPC && bf->st.in_flight > 0)
                 break; /* retried when a response frees grants */
-            (void)hold_pop(bf);
-            done_add(dl, io, rc == -ENOSPC ? -EIO : rc);
+            XG_BUG_ON(bf->p, hold_pop(bf) != io);
+            done_add(bf->p, dl, io, rc == -ENOSPC ? -EIO : rc);
             continue;
         }
-        (void)hold_pop(bf);
+        XG_BUG_ON(bf->p, hold_pop(bf) != io);
         bf->nfree_slots--;
         sh->in_use = true;
         sh->io = io;
@@ -639,17 +661,17 @@ static void fail_all_locked(struct xg_blkfront *bf, int status, bool forget, str
         if (!sh->in_use)
             continue;
         io = sh->io;
+        /* An in-use slot always carries an io on the ring. */
+        XG_BUG_ON(bf->p, io == NULL || io->queue != BQ_RING);
         end_grants(bf, sh, forget, NULL);
         slot_release(bf, sh);
-        if (io != NULL && io->queue == BQ_RING) {
-            io->queue = BQ_NONE;
-            done_add(dl, io, status);
-        }
+        io->queue = BQ_NONE;
+        done_add(bf->p, dl, io, status);
     }
     bf->solo = false;
     while ((io = hold_pop(bf)) != NULL)
-        done_add(dl, io, status);
-    bf->nhold = 0;
+        done_add(bf->p, dl, io, status);
+    XG_BUG_ON(bf->p, bf->nhold != 0);
     bf->st.queued = 0;
 }
 
@@ -679,12 +701,13 @@ static void complete_one(struct xg_blkfront *bf, struct shadow *sh, int16_t rsp_
     int status = status_of(rsp_status);
     bool requeue = false;
 
+    /* The response's id and operation were checked against the shadow; an
+     * in-use slot always carries an io on the ring. */
+    XG_BUG_ON(bf->p, io == NULL || io->queue != BQ_RING);
     end_grants(bf, sh, false, op == BLKIF_OP_READ && status == 0 ? io : NULL);
     if (sh->solo)
         bf->solo = false;
     slot_release(bf, sh);
-    if (io == NULL || io->queue != BQ_RING)
-        return;
     io->queue = BQ_NONE;
     if (status == -EOPNOTSUPP) {
         switch (op) {
@@ -713,9 +736,9 @@ static void complete_one(struct xg_blkfront *bf, struct shadow *sh, int16_t rsp_
         requeue = true;
     }
     if (requeue)
-        (void)hold_push(bf, io, true);
+        hold_push(bf, io, true);
     else
-        done_add(dl, io, status);
+        done_add(bf->p, dl, io, status);
 }
 
 static int blkfront_handler(struct xg_guest *g, evtchn_port_t port, void *arg)
@@ -1427,7 +1450,7 @@ int xg_blkfront_submit(struct xg_blkfront *bf, struct xg_blk_io *io)
     io->next = NULL;
     if (now != 0) {
         bf->st.submitted++;
-        done_add(&dl, io, now);
+        done_add(bf->p, &dl, io, now);
         unlock(bf, was);
         deliver(bf, &dl);
         return 0;
@@ -1437,7 +1460,7 @@ int xg_blkfront_submit(struct xg_blkfront *bf, struct xg_blk_io *io)
         return -ENOSPC;
     }
     bf->st.submitted++;
-    (void)hold_push(bf, io, false);
+    hold_push(bf, io, false);
     kick_and_deliver(bf, was, &dl);
     return 0;
 }
@@ -1472,14 +1495,13 @@ static void requeue_in_flight_locked(struct xg_blkfront *bf)
         if (newest == NULL)
             break;
         struct xg_blk_io *io = newest->io;
+        XG_BUG_ON(bf->p, io == NULL || io->queue != BQ_RING);
         end_grants(bf, newest, true, NULL);
         slot_release(bf, newest);
-        if (io != NULL && io->queue == BQ_RING) {
-            io->queue = BQ_NONE;
-            io->tries = STEP_FIRST; /* flush/discard/barrier whole */
-            (void)hold_push(bf, io, true);
-            bf->st.requeued++;
-        }
+        io->queue = BQ_NONE;
+        io->tries = STEP_FIRST; /* flush/discard/barrier whole */
+        hold_push(bf, io, true);
+        bf->st.requeued++;
     }
     bf->solo = false;
 }
@@ -1495,6 +1517,7 @@ int xg_blkfront_resume(struct xg_blkfront *bf, bool new_host)
         return bf->state == XG_BLKFRONT_CLOSED || bf->state == XG_BLKFRONT_ERROR ? 0 : -EINVAL;
     }
     if (!new_host) {
+        XG_BUG_ON(bf->p, bf->saved != XG_BLKFRONT_CONNECTED && bf->saved != XG_BLKFRONT_CONNECTING);
         set_state(bf, bf->saved);
         bool notify = bf->state == XG_BLKFRONT_CONNECTED;
         evtchn_port_t port = bf->port;

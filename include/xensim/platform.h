@@ -67,6 +67,11 @@ struct xg_platform_ops {
      * may deliver pending interrupts before it returns. */
     bool (*irq_save)(void *ctx);
     void (*irq_restore)(void *ctx, bool enabled);
+    /* Optional. Whether interrupts are enabled on this CPU (pushf; test IF).
+     * No side effect: it never delivers an interrupt and is not a
+     * scheduling point. NULL: the wrapper falls back to irq_save +
+     * irq_restore, whose restore may deliver a pending interrupt. */
+    bool (*irq_enabled)(void *ctx);
     /* Atomically enable interrupts and wait for one (sti; hlt). Returns after
      * an interrupt was delivered, with interrupts enabled. */
     void (*halt)(void *ctx);
@@ -90,6 +95,12 @@ struct xg_platform_ops {
     void (*work)(void *ctx, enum xg_work_kind kind, uint64_t ns);
     /* Log one line (no trailing newline needed). */
     void (*log)(void *ctx, enum xg_log_level level, const char *msg);
+    /* Guest code found one of its own invariants broken (XG_BUG_ON): a
+     * programmer error, never something a backend, XenStore or any other
+     * input can cause. Does not return: a kernel port panics; the
+     * simulator fails the run and stops this vCPU. Optional: NULL (or an
+     * op that returns) traps. */
+    void (*bug)(void *ctx, const char *file, int line, const char *expr);
 };
 
 struct xg_platform {
@@ -261,6 +272,21 @@ static inline void xg_irq_restore(const struct xg_platform *p, bool enabled)
     p->ops->irq_restore(p->ctx, enabled);
 }
 
+/* Whether interrupts are enabled on this CPU, without enabling or
+ * delivering anything when the op exists. */
+static inline bool xg_irq_enabled(const struct xg_platform *p)
+{
+    bool was;
+
+    if (p->ops->irq_enabled != NULL)
+        return p->ops->irq_enabled(p->ctx);
+    /* Without the op: a save/restore pair, which may deliver an interrupt
+     * on the restore when interrupts were enabled. */
+    was = p->ops->irq_save(p->ctx);
+    p->ops->irq_restore(p->ctx, was);
+    return was;
+}
+
 static inline void xg_halt(const struct xg_platform *p)
 {
     p->ops->halt(p->ctx);
@@ -282,6 +308,26 @@ static inline void xg_log(const struct xg_platform *p, enum xg_log_level level, 
     if (p->ops->log != NULL)
         p->ops->log(p->ctx, level, msg);
 }
+
+/* Report a broken invariant of guest code; never returns. */
+static inline __attribute__((noreturn)) void xg_bug(const struct xg_platform *p, const char *file,
+                                                    int line, const char *expr)
+{
+    if (p->ops->bug != NULL)
+        p->ops->bug(p->ctx, file, line, expr);
+    /* The op must not return; without one there is nothing else to do. */
+    __builtin_trap();
+}
+
+/* BUG_ON / KASSERT for guest code's own invariants: `cond` is evaluated
+ * once; if true, ops->bug gets the file, line and condition's text. Never
+ * for conditions a backend, XenStore or other input can make true: those
+ * get an error path. */
+#define XG_BUG_ON(p, cond)                          \
+    do {                                            \
+        if (__builtin_expect(!!(cond), 0))          \
+            xg_bug((p), __FILE__, __LINE__, #cond); \
+    } while (0)
 
 #ifdef __cplusplus
 }

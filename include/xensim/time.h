@@ -110,6 +110,8 @@ struct xsim_hv_time_stats {
     uint64_t singleshot_set;    /* VCPUOP_set_singleshot_timer accepted */
     uint64_t singleshot_etime;  /* ... refused with -ETIME */
     uint64_t singleshot_fired;  /* VIRQ_TIMER raised by a single-shot timer */
+    uint64_t timer_op_set;      /* set_timer_op with a non-zero deadline */
+    uint64_t timer_op_huge;     /* ... of those, taken as 100 ms from now */
     uint64_t periodic_fired;    /* ... by a periodic timer */
     uint64_t timer_late_ns_max; /* largest (raise - deadline) in system time */
 };

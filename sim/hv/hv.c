@@ -343,6 +343,17 @@ static long vcpu_op(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, unsig
     }
 }
 
+/* The deadline is the first argument (a 64-bit register on x86-64). The
+ * timer is the calling vCPU's: Xen has no vCPU argument here. */
+static long set_timer_op(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx,
+                         unsigned long timeout, unsigned long a2, unsigned long a3,
+                         unsigned long a4, unsigned long a5)
+{
+    if (v == NULL || xsim_vcpu_domain(v) != d)
+        return -EINVAL;
+    return xsim__hv_set_timer_op(xsim__hv_dom_of(d), xsim_vcpu_id(v), (uint64_t)timeout);
+}
+
 /* ---- CPUID, MSRs, MMIO ---- */
 
 static uint32_t cpuid_base(const struct xsim_hv_dom *hd)
@@ -532,6 +543,7 @@ int xsim_hv_create(struct xsim_world *w, struct xsim_hv **out)
     xsim_world_set_hypercall(w, __HYPERVISOR_memory_op, memory_op, hv);
     xsim_world_set_hypercall(w, __HYPERVISOR_hvm_op, hvm_op, hv);
     xsim_world_set_hypercall(w, __HYPERVISOR_vcpu_op, vcpu_op, hv);
+    xsim_world_set_hypercall(w, __HYPERVISOR_set_timer_op, set_timer_op, hv);
     xsim_world_set_hypercall(w, __HYPERVISOR_event_channel_op, xsim__hv_evtchn_op, hv);
     xsim_world_set_hypercall(w, __HYPERVISOR_sched_op, xsim__hv_sched_op, hv);
     xsim_world_set_hypercall(w, __HYPERVISOR_grant_table_op, xsim__hv_gnttab_op, hv);

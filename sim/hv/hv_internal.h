@@ -115,6 +115,8 @@ void xsim__hv_evtchn_close_all(struct xsim_hv_dom *hd);
 
 /* hv/time.c: VCPUOP timer ops and anything else vcpu_op does not know;
  * called after vcpu_op validated vcpuid. -ENOSYS for unknown ops. */
+/* __HYPERVISOR_set_timer_op for the calling vCPU `vcpuid` (time.c). */
+long xsim__hv_set_timer_op(struct xsim_hv_dom *hd, unsigned int vcpuid, uint64_t timeout);
 long xsim__hv_vcpu_op_ext(struct xsim_hv_dom *hd, struct xsim_vcpu *v, unsigned long cmd,
                           unsigned int vcpuid, unsigned long arg);
 /* hv/time.c: a vCPU's vcpu_info moved (registration): publish its time. */

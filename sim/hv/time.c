@@ -2,8 +2,9 @@
  * time.c - the hypervisor's time model: guest TSC and Xen system time per
  * domain (include/xensim/time.h), the pvclock records (vcpu_time_info) and
  * the wall clock it publishes, and the VCPUOP timers, single-shot and
- * periodic, that raise VIRQ_TIMER. Semantics and errors follow Xen 4.17's
- * do_vcpu_op (xen/common/domain.c) and its seqlock-style time updates
+ * periodic, and set_timer_op, that raise VIRQ_TIMER. Semantics and errors
+ * follow Xen 4.17's do_vcpu_op (xen/common/domain.c), do_set_timer_op
+ * (xen/common/sched/core.c) and its seqlock-style time updates
  * (xen/arch/x86/time.c).
  *
  * A record update is two steps with a scheduling point between them (a
@@ -36,6 +37,8 @@
 #define MILLISECS(ms)   ((uint64_t)(ms)*1000000ull)
 #define STIME_DELTA_MAX ((uint64_t)~0ull >> 2) /* Xen's bound on a period */
 #define TSC_HZ_MAX      1000000000000ull       /* 1 THz: keeps the scale's shift small */
+/* do_set_timer_op's stand-in for a "huge" deadline (xen/common/sched/core.c) */
+#define TIMER_OP_HUGE_DELAY_NS MILLISECS(100)
 
 struct tdom;
 
@@ -363,6 +366,16 @@ static void sshot_stop(struct tvcpu *tv)
     tv->ss_armed = false;
 }
 
+/* Arm the single-shot timer (shared by VCPUOP_set_singleshot_timer and
+ * set_timer_op): one per vCPU, a new deadline replaces the old one, and
+ * expiry raises VIRQ_TIMER on the vCPU. */
+static void sshot_set(struct tvcpu *tv, uint64_t deadline)
+{
+    tv->ss_armed = true;
+    tv->ss_deadline = deadline;
+    sshot_arm(tv);
+}
+
 static void periodic_arm(struct tvcpu *tv)
 {
     struct xsim_world *w = world(tv->td);
@@ -459,10 +472,39 @@ static long set_singleshot(struct tdom *td, struct tvcpu *tv, unsigned long arg)
         td->stats.singleshot_etime++;
         return -ETIME;
     }
-    tv->ss_armed = true;
-    tv->ss_deadline = s.timeout_abs_ns;
     td->stats.singleshot_set++;
-    sshot_arm(tv);
+    sshot_set(tv, s.timeout_abs_ns);
+    return 0;
+}
+
+/* __HYPERVISOR_set_timer_op: the same single-shot timer as the VCPUOP,
+ * always the caller's, with Xen 4.17's do_set_timer_op rules: 0 stops it;
+ * a deadline that is negative as a signed value, or 2^50 ns (about 13
+ * days) or more ahead, is taken for a wrapped Linux jiffies deadline and
+ * becomes 100 ms from now; any other deadline, past ones included (they
+ * fire at once), is set as given. */
+long xsim__hv_set_timer_op(struct xsim_hv_dom *hd, unsigned int vcpuid, uint64_t timeout)
+{
+    struct tdom *td = hd->time;
+    struct tvcpu *tv;
+    uint64_t now;
+    int64_t ahead;
+
+    if (td == NULL || vcpuid >= td->nr)
+        return -ENOSYS;
+    tv = &td->v[vcpuid];
+    if (timeout == 0) {
+        sshot_stop(tv);
+        return 0;
+    }
+    now = guest_view(tv, now_of(td));
+    ahead = (int64_t)(timeout - now);
+    td->stats.timer_op_set++;
+    if ((int64_t)timeout < 0 || (ahead > 0 && (ahead >> 50) != 0)) {
+        td->stats.timer_op_huge++;
+        timeout = now + TIMER_OP_HUGE_DELAY_NS;
+    }
+    sshot_set(tv, timeout);
     return 0;
 }
 

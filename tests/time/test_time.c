@@ -271,6 +271,179 @@ static void test_vcpuop_timers(void **state)
     tt_free(x);
 }
 
+/* ---- set_timer_op against VCPUOP_set_singleshot_timer ---- */
+
+struct top_ctx {
+    volatile uint32_t n[2]; /* VIRQ_TIMER events by CPU */
+    uint64_t at[2][16];
+    long rc[16];
+    int64_t late_vcpuop, late_timer_op; /* fire time - deadline, same offset */
+    uint32_t after_past, after_stop0, after_stop_vcpuop, after_replace, after_not_huge;
+    uint32_t cpu1_events, cpu0_before_cpu1, cpu0_after_cpu1;
+    uint64_t replace_d2, replace_at, huge_set_at, huge_at, neg_set_at, neg_at;
+};
+
+static int top_hit(struct xg_guest *g, evtchn_port_t port, void *arg)
+{
+    struct tt *x = arg;
+    struct top_ctx *c = x->user;
+    unsigned int cpu = xg_cpu(g->p);
+
+    if (cpu < 2) {
+        if (c->n[cpu] < 16)
+            c->at[cpu][c->n[cpu]] = xg_clock_now(&x->clk);
+        xg_write_u32(g->p, &c->n[cpu], c->n[cpu] + 1);
+    }
+    return XG_EVTCHN_HANDLED;
+}
+
+static long timer_op(struct tt *x, uint64_t timeout)
+{
+    return xg_hypercall(x->th.p, __HYPERVISOR_set_timer_op, (unsigned long)timeout, 0, 0);
+}
+
+static long sshot(struct tt *x, uint64_t deadline)
+{
+    struct vcpu_set_singleshot_timer st = {.timeout_abs_ns = deadline, .flags = 0};
+
+    return vcpu_op(x, VCPUOP_set_singleshot_timer, xg_cpu(x->th.p), &st);
+}
+
+/* Fire delay past a deadline `ahead` from now, set through either path. */
+static int64_t fire_late(struct tt *x, bool via_timer_op, uint64_t ahead, long *rc)
+{
+    struct top_ctx *c = x->user;
+    uint32_t before = c->n[0];
+    uint64_t d = xg_clock_now(&x->clk) + ahead;
+
+    *rc = via_timer_op ? timer_op(x, d) : sshot(x, d);
+    while (c->n[0] == before)
+        tt_work(x, 1 * US);
+    return (int64_t)(c->at[0][c->n[0] - 1] - d);
+}
+
+static void top_main(struct tt *x, unsigned int cpu)
+{
+    struct top_ctx *c = x->user;
+    evtchn_port_t port;
+    uint64_t now;
+    uint32_t n0;
+
+    xg_evtchn_bind_virq(x->th.g, VIRQ_TIMER, cpu, top_hit, x, &port);
+    xg_evtchn_unmask(x->th.g, port);
+    if (cpu == 1) {
+        /* Wait for CPU 0's go, then set a timer of our own. */
+        tt_wait_flag(x, &c->cpu0_before_cpu1);
+        c->rc[10] = timer_op(x, xg_clock_now(&x->clk) + 100 * US);
+        tt_sleep_until(x, xg_clock_now(&x->clk) + 1 * MS);
+        c->cpu1_events = c->n[1];
+        return;
+    }
+    tt_work(x, 1 * MS);
+
+    /* The same future deadline through both paths fires the same way. */
+    c->late_vcpuop = fire_late(x, false, 300 * US, &c->rc[0]);
+    c->late_timer_op = fire_late(x, true, 300 * US, &c->rc[1]);
+
+    /* A past deadline: accepted, the event comes at once. */
+    now = xg_clock_now(&x->clk);
+    n0 = c->n[0];
+    c->rc[2] = timer_op(x, now - 1000);
+    tt_sleep_until(x, now + 50 * US);
+    c->after_past = c->n[0] - n0;
+
+    /* 0 stops the single-shot timer, whichever path set it; and the VCPUOP
+     * stops one set_timer_op set: it is one timer. */
+    now = xg_clock_now(&x->clk);
+    n0 = c->n[0];
+    sshot(x, now + 200 * US);
+    c->rc[3] = timer_op(x, 0);
+    c->rc[4] = timer_op(x, now + 300 * US);
+    c->rc[5] = vcpu_op(x, VCPUOP_stop_singleshot_timer, 0, NULL);
+    tt_sleep_until(x, now + 1 * MS);
+    c->after_stop0 = c->n[0] - n0;
+
+    /* A set replaces the other path's: one event, at the second deadline. */
+    now = xg_clock_now(&x->clk);
+    n0 = c->n[0];
+    sshot(x, now + 200 * US);
+    c->replace_d2 = now + 600 * US;
+    timer_op(x, c->replace_d2);
+    tt_sleep_until(x, now + 2 * MS);
+    c->after_replace = c->n[0] - n0;
+    c->replace_at = c->at[0][c->n[0] - 1];
+
+    /* 2^50 ns or more ahead (when the hypervisor looks, a little after
+     * `now`): Xen takes it for a wrapped deadline, 100 ms. */
+    now = xg_clock_now(&x->clk);
+    n0 = c->n[0];
+    c->huge_set_at = now;
+    c->rc[6] = timer_op(x, now + (1ull << 50) + 1 * MS);
+    while (c->n[0] == n0)
+        tt_work(x, 100 * US);
+    c->huge_at = c->at[0][c->n[0] - 1];
+
+    /* Negative as a signed value: the same. */
+    n0 = c->n[0];
+    c->neg_set_at = xg_clock_now(&x->clk);
+    c->rc[7] = timer_op(x, (uint64_t)-5);
+    while (c->n[0] == n0)
+        tt_work(x, 100 * US);
+    c->neg_at = c->at[0][c->n[0] - 1];
+
+    /* Just under 2^50 ahead is taken as given: nothing within 200 ms. */
+    now = xg_clock_now(&x->clk);
+    n0 = c->n[0];
+    c->rc[8] = timer_op(x, now + (1ull << 50) - 1 * MS);
+    tt_sleep_until(x, now + 200 * MS);
+    c->after_not_huge = c->n[0] - n0;
+    c->rc[9] = timer_op(x, 0);
+
+    /* The timer is the caller's: CPU 1's expiry goes to CPU 1 only. */
+    n0 = c->n[0];
+    xg_write_u32(x->th.p, &c->cpu0_before_cpu1, 1);
+    th_wake_others(&x->th);
+    tt_sleep_until(x, xg_clock_now(&x->clk) + 2 * MS);
+    c->cpu0_after_cpu1 = c->n[0] - n0;
+}
+
+static void test_set_timer_op(void **state)
+{
+    struct tt_config cfg;
+    struct top_ctx c;
+    struct xsim_hv_time_stats st;
+    struct tt *x;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    tt_config_init(&cfg, 2);
+    cfg.no_timers = true; /* raw hypercalls only */
+    cfg.main = top_main;
+    cfg.user = &c;
+    x = run(&cfg, XSIM_STOP_QUIESCENT);
+    for (int i = 0; i <= 10; i++)
+        if (c.rc[i] != 0)
+            fail_msg("call %d returned %ld", i, c.rc[i]);
+    assert_true(c.late_vcpuop >= 0);
+    assert_true(c.late_vcpuop < (int64_t)(20 * US));
+    assert_true(c.late_timer_op >= 0);
+    assert_true(c.late_timer_op < (int64_t)(20 * US));
+    assert_int_equal(c.after_past, 1);
+    assert_int_equal(c.after_stop0, 0);
+    assert_int_equal(c.after_replace, 1);
+    assert_true(c.replace_at >= c.replace_d2);
+    assert_true(c.huge_at >= c.huge_set_at + 100 * MS);
+    assert_true(c.huge_at < c.huge_set_at + 101 * MS);
+    assert_true(c.neg_at >= c.neg_set_at + 100 * MS);
+    assert_true(c.neg_at < c.neg_set_at + 101 * MS);
+    assert_int_equal(c.after_not_huge, 0);
+    assert_int_equal(c.cpu1_events, 1);
+    assert_int_equal(c.cpu0_after_cpu1, 0);
+    assert_int_equal(xsim_hv_time_stats(x->th.hv, TH_GUEST_DOMID, &st), 0);
+    assert_int_equal(st.timer_op_huge, 2);
+    tt_free(x);
+}
+
 /* A Xen PV vCPU starts with a 10 ms periodic timer: xg_timers_init stops it
  * on every vCPU; without that it keeps ticking (and the world never rests). */
 struct per_ctx {
@@ -1199,6 +1372,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pvclock_published),
         cmocka_unit_test(test_vcpuop_timers),
+        cmocka_unit_test(test_set_timer_op),
         cmocka_unit_test(test_periodic_stopped_at_boot),
         cmocka_unit_test(test_timer_kinds),
         cmocka_unit_test(test_timers_3ghz_tsc),
