@@ -106,15 +106,9 @@ static void p_point(void *ctx, enum xg_point_kind kind, const volatile void *add
     struct xsim_world *w = d->world;
     struct xsim_vcpu *v = me();
 
-    if (v == NULL) {
-        /* The main thread (collecting results after the run) spinning on a
-         * lock word: after a guest BUG its holder may be a vCPU parked for
-         * good, and nothing else runs, so the spin would never end. Bust
-         * the lock, as a kernel does for its post-panic output. */
-        if (kind == XG_POINT_SPIN && addr != NULL && w->guest_bug)
-            __atomic_store_n((volatile uint32_t *)(uintptr_t)addr, 0, __ATOMIC_SEQ_CST);
+    (void)addr;
+    if (v == NULL)
         return;
-    }
     if (kind == XG_POINT_SPIN) {
         /* One turn of a wait loop (a pause instruction and a re-read). */
         __atomic_store_n(&v->vtime, v->vtime + w->spin_ns, __ATOMIC_RELAXED);

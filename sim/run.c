@@ -798,9 +798,9 @@ static void oracle_blk_no_lost_io(const struct xsim_scenario *s, const struct xs
     if (ok) {
         int len = snprintf(detail, sizeof(detail), "all %" PRIu64 " I/Os completed", done);
         if (unsupported != 0)
-            len += snprintf(detail + len, sizeof(detail) - (size_t)len,
-                            "; %" PRIu64 " discards or flushes the device did not offer",
-                            unsupported);
+            len +=
+                snprintf(detail + len, sizeof(detail) - (size_t)len,
+                         "; %" PRIu64 " discards or flushes the device did not offer", unsupported);
         if (retried != 0)
             snprintf(detail + len, sizeof(detail) - (size_t)len,
                      "; %" PRIu64 " submissions found the queue full and were retried", retried);
@@ -1609,6 +1609,11 @@ static void collect_devices(struct run_ctx *rc, const struct xsim_scenario *s,
         snprintf(d->state, sizeof(d->state), "not set up");
         if (!rc->bf_init[i])
             continue; /* the guest never got that far */
+        if (xsim_world_guest_bug(rc->w)) {
+            /* The vCPU that hit it may hold the frontend's lock for good. */
+            snprintf(d->state, sizeof(d->state), "guest BUG");
+            continue;
+        }
         snprintf(d->state, sizeof(d->state), "%s",
                  xg_blkfront_state_name(xg_blkfront_state(rc->bf[i])));
         if (xg_blkfront_get_info(rc->bf[i], &info) == 0) {

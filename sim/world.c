@@ -409,6 +409,11 @@ const struct xsim_choices *xsim_world_choices(const struct xsim_world *w)
     return &w->choices;
 }
 
+bool xsim_world_guest_bug(const struct xsim_world *w)
+{
+    return __atomic_load_n(&w->guest_bug, __ATOMIC_ACQUIRE);
+}
+
 const char *xsim_world_failure(const struct xsim_world *w)
 {
     return w->failure[0] != '\0' ? w->failure : NULL;

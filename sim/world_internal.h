@@ -124,7 +124,7 @@ struct xsim_world {
     enum xsim_stop_reason stop_reason;
     char failure[512];
     /* A guest BUG stopped a vCPU, possibly inside a guest spinlock it will
-     * never release (platform_sim.c busts such locks for the main thread). */
+     * never release (xsim_world_guest_bug). */
     bool guest_bug;
     char replay_error[256];
     int pin_cpu;

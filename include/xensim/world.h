@@ -127,6 +127,11 @@ void xsim_world_stop(struct xsim_world *w);
 void xsim_world_fail(struct xsim_world *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* True once guest code reported a broken invariant of its own (platform
+ * bug op, XG_BUG_ON): the vCPU that hit it is parked for good and may hold
+ * guest locks, so a host must not call guest functions that take them. */
+bool xsim_world_guest_bug(const struct xsim_world *w);
+
 /* The failure message, or NULL if none. */
 const char *xsim_world_failure(const struct xsim_world *w);
 const char *xsim_stop_reason_name(enum xsim_stop_reason r);
