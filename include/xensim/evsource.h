@@ -65,12 +65,10 @@ uint64_t xsim_evsource_consume(struct xsim_evsource *s);
 struct xsim_evsource_stats {
     uint64_t sent, taken, completed;
     uint64_t first_send_ns, last_send_ns; /* 0 when nothing was sent */
-    /* Sum over sends of the items in the system (taken or not, not yet
-     * complete) just before each send: its mean is what arrivals see,
-     * which for Poisson arrivals is the time-average number in system. */
-    uint64_t seen_in_system_sum;
-    /* The same samples' mean and its 95% half-width (batch means); the
-     * half-width is -1 with too few sends. */
+    /* Over sends: the items in the system (taken or not, not yet complete)
+     * just before each send. Their mean is what arrivals see, which for
+     * Poisson arrivals is the time-average number in system; with its 95%
+     * half-width (batch means), -1 with too few sends. */
     double seen_in_system_mean, seen_in_system_ci95;
 };
 void xsim_evsource_stats(const struct xsim_evsource *s, struct xsim_evsource_stats *out);

@@ -193,7 +193,6 @@ void xsim_evsource_stats(const struct xsim_evsource *s, struct xsim_evsource_sta
     out->completed = s->completed;
     out->first_send_ns = s->first_send_ns;
     out->last_send_ns = s->last_send_ns;
-    out->seen_in_system_sum = s->seen_sum;
     out->seen_in_system_mean = s->sent ? (double)s->seen_sum / (double)s->sent : 0;
     {
         double m;

@@ -25,7 +25,7 @@ struct xsim_events {
     unsigned int ncpus;
     struct xsim_hist wait, sojourn, service;
     struct xsim_batchmeans bm;
-    uint64_t runs, empty_runs, acausal;
+    uint64_t empty_runs, acausal;
     uint64_t *wakes_seen;                  /* per CPU: the wake count at the last item served */
     uint64_t *cpu_service_ns;              /* per CPU: service charged by this workload */
     uint64_t *cpu_served;                  /* per CPU: items served */
@@ -214,7 +214,6 @@ uint64_t xsim_events_serve(struct xsim_events *e, const struct xg_platform *p, u
 {
     uint64_t n = 0, t;
 
-    e->runs++;
     if (e->wl->service_kind == XSIM_SVC_BATCH) {
         n = serve_batch(e, p, cpu);
     } else {
@@ -262,7 +261,6 @@ void xsim_events_result(const struct xsim_events *e, struct xsim_events_result *
     summary(&e->sojourn, &out->sojourn);
     summary(&e->service, &out->service);
     out->sojourn_ci_ok = xsim_bm_ci95(&e->bm, &m, &out->sojourn_mean_ci95);
-    out->runs = e->runs;
     out->empty_runs = e->empty_runs;
     out->acausal = e->acausal;
     out->idle_n = e->idle_n;

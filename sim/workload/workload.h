@@ -61,7 +61,7 @@ struct xsim_events_result {
     struct xsim_dist_summary wait, sojourn, service;
     bool sojourn_ci_ok;       /* enough samples for batch means */
     double sojourn_mean_ci95; /* half-width, ns */
-    uint64_t runs, empty_runs;
+    uint64_t empty_runs;
     uint64_t acausal; /* items seen before their send time (non-time policies) */
     /* Items whose send woke their idle CPU: their mean wait, and the mean
      * ns of each cost reason spent between the wake and service start. */
