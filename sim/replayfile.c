@@ -27,6 +27,7 @@ int xsim_replay_write(const char *path, const struct xsim_scenario *s,
     json_object_set_new(o, "scenario", json_string(s->text != NULL ? s->text : ""));
     json_object_set_new(o, "seed", json_integer((json_int_t)rep->seed));
     json_object_set_new(o, "policy", json_string(rep->policy));
+    json_object_set_new(o, "guest", json_string(rep->guest[0] ? rep->guest : "xensim"));
     json_object_set_new(o, "digest", json_string(digest));
     for (size_t i = 0; i < rep->noracles; i++) {
         if (!rep->oracles[i].pass)
@@ -79,6 +80,11 @@ static int parse(const struct xsim_json_doc *doc, struct xsim_replay *r, struct 
     if (!json_is_string(v) || strlen(json_string_value(v)) >= sizeof(r->policy))
         return bad(doc, v != NULL ? v : root, err, "'policy' must be a policy string");
     snprintf(r->policy, sizeof(r->policy), "%s", json_string_value(v));
+    v = json_object_get(root, "guest");
+    if (v != NULL && (!json_is_string(v) || json_string_length(v) == 0 ||
+                      json_string_length(v) >= sizeof(r->guest)))
+        return bad(doc, v, err, "'guest' must be a guest program's name");
+    snprintf(r->guest, sizeof(r->guest), "%s", v != NULL ? json_string_value(v) : "xensim");
     v = json_object_get(root, "digest");
     if (!json_is_string(v) || sscanf(json_string_value(v), "%" SCNx64, &r->digest) != 1)
         return bad(doc, v != NULL ? v : root, err, "'digest' must be 16 hex digits");

@@ -150,8 +150,9 @@ void xsim_report_print(const struct xsim_report *rep, FILE *out)
 {
     const struct xsim_stats *st = &rep->stats;
 
-    fprintf(out, "scenario %s  seed %" PRIu64 "  policy %s  cost profile %s\n", rep->scenario,
-            rep->seed, rep->policy, rep->cost_profile);
+    fprintf(out, "scenario %s  seed %" PRIu64 "  policy %s  cost profile %s  guest %s\n",
+            rep->scenario, rep->seed, rep->policy, rep->cost_profile,
+            rep->guest[0] ? rep->guest : "xensim");
     fprintf(out, "run: %s after ", xsim_stop_reason_name(rep->stop));
     print_ns(out, "", st->end_time_ns);
     fprintf(out,
@@ -390,6 +391,7 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
     json_object_set_new(o, "seed", json_integer((json_int_t)rep->seed));
     json_object_set_new(o, "policy", json_string(rep->policy));
     json_object_set_new(o, "cost_profile", json_string(rep->cost_profile));
+    json_object_set_new(o, "guest", json_string(rep->guest[0] ? rep->guest : "xensim"));
     json_object_set_new(o, "stop", json_string(xsim_stop_reason_name(rep->stop)));
     json_object_set_new(o, "digest", json_string(digest));
     json_object_set_new(o, "pass", json_boolean(rep->all_pass));

@@ -1,21 +1,13 @@
 /*
- * run.c - running a scenario: build the world (hypervisor, a device domain
- * 0 without vCPUs, the guest on N vCPUs with libxenguest), drive the
- * workloads, check the oracles, and fill the report.
+ * run.c - running a scenario: build the machine (hypervisor, a device
+ * domain 0 without vCPUs, the guest domain on N vCPUs running a guest
+ * program - xensim's own or a --guest plug-in, guestprog.h - with the
+ * workload drivers of guestprog/host.c behind its env), run it, check the
+ * oracles and laws, and fill the report.
  *
- * The guest program is the one a GENERIC kernel would run: CPU 0 boots
- * (detection, shared_info, callback set-up with fallbacks) and starts the
- * other CPUs with an IPI; each registers its vcpu_info; then CPU 0 binds
- * the devices' event channels and every CPU idles, taking upcalls.
- * Devices stop sending 1 ms before the time limit (or at their own stop) so
- * that the no-lost-events oracle judges a drained system.
- *
- * With disks, timers, IPIs or migrations the guest also sets up its clock,
- * per-CPU event timers and IPIs, a xenbus connection, grant tables, a
- * blkfront per disk (handshake with the toolstack's blkback) and the
- * suspend handler; every CPU then runs its workloads from its idle loop
- * (block I/O arrivals, timer ticks and IPIs multiplexed on the CPU's one
- * event timer). New work stops a drain period before the time limit.
+ * Devices stop sending 1 ms before the time limit (or at their own stop),
+ * and new ticks, I/O and IPIs a drain period before it, so that the
+ * oracles judge a drained system.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,15 +22,12 @@
 
 #include <uv.h>
 
+#include "guestprog/host.h"
 #include "jsonschema.h"
 #include "workload/workload.h"
 #include "xensim/blkback.h"
 #include "xensim/evsource.h"
-#include "xensim/guest/xg_blkfront.h"
-#include "xensim/guest/xg_evtchn.h"
-#include "xensim/guest/xg_gnttab.h"
-#include "xensim/guest/xg_suspend.h"
-#include "xensim/guest/xg_xenbus.h"
+#include "xensim/guestprog.h"
 #include "xensim/hv.h"
 #include "xensim/scenario.h"
 #include "xensim/storage.h"
@@ -46,9 +35,8 @@
 #include "xensim/xenstore.h"
 #include "xensim/xshost.h"
 
-#define WAKE_VECTOR    0x30
-#define MSR_X2APIC_ICR 0x830
-#define DRAIN_NS       1000000
+#define DRAIN_NS 1000000
+#define XSPW     0x58535057 /* "XSPW": the socket-serving timed event */
 
 struct run_ctx;
 
@@ -57,69 +45,29 @@ struct wl_arg {
     size_t i;
 };
 
-/* Per-CPU state of the timer and IPI workloads (touched by that CPU, and
- * by CPU 0 for IPI sends, between scheduling points). */
-struct cpu_state {
-    bool has_timer;
-    bool tick_pending;
-    uint64_t tick_deadline, armed, fired, early, last_fire;
-    uint64_t expiries; /* event timer expiries seen (the idle loop's wakeup check) */
-    uint64_t last_clock, backwards;
-    uint64_t ipi_sent, ipi_seen, ipi_runs;
-};
-
 struct run_ctx {
     const struct xsim_scenario *s;
+    const struct xsim_guest_program *prog;
     struct xsim_world *w;
     struct xsim_hv *hv;
     struct xsim_domain *d, *dom0;
-    struct xg_guest *g;
-    const struct xg_platform *p;
+    struct xsim_gp_host host; /* the guest program and the workload drivers */
+    bool host_init;
     struct xsim_evsource *src[XSIM_SCN_MAX_WORKLOADS];
     struct xsim_events *ev[XSIM_SCN_MAX_WORKLOADS];
     struct xsim_events_total ev_total;
-    evtchn_port_t port[XSIM_SCN_MAX_WORKLOADS];
-    uint64_t handled[XSIM_SCN_MAX_WORKLOADS];
-    volatile uint32_t started, nup, all_up;
-    int boot_rc;
-    volatile uint64_t lu_counter;
-    uint64_t lu_expected;
-    uint64_t next_rebalance;
-    struct wl_arg args[XSIM_SCN_MAX_WORKLOADS];
     /* XenStore and pacing (--xenstore-socket, --realtime) */
+    bool want_xs;
     struct xsim_xshost *xs;
-    struct xg_xenbus *xb;
-    int xenbus_rc;
     uv_loop_t loop;
     bool loop_ok;
     struct xsim_xs_server *srv;
     bool realtime;
     double wall0;
-    uint64_t poll_ns;
-    /* disks, timers, IPIs, migrations */
-    bool need_xs, need_time, need_ipi;
-    const struct xsim_scn_workload *timer_wl, *ipi_wl;
+    /* disks and migrations */
     struct xsim_toolstack *ts;
     struct xsim_rng storage_rng[XSIM_SCN_MAX_DISKS];
     struct xsim_storage *storage[XSIM_SCN_MAX_DISKS];
-    struct xg_gnttab *gt;
-    struct xg_blkfront *bf[XSIM_SCN_MAX_DISKS];
-    bool bf_init[XSIM_SCN_MAX_DISKS]; /* xg_blkfront_init succeeded */
-    struct xsim_blkio *bio[XSIM_SCN_MAX_WORKLOADS];
-    struct xg_clock *clk;
-    struct xg_timers *tm;
-    struct xg_ipi *ipi;
-    struct xg_suspend *sus;
-    void *own_clk, *own_tm, *own_ipi, *own_sus; /* what to free: the pointers above
-                                                   go NULL when set-up fails */
-    struct cpu_state *cs;
-    volatile uint32_t nup2, go;
-    volatile uint32_t draining;
-    uint64_t ipi_next;
-    unsigned int ipi_rr;
-    struct xsim_rng ipi_rng;
-    char setup_err[200];
-    uint64_t suspend_rc0, suspend_rc1, suspend_fail, suspend_backwards;
     bool power_lost[XSIM_SCN_MAX_DISKS];
     struct xsim_blkio_durability durable[XSIM_SCN_MAX_DISKS];
     bool durable_checked[XSIM_SCN_MAX_DISKS];
@@ -154,545 +102,8 @@ static void host_poll(struct xsim_world *w, void *arg)
     }
     if (rc->loop_ok)
         uv_run(&rc->loop, UV_RUN_NOWAIT);
-    xsim_event_schedule(w, now + POLL_PERIOD_NS, 0x58535057 /* XSPW */, host_poll, rc);
+    xsim_event_schedule(w, now + POLL_PERIOD_NS, XSPW, host_poll, rc);
 }
-
-static void wait_u32(struct run_ctx *rc, volatile uint32_t *flag, uint32_t value)
-{
-    const struct xg_platform *p = rc->p;
-    bool was = xg_irq_save(p);
-
-    /* Interrupts stay off between the check and the halt (which enables
-     * them atomically), so a wakeup cannot slip between the two. */
-    while (xg_read_u32(p, flag) < value) {
-        xg_halt(p);
-        (void)xg_irq_save(p);
-    }
-    xg_irq_restore(p, was);
-}
-
-static void wake(struct run_ctx *rc, int cpu)
-{
-    uint64_t icr = cpu < 0 ? ((3u << 18) | WAKE_VECTOR) : (((uint64_t)cpu << 32) | WAKE_VECTOR);
-
-    if (rc->s->machine.vcpus > 1)
-        (void)xg_wrmsr(rc->p, MSR_X2APIC_ICR, icr);
-}
-
-static int events_handler(struct xg_guest *g, evtchn_port_t port, void *arg)
-{
-    struct wl_arg *a = arg;
-    struct run_ctx *rc = a->rc;
-    const struct xsim_scn_workload *wl = &rc->s->workloads[a->i];
-
-    rc->handled[a->i]++;
-    if (wl->spurious)
-        return XG_EVTCHN_SPURIOUS;
-    /* Like a driver reading its device's ring: serve every item there.
-     * A run that finds the ring empty (its items were served by the run
-     * before, which the new sends' notifications could not know) did
-     * nothing, as the storm throttle counts it. */
-    if (xsim_events_serve(rc->ev[a->i], g->p, xg_cpu(g->p)) == 0)
-        return XG_EVTCHN_SPURIOUS;
-    return XG_EVTCHN_HANDLED;
-}
-
-static void bind_workloads(struct run_ctx *rc, struct wl_arg *args)
-{
-    const struct xsim_scenario *s = rc->s;
-
-    for (size_t i = 0; i < s->nworkloads; i++) {
-        const struct xsim_scn_workload *wl = &s->workloads[i];
-        if (wl->type != XSIM_WL_EVENTS || rc->src[i] == NULL)
-            continue;
-        args[i].rc = rc;
-        args[i].i = i;
-        if (xg_evtchn_bind_interdomain(rc->g, 0, xsim_evsource_port(rc->src[i]), events_handler,
-                                       &args[i], &rc->port[i]) != 0)
-            continue;
-        if (wl->vcpu >= 0)
-            (void)xg_evtchn_set_cpu(rc->g, rc->port[i], (unsigned int)wl->vcpu);
-        (void)xg_evtchn_unmask(rc->g, rc->port[i]);
-        (void)xsim_evsource_start(rc->src[i]);
-    }
-}
-
-static void lost_update(struct run_ctx *rc, unsigned int cpu)
-{
-    const struct xsim_scenario *s = rc->s;
-
-    if (cpu > 1)
-        return;
-    for (size_t i = 0; i < s->nworkloads; i++) {
-        if (s->workloads[i].type != XSIM_WL_LOST_UPDATE)
-            continue;
-        for (int k = 0; k < s->workloads[i].iterations; k++) {
-            /* The planted bug: a plain read and a plain write, no lock. */
-            uint64_t v = xg_read_u64(rc->p, &rc->lu_counter);
-            xg_write_u64(rc->p, &rc->lu_counter, v + 1);
-        }
-    }
-}
-
-static void guest_logf(struct run_ctx *rc, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* A milestone of the guest program, for --log. */
-static void guest_logf(struct run_ctx *rc, const char *fmt, ...)
-{
-    char line[256];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    xg_log(rc->p, XG_LOG_INFO, line);
-}
-
-static void setup_fail(struct run_ctx *rc, const char *what, int err)
-{
-    xg_log(rc->p, XG_LOG_ERR, what);
-    if (rc->setup_err[0] == '\0')
-        snprintf(rc->setup_err, sizeof(rc->setup_err), "%s failed: %s", what, strerror(-err));
-}
-
-/* ---- timers, IPIs ---- */
-
-static void clock_sample(struct run_ctx *rc, unsigned int cpu, uint64_t now)
-{
-    struct cpu_state *cs = &rc->cs[cpu];
-
-    if (now < cs->last_clock)
-        cs->backwards++;
-    cs->last_clock = now;
-}
-
-/* The CPU's event timer expired (interrupt context): account a tick; the
- * idle loop that resumes after it re-arms. */
-static void timer_fired(struct xg_timers *t, unsigned int cpu, uint64_t deadline_ns,
-                        uint64_t now_ns, void *arg)
-{
-    struct run_ctx *rc = arg;
-    struct cpu_state *cs = &rc->cs[cpu];
-
-    (void)t;
-    cs->expiries++;
-    clock_sample(rc, cpu, now_ns);
-    if (now_ns < deadline_ns)
-        cs->early++;
-    if (cs->tick_pending && now_ns >= cs->tick_deadline) {
-        cs->tick_pending = false;
-        cs->fired++;
-        cs->last_fire = now_ns;
-    }
-}
-
-static void ipi_handler(struct xg_ipi *ipi, unsigned int cpu, enum xg_ipi_kind kind, void *arg)
-{
-    struct run_ctx *rc = arg;
-    struct cpu_state *cs = &rc->cs[cpu];
-
-    (void)ipi;
-    (void)kind;
-    /* Like a call-function queue: take everything sent so far. */
-    cs->ipi_seen = cs->ipi_sent;
-    cs->ipi_runs++;
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-    return a < b ? a : b;
-}
-
-static uint64_t ipi_work(struct run_ctx *rc, uint64_t now)
-{
-    const struct xsim_scn_workload *wl = rc->ipi_wl;
-    unsigned int n = (unsigned int)rc->s->machine.vcpus;
-    struct xsim_rng *rng = &rc->ipi_rng;
-
-    if (rc->ipi_next == 0)
-        rc->ipi_next = now + 1 + (uint64_t)xsim_rng_exp(rng, 1e9 / wl->rate);
-    while (rc->ipi_next <= now) {
-        unsigned int target = 1 + rc->ipi_rr++ % (n - 1);
-        rc->cs[target].ipi_sent++;
-        if (xg_ipi_send(rc->ipi, (int)target, XG_IPI_CALL) < 0)
-            rc->cs[target].ipi_sent--;
-        rc->ipi_next += 1 + (uint64_t)xsim_rng_exp(rng, 1e9 / wl->rate);
-    }
-    return rc->ipi_next;
-}
-
-/* One CPU's workloads, from its idle loop (interrupts on). */
-static void cpu_work(struct run_ctx *rc, unsigned int cpu)
-{
-    struct cpu_state *cs = &rc->cs[cpu];
-    uint64_t now, next = UINT64_MAX;
-    bool drain;
-
-    if (rc->clk == NULL || rc->tm == NULL || !cs->has_timer)
-        return;
-    now = xg_clock_now(rc->clk);
-    clock_sample(rc, cpu, now);
-    drain = xg_read_u32(rc->p, &rc->draining) != 0;
-    if (rc->timer_wl != NULL && !drain && !cs->tick_pending && now >= rc->timer_wl->start_ns) {
-        cs->tick_deadline = now + rc->timer_wl->period_ns;
-        cs->tick_pending = true;
-        cs->armed++;
-    }
-    if (cs->tick_pending)
-        next = cs->tick_deadline;
-    for (size_t i = 0; i < rc->s->nworkloads && !drain; i++) {
-        if (rc->bio[i] != NULL && rc->s->workloads[i].vcpu == (int)cpu)
-            next = min_u64(next, xsim_blkio_poll(rc->bio[i], now));
-    }
-    if (cpu == 0 && rc->ipi_wl != NULL && rc->ipi != NULL && !drain)
-        next = min_u64(next, ipi_work(rc, now));
-    if (next != UINT64_MAX)
-        (void)xg_timer_set(rc->tm, next);
-}
-
-/* Halt (timer-driven) until fn(arg) holds: for waits on state that other
- * CPUs' upcalls change. */
-static void poll_wait(struct run_ctx *rc, bool (*fn)(struct run_ctx *, void *), void *arg)
-{
-    const struct xg_platform *p = rc->p;
-    bool was = xg_irq_save(p);
-
-    while (!fn(rc, arg)) {
-        (void)xg_timer_set_in(rc->tm, 100000);
-        xg_halt(p);
-        (void)xg_irq_save(p);
-    }
-    xg_irq_restore(p, was);
-}
-
-/* ---- devices ---- */
-
-static int ev_suspend(void *arg)
-{
-    (void)arg;
-    return 0;
-}
-
-/* After a resume: on a new host the device's channel is new; either way,
- * look at the "ring" once, as a driver does after reconnecting. */
-static int ev_resume(void *arg, bool new_host)
-{
-    struct wl_arg *e = arg; /* the workload's own &rc->args[i] */
-    struct run_ctx *rc = e->rc;
-    const struct xsim_scn_workload *wl = &rc->s->workloads[e->i];
-    int err;
-
-    if (new_host) {
-        if ((err = xsim_evsource_reconnect(rc->src[e->i])) != 0)
-            return err;
-        err = xg_evtchn_bind_interdomain(rc->g, 0, xsim_evsource_port(rc->src[e->i]),
-                                         events_handler, &rc->args[e->i], &rc->port[e->i]);
-        if (err != 0)
-            return err;
-        if (wl->vcpu >= 0)
-            (void)xg_evtchn_set_cpu(rc->g, rc->port[e->i], (unsigned int)wl->vcpu);
-        (void)xg_evtchn_unmask(rc->g, rc->port[e->i]);
-    }
-    if (!wl->spurious)
-        (void)xsim_events_serve(rc->ev[e->i], rc->p, xg_cpu(rc->p));
-    return 0;
-}
-
-static int bf_suspend(void *arg)
-{
-    return xg_blkfront_suspend(arg);
-}
-
-static int bf_resume(void *arg, bool new_host)
-{
-    return xg_blkfront_resume(arg, new_host);
-}
-
-static bool bf_settled(struct run_ctx *rc, void *arg)
-{
-    enum xg_blkfront_state st = xg_blkfront_state(arg);
-
-    (void)rc;
-    return st == XG_BLKFRONT_CONNECTED || st == XG_BLKFRONT_ERROR;
-}
-
-static void disks_up(struct run_ctx *rc)
-{
-    const struct xsim_scenario *s = rc->s;
-    int err;
-
-    if (s->ndisks == 0)
-        return;
-    if ((err = xg_gnttab_init(rc->gt, rc->g, 4)) != 0) {
-        setup_fail(rc, "xg_gnttab_init", err);
-        return;
-    }
-    for (size_t i = 0; i < s->ndisks; i++) {
-        struct xg_blkfront_config bc;
-        xg_blkfront_config_init(&bc, s->disks[i].devid);
-        bc.ring_pages = (unsigned int)s->disks[i].ring_pages;
-        bc.use_indirect = s->disks[i].indirect;
-        if ((err = xg_blkfront_init(rc->bf[i], rc->g, rc->xb, rc->gt, &bc)) == 0)
-            rc->bf_init[i] = true;
-        if (err != 0 || (err = xg_blkfront_attach(rc->bf[i])) != 0) {
-            setup_fail(rc, "blkfront attach", err);
-            return;
-        }
-    }
-    for (size_t i = 0; i < s->ndisks; i++) {
-        struct xg_blkfront_info info;
-        poll_wait(rc, bf_settled, rc->bf[i]);
-        if (xg_blkfront_state(rc->bf[i]) != XG_BLKFRONT_CONNECTED) {
-            setup_fail(rc, "blkfront connect", -EIO);
-        } else if (xg_blkfront_get_info(rc->bf[i], &info) == 0) {
-            guest_logf(rc,
-                       "disk %s connected: %llu sectors, ring %u pages, indirect %u, flush %d, "
-                       "barrier %d, discard %d%s",
-                       s->disks[i].name, (unsigned long long)info.sectors, info.ring_pages,
-                       info.indirect_segs, info.flush, info.barrier, info.discard,
-                       info.cdrom ? ", cdrom" : "");
-        }
-    }
-}
-
-static void suspend_up(struct run_ctx *rc)
-{
-    const struct xsim_scenario *s = rc->s;
-    struct xg_suspend_parts parts = {.xb = rc->xb,
-                                     .gt = s->ndisks > 0 ? rc->gt : NULL,
-                                     .clk = rc->clk,
-                                     .timers = rc->tm,
-                                     .ipi = rc->ipi,
-                                     .kick_vector = WAKE_VECTOR};
-    int err;
-
-    if (rc->sus == NULL)
-        return;
-    if ((err = xg_suspend_init(rc->sus, rc->g, &parts)) != 0) {
-        setup_fail(rc, "xg_suspend_init", err);
-        rc->sus = NULL;
-        return;
-    }
-    for (size_t i = 0; i < s->nworkloads; i++) {
-        if (rc->src[i] == NULL || rc->port[i] == 0)
-            continue;
-        struct xg_suspend_dev d = {.name = s->workloads[i].name,
-                                   .suspend = ev_suspend,
-                                   .resume = ev_resume,
-                                   .arg = &rc->args[i]};
-        (void)xg_suspend_register(rc->sus, &d);
-    }
-    for (size_t i = 0; i < s->ndisks; i++) {
-        struct xg_suspend_dev d = {
-            .name = s->disks[i].name, .suspend = bf_suspend, .resume = bf_resume, .arg = rc->bf[i]};
-        (void)xg_suspend_register(rc->sus, &d);
-    }
-}
-
-static void blkio_up(struct run_ctx *rc)
-{
-    const struct xsim_scenario *s = rc->s;
-
-    for (size_t i = 0; i < s->nworkloads; i++) {
-        const struct xsim_scn_workload *wl = &s->workloads[i];
-        const struct xsim_scn_disk *d;
-        int err;
-        if (wl->type != XSIM_WL_BLOCK_IO || wl->disk_index < 0)
-            continue;
-        d = &s->disks[wl->disk_index];
-        struct xsim_blkio_params bp = {
-            .wl = wl,
-            .p = rc->p,
-            .bf = rc->bf[wl->disk_index],
-            .clk = rc->clk,
-            .disk_sectors = d->sectors,
-            .stop_ns = wl->stop_ns != 0 ? wl->stop_ns : UINT64_MAX,
-            .seed = xsim_world_seed(rc->w) ^ xsim_fnv1a64(wl->name),
-            .initial_zero = d->kind == XSIM_DISK_DISK && d->storage == XSIM_DISK_MEM,
-        };
-        if ((err = xsim_blkio_create(&bp, &rc->bio[i])) != 0)
-            setup_fail(rc, "block-io workload buffers", err);
-    }
-}
-
-/* CPU 0 after the others came up: clock, timers and IPIs on every CPU. */
-static void time_up(struct run_ctx *rc)
-{
-    struct xg_ipi_config ic;
-    int err;
-
-    if (!rc->need_time)
-        return;
-    if ((err = xg_clock_init(rc->clk, rc->g, NULL)) != 0) {
-        setup_fail(rc, "xg_clock_init", err);
-        rc->clk = NULL;
-        rc->tm = NULL;
-        rc->ipi = NULL;
-        return;
-    }
-    if ((err = xg_timers_init(rc->tm, rc->g, rc->clk, NULL)) != 0) {
-        setup_fail(rc, "xg_timers_init", err);
-        rc->tm = NULL;
-        rc->ipi = NULL;
-        return;
-    }
-    if (rc->need_ipi) {
-        xg_ipi_config_init(&ic);
-        for (int k = 0; k < XG_IPI__COUNT; k++) {
-            ic.fn[k] = ipi_handler;
-            ic.arg[k] = rc;
-        }
-        if ((err = xg_ipi_init(rc->ipi, rc->g, &ic)) != 0) {
-            setup_fail(rc, "xg_ipi_init", err);
-            rc->ipi = NULL;
-        }
-    }
-}
-
-static void time_cpu_up(struct run_ctx *rc, unsigned int cpu)
-{
-    if (rc->tm != NULL)
-        rc->cs[cpu].has_timer = xg_timer_cpu_init(rc->tm, timer_fired, rc) == 0;
-    if (rc->ipi != NULL)
-        (void)xg_ipi_cpu_init(rc->ipi);
-}
-
-static void run_suspend(struct run_ctx *rc)
-{
-    uint64_t before = rc->clk != NULL ? xg_clock_now(rc->clk) : 0;
-    int r = xg_suspend_run(rc->sus);
-
-    if (rc->clk != NULL && xg_clock_now(rc->clk) < before)
-        rc->suspend_backwards++;
-    if (r == 0)
-        rc->suspend_rc0++;
-    else if (r == 1)
-        rc->suspend_rc1++;
-    else
-        rc->suspend_fail++;
-    guest_logf(rc, "suspend returned %d (%s); callback %s, timer %s, IPIs %s", r,
-               r == 0   ? "a new host"
-               : r == 1 ? "cancelled"
-                        : "failed",
-               xg_callback_name(xg_guest_callback(rc->g)),
-               rc->tm != NULL ? xg_timer_kind_name(xg_timer_kind(rc->tm)) : "none",
-               rc->ipi != NULL ? xg_ipi_mode_name(xg_ipi_mode(rc->ipi)) : "none");
-}
-
-static void guest_interrupt(void *guest, unsigned int cpu, uint8_t vector)
-{
-    struct run_ctx *rc = guest;
-
-    (void)cpu;
-    if (vector == WAKE_VECTOR) {
-        xg_eoi(rc->p);
-        return;
-    }
-    if (rc->tm != NULL && xg_timer_interrupt(rc->tm, vector))
-        return;
-    if (rc->ipi != NULL && xg_ipi_interrupt(rc->ipi, vector))
-        return;
-    xg_guest_interrupt(rc->g, vector);
-}
-
-static void boot_cpu0(struct run_ctx *rc)
-{
-    const struct xg_platform *p = rc->p;
-    uint32_t others = (uint32_t)rc->s->machine.vcpus - 1;
-
-    xg_write_u32(p, &rc->started, 1);
-    wake(rc, -1);
-    wait_u32(rc, &rc->nup, others);
-    time_up(rc);
-    time_cpu_up(rc, 0);
-    xg_write_u32(p, &rc->all_up, 1);
-    wake(rc, -1);
-    wait_u32(rc, &rc->nup2, others);
-    blkio_up(rc);
-    bind_workloads(rc, rc->args);
-    if (rc->xb != NULL) {
-        rc->xenbus_rc = xg_xenbus_init(rc->xb, rc->g);
-        if (rc->xenbus_rc == 0) {
-            /* Say hello where a person with the real tools will look. */
-            (void)xg_xenbus_write(rc->xb, 0, "data/xensim/scenario", rc->s->name);
-            (void)xg_xenbus_write(rc->xb, 0, "data/xensim/callback",
-                                  xg_callback_name(xg_guest_callback(rc->g)));
-            if (rc->tm != NULL)
-                disks_up(rc);
-            else if (rc->s->ndisks > 0)
-                setup_fail(rc, "disks need the guest's timers; timers", -ENODEV);
-            suspend_up(rc);
-        } else if (rc->s->ndisks + rc->s->nmigrations > 0) {
-            setup_fail(rc, "xg_xenbus_init", rc->xenbus_rc);
-        }
-    }
-    guest_logf(rc, "set up: callback %s, clock %s, timer %s, IPIs %s",
-               xg_callback_name(xg_guest_callback(rc->g)),
-               rc->clk != NULL ? xg_clock_source_name(xg_clock_source(rc->clk)) : "none",
-               rc->tm != NULL ? xg_timer_kind_name(xg_timer_kind(rc->tm)) : "none",
-               rc->ipi != NULL ? xg_ipi_mode_name(xg_ipi_mode(rc->ipi)) : "none");
-    xg_write_u32(p, &rc->go, 1);
-    wake(rc, -1);
-}
-
-static void guest_start(void *guest, unsigned int cpu)
-{
-    struct run_ctx *rc = guest;
-    const struct xg_platform *p = rc->p;
-
-    if (cpu == 0) {
-        rc->boot_rc = xg_guest_boot(rc->g);
-        if (rc->boot_rc != 0)
-            return;
-        boot_cpu0(rc);
-    } else {
-        wait_u32(rc, &rc->started, 1);
-        int up = xg_guest_cpu_up(rc->g);
-        xg_fetch_add_u32(p, &rc->nup, 1);
-        wake(rc, 0);
-        if (up != 0)
-            return;
-        wait_u32(rc, &rc->all_up, 1);
-        time_cpu_up(rc, cpu);
-        xg_fetch_add_u32(p, &rc->nup2, 1);
-        wake(rc, 0);
-        wait_u32(rc, &rc->go, 1);
-    }
-    xg_irq_restore(p, true);
-    lost_update(rc, cpu);
-    for (;;) {
-        uint64_t expiries = rc->cs[cpu].expiries;
-
-        cpu_work(rc, cpu);
-        /* Checks with interrupts off, so a request or a kick that arrives
-         * after them still ends the halt (sti; hlt is atomic). */
-        (void)xg_irq_save(p);
-        if (rc->cs[cpu].expiries != expiries) {
-            /* The timer expired while cpu_work ran (it may have been the
-             * deadline cpu_work had just armed): its work is still to do,
-             * and nothing else would wake this CPU for it. */
-            xg_irq_restore(p, true);
-            continue;
-        }
-        if (rc->sus != NULL && cpu == 0 && xg_suspend_requested(rc->sus)) {
-            xg_irq_restore(p, true);
-            run_suspend(rc);
-            continue;
-        }
-        if (rc->sus != NULL && cpu != 0 && xg_suspend_cpu_poll(rc->sus)) {
-            xg_irq_restore(p, true);
-            continue;
-        }
-        xg_guest_idle(rc->g);
-        if (cpu == 0 && rc->s->guest.rebalance_every_ns != 0 && xg_rdtsc(p) >= rc->next_rebalance) {
-            (void)xg_evtchn_rebalance(rc->g);
-            rc->next_rebalance = xg_rdtsc(p) + rc->s->guest.rebalance_every_ns;
-        }
-    }
-}
-
-static const struct xsim_guest_ops guest_ops = {.start = guest_start, .interrupt = guest_interrupt};
 
 /* ---- oracles ---- */
 
@@ -723,9 +134,9 @@ static size_t blkio_results(const struct xsim_scenario *s, struct run_ctx *rc,
     size_t n = 0;
 
     for (size_t i = 0; i < s->nworkloads; i++) {
-        if (rc->bio[i] == NULL)
+        if (rc->host.bio[i] == NULL)
             continue;
-        xsim_blkio_result(rc->bio[i], &r[n]);
+        xsim_blkio_result(rc->host.bio[i], &r[n]);
         idx[n++] = i;
     }
     return n;
@@ -860,7 +271,7 @@ static void check_time_oracles(const struct xsim_scenario *s, struct run_ctx *rc
     if (s->oracles.migration) {
         const struct xsim_migration_result *m = &rep->migration;
         bool ok = m->requested == s->nmigrations && m->failed == 0 &&
-                  m->migrated + m->cancelled == m->requested && rc->suspend_fail == 0 &&
+                  m->migrated + m->cancelled == m->requested && rc->host.suspend_fail == 0 &&
                   m->guest_resumed + m->guest_cancelled == m->requested;
         oracle(rep, "migration", ok,
                "%" PRIu64 " asked, %" PRIu64 " migrated, %" PRIu64 " cancelled, %" PRIu64
@@ -870,20 +281,26 @@ static void check_time_oracles(const struct xsim_scenario *s, struct run_ctx *rc
                m->guest_cancelled, (double)m->downtime_ns_max / 1e6);
     }
     if (s->oracles.clock_monotonic) {
-        uint64_t back = rc->suspend_backwards;
-        for (unsigned int c = 0; c < n; c++)
-            back += rc->cs[c].backwards;
-        oracle(rep, "clock_monotonic", back == 0 && rc->clk != NULL,
-               "%" PRIu64 " readings went backwards (clock %s)", back,
-               rc->clk != NULL ? xg_clock_source_name(xg_clock_source(rc->clk)) : "none");
+        uint64_t back = rc->host.suspend_backwards;
+        bool sampled = false;
+        for (unsigned int c = 0; c < n; c++) {
+            back += rc->host.cs[c].backwards;
+            sampled = sampled || rc->host.cs[c].has_timer;
+        }
+        /* The program's clock was read on every pass of every idle loop
+         * and at every timer expiry: it must never go back. */
+        oracle(rep, "clock_monotonic", back == 0 && sampled,
+               "%" PRIu64 " readings went backwards (clock %s)%s", back,
+               rep->clock_source[0] ? rep->clock_source : "of the program",
+               sampled ? "" : "; the clock was never read");
     }
     if (s->oracles.timers) {
-        bool ok = rc->tm != NULL && rc->timer_wl != NULL;
+        bool ok = rc->host.timer_wl != NULL;
         char detail[256];
         uint64_t armed = 0;
         snprintf(detail, sizeof(detail), "no timer workload or no timer");
         for (unsigned int c = 0; c < n && ok; c++) {
-            const struct cpu_state *cs = &rc->cs[c];
+            const struct xsim_gp_cpu *cs = &rc->host.cs[c];
             armed += cs->armed;
             if (!cs->has_timer || cs->armed == 0 || cs->fired != cs->armed || cs->early != 0) {
                 ok = false;
@@ -896,21 +313,29 @@ static void check_time_oracles(const struct xsim_scenario *s, struct run_ctx *rc
         if (ok)
             snprintf(detail, sizeof(detail),
                      "%" PRIu64 " ticks armed and fired on %u CPUs (%s), none early", armed, n,
-                     xg_timer_kind_name(xg_timer_kind(rc->tm)));
+                     rep->timer_kind[0] ? rep->timer_kind : "the program's");
         oracle(rep, "timers", ok, "%s", detail);
     }
     if (s->oracles.ipis) {
-        bool ok = rc->ipi != NULL && rc->ipi_wl != NULL && n > 1;
+        bool ok = rc->host.ipi_wl != NULL && n > 1;
         uint64_t sent = 0;
         char detail[256];
-        snprintf(detail, sizeof(detail), "no ipi workload, no IPIs or one CPU");
+        snprintf(detail, sizeof(detail), "no ipi workload or one CPU");
         for (unsigned int c = 1; c < n && ok; c++) {
-            sent += rc->cs[c].ipi_sent;
-            if (rc->cs[c].ipi_seen != rc->cs[c].ipi_sent) {
+            const struct xsim_gp_cpu *cs = &rc->host.cs[c];
+            sent += cs->ipi_sent;
+            /* A send the guest could not make (a port gone after a
+             * resume) is an IPI lost, not one that never was. */
+            if (cs->ipi_failed != 0) {
+                ok = false;
+                snprintf(detail, sizeof(detail),
+                         "CPU %u: %" PRIu64 " of %" PRIu64 " IPI sends to it failed", c,
+                         cs->ipi_failed, cs->ipi_sent);
+            } else if (cs->ipi_seen != cs->ipi_sent) {
                 ok = false;
                 snprintf(detail, sizeof(detail),
                          "CPU %u: %" PRIu64 " IPIs sent, its handler last saw %" PRIu64, c,
-                         rc->cs[c].ipi_sent, rc->cs[c].ipi_seen);
+                         cs->ipi_sent, cs->ipi_seen);
             }
         }
         if (ok && sent == 0) {
@@ -919,7 +344,7 @@ static void check_time_oracles(const struct xsim_scenario *s, struct run_ctx *rc
         }
         if (ok)
             snprintf(detail, sizeof(detail), "%" PRIu64 " IPIs (%s) all followed by a handler run",
-                     sent, xg_ipi_mode_name(xg_ipi_mode(rc->ipi)));
+                     sent, rep->ipi_mode[0] ? rep->ipi_mode : "the program's");
         oracle(rep, "ipis", ok, "%s", detail);
     }
 }
@@ -931,12 +356,13 @@ static void check_oracles(const struct xsim_scenario *s, struct run_ctx *rc,
                    rep->stop == XSIM_STOP_ALL_DONE;
 
     /* Always: the run itself must end normally and the guest must boot. */
-    bool set_up = rep->boot_rc != 0 || rc->go != 0;
+    bool set_up = rep->boot_rc != 0 || rc->host.ready != 0;
+    const char *setup_err = rc->host.setup_err;
 
-    oracle(rep, "run", stop_ok && rep->boot_rc == 0 && rc->setup_err[0] == '\0' && set_up,
+    oracle(rep, "run", stop_ok && rep->boot_rc == 0 && setup_err[0] == '\0' && set_up,
            "ended %s%s%s; boot %d%s%s%s", xsim_stop_reason_name(rep->stop),
-           rep->failure[0] ? ": " : "", rep->failure, rep->boot_rc, rc->setup_err[0] ? "; " : "",
-           rc->setup_err,
+           rep->failure[0] ? ": " : "", rep->failure, rep->boot_rc, setup_err[0] ? "; " : "",
+           setup_err,
            set_up ? "" : "; the guest had not finished setting up when the run stopped");
     if (s->oracles.no_lost_events) {
         bool ok = true;
@@ -971,8 +397,9 @@ static void check_oracles(const struct xsim_scenario *s, struct run_ctx *rc,
         oracle(rep, "callback", strcmp(rep->callback, s->oracles.callback) == 0,
                "guest chose %s, expected %s", rep->callback, s->oracles.callback);
     if (s->oracles.lost_update)
-        oracle(rep, "lost_update", rc->lu_counter == rc->lu_expected,
-               "counter %" PRIu64 ", expected %" PRIu64, (uint64_t)rc->lu_counter, rc->lu_expected);
+        oracle(rep, "lost_update", rc->host.lu_counter == rc->host.lu_expected,
+               "counter %" PRIu64 ", expected %" PRIu64, (uint64_t)rc->host.lu_counter,
+               rc->host.lu_expected);
     check_blk_oracles(s, rc, rep);
     check_time_oracles(s, rc, rep);
 }
@@ -1082,18 +509,6 @@ static int load_costs(const struct xsim_scenario *s, struct xsim_cost_profile *c
     return 0;
 }
 
-/* Guest-side structures live in host memory the guest code owns (a
- * kernel's .bss); cache-line aligned and zeroed. */
-static void *guest_alloc(unsigned long size)
-{
-    size_t sz = (size + 63) / 64 * 64;
-    void *m = aligned_alloc(64, sz);
-
-    if (m != NULL)
-        memset(m, 0, sz);
-    return m;
-}
-
 static size_t guest_ram_pages(const struct xsim_scenario *s)
 {
     size_t pages = 256;
@@ -1105,68 +520,6 @@ static size_t guest_ram_pages(const struct xsim_scenario *s)
     }
     /* Rings, grant frames and indirect pages of the disks. */
     return pages + s->ndisks * 64;
-}
-
-static bool needs_time(const struct xsim_scenario *s)
-{
-    if (s->ndisks > 0 || s->nmigrations > 0)
-        return true;
-    for (size_t i = 0; i < s->nworkloads; i++) {
-        if (s->workloads[i].type == XSIM_WL_TIMER || s->workloads[i].type == XSIM_WL_IPI)
-            return true;
-    }
-    return false;
-}
-
-static int alloc_guest_parts(struct run_ctx *rc, const struct xsim_scenario *s)
-{
-    rc->cs = calloc((size_t)s->machine.vcpus, sizeof(*rc->cs));
-    if (rc->cs == NULL)
-        return -ENOMEM;
-    for (size_t i = 0; i < s->nworkloads; i++) {
-        if (s->workloads[i].type == XSIM_WL_TIMER && rc->timer_wl == NULL)
-            rc->timer_wl = &s->workloads[i];
-        if (s->workloads[i].type == XSIM_WL_IPI && rc->ipi_wl == NULL)
-            rc->ipi_wl = &s->workloads[i];
-    }
-    rc->need_time = needs_time(s);
-    rc->need_ipi = rc->ipi_wl != NULL || s->nmigrations > 0;
-    rc->need_xs = rc->xb != NULL || s->ndisks > 0 || s->nmigrations > 0;
-    if (rc->need_xs && rc->xb == NULL && (rc->xb = calloc(1, sizeof(*rc->xb))) == NULL)
-        return -ENOMEM;
-    if (rc->need_time) {
-        rc->clk = guest_alloc(sizeof(*rc->clk));
-        rc->tm = guest_alloc(sizeof(*rc->tm));
-        rc->own_clk = rc->clk;
-        rc->own_tm = rc->tm;
-        if (rc->clk == NULL || rc->tm == NULL)
-            return -ENOMEM;
-    }
-    if (rc->need_ipi && (rc->own_ipi = rc->ipi = guest_alloc(sizeof(*rc->ipi))) == NULL)
-        return -ENOMEM;
-    if (s->ndisks > 0 && (rc->gt = guest_alloc(sizeof(*rc->gt))) == NULL)
-        return -ENOMEM;
-    for (size_t i = 0; i < s->ndisks; i++) {
-        if ((rc->bf[i] = guest_alloc(xg_blkfront_size())) == NULL)
-            return -ENOMEM;
-    }
-    if (s->nmigrations > 0 && (rc->own_sus = rc->sus = guest_alloc(xg_suspend_size())) == NULL)
-        return -ENOMEM;
-    return 0;
-}
-
-static void free_guest_parts(struct run_ctx *rc)
-{
-    for (size_t i = 0; i < XSIM_SCN_MAX_WORKLOADS; i++)
-        xsim_blkio_destroy(rc->bio[i]);
-    for (size_t i = 0; i < XSIM_SCN_MAX_DISKS; i++)
-        free(rc->bf[i]);
-    free(rc->own_sus);
-    free(rc->gt);
-    free(rc->own_ipi);
-    free(rc->own_tm);
-    free(rc->own_clk);
-    free(rc->cs);
 }
 
 /* The power fails: the disk's volatile cache is gone, the workloads on it
@@ -1181,11 +534,12 @@ static void power_loss(struct xsim_world *w, void *arg)
     rc->power_lost[d] = true;
     xsim_storage_power_loss(rc->storage[d]);
     for (size_t i = 0; i < rc->s->nworkloads; i++) {
-        if (rc->bio[i] == NULL || rc->s->workloads[i].disk_index != (int)d)
+        struct xsim_blkio *bio = rc->host.bio[i];
+        if (bio == NULL || rc->s->workloads[i].disk_index != (int)d)
             continue;
-        xsim_blkio_halt(rc->bio[i]);
+        xsim_blkio_halt(bio);
         struct xsim_blkio_durability du;
-        if (xsim_blkio_check_durable(rc->bio[i], rc->storage[d], &du) == 0) {
+        if (xsim_blkio_check_durable(bio, rc->storage[d], &du) == 0) {
             rc->durable[d].checked += du.checked;
             rc->durable[d].bad += du.bad;
             rc->durable[d].blocks_written += du.blocks_written;
@@ -1213,7 +567,7 @@ static void start_drain(struct xsim_world *w, void *arg)
     struct run_ctx *rc = arg;
 
     (void)w;
-    rc->draining = 1;
+    xsim_gp_host_drain(&rc->host);
 }
 
 static void blkback_features(struct xsim_blkback_features *f,
@@ -1287,7 +641,9 @@ static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
     uint64_t drain = DRAIN_NS;
     int err;
 
-    if (s->ndisks == 0 && s->nmigrations == 0 && rc->timer_wl == NULL && rc->ipi_wl == NULL)
+    const struct xsim_scn_workload *timer_wl = rc->host.timer_wl;
+
+    if (s->ndisks == 0 && s->nmigrations == 0 && timer_wl == NULL && rc->host.ipi_wl == NULL)
         return 0;
     if (s->ndisks > 0 || s->nmigrations > 0) {
         if ((err = xsim_toolstack_create(rc->w, rc->hv, rc->xs, rc->d, &rc->ts)) != 0)
@@ -1323,13 +679,8 @@ static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
                 return err;
         }
     }
-    if (rc->ipi_wl != NULL) {
-        char stream[48];
-        snprintf(stream, sizeof(stream), "workload:%s", rc->ipi_wl->name);
-        xsim_world_rng(rc->w, stream, &rc->ipi_rng);
-    }
-    if (rc->timer_wl != NULL && 3 * rc->timer_wl->period_ns > drain)
-        drain = 3 * rc->timer_wl->period_ns;
+    if (timer_wl != NULL && 3 * timer_wl->period_ns > drain)
+        drain = 3 * timer_wl->period_ns;
     if (drain > s->stop.time_ns / 2)
         drain = s->stop.time_ns / 2; /* a short run still drains its second half */
     if (drain > 0) {
@@ -1344,18 +695,17 @@ static int build(struct run_ctx *rc, const struct xsim_scenario *s, struct xsim_
                  const struct xsim_world_config *wc)
 {
     struct xsim_hv_features f, f0;
-    struct xg_guest_config gc;
     int err;
 
     if ((err = xsim_world_create(wc, pol, &rc->w)) != 0 ||
         (err = xsim_hv_create(rc->w, &rc->hv)) != 0)
         return err;
-    rc->g = guest_alloc(xg_guest_size());
-    if (rc->g == NULL || (err = alloc_guest_parts(rc, s)) != 0)
-        return -ENOMEM;
+    if ((err = xsim_gp_host_init(&rc->host, s, rc->w, rc->prog)) != 0)
+        return err;
+    rc->host_init = true;
     if ((err = xsim_domain_create(rc->w, 0, 0, 16, NULL, NULL, &rc->dom0)) != 0 ||
         (err = xsim_domain_create(rc->w, 1, (unsigned int)s->machine.vcpus, guest_ram_pages(s),
-                                  &guest_ops, rc, &rc->d)) != 0)
+                                  xsim_gp_host_ops(&rc->host), rc->host.state, &rc->d)) != 0)
         return err;
     xsim_hv_features_default(&f0);
     xsim_hv_features_default(&f);
@@ -1367,16 +717,8 @@ static int build(struct run_ctx *rc, const struct xsim_scenario *s, struct xsim_
     if ((err = xsim_hv_add_domain(rc->hv, rc->dom0, &f0)) != 0 ||
         (err = xsim_hv_add_domain(rc->hv, rc->d, &f)) != 0)
         return err;
-    rc->p = xsim_domain_platform(rc->d);
-    xg_guest_config_init(&gc, (unsigned int)s->machine.vcpus);
-    gc.platform_pci = s->machine.platform_pci;
-    gc.force_callback = (enum xg_callback)s->guest.callback;
-    gc.balance_at_bind = s->guest.balance_at_bind;
-    gc.upcall_budget = (unsigned int)s->guest.upcall_budget;
-    gc.storm_threshold = (unsigned int)s->guest.storm_threshold;
-    if ((err = xg_guest_init(rc->g, rc->p, &gc)) != 0)
-        return err;
-    if (rc->xb != NULL) {
+    rc->want_xs = rc->want_xs || s->ndisks > 0 || s->nmigrations > 0;
+    if (rc->want_xs) {
         if ((err = xsim_xshost_create(rc->w, rc->hv, &rc->xs)) != 0 ||
             (err = xsim_xshost_add_guest(rc->xs, rc->d)) != 0)
             return err;
@@ -1387,8 +729,6 @@ static int build(struct run_ctx *rc, const struct xsim_scenario *s, struct xsim_
         const struct xsim_scn_workload *wl = &s->workloads[i];
         char stream[48];
         uint64_t stop = s->stop.time_ns > DRAIN_NS ? s->stop.time_ns - DRAIN_NS : s->stop.time_ns;
-        if (wl->type == XSIM_WL_LOST_UPDATE)
-            rc->lu_expected += 2 * (uint64_t)wl->iterations;
         if (wl->type != XSIM_WL_EVENTS)
             continue;
         snprintf(stream, sizeof(stream), "workload:%s", wl->name);
@@ -1412,8 +752,10 @@ static int build(struct run_ctx *rc, const struct xsim_scenario *s, struct xsim_
                                         .total = &rc->ev_total};
         if ((err = xsim_events_create(&ep, &rc->ev[i])) != 0)
             return err;
+        xsim_gp_host_add_device(&rc->host, i, rc->src[i], rc->ev[i]);
     }
-    return 0;
+    /* Last: the program sees the whole machine. */
+    return xsim_gp_host_start(&rc->host, xsim_domain_platform(rc->d), rc->xs != NULL);
 }
 
 static void collect_workload(struct run_ctx *rc, const struct xsim_scenario *s, size_t i,
@@ -1424,9 +766,9 @@ static void collect_workload(struct run_ctx *rc, const struct xsim_scenario *s, 
 
     r->cpu = -1;
     r->type = wl->type;
-    if (wl->type == XSIM_WL_BLOCK_IO && rc->bio[i] != NULL) {
+    if (wl->type == XSIM_WL_BLOCK_IO && rc->host.bio[i] != NULL) {
         struct xsim_blkio_result b;
-        xsim_blkio_result(rc->bio[i], &b);
+        xsim_blkio_result(rc->host.bio[i], &b);
         r->sent = b.submitted;
         r->handled = r->consumed = b.completed;
         r->reads = b.reads;
@@ -1447,17 +789,17 @@ static void collect_workload(struct run_ctx *rc, const struct xsim_scenario *s, 
         r->latency_ns_p99 = b.latency_ns_p99;
         r->latency_ns_max = b.latency_ns_max;
         r->cpu = wl->vcpu;
-    } else if (wl->type == XSIM_WL_TIMER && rc->cs != NULL) {
+    } else if (wl->type == XSIM_WL_TIMER && rc->host.cs != NULL) {
         for (unsigned int c = 0; c < n; c++) {
-            r->sent += rc->cs[c].armed;
-            r->handled += rc->cs[c].fired;
-            r->early += rc->cs[c].early;
+            r->sent += rc->host.cs[c].armed;
+            r->handled += rc->host.cs[c].fired;
+            r->early += rc->host.cs[c].early;
         }
         r->consumed = r->handled;
-    } else if (wl->type == XSIM_WL_IPI && rc->cs != NULL) {
+    } else if (wl->type == XSIM_WL_IPI && rc->host.cs != NULL) {
         for (unsigned int c = 0; c < n; c++) {
-            r->sent += rc->cs[c].ipi_sent;
-            r->handled += rc->cs[c].ipi_runs;
+            r->sent += rc->host.cs[c].ipi_sent;
+            r->handled += rc->host.cs[c].ipi_runs;
         }
         r->consumed = r->handled;
         r->cpu = 0;
@@ -1484,17 +826,10 @@ static void collect_events(struct run_ctx *rc, const struct xsim_scenario *s, si
     struct xsim_events_result er;
     uint64_t window;
 
-    r->handled = rc->handled[i];
-    r->cpu = rc->port[i] != 0 ? xg_evtchn_get_cpu(rc->g, rc->port[i]) : -1;
+    r->handled = rc->host.handled[i];
+    r->cpu = wl->vcpu; /* where it was asked to go; the program's report says where it went */
     xsim_evsource_stats(rc->src[i], &st);
     xsim_events_result(rc->ev[i], &er);
-    if (rc->port[i] != 0) {
-        struct xg_evtchn_port_stats ps;
-        if (xg_evtchn_port_stats(rc->g, rc->port[i], &ps) == 0) {
-            r->port_spurious = ps.spurious;
-            r->port_throttled = ps.throttled;
-        }
-    }
     service_name(wl, r->service, sizeof(r->service));
     r->sent = st.sent;
     r->consumed = st.completed;
@@ -1577,12 +912,6 @@ static void collect_cpus(struct run_ctx *rc, const struct xsim_scenario *s, stru
         if (v == NULL || end == 0)
             continue;
         xsim_vcpu_account(v, end, &a);
-        struct xg_cpu_stats gs;
-        if (xg_cpu_stats(rc->g, c, &gs) == 0) {
-            rep->cpu[c].upcalls = gs.upcalls;
-            rep->cpu[c].empty_upcalls = gs.empty_upcalls;
-            rep->cpu[c].deferred = gs.deferred;
-        }
         for (size_t i = 0; i < s->nworkloads; i++) {
             if (rc->ev[i] != NULL)
                 svc += xsim_events_cpu_service_ns(rc->ev[i], c, &served);
@@ -1601,35 +930,12 @@ static void collect_devices(struct run_ctx *rc, const struct xsim_scenario *s,
     rep->ndisks = s->ndisks;
     for (size_t i = 0; i < s->ndisks; i++) {
         struct xsim_disk_result *d = &rep->disk[i];
-        struct xg_blkfront_info info;
-        struct xg_blkfront_stats st;
         struct xsim_blkback *bb = rc->ts != NULL ? xsim_toolstack_disk(rc->ts, (unsigned)i) : NULL;
 
         snprintf(d->name, sizeof(d->name), "%s", s->disks[i].name);
-        snprintf(d->state, sizeof(d->state), "not set up");
-        if (!rc->bf_init[i])
-            continue; /* the guest never got that far */
-        if (xsim_world_guest_bug(rc->w)) {
-            /* The vCPU that hit it may hold the frontend's lock for good. */
-            snprintf(d->state, sizeof(d->state), "guest BUG");
-            continue;
-        }
+        /* The program's report says what its frontend came to. */
         snprintf(d->state, sizeof(d->state), "%s",
-                 xg_blkfront_state_name(xg_blkfront_state(rc->bf[i])));
-        if (xg_blkfront_get_info(rc->bf[i], &info) == 0) {
-            d->flush = info.flush;
-            d->barrier = info.barrier;
-            d->discard = info.discard;
-            d->indirect_segs = info.indirect_segs;
-            d->ring_pages = info.ring_pages;
-        }
-        xg_blkfront_get_stats(rc->bf[i], &st);
-        d->requests = st.requests;
-        d->barrier_fallbacks = st.barrier_fallbacks;
-        d->flush_fallbacks = st.flush_fallbacks;
-        d->requeued = st.requeued;
-        d->bad_responses = st.bad_responses;
-        d->connects = st.connects;
+                 xsim_world_guest_bug(rc->w) ? "guest BUG" : "not set up");
         if (bb != NULL) {
             struct xsim_blkback_stats bs;
             xsim_blkback_stats(bb, &bs);
@@ -1657,26 +963,15 @@ static void collect_devices(struct run_ctx *rc, const struct xsim_scenario *s,
         rep->migration.downtime_ns_max = ts.downtime_ns_max;
         rep->migration.ack_ns_max = ts.ack_ns_max;
     }
-    rep->migration.guest_resumed = rc->suspend_rc0;
-    rep->migration.guest_cancelled = rc->suspend_rc1;
-    rep->migration.clock_backwards = rc->suspend_backwards;
-    for (unsigned int c = 0; rc->cs != NULL && c < (unsigned int)s->machine.vcpus; c++)
-        rep->migration.clock_backwards += rc->cs[c].backwards;
-    if (rc->tm != NULL)
-        snprintf(rep->timer_kind, sizeof(rep->timer_kind), "%s",
-                 xg_timer_kind_name(xg_timer_kind(rc->tm)));
-    if (rc->ipi != NULL)
-        snprintf(rep->ipi_mode, sizeof(rep->ipi_mode), "%s",
-                 xg_ipi_mode_name(xg_ipi_mode(rc->ipi)));
-    if (rc->clk != NULL)
-        snprintf(rep->clock_source, sizeof(rep->clock_source), "%s",
-                 xg_clock_source_name(xg_clock_source(rc->clk)));
+    rep->migration.guest_resumed = rc->host.suspend_rc0;
+    rep->migration.guest_cancelled = rc->host.suspend_rc1;
+    rep->migration.clock_backwards = rc->host.suspend_backwards;
+    for (unsigned int c = 0; rc->host.cs != NULL && c < (unsigned int)s->machine.vcpus; c++)
+        rep->migration.clock_backwards += rc->host.cs[c].backwards;
 }
 
 static void collect(struct run_ctx *rc, const struct xsim_scenario *s, struct xsim_report *rep)
 {
-    const struct xg_features *f = xg_guest_features(rc->g);
-
     rep->digest = xsim_world_digest(rc->w);
     rep->stats = *xsim_world_stats(rc->w);
     if (xsim_world_failure(rc->w) != NULL)
@@ -1685,19 +980,8 @@ static void collect(struct run_ctx *rc, const struct xsim_scenario *s, struct xs
         snprintf(rep->replay_error, sizeof(rep->replay_error), "%s",
                  xsim_world_replay_error(rc->w));
     (void)xsim_choices_copy(&rep->choices, xsim_world_choices(rc->w));
-    rep->boot_rc = rc->boot_rc;
-    rep->xen = f->xen;
-    rep->xen_version = f->version;
-    rep->xenfeat = f->xenfeat;
-    snprintf(rep->callback, sizeof(rep->callback), "%s",
-             xg_callback_name(xg_guest_callback(rc->g)));
-    rep->percpu_events = xg_guest_percpu_events(rc->g);
+    snprintf(rep->callback, sizeof(rep->callback), "unknown");
     rep->ncpus = (unsigned int)s->machine.vcpus;
-    for (unsigned int c = 0; c < rep->ncpus; c++) {
-        struct xg_cpu_stats cs;
-        if (xg_cpu_stats(rc->g, c, &cs) == 0)
-            rep->cpu_events[c] = cs.events;
-    }
     collect_devices(rc, s, rep);
     collect_cpus(rc, s, rep);
     rep->nwl = s->nworkloads;
@@ -1709,6 +993,11 @@ static void collect(struct run_ctx *rc, const struct xsim_scenario *s, struct xs
             collect_events(rc, s, i, r);
     }
     collect_events_all(rc, s, rep);
+    /* Then what only the program knows. After a guest BUG the vCPU that
+     * hit it may hold the program's locks for good: its getters are not
+     * safe to call, so the report keeps what the machine saw. */
+    if (rc->prog->report != NULL && rc->host.init_done && !xsim_world_guest_bug(rc->w))
+        rc->prog->report(rc->host.state, rep);
 }
 
 int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
@@ -1725,8 +1014,14 @@ int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
     memset(&rc, 0, sizeof(rc));
     xsim_events_total_init(&rc.ev_total);
     rc.s = s;
+    rc.prog = opt != NULL && opt->guest != NULL ? opt->guest : &xsim_builtin_guest_program;
     rep->all_pass = true;
     snprintf(rep->scenario, sizeof(rep->scenario), "%s", s->name);
+    snprintf(rep->guest, sizeof(rep->guest), "%s", rc.prog->name != NULL ? rc.prog->name : "?");
+    if ((err = xsim_guest_program_accepts(rc.prog, s, rep->failure, sizeof(rep->failure))) != 0) {
+        xsim_events_total_free(&rc.ev_total);
+        return err;
+    }
     rep->seed = opt != NULL && opt->seed_set ? opt->seed : s->seed;
     if (pol == NULL) {
         own = pol = xsim_policy_create(s->policy, &perr);
@@ -1748,13 +1043,7 @@ int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
     wc.keep_trace = (opt != NULL && opt->keep_trace) || trace_jsonl != NULL || trace_chrome != NULL;
     rc.realtime = opt != NULL && opt->realtime;
     wc.log = opt != NULL ? opt->log : NULL;
-    if (opt != NULL && opt->xenstore_socket != NULL) {
-        rc.xb = calloc(1, sizeof(*rc.xb));
-        if (rc.xb == NULL) {
-            err = -ENOMEM;
-            goto out;
-        }
-    }
+    rc.want_xs = opt != NULL && opt->xenstore_socket != NULL;
     if ((err = build(&rc, s, pol, &wc)) != 0) {
         if (rep->failure[0] == '\0')
             snprintf(rep->failure, sizeof(rep->failure), "cannot set up the run: %s",
@@ -1779,7 +1068,7 @@ int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
     }
     if (rc.loop_ok || rc.realtime) {
         rc.wall0 = wall_s();
-        xsim_event_schedule(rc.w, 0, 0x58535057, host_poll, &rc);
+        xsim_event_schedule(rc.w, 0, XSPW, host_poll, &rc);
     }
     rep->stop = xsim_world_run(rc.w);
 
@@ -1806,9 +1095,8 @@ out:
     xsim_xshost_destroy(rc.xs);
     for (size_t i = 0; i < XSIM_SCN_MAX_DISKS; i++)
         xsim_storage_destroy(rc.storage[i]);
-    free_guest_parts(&rc);
-    free(rc.g);
-    free(rc.xb);
+    if (rc.host_init)
+        xsim_gp_host_fini(&rc.host);
     for (size_t i = 0; i < XSIM_SCN_MAX_WORKLOADS; i++) {
         xsim_events_destroy(rc.ev[i]);
         xsim_evsource_destroy(rc.src[i]);

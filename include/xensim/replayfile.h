@@ -4,10 +4,12 @@
  * recorded choice list, the digest and what failed.
  *
  *   {"xensim_replay": 1, "scenario_path": "...", "scenario": "<JSON text>",
- *    "seed": N, "policy": "pct:3", "digest": "16 hex digits",
+ *    "seed": N, "policy": "pct:3", "guest": "xensim", "digest": "16 hex digits",
  *    "failed": ["oracle", ...],
  *    "choices": {"decisions": D, "switches": [[decision, entity], ...]}}
- * Entity 65535 is the timed-event pseudo-entity.
+ * Entity 65535 is the timed-event pseudo-entity. "guest" names the guest
+ * program that ran (a --guest plug-in's name; absent in older files: xensim's
+ * own); replaying needs the same program.
  */
 #ifndef XENSIM_REPLAYFILE_H
 #define XENSIM_REPLAYFILE_H
@@ -22,6 +24,7 @@ struct xsim_replay {
     char scenario_path[512];
     uint64_t seed;
     char policy[64];
+    char guest[64];
     uint64_t digest;
     char failed[8][48];
     unsigned int nfailed;

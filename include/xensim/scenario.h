@@ -168,6 +168,8 @@ void xsim_scenario_free(struct xsim_scenario *s);
 
 /* ---- running ---- */
 
+struct xsim_guest_program;
+
 struct xsim_run_options {
     uint64_t seed; /* used when seed_set */
     bool seed_set;
@@ -185,6 +187,8 @@ struct xsim_run_options {
     bool realtime;
     /* Guest and machine log lines (borrowed; NULL = none). */
     FILE *log;
+    /* The guest program (guestprog.h; borrowed); NULL: xensim's own. */
+    const struct xsim_guest_program *guest;
 };
 
 #define XSIM_MAX_ORACLES 16
@@ -260,6 +264,7 @@ struct xsim_disk_result {
 
 struct xsim_report {
     char scenario[64];
+    char guest[64]; /* the guest program's name */
     uint64_t seed;
     char policy[64];
     enum xsim_stop_reason stop;

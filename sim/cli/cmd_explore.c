@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "xensim/guestprog.h"
 #include "xensim/replayfile.h"
 #include "xensim/scenario.h"
 
@@ -35,7 +36,7 @@ static double now_s(void)
 
 static const char usage[] =
     "Usage: xensim explore SCENARIO --schedules N [--policy P] [--jobs J]\n"
-    "                      [--shard K/N] [--out DIR] [--json]\n"
+    "                      [--shard K/N] [--out DIR] [--guest PROGRAM.so]\n"
     "Run N schedules (seeds scenario.seed .. scenario.seed+N-1) under policy P\n"
     "(default: the scenario's; random, pct:D[:K], dfs:B, ...; add +time, as in\n"
     "pct:3+time, so that devices and timers keep pace with the vCPUs - what scenarios\n"
@@ -44,6 +45,9 @@ static const char usage[] =
     "  --jobs J     worker processes (default 1)\n"
     "  --shard K/N  run only this machine's share: schedules with (i-1) %% N == K-1\n"
     "  --out DIR    where replay files go (default .)\n"
+    "  --guest PROGRAM.so\n"
+    "               explore this guest program (xensim/guestprog.h) instead of\n"
+    "               xensim's own\n"
     "Exit status: 0 every schedule held, 1 a schedule failed, 2 usage or input error.\n";
 
 struct progress {
@@ -69,10 +73,14 @@ static void show(struct progress *pg, bool final)
     }
 }
 
+/* The --guest program (NULL: xensim's own) and the path it came from. */
+static const struct xsim_guest_program *guest;
+static const char *guest_path;
+
 /* One schedule: 0 held, 1 failed, <0 could not run. */
 static int one(const struct xsim_scenario *s, struct xsim_policy *pol, uint64_t seed)
 {
-    struct xsim_run_options ro = {.seed = seed, .seed_set = true, .policy = pol};
+    struct xsim_run_options ro = {.seed = seed, .seed_set = true, .policy = pol, .guest = guest};
     struct xsim_report rep;
     int rc = xsim_run(s, &ro, &rep, NULL, NULL);
 
@@ -86,10 +94,10 @@ static int one(const struct xsim_scenario *s, struct xsim_policy *pol, uint64_t 
 static int write_replay(const struct xsim_scenario *s, const char *spec, uint64_t seed,
                         const char *dir, struct xsim_policy *dfs_pol)
 {
-    struct xsim_run_options ro = {.seed = seed, .seed_set = true};
+    struct xsim_run_options ro = {.seed = seed, .seed_set = true, .guest = guest};
     struct xsim_report rep;
     struct xsim_error err;
-    char path[1024], ebuf[1024];
+    char path[1024], ebuf[1024], qpath[1100], qguest[1100];
 
     /* Re-run the failing schedule here to record its choice list (a dfs
      * policy object is positioned on the failing schedule already). */
@@ -111,8 +119,12 @@ static int write_replay(const struct xsim_scenario *s, const char *spec, uint64_
                 fprintf(stderr, " %s (%s)", rep.oracles[i].name, rep.oracles[i].detail);
         }
         fprintf(stderr, "\n");
-        printf("replay it with: xensim replay %s\n", path);
-        printf("shrink it with: xensim shrink %s\n", path);
+        const char *g = guest_path != NULL ? " --guest " : "";
+        const char *gp =
+            guest_path != NULL ? xsim_cli_shell_word(guest_path, qguest, sizeof(qguest)) : "";
+        xsim_cli_shell_word(path, qpath, sizeof(qpath));
+        printf("replay it with: xensim replay %s%s%s\n", qpath, g, gp);
+        printf("shrink it with: xensim shrink %s%s%s\n", qpath, g, gp);
     }
     xsim_report_free(&rep);
     if (dfs_pol == NULL)
@@ -161,6 +173,7 @@ int xsim_cmd_explore(int argc, char **argv)
         {"jobs", required_argument, NULL, 'j'},
         {"shard", required_argument, NULL, 's'},
         {"out", required_argument, NULL, 'o'},
+        {"guest", required_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -203,6 +216,9 @@ int xsim_cmd_explore(int argc, char **argv)
         case 'o':
             dir = optarg;
             break;
+        case 'g':
+            guest_path = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return 0;
@@ -217,6 +233,19 @@ int xsim_cmd_explore(int argc, char **argv)
     }
     if (xsim_scenario_load_file(&s, argv[optind], &err) != 0) {
         fprintf(stderr, "xensim: %s\n", xsim_error_format(&err, ebuf, sizeof(ebuf)));
+        return 2;
+    }
+    void *guest_handle = NULL;
+    if (xsim_cli_guest_open("explore", guest_path, &guest, &guest_handle) != 0) {
+        xsim_scenario_free(&s);
+        return 2;
+    }
+    char why[512];
+    if (xsim_guest_program_accepts(guest != NULL ? guest : &xsim_builtin_guest_program, &s, why,
+                                   sizeof(why)) != 0) {
+        fprintf(stderr, "xensim explore: %s\n", why);
+        xsim_guest_program_close(guest_handle);
+        xsim_scenario_free(&s);
         return 2;
     }
     if (spec == NULL)

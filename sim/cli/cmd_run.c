@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "scenario_set.h"
+#include "xensim/guestprog.h"
 #include "xensim/replayfile.h"
 #include "xensim/scenario.h"
 
@@ -72,7 +73,7 @@ static FILE *open_out(const char *path)
 
 static const char run_usage[] =
     "Usage: xensim run SCENARIO [--seed N] [--policy P] [--set PATH=VALUE]... [--json]\n"
-    "                  [--trace FILE] [--chrome-trace FILE]\n"
+    "                  [--trace FILE] [--chrome-trace FILE] [--guest PROGRAM.so]\n"
     "Run a scenario once and report what the guest detected and chose, events,\n"
     "latencies, exits by reason, oracles and the run's digest.\n"
     "  --seed N            seed of the run (default: the scenario's)\n"
@@ -85,6 +86,10 @@ static const char run_usage[] =
     "  --policy P          time, random, pct:D[:K], dfs:B or bytes, the last four\n"
     "                      optionally with +time (timed events wait for the vCPUs'\n"
     "                      clocks); default: the scenario's\n"
+    "  --guest PROGRAM.so  run this guest program (a plug-in exporting\n"
+    "                      xsim_guest_program, see xensim/guestprog.h) instead of\n"
+    "                      xensim's own; a scenario needing a workload it does not\n"
+    "                      implement is refused (exit 2)\n"
     "  --json              print the report as one JSON object\n"
     "  --trace FILE        write every trace record as JSON lines\n"
     "  --chrome-trace FILE write a Chrome trace (open it in Perfetto)\n"
@@ -109,10 +114,13 @@ int xsim_cmd_run(int argc, char **argv)
         {"realtime", no_argument, NULL, 'r'},
         {"log", required_argument, NULL, 'l'},
         {"set", required_argument, NULL, 'S'},
+        {"guest", required_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct xsim_override sets[MAX_SETS];
+    const char *guest = NULL;
+    void *guest_handle = NULL;
     size_t nsets = 0;
     char why[512];
     struct xsim_run_options ro = {0};
@@ -155,6 +163,9 @@ int xsim_cmd_run(int argc, char **argv)
         case 'l':
             log = optarg;
             break;
+        case 'g':
+            guest = optarg;
+            break;
         case 'S':
             if (nsets == MAX_SETS) {
                 fprintf(stderr, "xensim run: at most %d --set options\n", MAX_SETS);
@@ -192,6 +203,10 @@ int xsim_cmd_run(int argc, char **argv)
         xsim_scenario_free(&s);
         return 2;
     }
+    if (xsim_cli_guest_open("run", guest, &ro.guest, &guest_handle) != 0) {
+        rc = 2;
+        goto out;
+    }
     if ((trace != NULL && (ft = open_out(trace)) == NULL) ||
         (chrome != NULL && (fc = open_out(chrome)) == NULL)) {
         rc = 2;
@@ -223,6 +238,7 @@ out:
         fclose(fl);
     xsim_policy_destroy(ro.policy);
     xsim_scenario_free(&s);
+    xsim_guest_program_close(guest_handle);
     return rc;
 out_sets:
     for (size_t i = 0; i < nsets; i++)
@@ -253,9 +269,10 @@ static int load_replay(const char *path, struct xsim_replay *r, struct xsim_scen
 
 /* Run `s` with seed `seed` following `choices` (lenient: for shrinking). */
 static int replay_run(const struct xsim_scenario *s, const char *recorded, uint64_t seed,
-                      const struct xsim_choices *choices, bool lenient, struct xsim_report *rep)
+                      const struct xsim_choices *choices, bool lenient,
+                      const struct xsim_guest_program *guest, struct xsim_report *rep)
 {
-    struct xsim_run_options ro = {.seed = seed, .seed_set = true};
+    struct xsim_run_options ro = {.seed = seed, .seed_set = true, .guest = guest};
     size_t len = strlen(recorded);
     int rc;
 
@@ -271,14 +288,32 @@ static int replay_run(const struct xsim_scenario *s, const char *recorded, uint6
         return -EINVAL;
     }
     rc = xsim_run(s, &ro, rep, NULL, NULL);
+    if (rc != 0)
+        fprintf(stderr, "xensim: %s\n", rep->failure);
     xsim_policy_destroy(ro.policy);
     return rc;
 }
 
+/* The replay file names the guest program that ran; replaying needs it. */
+static int check_guest(const char *cmd, const struct xsim_replay *r,
+                       const struct xsim_guest_program *guest)
+{
+    if (strcmp(r->guest, xsim_cli_guest_name(guest)) == 0)
+        return 0;
+    if (guest == NULL)
+        fprintf(stderr, "xensim %s: the recording ran guest program '%s'; pass --guest with it\n",
+                cmd, r->guest);
+    else
+        fprintf(stderr, "xensim %s: the recording ran guest program '%s', not '%s'\n", cmd,
+                r->guest, guest->name);
+    return -1;
+}
+
 static const char replay_usage[] =
-    "Usage: xensim replay FILE [--json]\n"
+    "Usage: xensim replay FILE [--json] [--guest PROGRAM.so]\n"
     "Re-run a recorded schedule (a replay file written by explore or shrink) bit for\n"
-    "bit and check that the digest matches the recording.\n"
+    "bit and check that the digest matches the recording. A recording of a --guest\n"
+    "program replays with the same --guest.\n"
     "Exit status: 0 oracles hold and the digest matches, 1 an oracle failed (the\n"
     "failure reproduced) and the digest matches, 2 usage or input error, 3 the run\n"
     "differs from the recording.\n";
@@ -289,7 +324,9 @@ int xsim_cmd_replay(int argc, char **argv)
     struct xsim_scenario s;
     struct xsim_report rep;
     bool json = false;
-    const char *file = NULL;
+    const char *file = NULL, *guest_path = NULL;
+    const struct xsim_guest_program *guest = NULL;
+    void *guest_handle = NULL;
     int rc;
 
     for (int i = 1; i < argc; i++) {
@@ -298,6 +335,8 @@ int xsim_cmd_replay(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--guest") == 0 && i + 1 < argc) {
+            guest_path = argv[++i];
         } else if (argv[i][0] == '-' || file != NULL) {
             fputs(replay_usage, stderr);
             return 2;
@@ -309,9 +348,14 @@ int xsim_cmd_replay(int argc, char **argv)
         fputs(replay_usage, stderr);
         return 2;
     }
-    if (load_replay(file, &r, &s) != 0)
+    if (xsim_cli_guest_open("replay", guest_path, &guest, &guest_handle) != 0)
         return 2;
-    if (replay_run(&s, r.policy, r.seed, &r.choices, false, &rep) != 0) {
+    if (load_replay(file, &r, &s) != 0) {
+        xsim_guest_program_close(guest_handle);
+        return 2;
+    }
+    if (check_guest("replay", &r, guest) != 0 ||
+        replay_run(&s, r.policy, r.seed, &r.choices, false, guest, &rep) != 0) {
         rc = 2;
         goto out;
     }
@@ -332,6 +376,7 @@ int xsim_cmd_replay(int argc, char **argv)
 out:
     xsim_replay_free(&r);
     xsim_scenario_free(&s);
+    xsim_guest_program_close(guest_handle);
     return rc;
 }
 
@@ -352,6 +397,9 @@ static bool same_failure(const struct xsim_report *rep, const struct xsim_replay
     return false;
 }
 
+/* The --guest program of the shrink in progress (NULL: the built-in). */
+static const struct xsim_guest_program *shrink_guest;
+
 static bool still_fails(const struct xsim_scenario *s, const struct xsim_replay *r,
                         const struct xsim_switch *sw, size_t n, uint64_t *runs)
 {
@@ -361,7 +409,7 @@ static bool still_fails(const struct xsim_scenario *s, const struct xsim_replay 
     bool fails;
 
     (*runs)++;
-    if (replay_run(s, r->policy, r->seed, &c, true, &rep) != 0)
+    if (replay_run(s, r->policy, r->seed, &c, true, shrink_guest, &rep) != 0)
         return false;
     fails = same_failure(&rep, r);
     xsim_report_free(&rep);
@@ -408,7 +456,7 @@ static size_t ddmin(const struct xsim_scenario *s, const struct xsim_replay *r,
 }
 
 static const char shrink_usage[] =
-    "Usage: xensim shrink FILE [--out FILE2]\n"
+    "Usage: xensim shrink FILE [--out FILE2] [--guest PROGRAM.so]\n"
     "Reduce a failing replay file's choice list with delta debugging to a shorter\n"
     "one that still fails the same oracle, write it (default FILE.shrunk.json) and\n"
     "print both lengths.\n"
@@ -420,8 +468,9 @@ int xsim_cmd_shrink(int argc, char **argv)
     struct xsim_replay r;
     struct xsim_scenario s;
     struct xsim_report rep;
-    const char *file = NULL, *out = NULL;
-    char outbuf[1024];
+    const char *file = NULL, *out = NULL, *guest_path = NULL;
+    void *guest_handle = NULL;
+    char outbuf[1024], qout[1100], qguest[1100];
     uint64_t runs = 0;
     int rc = 2;
 
@@ -431,6 +480,8 @@ int xsim_cmd_shrink(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out = argv[++i];
+        } else if (strcmp(argv[i], "--guest") == 0 && i + 1 < argc) {
+            guest_path = argv[++i];
         } else if (argv[i][0] == '-' || file != NULL) {
             fputs(shrink_usage, stderr);
             return 2;
@@ -446,8 +497,14 @@ int xsim_cmd_shrink(int argc, char **argv)
         snprintf(outbuf, sizeof(outbuf), "%s.shrunk.json", file);
         out = outbuf;
     }
-    if (load_replay(file, &r, &s) != 0)
+    if (xsim_cli_guest_open("shrink", guest_path, &shrink_guest, &guest_handle) != 0)
         return 2;
+    if (load_replay(file, &r, &s) != 0) {
+        xsim_guest_program_close(guest_handle);
+        return 2;
+    }
+    if (check_guest("shrink", &r, shrink_guest) != 0)
+        goto out;
     if (!still_fails(&s, &r, r.choices.sw, r.choices.n, &runs)) {
         fprintf(stderr, "xensim shrink: %s does not fail when replayed\n", file);
         rc = 1;
@@ -459,7 +516,8 @@ int xsim_cmd_shrink(int argc, char **argv)
         .decisions = r.choices.decisions, .n = after, .cap = after, .sw = r.choices.sw};
     /* Record the schedule the shortened list produces, so that the written
      * file replays strictly, bit for bit. */
-    if (replay_run(&s, r.policy, r.seed, &small, true, &rep) != 0 || !same_failure(&rep, &r)) {
+    if (replay_run(&s, r.policy, r.seed, &small, true, shrink_guest, &rep) != 0 ||
+        !same_failure(&rep, &r)) {
         fprintf(stderr, "xensim shrink: the shortened list no longer fails\n");
         rc = 1;
         goto out;
@@ -474,11 +532,18 @@ int xsim_cmd_shrink(int argc, char **argv)
     printf("shrunk the choice list from %zu to %zu switches (%zu in the recorded schedule, "
            "%" PRIu64 " decisions) in %" PRIu64 " runs\n",
            before, after, rep.choices.n, rep.choices.decisions, runs);
-    printf("wrote %s; replay it with: xensim replay %s\n", out, out);
+    xsim_cli_shell_word(out, qout, sizeof(qout));
+    if (guest_path != NULL)
+        printf("wrote %s; replay it with: xensim replay %s --guest %s\n", out, qout,
+               xsim_cli_shell_word(guest_path, qguest, sizeof(qguest)));
+    else
+        printf("wrote %s; replay it with: xensim replay %s\n", out, qout);
     xsim_report_free(&rep);
     rc = 0;
 out:
     xsim_replay_free(&r);
     xsim_scenario_free(&s);
+    xsim_guest_program_close(guest_handle);
+    shrink_guest = NULL;
     return rc;
 }

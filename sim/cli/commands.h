@@ -13,6 +13,19 @@ struct xsim_command {
     int (*main)(int argc, char **argv);
 };
 
+#include <stddef.h>
+
+struct xsim_guest_program;
+
+/* --guest PATH: load the plug-in (path NULL: none, *prog stays NULL for the
+ * built-in program). 0, or -1 after printing why as "xensim CMD: ...". */
+int xsim_cli_guest_open(const char *cmd, const char *path, const struct xsim_guest_program **prog,
+                        void **handle);
+/* The name a replay file records for `prog` (NULL: the built-in). */
+const char *xsim_cli_guest_name(const struct xsim_guest_program *prog);
+/* `s` as one shell word (quoted when it needs to be), for suggested commands. */
+const char *xsim_cli_shell_word(const char *s, char *buf, size_t size);
+
 int xsim_cmd_run(int argc, char **argv);
 int xsim_cmd_explore(int argc, char **argv);
 int xsim_cmd_replay(int argc, char **argv);

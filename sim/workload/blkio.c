@@ -233,7 +233,7 @@ static void io_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
 {
     struct slot *sl = io->arg;
     struct xsim_blkio *b = sl->b;
-    uint64_t now = xg_clock_now(b->prm.clk);
+    uint64_t now = b->prm.clock(b->prm.arg);
 
     (void)bf;
     b->r.completed++;
@@ -406,7 +406,7 @@ static enum issue_result issue(struct xsim_blkio *b, uint64_t now)
     if (has_block)
         b->busy_blk[sl->block] = 1;
     b->inflight++;
-    rc = xg_blkfront_submit(b->prm.bf, &sl->io);
+    rc = b->prm.submit(b->prm.arg, &sl->io);
     if (rc != 0) {
         /* Refused: the callback did not run and nothing reached the
          * device, so the model forgets the attempt (a write that never

@@ -83,8 +83,11 @@ struct xsim_blkio;
 struct xsim_blkio_params {
     const struct xsim_scn_workload *wl;
     const struct xg_platform *p; /* the guest's */
-    struct xg_blkfront *bf;
-    struct xg_clock *clk;
+    /* The guest's frontend and clock: submit an io (0, or a negative errno
+     * and its callback never runs) and read the monotonic clock in ns. */
+    int (*submit)(void *arg, struct xg_blk_io *io);
+    uint64_t (*clock)(void *arg);
+    void *arg;
     uint64_t disk_sectors;
     uint64_t stop_ns; /* no new I/O at or after this monotonic time */
     uint64_t seed;

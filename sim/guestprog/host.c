@@ -1,0 +1,378 @@
+/*
+ * host.c - the machine's side of the guest-program interface (host.h).
+ *
+ * The workload drivers live here, on the machine's side of the line: the
+ * ticks a CPU must arm, the IPIs CPU 0 must send, the block I/O a CPU must
+ * issue, the items a device queued. A program only carries them out, so a
+ * program that drops one is caught by the counters kept here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guestprog/host.h"
+#include "xensim/evsource.h"
+
+static struct xsim_gp_host *host_of(const struct xsim_guest_env *env)
+{
+    return env->host;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+static uint64_t prog_clock(struct xsim_gp_host *h)
+{
+    return h->prog->clock_ns(h->state);
+}
+
+static void clock_sample(struct xsim_gp_host *h, unsigned int cpu, uint64_t now)
+{
+    struct xsim_gp_cpu *cs = &h->cs[cpu];
+
+    if (now < cs->last_clock)
+        cs->backwards++;
+    cs->last_clock = now;
+}
+
+static bool valid_cpu(const struct xsim_gp_host *h, unsigned int cpu)
+{
+    return cpu < (unsigned int)h->s->machine.vcpus;
+}
+
+/* ---- block I/O ---- */
+
+static int blkio_submit(void *arg, struct xg_blk_io *io)
+{
+    struct xsim_gp_blk_target *t = arg;
+
+    return t->h->prog->blk_submit(t->h->state, t->disk, io);
+}
+
+static uint64_t blkio_clock(void *arg)
+{
+    struct xsim_gp_blk_target *t = arg;
+
+    return prog_clock(t->h);
+}
+
+static void note_setup_failure(struct xsim_gp_host *h, const char *what, int err)
+{
+    if (h->setup_err[0] == '\0')
+        snprintf(h->setup_err, sizeof(h->setup_err), "%s failed: %s", what,
+                 err < 0 ? strerror(-err) : "an error");
+}
+
+/* The block-io workloads, created on CPU 0 once the program is set up:
+ * their buffers come from guest RAM. */
+static void blkio_up(struct xsim_gp_host *h)
+{
+    const struct xsim_scenario *s = h->s;
+
+    if (!(h->prog->implements & XSIM_GUEST_BLOCK_IO))
+        return;
+    for (size_t i = 0; i < s->nworkloads; i++) {
+        const struct xsim_scn_workload *wl = &s->workloads[i];
+        const struct xsim_scn_disk *d;
+        int err;
+        if (wl->type != XSIM_WL_BLOCK_IO || wl->disk_index < 0 || h->bio[i] != NULL)
+            continue;
+        d = &s->disks[wl->disk_index];
+        struct xsim_blkio_params bp = {
+            .wl = wl,
+            .p = h->env.p,
+            .submit = blkio_submit,
+            .clock = blkio_clock,
+            .arg = &h->tgt[wl->disk_index],
+            .disk_sectors = d->sectors,
+            .stop_ns = wl->stop_ns != 0 ? wl->stop_ns : UINT64_MAX,
+            .seed = xsim_world_seed(h->w) ^ xsim_fnv1a64(wl->name),
+            .initial_zero = d->kind == XSIM_DISK_DISK && d->storage == XSIM_DISK_MEM,
+        };
+        if ((err = xsim_blkio_create(&bp, &h->bio[i])) != 0)
+            note_setup_failure(h, "block-io workload buffers", err);
+    }
+}
+
+/* ---- the env's calls ---- */
+
+static void env_ready(const struct xsim_guest_env *env)
+{
+    struct xsim_gp_host *h = host_of(env);
+
+    if (h->ready)
+        return;
+    blkio_up(h);
+    xg_write_u32(env->p, &h->ready, 1);
+}
+
+static void env_setup_failed(const struct xsim_guest_env *env, const char *what, int err)
+{
+    note_setup_failure(host_of(env), what != NULL ? what : "set-up", err);
+}
+
+static int env_start_device(const struct xsim_guest_env *env, unsigned int dev)
+{
+    struct xsim_gp_host *h = host_of(env);
+
+    if (dev >= env->ndevices)
+        return -EINVAL;
+    return xsim_evsource_start(h->src[h->dev[dev].workload]);
+}
+
+static uint64_t env_serve(const struct xsim_guest_env *env, unsigned int dev, unsigned int cpu)
+{
+    struct xsim_gp_host *h = host_of(env);
+    size_t i;
+
+    if (dev >= env->ndevices || !valid_cpu(h, cpu))
+        return 0;
+    i = h->dev[dev].workload;
+    h->handled[i]++;
+    if (h->dev[dev].spurious)
+        return 0; /* it only notifies: nothing is ever queued */
+    return xsim_events_serve(h->ev[i], env->p, cpu);
+}
+
+static int env_reconnect(const struct xsim_guest_env *env, unsigned int dev, uint32_t *new_port)
+{
+    struct xsim_gp_host *h = host_of(env);
+    struct xsim_evsource *src;
+    int err;
+
+    if (dev >= env->ndevices)
+        return -EINVAL;
+    src = h->src[h->dev[dev].workload];
+    if ((err = xsim_evsource_reconnect(src)) != 0)
+        return err;
+    h->dev[dev].backend_port = xsim_evsource_port(src);
+    if (new_port != NULL)
+        *new_port = h->dev[dev].backend_port;
+    return 0;
+}
+
+/* CPU 0 sends the IPI workload's IPIs, round robin over the others, at
+ * Poisson times; every send is counted here, before the program tries it. */
+static uint64_t ipi_work(struct xsim_gp_host *h, uint64_t now)
+{
+    const struct xsim_scn_workload *wl = h->ipi_wl;
+    unsigned int n = (unsigned int)h->s->machine.vcpus;
+
+    if (h->ipi_next == 0)
+        h->ipi_next = now + 1 + (uint64_t)xsim_rng_exp(&h->ipi_rng, 1e9 / wl->rate);
+    while (h->ipi_next <= now) {
+        unsigned int target = 1 + h->ipi_rr++ % (n - 1);
+        h->cs[target].ipi_sent++;
+        if (h->prog->send_ipi(h->state, target) < 0)
+            h->cs[target].ipi_failed++;
+        h->ipi_next += 1 + (uint64_t)xsim_rng_exp(&h->ipi_rng, 1e9 / wl->rate);
+    }
+    return h->ipi_next;
+}
+
+static uint64_t env_work(const struct xsim_guest_env *env, unsigned int cpu)
+{
+    struct xsim_gp_host *h = host_of(env);
+    struct xsim_gp_cpu *cs;
+    uint64_t now, next = UINT64_MAX;
+    bool drain;
+
+    if (!valid_cpu(h, cpu) || h->prog->clock_ns == NULL)
+        return UINT64_MAX;
+    cs = &h->cs[cpu];
+    cs->has_timer = true;
+    now = prog_clock(h);
+    clock_sample(h, cpu, now);
+    drain = xg_read_u32(env->p, &h->draining) != 0;
+    if (h->timer_wl != NULL && !drain && !cs->tick_pending && now >= h->timer_wl->start_ns) {
+        cs->tick_deadline = now + h->timer_wl->period_ns;
+        cs->tick_pending = true;
+        cs->armed++;
+    }
+    if (cs->tick_pending)
+        next = cs->tick_deadline;
+    for (size_t i = 0; i < h->s->nworkloads && !drain; i++) {
+        if (h->bio[i] != NULL && h->s->workloads[i].vcpu == (int)cpu)
+            next = min_u64(next, xsim_blkio_poll(h->bio[i], now));
+    }
+    if (cpu == 0 && h->ipi_wl != NULL && h->s->machine.vcpus > 1 && h->ready && !drain)
+        next = min_u64(next, ipi_work(h, now));
+    return next;
+}
+
+static void env_timer_expired(const struct xsim_guest_env *env, unsigned int cpu,
+                              uint64_t deadline_ns, uint64_t now_ns)
+{
+    struct xsim_gp_host *h = host_of(env);
+    struct xsim_gp_cpu *cs;
+
+    if (!valid_cpu(h, cpu))
+        return;
+    cs = &h->cs[cpu];
+    clock_sample(h, cpu, now_ns);
+    if (now_ns < deadline_ns)
+        cs->early++;
+    if (cs->tick_pending && now_ns >= cs->tick_deadline) {
+        cs->tick_pending = false;
+        cs->fired++;
+        cs->last_fire = now_ns;
+    }
+}
+
+static void env_ipi_handled(const struct xsim_guest_env *env, unsigned int cpu)
+{
+    struct xsim_gp_host *h = host_of(env);
+    struct xsim_gp_cpu *cs;
+
+    if (!valid_cpu(h, cpu))
+        return;
+    cs = &h->cs[cpu];
+    /* Like a call-function queue: the run takes everything sent so far. */
+    cs->ipi_seen = cs->ipi_sent;
+    cs->ipi_runs++;
+}
+
+static void env_suspended(const struct xsim_guest_env *env, int rc, uint64_t clock_before_ns)
+{
+    struct xsim_gp_host *h = host_of(env);
+
+    if (h->prog->clock_ns != NULL && prog_clock(h) < clock_before_ns)
+        h->suspend_backwards++;
+    if (rc == 0)
+        h->suspend_rc0++;
+    else if (rc == 1)
+        h->suspend_rc1++;
+    else
+        h->suspend_fail++;
+}
+
+static bool env_draining(const struct xsim_guest_env *env)
+{
+    return xg_read_u32(env->p, &host_of(env)->draining) != 0;
+}
+
+/* ---- the runner's side ---- */
+
+static void *state_alloc(size_t size)
+{
+    size_t sz = (size + 63) / 64 * 64;
+    void *m = aligned_alloc(64, sz != 0 ? sz : 64);
+
+    if (m != NULL)
+        memset(m, 0, sz != 0 ? sz : 64);
+    return m;
+}
+
+int xsim_gp_host_init(struct xsim_gp_host *h, const struct xsim_scenario *s, struct xsim_world *w,
+                      const struct xsim_guest_program *prog)
+{
+    memset(h, 0, sizeof(*h));
+    h->s = s;
+    h->w = w;
+    h->prog = prog;
+    h->cs = calloc((size_t)s->machine.vcpus, sizeof(*h->cs));
+    h->state = state_alloc(prog->state_size);
+    if (h->cs == NULL || h->state == NULL)
+        return -ENOMEM;
+    h->ops.start = prog->start;
+    h->ops.interrupt = prog->interrupt;
+    for (size_t i = 0; i < s->nworkloads; i++) {
+        const struct xsim_scn_workload *wl = &s->workloads[i];
+        if (wl->type == XSIM_WL_TIMER && h->timer_wl == NULL)
+            h->timer_wl = wl;
+        if (wl->type == XSIM_WL_IPI && h->ipi_wl == NULL)
+            h->ipi_wl = wl;
+        if (wl->type == XSIM_WL_LOST_UPDATE) {
+            h->env.lost_update_iterations += (uint64_t)wl->iterations;
+            h->lu_expected += 2 * (uint64_t)wl->iterations;
+        }
+    }
+    if (h->ipi_wl != NULL) {
+        char stream[48];
+        snprintf(stream, sizeof(stream), "workload:%s", h->ipi_wl->name);
+        xsim_world_rng(w, stream, &h->ipi_rng);
+    }
+    for (size_t d = 0; d < s->ndisks; d++) {
+        const struct xsim_scn_disk *sd = &s->disks[d];
+        h->disk[d] = (struct xsim_guest_disk){.name = sd->name,
+                                              .devid = sd->devid,
+                                              .cdrom = sd->kind == XSIM_DISK_CDROM,
+                                              .ring_pages = (unsigned int)sd->ring_pages,
+                                              .indirect = sd->indirect};
+        h->tgt[d] = (struct xsim_gp_blk_target){.h = h, .disk = (unsigned int)d};
+    }
+    return 0;
+}
+
+const struct xsim_guest_ops *xsim_gp_host_ops(struct xsim_gp_host *h)
+{
+    return &h->ops;
+}
+
+void xsim_gp_host_add_device(struct xsim_gp_host *h, size_t wl, struct xsim_evsource *src,
+                             struct xsim_events *ev)
+{
+    const struct xsim_scn_workload *w = &h->s->workloads[wl];
+    unsigned int n = h->env.ndevices;
+
+    h->src[wl] = src;
+    h->ev[wl] = ev;
+    h->dev[n] = (struct xsim_guest_device){.name = w->name,
+                                           .workload = (unsigned int)wl,
+                                           .backend_domid = 0,
+                                           .backend_port = xsim_evsource_port(src),
+                                           .cpu = w->vcpu,
+                                           .spurious = w->spurious};
+    h->env.ndevices = n + 1;
+}
+
+int xsim_gp_host_start(struct xsim_gp_host *h, const struct xg_platform *p, bool xenstore)
+{
+    struct xsim_guest_env *env = &h->env;
+    int err;
+
+    env->abi_version = XSIM_GUEST_ABI_VERSION;
+    env->p = p;
+    env->ncpus = (unsigned int)h->s->machine.vcpus;
+    env->scenario_name = h->s->name;
+    env->scenario = h->s;
+    env->xenstore = xenstore;
+    env->devices = h->dev;
+    env->ndisks = (unsigned int)h->s->ndisks;
+    env->disks = h->disk;
+    env->lost_update_counter = &h->lu_counter;
+    env->ready = env_ready;
+    env->setup_failed = env_setup_failed;
+    env->start_device = env_start_device;
+    env->serve = env_serve;
+    env->reconnect = env_reconnect;
+    env->work = env_work;
+    env->timer_expired = env_timer_expired;
+    env->ipi_handled = env_ipi_handled;
+    env->suspended = env_suspended;
+    env->draining = env_draining;
+    env->host = h;
+    if ((err = h->prog->init(h->state, env)) != 0)
+        return err;
+    h->init_done = true;
+    return 0;
+}
+
+void xsim_gp_host_drain(struct xsim_gp_host *h)
+{
+    h->draining = 1;
+}
+
+void xsim_gp_host_fini(struct xsim_gp_host *h)
+{
+    if (h->init_done && h->prog->fini != NULL)
+        h->prog->fini(h->state);
+    for (size_t i = 0; i < XSIM_SCN_MAX_WORKLOADS; i++)
+        xsim_blkio_destroy(h->bio[i]);
+    free(h->state);
+    free(h->cs);
+    memset(h, 0, sizeof(*h));
+}

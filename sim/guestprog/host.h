@@ -1,0 +1,77 @@
+/*
+ * host.h - the machine's side of the guest-program interface (private to
+ * libxensim): the env a program gets, and the workload drivers behind it
+ * (ticks, IPIs, block I/O, the devices' queues) with the counters the
+ * oracles judge. Everything here is judged from the machine's side: what
+ * was sent, asked for and served, never what the program says it did.
+ */
+#ifndef XSIM_GP_HOST_H
+#define XSIM_GP_HOST_H
+
+#include "workload/workload.h"
+#include "xensim/guestprog.h"
+#include "xensim/scenario.h"
+#include "xensim/world.h"
+
+/* Per-CPU state of the timer and IPI workloads (touched by that CPU, and
+ * by CPU 0 for IPI sends, between scheduling points). */
+struct xsim_gp_cpu {
+    bool has_timer; /* the program runs env->work here */
+    bool tick_pending;
+    uint64_t tick_deadline, armed, fired, early, last_fire;
+    uint64_t last_clock, backwards;
+    uint64_t ipi_sent, ipi_seen, ipi_runs, ipi_failed;
+};
+
+struct xsim_gp_host;
+struct xsim_gp_blk_target {
+    struct xsim_gp_host *h;
+    unsigned int disk;
+};
+
+struct xsim_gp_host {
+    struct xsim_guest_env env;
+    const struct xsim_guest_program *prog;
+    void *state; /* the program's */
+    struct xsim_guest_ops ops;
+    const struct xsim_scenario *s;
+    struct xsim_world *w;
+    struct xsim_guest_device dev[XSIM_SCN_MAX_WORKLOADS];
+    struct xsim_guest_disk disk[XSIM_SCN_MAX_DISKS];
+    /* borrowed from the runner, by workload index */
+    struct xsim_evsource *src[XSIM_SCN_MAX_WORKLOADS];
+    struct xsim_events *ev[XSIM_SCN_MAX_WORKLOADS];
+    uint64_t handled[XSIM_SCN_MAX_WORKLOADS]; /* handler runs, by workload */
+    struct xsim_blkio *bio[XSIM_SCN_MAX_WORKLOADS]; /* owned */
+    struct xsim_gp_blk_target tgt[XSIM_SCN_MAX_DISKS];
+    struct xsim_gp_cpu *cs;
+    const struct xsim_scn_workload *timer_wl, *ipi_wl;
+    struct xsim_rng ipi_rng;
+    uint64_t ipi_next;
+    unsigned int ipi_rr;
+    volatile uint32_t draining, ready;
+    bool init_done;
+    char setup_err[200];
+    uint64_t suspend_rc0, suspend_rc1, suspend_fail, suspend_backwards;
+    volatile uint64_t lu_counter;
+    uint64_t lu_expected;
+};
+
+/* Set up `h` for scenario `s` in world `w` (before any domain exists):
+ * allocates the program's state and the per-CPU counters. */
+int xsim_gp_host_init(struct xsim_gp_host *h, const struct xsim_scenario *s, struct xsim_world *w,
+                      const struct xsim_guest_program *prog);
+/* The domain's entry ops and their argument (the program's state). */
+const struct xsim_guest_ops *xsim_gp_host_ops(struct xsim_gp_host *h);
+/* Add the device of events workload `wl` (its source and queue exist). */
+void xsim_gp_host_add_device(struct xsim_gp_host *h, size_t wl, struct xsim_evsource *src,
+                             struct xsim_events *ev);
+/* Hand the program its env (platform `p`, xenstore present or not) and
+ * run its init. 0 or its error. */
+int xsim_gp_host_start(struct xsim_gp_host *h, const struct xg_platform *p, bool xenstore);
+/* The drain began: no new work from now on. */
+void xsim_gp_host_drain(struct xsim_gp_host *h);
+/* Run the program's fini and free everything. */
+void xsim_gp_host_fini(struct xsim_gp_host *h);
+
+#endif
