@@ -29,6 +29,7 @@
 #include "xensim/evsource.h"
 #include "xensim/guestprog.h"
 #include "xensim/hv.h"
+#include "xensim/machine.h"
 #include "xensim/scenario.h"
 #include "xensim/storage.h"
 #include "xensim/toolstack.h"
@@ -48,6 +49,7 @@ struct wl_arg {
 struct run_ctx {
     const struct xsim_scenario *s;
     const struct xsim_guest_program *prog;
+    struct xsim_machine *m;
     struct xsim_world *w;
     struct xsim_hv *hv;
     struct xsim_domain *d, *dom0;
@@ -646,7 +648,7 @@ static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
     if (s->ndisks == 0 && s->nmigrations == 0 && timer_wl == NULL && rc->host.ipi_wl == NULL)
         return 0;
     if (s->ndisks > 0 || s->nmigrations > 0) {
-        if ((err = xsim_toolstack_create(rc->w, rc->hv, rc->xs, rc->d, &rc->ts)) != 0)
+        if ((err = xsim_machine_toolstack(rc->m, &rc->ts)) != 0)
             return err;
         for (size_t i = 0; i < s->ndisks; i++) {
             if ((err = build_disk(rc, s, i)) != 0)
@@ -694,35 +696,32 @@ static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
 static int build(struct run_ctx *rc, const struct xsim_scenario *s, struct xsim_policy *pol,
                  const struct xsim_world_config *wc)
 {
-    struct xsim_hv_features f, f0;
+    struct xsim_machine_config mc;
+    struct xsim_error merr;
     int err;
 
-    if ((err = xsim_world_create(wc, pol, &rc->w)) != 0 ||
-        (err = xsim_hv_create(rc->w, &rc->hv)) != 0)
-        return err;
-    if ((err = xsim_gp_host_init(&rc->host, s, rc->w, rc->prog)) != 0)
+    if ((err = xsim_gp_host_init(&rc->host, s, rc->prog)) != 0)
         return err;
     rc->host_init = true;
-    if ((err = xsim_domain_create(rc->w, 0, 0, 16, NULL, NULL, &rc->dom0)) != 0 ||
-        (err = xsim_domain_create(rc->w, 1, (unsigned int)s->machine.vcpus, guest_ram_pages(s),
-                                  xsim_gp_host_ops(&rc->host), rc->host.state, &rc->d)) != 0)
+    xsim_machine_config_init(&mc, (unsigned int)s->machine.vcpus);
+    mc.world = *wc;
+    mc.policy_obj = pol;
+    mc.guest_ram_pages = guest_ram_pages(s);
+    mc.features.hvm_callback_vector = s->machine.hvm_callback_vector;
+    mc.features.percpu_upcall_vector = s->machine.percpu_upcall_vector;
+    mc.features.hvm_safe_pvclock = s->machine.hvm_safe_pvclock;
+    mc.features.platform_pci = s->machine.platform_pci;
+    mc.features.viridian = s->machine.viridian;
+    mc.xenstore = rc->want_xs || s->ndisks > 0 || s->nmigrations > 0;
+    mc.ops = xsim_gp_host_ops(&rc->host);
+    mc.guest = rc->host.state;
+    if ((err = xsim_machine_create(&mc, &rc->m, &merr)) != 0)
         return err;
-    xsim_hv_features_default(&f0);
-    xsim_hv_features_default(&f);
-    f.hvm_callback_vector = s->machine.hvm_callback_vector;
-    f.percpu_upcall_vector = s->machine.percpu_upcall_vector;
-    f.hvm_safe_pvclock = s->machine.hvm_safe_pvclock;
-    f.platform_pci = s->machine.platform_pci;
-    f.viridian = s->machine.viridian;
-    if ((err = xsim_hv_add_domain(rc->hv, rc->dom0, &f0)) != 0 ||
-        (err = xsim_hv_add_domain(rc->hv, rc->d, &f)) != 0)
-        return err;
-    rc->want_xs = rc->want_xs || s->ndisks > 0 || s->nmigrations > 0;
-    if (rc->want_xs) {
-        if ((err = xsim_xshost_create(rc->w, rc->hv, &rc->xs)) != 0 ||
-            (err = xsim_xshost_add_guest(rc->xs, rc->d)) != 0)
-            return err;
-    }
+    rc->w = xsim_machine_world(rc->m);
+    rc->hv = xsim_machine_hv(rc->m);
+    rc->dom0 = xsim_machine_backend(rc->m);
+    rc->d = xsim_machine_guest(rc->m);
+    rc->xs = xsim_machine_xenstore(rc->m);
     if ((err = build_devices(rc, s)) != 0)
         return err;
     for (size_t i = 0; i < s->nworkloads; i++) {
@@ -755,7 +754,7 @@ static int build(struct run_ctx *rc, const struct xsim_scenario *s, struct xsim_
         xsim_gp_host_add_device(&rc->host, i, rc->src[i], rc->ev[i]);
     }
     /* Last: the program sees the whole machine. */
-    return xsim_gp_host_start(&rc->host, xsim_domain_platform(rc->d), rc->xs != NULL);
+    return xsim_gp_host_start(&rc->host, rc->w, xsim_domain_platform(rc->d), rc->xs != NULL);
 }
 
 static void collect_workload(struct run_ctx *rc, const struct xsim_scenario *s, size_t i,
@@ -1080,19 +1079,16 @@ int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
     if (trace_chrome != NULL)
         (void)xsim_trace_write_chrome(rc.w, trace_chrome);
 out:
-    /* Backends unmap what they mapped of guest RAM while it still exists:
-     * no simulated code runs any more (the run is over or never began). */
-    xsim_toolstack_destroy(rc.ts);
-    rc.ts = NULL;
-    /* Then the world: its threads still hold pointers into the rest. */
-    xsim_world_destroy(rc.w);
+    /* No simulated code runs any more (the run is over or never began):
+     * close the socket's clients while the store still exists, then the
+     * machine (its backends unmap guest RAM before the world frees it). */
     if (rc.srv != NULL)
         xsim_xs_server_close(rc.srv);
     if (rc.loop_ok) {
         uv_run(&rc.loop, UV_RUN_DEFAULT); /* let the closes complete */
         uv_loop_close(&rc.loop);
     }
-    xsim_xshost_destroy(rc.xs);
+    xsim_machine_destroy(rc.m);
     for (size_t i = 0; i < XSIM_SCN_MAX_DISKS; i++)
         xsim_storage_destroy(rc.storage[i]);
     if (rc.host_init)
@@ -1102,7 +1098,6 @@ out:
         xsim_evsource_destroy(rc.src[i]);
     }
     xsim_events_total_free(&rc.ev_total);
-    xsim_hv_destroy(rc.hv);
     xsim_policy_destroy(own);
     return err;
 }

@@ -266,12 +266,11 @@ static void *state_alloc(size_t size)
     return m;
 }
 
-int xsim_gp_host_init(struct xsim_gp_host *h, const struct xsim_scenario *s, struct xsim_world *w,
+int xsim_gp_host_init(struct xsim_gp_host *h, const struct xsim_scenario *s,
                       const struct xsim_guest_program *prog)
 {
     memset(h, 0, sizeof(*h));
     h->s = s;
-    h->w = w;
     h->prog = prog;
     h->cs = calloc((size_t)s->machine.vcpus, sizeof(*h->cs));
     h->state = state_alloc(prog->state_size);
@@ -289,11 +288,6 @@ int xsim_gp_host_init(struct xsim_gp_host *h, const struct xsim_scenario *s, str
             h->env.lost_update_iterations += (uint64_t)wl->iterations;
             h->lu_expected += 2 * (uint64_t)wl->iterations;
         }
-    }
-    if (h->ipi_wl != NULL) {
-        char stream[48];
-        snprintf(stream, sizeof(stream), "workload:%s", h->ipi_wl->name);
-        xsim_world_rng(w, stream, &h->ipi_rng);
     }
     for (size_t d = 0; d < s->ndisks; d++) {
         const struct xsim_scn_disk *sd = &s->disks[d];
@@ -329,10 +323,18 @@ void xsim_gp_host_add_device(struct xsim_gp_host *h, size_t wl, struct xsim_evso
     h->env.ndevices = n + 1;
 }
 
-int xsim_gp_host_start(struct xsim_gp_host *h, const struct xg_platform *p, bool xenstore)
+int xsim_gp_host_start(struct xsim_gp_host *h, struct xsim_world *w, const struct xg_platform *p,
+                       bool xenstore)
 {
     struct xsim_guest_env *env = &h->env;
     int err;
+
+    h->w = w;
+    if (h->ipi_wl != NULL) {
+        char stream[48];
+        snprintf(stream, sizeof(stream), "workload:%s", h->ipi_wl->name);
+        xsim_world_rng(w, stream, &h->ipi_rng);
+    }
 
     env->abi_version = XSIM_GUEST_ABI_VERSION;
     env->p = p;

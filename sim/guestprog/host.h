@@ -57,18 +57,19 @@ struct xsim_gp_host {
     uint64_t lu_expected;
 };
 
-/* Set up `h` for scenario `s` in world `w` (before any domain exists):
- * allocates the program's state and the per-CPU counters. */
-int xsim_gp_host_init(struct xsim_gp_host *h, const struct xsim_scenario *s, struct xsim_world *w,
+/* Set up `h` for scenario `s` (before the machine exists): allocates the
+ * program's state and the per-CPU counters. */
+int xsim_gp_host_init(struct xsim_gp_host *h, const struct xsim_scenario *s,
                       const struct xsim_guest_program *prog);
 /* The domain's entry ops and their argument (the program's state). */
 const struct xsim_guest_ops *xsim_gp_host_ops(struct xsim_gp_host *h);
 /* Add the device of events workload `wl` (its source and queue exist). */
 void xsim_gp_host_add_device(struct xsim_gp_host *h, size_t wl, struct xsim_evsource *src,
                              struct xsim_events *ev);
-/* Hand the program its env (platform `p`, xenstore present or not) and
- * run its init. 0 or its error. */
-int xsim_gp_host_start(struct xsim_gp_host *h, const struct xg_platform *p, bool xenstore);
+/* Hand the program its env (the world, the guest's platform `p`, a
+ * XenStore or not) and run its init. 0 or its error. */
+int xsim_gp_host_start(struct xsim_gp_host *h, struct xsim_world *w, const struct xg_platform *p,
+                       bool xenstore);
 /* The drain began: no new work from now on. */
 void xsim_gp_host_drain(struct xsim_gp_host *h);
 /* Run the program's fini and free everything. */

@@ -127,44 +127,33 @@ int th_build_machine(struct th *t, struct xsim_policy *pol, const struct xsim_gu
                      void *guest, size_t default_ram_pages)
 {
     const struct th_config *cfg = &t->cfg;
-    struct xsim_error err;
-    struct xsim_hv_features f0;
+    struct xsim_machine_config mc;
     int rc;
 
-    if (pol == NULL) {
-        pol = xsim_policy_create(cfg->policy != NULL ? cfg->policy : "time", &err);
-        if (pol == NULL)
-            return -EINVAL;
-        t->own_pol = true;
-    }
-    t->pol = pol;
-    rc = xsim_world_create(&cfg->world, pol, &t->w);
-    if (rc != 0)
-        return rc;
-    rc = xsim_hv_create(t->w, &t->hv);
-    if (rc != 0)
-        return rc;
     /* A caller's buffer (cfg->guest_mem) is reused as it is: xg_guest_init
      * sets it up whole. */
     t->g = cfg->guest_mem != NULL ? cfg->guest_mem
                                   : aligned_alloc(64, (xg_guest_size() + 63) / 64 * 64);
     if (t->g == NULL)
         return -ENOMEM;
-    rc = xsim_domain_create(t->w, TH_BACKEND_DOMID, 0, 4, NULL, NULL, &t->dom0);
-    if (rc != 0)
+    xsim_machine_config_init(&mc, cfg->ncpus);
+    mc.features = cfg->features;
+    mc.world = cfg->world;
+    mc.policy = cfg->policy != NULL ? cfg->policy : "time";
+    mc.policy_obj = pol;
+    mc.guest_ram_pages = cfg->ram_pages ? cfg->ram_pages : default_ram_pages;
+    mc.backend_ram_pages = 4;
+    mc.xenstore = cfg->xenstore;
+    mc.ops = ops;
+    mc.guest = guest;
+    if ((rc = xsim_machine_create(&mc, &t->m, NULL)) != 0)
         return rc;
-    rc = xsim_domain_create(t->w, TH_GUEST_DOMID, cfg->ncpus,
-                            cfg->ram_pages ? cfg->ram_pages : default_ram_pages, ops, guest, &t->d);
-    if (rc != 0)
-        return rc;
-    xsim_hv_features_default(&f0);
-    rc = xsim_hv_add_domain(t->hv, t->dom0, &f0);
-    if (rc != 0)
-        return rc;
-    rc = xsim_hv_add_domain(t->hv, t->d, &cfg->features);
-    if (rc != 0)
-        return rc;
-    t->p = xsim_domain_platform(t->d);
+    t->w = xsim_machine_world(t->m);
+    t->hv = xsim_machine_hv(t->m);
+    t->d = xsim_machine_guest(t->m);
+    t->dom0 = xsim_machine_backend(t->m);
+    t->xs = xsim_machine_xenstore(t->m);
+    t->p = xsim_machine_platform(t->m);
     return 0;
 }
 
@@ -178,13 +167,6 @@ int th_create(struct th *t, const struct th_config *cfg, struct xsim_policy *pol
     rc = th_build_machine(t, pol, &th_ops, t, 64);
     if (rc != 0)
         return rc;
-    if (cfg->xenstore) {
-        rc = xsim_xshost_create(t->w, t->hv, &t->xs);
-        if (rc == 0)
-            rc = xsim_xshost_add_guest(t->xs, t->d);
-        if (rc != 0)
-            return rc;
-    }
     return xg_guest_init(t->g, t->p, &cfg->guest);
 }
 
@@ -195,13 +177,9 @@ enum xsim_stop_reason th_run(struct th *t)
 
 void th_destroy(struct th *t)
 {
-    xsim_world_destroy(t->w);
-    xsim_xshost_destroy(t->xs);
-    xsim_hv_destroy(t->hv);
+    xsim_machine_destroy(t->m);
     if (t->g != t->cfg.guest_mem)
         free(t->g);
-    if (t->own_pol)
-        xsim_policy_destroy(t->pol);
     memset(t, 0, sizeof(*t));
 }
 

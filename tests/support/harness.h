@@ -13,6 +13,7 @@
 
 #include "xensim/guest/xg_evtchn.h"
 #include "xensim/hv.h"
+#include "xensim/machine.h"
 #include "xensim/world.h"
 #include "xensim/xshost.h"
 
@@ -45,8 +46,7 @@ struct th_config {
 
 struct th {
     struct th_config cfg;
-    struct xsim_policy *pol;
-    bool own_pol;
+    struct xsim_machine *m; /* everything below it is the machine's */
     struct xsim_world *w;
     struct xsim_hv *hv;
     struct xsim_domain *d, *dom0;
@@ -73,9 +73,10 @@ void th_wake_others(struct th *t);
 void th_wake_cpu(struct th *t, unsigned int cpu);
 
 /* For harnesses with their own guest ops (t->cfg filled first): the
- * policy (cfg.policy when `pol` is NULL), world, hypervisor, dom0 and the
- * guest domain with `ops`/`guest` and cfg.ram_pages (or the default), both
- * served by the hypervisor; t->p set. The guest is not initialised. */
+ * machine (machine.h) with `ops`/`guest`, cfg.ram_pages (or the default),
+ * the policy (cfg.policy when `pol` is NULL) and a XenStore when
+ * cfg.xenstore; t->w, hv, d, dom0, xs and p set. The guest is not
+ * initialised. th_destroy tears it down. */
 int th_build_machine(struct th *t, struct xsim_policy *pol, const struct xsim_guest_ops *ops,
                      void *guest, size_t default_ram_pages);
 

@@ -174,6 +174,7 @@ int sh_create(struct sh *x, const struct sh_config *cfg, struct xsim_policy *pol
     x->arm_delta_ns = 200000;
     t->cfg = cfg->th;
     t->cfg.main = NULL;
+    t->cfg.xenstore = true;
     t->user = cfg->user;
     x->susp = calloc(1, xg_suspend_size());
     if (x->susp == NULL)
@@ -182,11 +183,7 @@ int sh_create(struct sh *x, const struct sh_config *cfg, struct xsim_policy *pol
     if (rc == 0)
         rc = xsim_hv_time_config(t->hv, TH_GUEST_DOMID, &cfg->time);
     if (rc == 0)
-        rc = xsim_xshost_create(t->w, t->hv, &t->xs);
-    if (rc == 0)
-        rc = xsim_xshost_add_guest(t->xs, t->d);
-    if (rc == 0)
-        rc = xsim_toolstack_create(t->w, t->hv, t->xs, t->d, &x->ts);
+        rc = xsim_machine_toolstack(t->m, &x->ts);
     if (rc != 0)
         return rc;
     t->p = xsim_domain_platform(t->d);
@@ -202,9 +199,8 @@ void sh_free(struct sh *x)
 {
     if (x == NULL)
         return;
-    xsim_toolstack_destroy(x->ts);
-    if (x->th.w != NULL)
-        th_destroy(&x->th);
+    if (x->th.m != NULL)
+        th_destroy(&x->th); /* the toolstack is the machine's */
     free(x->susp);
     free(x);
 }
