@@ -444,3 +444,21 @@ int xg_guest_resume(struct xg_guest *g, bool new_host)
     }
     return 0;
 }
+
+void xg_wait_u32(const struct xg_platform *p, volatile uint32_t *flag, uint32_t value)
+{
+    bool was = xg_irq_save(p);
+
+    while (xg_read_u32(p, flag) < value) {
+        xg_halt(p);
+        (void)xg_irq_save(p);
+    }
+    xg_irq_restore(p, was);
+}
+
+int xg_kick(const struct xg_platform *p, int cpu, uint8_t vector)
+{
+    uint64_t icr = cpu < 0 ? (XG_ICR_ALL_BUT_SELF | vector) : (((uint64_t)cpu << 32) | vector);
+
+    return xg_wrmsr(p, XG_MSR_X2APIC_ICR, icr);
+}

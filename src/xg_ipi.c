@@ -8,11 +8,6 @@
 #include "xensim/guest/xg_evtchn.h"
 #include "xensim/guest/xg_ipi.h"
 
-#define MSR_X2APIC_ICR      0x830
-#define MSR_X2APIC_SELF_IPI 0x83f
-#define ICR_SELF            (1ull << 18)
-#define ICR_ALL             (2ull << 18)
-#define ICR_ALL_BUT_SELF    (3ull << 18)
 
 static const uint8_t kind_vector[XG_IPI__COUNT] = {
     [XG_IPI_CALL] = XG_VECTOR_IPI_CALL,
@@ -200,17 +195,17 @@ static int lapic_send(struct xg_ipi *ipi, unsigned int self, int dest, enum xg_i
     int rc, n = 0;
 
     if (dest == XG_IPI_SELF || (dest >= 0 && (unsigned int)dest == self)) {
-        rc = xg_wrmsr(p, MSR_X2APIC_SELF_IPI, vec);
+        rc = xg_wrmsr(p, XG_MSR_X2APIC_SELF_IPI, vec);
         return rc != 0 ? rc : 1;
     }
     if (dest >= 0) {
         /* x2APIC: destination APIC id in the high half, fixed delivery. */
-        rc = xg_wrmsr(p, MSR_X2APIC_ICR, ((uint64_t)(unsigned int)dest << 32) | vec);
+        rc = xg_wrmsr(p, XG_MSR_X2APIC_ICR, ((uint64_t)(unsigned int)dest << 32) | vec);
         return rc != 0 ? rc : 1;
     }
     for (unsigned int cpu = 0; cpu < ipi->g->ncpus; cpu++)
         n += (dest == XG_IPI_ALL || cpu != self) ? 1 : 0;
-    rc = xg_wrmsr(p, MSR_X2APIC_ICR, (dest == XG_IPI_ALL ? ICR_ALL : ICR_ALL_BUT_SELF) | vec);
+    rc = xg_wrmsr(p, XG_MSR_X2APIC_ICR, (dest == XG_IPI_ALL ? XG_ICR_ALL : XG_ICR_ALL_BUT_SELF) | vec);
     return rc != 0 ? rc : n;
 }
 

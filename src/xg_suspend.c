@@ -18,8 +18,6 @@
 #include "xensim/guest/xg_evtchn.h"
 #include "xensim/guest/xg_suspend.h"
 
-#define MSR_X2APIC_ICR   0x830
-#define ICR_ALL_BUT_SELF (3ull << 18)
 #define WATCH_TOKEN      "xg-suspend"
 #define WATCH_PATH       "control/shutdown"
 
@@ -45,11 +43,11 @@ unsigned long xg_suspend_size(void)
 static void kick(struct xg_suspend *s, int cpu)
 {
     const struct xg_platform *p = s->g->p;
-    uint64_t icr = cpu < 0 ? (ICR_ALL_BUT_SELF | s->parts.kick_vector)
+    uint64_t icr = cpu < 0 ? (XG_ICR_ALL_BUT_SELF | s->parts.kick_vector)
                            : (((uint64_t)(unsigned int)cpu << 32) | s->parts.kick_vector);
 
     if (s->g->ncpus > 1)
-        (void)xg_wrmsr(p, MSR_X2APIC_ICR, icr);
+        (void)xg_wrmsr(p, XG_MSR_X2APIC_ICR, icr);
 }
 
 /* The watch: "suspend" is acked with "" and flagged for CPU 0. */

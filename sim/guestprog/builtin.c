@@ -30,8 +30,6 @@
 #include "xensim/scenario.h"
 
 #define WAKE_VECTOR    0x30
-#define MSR_X2APIC_ICR 0x830
-#define ICR_ALL_BUT_SELF (3u << 18) /* destination shorthand */
 
 struct bi;
 
@@ -105,25 +103,13 @@ static void setup_fail(struct bi *b, const char *what, int err)
 
 static void wait_u32(struct bi *b, volatile uint32_t *flag, uint32_t value)
 {
-    const struct xg_platform *p = b->p;
-    bool was = xg_irq_save(p);
-
-    /* Interrupts stay off between the check and the halt (which enables
-     * them atomically), so a wakeup cannot slip between the two. */
-    while (xg_read_u32(p, flag) < value) {
-        xg_halt(p);
-        (void)xg_irq_save(p);
-    }
-    xg_irq_restore(p, was);
+    xg_wait_u32(b->p, flag, value);
 }
 
 static void wake(struct bi *b, int cpu)
 {
-    uint64_t icr = cpu < 0 ? (ICR_ALL_BUT_SELF | WAKE_VECTOR)
-                           : (((uint64_t)cpu << 32) | WAKE_VECTOR);
-
     if (b->env->ncpus > 1)
-        (void)xg_wrmsr(b->p, MSR_X2APIC_ICR, icr);
+        (void)xg_kick(b->p, cpu, WAKE_VECTOR);
 }
 
 /* ---- devices ---- */

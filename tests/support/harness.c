@@ -7,7 +7,6 @@
 
 #include "harness.h"
 
-#define MSR_X2APIC_ICR 0x830
 
 void th_config_init(struct th_config *cfg, unsigned int ncpus)
 {
@@ -34,27 +33,18 @@ static void guest_interrupt(void *guest, unsigned int cpu, uint8_t vector)
 
 void th_wait_u32(struct th *t, volatile uint32_t *flag, uint32_t value)
 {
-    const struct xg_platform *p = t->p;
-    bool was = xg_irq_save(p);
-
-    /* Interrupts off between the check and the halt, which re-enables
-     * them atomically: a wakeup cannot fall in between. */
-    while (xg_read_u32(p, flag) < value) {
-        xg_halt(p);
-        (void)xg_irq_save(p);
-    }
-    xg_irq_restore(p, was);
+    xg_wait_u32(t->p, flag, value);
 }
 
 void th_wake_others(struct th *t)
 {
     if (t->cfg.ncpus > 1)
-        (void)xg_wrmsr(t->p, MSR_X2APIC_ICR, (3u << 18) | TH_STARTUP_VECTOR);
+        (void)xg_kick(t->p, -1, TH_STARTUP_VECTOR);
 }
 
 void th_wake_cpu(struct th *t, unsigned int cpu)
 {
-    (void)xg_wrmsr(t->p, MSR_X2APIC_ICR, ((uint64_t)cpu << 32) | TH_STARTUP_VECTOR);
+    (void)xg_kick(t->p, (int)cpu, TH_STARTUP_VECTOR);
 }
 
 static void guest_start(void *guest, unsigned int cpu)
@@ -100,8 +90,7 @@ bool th_bring_up_spin(struct th *t, unsigned int cpu)
         if (t->boot_rc != 0)
             return false;
         xg_write_u32(p, &t->started, 1);
-        if (t->cfg.ncpus > 1)
-            (void)xg_wrmsr(p, MSR_X2APIC_ICR, (3u << 18) | TH_STARTUP_VECTOR);
+        th_wake_others(t);
         while (xg_read_u32(p, &t->nup) + 1 < t->cfg.ncpus)
             xg_point(p, XG_POINT_SPIN, &t->nup);
         xg_write_u32(p, &t->all_up, 1);

@@ -101,6 +101,22 @@ void xg_guest_interrupt(struct xg_guest *g, uint8_t vector);
 /* Idle: wait for the next interrupt (sti; hlt) and service it. */
 void xg_guest_idle(struct xg_guest *g);
 
+/* SMP bring-up and wakeups (no xg_guest needed). xg_wait_u32: halt until
+ * *flag >= value, with interrupts off between each check and the halt
+ * (which enables them atomically), so a kick sent after the check still
+ * ends the halt; the interrupt flag is restored. xg_kick: a fixed
+ * interrupt on `vector` to vCPU `cpu` (cpu < 0: every other vCPU) through
+ * the x2APIC ICR; 0 or -EINVAL. */
+void xg_wait_u32(const struct xg_platform *p, volatile uint32_t *flag, uint32_t value);
+int xg_kick(const struct xg_platform *p, int cpu, uint8_t vector);
+
+/* x2APIC registers the guest code writes (Intel SDM vol. 3, 10.12). */
+#define XG_MSR_X2APIC_ICR      0x830
+#define XG_MSR_X2APIC_SELF_IPI 0x83f
+#define XG_ICR_SELF            (1ull << 18) /* destination shorthands */
+#define XG_ICR_ALL             (2ull << 18)
+#define XG_ICR_ALL_BUT_SELF    (3ull << 18)
+
 const struct xg_features *xg_guest_features(const struct xg_guest *g);
 enum xg_callback xg_guest_callback(const struct xg_guest *g);
 /* True when events can go to any CPU (vector callbacks). */
