@@ -26,6 +26,8 @@
 #include "xensim/replayfile.h"
 #include "xensim/scenario.h"
 
+#include <jansson.h>
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -35,16 +37,19 @@ static double now_s(void)
 }
 
 static const char usage[] =
-    "Usage: xensim explore SCENARIO --schedules N [--policy P] [--jobs J]\n"
-    "                      [--shard K/N] [--out DIR] [--guest PROGRAM.so]\n"
-    "Run N schedules (seeds scenario.seed .. scenario.seed+N-1) under policy P\n"
+    "Usage: xensim explore SCENARIO --schedules N [--policy P] [--seed S] [--jobs J]\n"
+    "                      [--shard K/N] [--out DIR] [--json] [--guest PROGRAM.so]\n"
+    "Run N schedules (seeds S .. S+N-1; S defaults to the scenario's seed) under policy P\n"
     "(default: the scenario's; random, pct:D[:K], dfs:B, ...; add +time, as in\n"
     "pct:3+time, so that devices and timers keep pace with the vCPUs - what scenarios\n"
     "with block I/O, timers or migrations need). On the first failure,\n"
     "write DIR/<scenario>-seed<S>.replay.json and print the command that replays it.\n"
     "  --jobs J     worker processes (default 1)\n"
-    "  --shard K/N  run only this machine's share: schedules with (i-1) %% N == K-1\n"
+    "  --seed S     the first schedule's seed\n"
+    "  --shard K/N  run only this machine's share: schedules with (i-1) % N == K-1\n"
+    "               (seeded policies; dfs enumerates one space in one process)\n"
     "  --out DIR    where replay files go (default .)\n"
+    "  --json       print the outcome as one JSON object on standard output\n"
     "  --guest PROGRAM.so\n"
     "               explore this guest program (xensim/guestprog.h) instead of\n"
     "               xensim's own\n"
@@ -91,13 +96,41 @@ static int one(const struct xsim_scenario *s, struct xsim_policy *pol, uint64_t 
     return rc;
 }
 
+/* What the exploration came to, for the closing line or --json. */
+struct outcome {
+    bool json;
+    uint64_t first_seed; /* the first schedule's seed */
+    uint64_t failed_seed;
+    bool failed, error, whole_space;
+    char replay[1024]; /* the replay file written, or "" */
+    char oracles[512]; /* the failing oracles */
+};
+
+/* A scenario name as one file-name component: anything but letters,
+ * digits, '-', '_' and '.' becomes '_', and it never starts with '.', so
+ * the replay file lands in --out whatever the scenario calls itself. */
+static void file_component(const char *name, char *buf, size_t size)
+{
+    size_t n = 0;
+
+    for (const char *c = name; *c != '\0' && n + 1 < size; c++) {
+        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || (*c == '.' && n > 0);
+        buf[n++] = ok ? *c : '_';
+    }
+    if (n == 0 && size > 1)
+        buf[n++] = '_';
+    buf[n] = '\0';
+}
+
 static int write_replay(const struct xsim_scenario *s, const char *spec, uint64_t seed,
-                        const char *dir, struct xsim_policy *dfs_pol)
+                        const char *dir, struct xsim_policy *dfs_pol, struct outcome *oc)
 {
     struct xsim_run_options ro = {.seed = seed, .seed_set = true, .guest = guest};
     struct xsim_report rep;
     struct xsim_error err;
-    char path[1024], ebuf[1024], qpath[1100], qguest[1100];
+    char path[1024], ebuf[1024], qpath[1100], qguest[1100], name[128];
+    FILE *say = oc->json ? stderr : stdout;
 
     /* Re-run the failing schedule here to record its choice list (a dfs
      * policy object is positioned on the failing schedule already). */
@@ -107,12 +140,23 @@ static int write_replay(const struct xsim_scenario *s, const char *spec, uint64_
         if (ro.policy == NULL)
             return -EINVAL;
     }
-    if (xsim_run(s, &ro, &rep, NULL, NULL) != 0)
+    if (xsim_run(s, &ro, &rep, NULL, NULL) != 0) {
+        if (dfs_pol == NULL)
+            xsim_policy_destroy(ro.policy);
         return -EIO;
-    snprintf(path, sizeof(path), "%s/%s-seed%" PRIu64 ".replay.json", dir, s->name, seed);
+    }
+    file_component(s->name, name, sizeof(name));
+    snprintf(path, sizeof(path), "%s/%s-seed%" PRIu64 ".replay.json", dir, name, seed);
+    for (size_t i = 0; i < rep.noracles; i++) {
+        size_t len = strlen(oc->oracles);
+        if (!rep.oracles[i].pass)
+            snprintf(oc->oracles + len, sizeof(oc->oracles) - len, "%s%s", len ? "," : "",
+                     rep.oracles[i].name);
+    }
     if (xsim_replay_write(path, s, &rep, &rep.choices, &err) != 0) {
         fprintf(stderr, "xensim explore: %s\n", xsim_error_format(&err, ebuf, sizeof(ebuf)));
     } else {
+        snprintf(oc->replay, sizeof(oc->replay), "%s", path);
         fprintf(stderr, "xensim explore: schedule with seed %" PRIu64 " failed:", seed);
         for (size_t i = 0; i < rep.noracles; i++) {
             if (!rep.oracles[i].pass)
@@ -123,8 +167,8 @@ static int write_replay(const struct xsim_scenario *s, const char *spec, uint64_
         const char *gp =
             guest_path != NULL ? xsim_cli_shell_word(guest_path, qguest, sizeof(qguest)) : "";
         xsim_cli_shell_word(path, qpath, sizeof(qpath));
-        printf("replay it with: xensim replay %s%s%s\n", qpath, g, gp);
-        printf("shrink it with: xensim shrink %s%s%s\n", qpath, g, gp);
+        fprintf(say, "replay it with: xensim replay %s%s%s\n", qpath, g, gp);
+        fprintf(say, "shrink it with: xensim shrink %s%s%s\n", qpath, g, gp);
     }
     xsim_report_free(&rep);
     if (dfs_pol == NULL)
@@ -133,7 +177,7 @@ static int write_replay(const struct xsim_scenario *s, const char *spec, uint64_
 }
 
 static int explore_dfs(const struct xsim_scenario *s, const char *spec, uint64_t n, const char *dir,
-                       struct progress *pg)
+                       struct progress *pg, struct outcome *oc)
 {
     struct xsim_error err;
     struct xsim_policy *pol = xsim_policy_create(spec, &err);
@@ -144,25 +188,80 @@ static int explore_dfs(const struct xsim_scenario *s, const char *spec, uint64_t
         return 2;
     }
     do {
-        int r = one(s, pol, s->seed);
+        int r = one(s, pol, oc->first_seed);
         pg->done++;
         show(pg, false);
+        if (r < 0) {
+            show(pg, true);
+            oc->error = true;
+            rc = 2;
+            break;
+        }
         if (r != 0) {
             show(pg, true);
             /* Re-running a dfs policy would advance it: rebuild the same
              * schedule from the recorded position instead. */
-            write_replay(s, spec, s->seed, dir, pol);
+            oc->failed = true;
+            oc->failed_seed = oc->first_seed;
+            write_replay(s, spec, oc->first_seed, dir, pol, oc);
             rc = 1;
             break;
         }
     } while (pg->done < n && xsim_policy_dfs_next(pol));
     if (rc == 0) {
         show(pg, true);
-        printf("explore: %" PRIu64 " schedules%s, every oracle held\n", pg->done,
-               pg->done < n ? " (the whole bounded space)" : "");
+        oc->whole_space = pg->done < n;
     }
     xsim_policy_destroy(pol);
     return rc;
+}
+
+/* A count option: digits only (no sign, no wrap), min..max. */
+static int parse_count(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *v)
+{
+    char *end;
+
+    errno = 0;
+    if (arg[0] < '0' || arg[0] > '9' || (*v = strtoull(arg, &end, 10), errno != 0) ||
+        *end != '\0' || *v < min || *v > max) {
+        fprintf(stderr, "xensim explore: %s wants a number %" PRIu64 "..%" PRIu64 ", got '%s'\n",
+                opt, min, max, arg);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_outcome(const struct xsim_scenario *s, const char *spec, uint64_t shard_k,
+                          uint64_t shard_n, const struct progress *pg, const struct outcome *oc)
+{
+    double secs = now_s() - pg->t0;
+
+    if (!oc->json) {
+        if (!oc->failed && !oc->error)
+            printf("explore: %" PRIu64 " schedules under %s (shard %" PRIu64 "/%" PRIu64
+                   ")%s, every oracle held\n",
+                   pg->done, spec, shard_k, shard_n,
+                   oc->whole_space ? " (the whole bounded space)" : "");
+        return;
+    }
+    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:f, s:f, s:b}", "scenario",
+                          s->name, "policy", spec, "first_seed", (json_int_t)oc->first_seed,
+                          "schedules", (json_int_t)pg->done, "shard",
+                          "", "shard_k", (json_int_t)shard_k, "shard_n", (json_int_t)shard_n,
+                          "seconds", secs, "schedules_per_s", secs > 0 ? pg->done / secs : 0.0,
+                          "whole_space", oc->whole_space);
+    if (o == NULL)
+        return;
+    json_object_del(o, "shard");
+    json_object_set_new(o, "result",
+                        json_string(oc->error ? "error" : oc->failed ? "failed" : "held"));
+    json_object_set_new(o, "failed_seed",
+                        oc->failed ? json_integer((json_int_t)oc->failed_seed) : json_null());
+    json_object_set_new(o, "failed_oracles", oc->failed ? json_string(oc->oracles) : json_null());
+    json_object_set_new(o, "replay", oc->replay[0] ? json_string(oc->replay) : json_null());
+    json_dumpf(o, stdout, JSON_COMPACT);
+    fputc('\n', stdout);
+    json_decref(o);
 }
 
 int xsim_cmd_explore(int argc, char **argv)
@@ -173,6 +272,8 @@ int xsim_cmd_explore(int argc, char **argv)
         {"jobs", required_argument, NULL, 'j'},
         {"shard", required_argument, NULL, 's'},
         {"out", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 'S'},
+        {"json", no_argument, NULL, 'J'},
         {"guest", required_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -180,41 +281,44 @@ int xsim_cmd_explore(int argc, char **argv)
     struct xsim_scenario s;
     struct xsim_error err;
     const char *spec = NULL, *dir = ".";
-    uint64_t n = 0, jobs = 1, shard_k = 1, shard_n = 1;
+    uint64_t n = 0, jobs = 1, shard_k = 1, shard_n = 1, start_seed = 0;
+    bool seed_set = false;
+    struct outcome oc = {0};
     char ebuf[1024];
     struct progress pg = {0};
     int c;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'n':
-            n = strtoull(optarg, &end, 10);
-            if (*end != '\0' || n == 0) {
-                fprintf(stderr, "xensim explore: --schedules wants a number >= 1\n");
+            if (parse_count("--schedules", optarg, 1, UINT64_MAX / 2, &n) != 0)
                 return 2;
-            }
             break;
         case 'p':
             spec = optarg;
             break;
         case 'j':
-            jobs = strtoull(optarg, &end, 10);
-            if (*end != '\0' || jobs == 0 || jobs > 256) {
-                fprintf(stderr, "xensim explore: --jobs wants 1..256\n");
+            if (parse_count("--jobs", optarg, 1, 256, &jobs) != 0)
                 return 2;
-            }
             break;
         case 's':
             if (sscanf(optarg, "%" SCNu64 "/%" SCNu64, &shard_k, &shard_n) != 2 || shard_n == 0 ||
-                shard_k == 0 || shard_k > shard_n) {
+                shard_k == 0 || shard_k > shard_n || optarg[0] == '-' || strchr(optarg, '-')) {
                 fprintf(stderr, "xensim explore: --shard wants K/N with 1 <= K <= N\n");
                 return 2;
             }
             break;
         case 'o':
             dir = optarg;
+            break;
+        case 'S':
+            if (parse_count("--seed", optarg, 0, UINT64_MAX / 2, &start_seed) != 0)
+                return 2;
+            seed_set = true;
+            break;
+        case 'J':
+            oc.json = true;
             break;
         case 'g':
             guest_path = optarg;
@@ -235,6 +339,7 @@ int xsim_cmd_explore(int argc, char **argv)
         fprintf(stderr, "xensim: %s\n", xsim_error_format(&err, ebuf, sizeof(ebuf)));
         return 2;
     }
+    oc.first_seed = seed_set ? start_seed : s.seed;
     void *guest_handle = NULL;
     if (xsim_cli_guest_open("explore", guest_path, &guest, &guest_handle) != 0) {
         xsim_scenario_free(&s);
@@ -261,12 +366,20 @@ int xsim_cmd_explore(int argc, char **argv)
         return 2;
     }
     xsim_policy_destroy(check);
+    if (strncmp(spec, "dfs:", 4) == 0 && shard_n != 1) {
+        fprintf(stderr, "xensim explore: --shard splits seeded policies; %s enumerates one bounded "
+                        "space in one process\n",
+                spec);
+        xsim_scenario_free(&s);
+        return 2;
+    }
     mkdir(dir, 0777);
     pg.tty = isatty(2);
     pg.t0 = pg.last = now_s();
     if (strncmp(spec, "dfs:", 4) == 0) {
         pg.total = n;
-        int rc = explore_dfs(&s, spec, n, dir, &pg);
+        int rc = explore_dfs(&s, spec, n, dir, &pg, &oc);
+        print_outcome(&s, spec, shard_k, shard_n, &pg, &oc);
         xsim_scenario_free(&s);
         return rc;
     }
@@ -296,8 +409,8 @@ int xsim_cmd_explore(int argc, char **argv)
             for (uint64_t i = shard_k; i <= n; i += shard_n, idx++) {
                 if (idx % jobs != j)
                     continue;
-                int r = one(&s, pol, s.seed + i - 1);
-                fprintf(w, "%" PRIu64 " %d\n", s.seed + i - 1, r);
+                int r = one(&s, pol, oc.first_seed + i - 1);
+                fprintf(w, "%" PRIu64 " %d\n", oc.first_seed + i - 1, r);
                 fflush(w);
                 if (r != 0)
                     break;
@@ -373,15 +486,15 @@ int xsim_cmd_explore(int argc, char **argv)
     int rc = 0;
     if (error) {
         fprintf(stderr, "xensim explore: seed %" PRIu64 " could not run\n", failed_seed);
+        oc.error = true;
         rc = 2;
     } else if (failed) {
-        write_replay(&s, spec, failed_seed, dir, NULL);
+        oc.failed = true;
+        oc.failed_seed = failed_seed;
+        write_replay(&s, spec, failed_seed, dir, NULL, &oc);
         rc = 1;
-    } else {
-        printf("explore: %" PRIu64 " schedules under %s (shard %" PRIu64 "/%" PRIu64
-               "), every oracle held\n",
-               pg.done, spec, shard_k, shard_n);
     }
+    print_outcome(&s, spec, shard_k, shard_n, &pg, &oc);
     xsim_scenario_free(&s);
     return rc;
 }

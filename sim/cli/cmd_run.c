@@ -65,10 +65,56 @@ static FILE *open_out(const char *path)
 
     if (path == NULL)
         return NULL;
+    if (strcmp(path, "-") == 0)
+        return stdout;
     f = fopen(path, "w");
     if (f == NULL)
         fprintf(stderr, "xensim: cannot write %s: %s\n", path, strerror(errno));
     return f;
+}
+
+static void close_out(FILE *f)
+{
+    if (f != NULL && f != stdout)
+        fclose(f);
+    else if (f == stdout)
+        fflush(stdout);
+}
+
+/* Where a run's trace, Chrome trace and log go (`-`: standard output). */
+struct outputs {
+    const char *trace, *chrome, *log;
+    FILE *ft, *fc, *fl;
+};
+
+/* Open them; with --json on stdout none may be `-` too. 0, or -1 after
+ * saying why. */
+static int outputs_open(struct outputs *o, const char *cmd, bool json)
+{
+    const char *names[3] = {o->trace, o->chrome, o->log};
+    const char *opts[3] = {"--trace", "--chrome-trace", "--log"};
+    FILE **files[3] = {&o->ft, &o->fc, &o->fl};
+
+    for (int i = 0; i < 3; i++) {
+        if (names[i] == NULL)
+            continue;
+        if (json && strcmp(names[i], "-") == 0) {
+            fprintf(stderr, "xensim %s: --json prints to standard output; give %s a file\n", cmd,
+                    opts[i]);
+            return -1;
+        }
+        if ((*files[i] = open_out(names[i])) == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+static void outputs_close(struct outputs *o)
+{
+    close_out(o->ft);
+    close_out(o->fc);
+    close_out(o->fl);
+    o->ft = o->fc = o->fl = NULL;
 }
 
 static const char run_usage[] =
@@ -93,7 +139,8 @@ static const char run_usage[] =
     "  --json              print the report as one JSON object\n"
     "  --trace FILE        write every trace record as JSON lines\n"
     "  --chrome-trace FILE write a Chrome trace (open it in Perfetto)\n"
-    "  --log FILE          write the guest's and the machine's log lines (- = stderr)\n"
+    "  --log FILE          write the guest's and the machine's log lines\n"
+    "                      (FILE - is standard output, for each of the three)\n"
     "  --xenstore-socket PATH\n"
     "                      host a XenStore for the guest and serve it on PATH while\n"
     "                      the run lasts (XENSTORED_PATH=PATH xenstore-ls /); a client\n"
@@ -124,11 +171,11 @@ int xsim_cmd_run(int argc, char **argv)
     size_t nsets = 0;
     char why[512];
     struct xsim_run_options ro = {0};
-    const char *policy = NULL, *trace = NULL, *chrome = NULL, *log = NULL;
+    const char *policy = NULL;
+    struct outputs o = {0};
     bool json = false;
     struct xsim_scenario s;
     struct xsim_report rep;
-    FILE *ft = NULL, *fc = NULL, *fl = NULL;
     int c, rc;
 
     optind = 1;
@@ -149,10 +196,10 @@ int xsim_cmd_run(int argc, char **argv)
             json = true;
             break;
         case 't':
-            trace = optarg;
+            o.trace = optarg;
             break;
         case 'c':
-            chrome = optarg;
+            o.chrome = optarg;
             break;
         case 'x':
             ro.xenstore_socket = optarg;
@@ -161,7 +208,7 @@ int xsim_cmd_run(int argc, char **argv)
             ro.realtime = true;
             break;
         case 'l':
-            log = optarg;
+            o.log = optarg;
             break;
         case 'g':
             guest = optarg;
@@ -207,18 +254,12 @@ int xsim_cmd_run(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    if ((trace != NULL && (ft = open_out(trace)) == NULL) ||
-        (chrome != NULL && (fc = open_out(chrome)) == NULL)) {
+    if (outputs_open(&o, "run", json) != 0) {
         rc = 2;
         goto out;
     }
-    if (log != NULL && strcmp(log, "-") == 0)
-        ro.log = stderr;
-    else if (log != NULL && (ro.log = fl = open_out(log)) == NULL) {
-        rc = 2;
-        goto out;
-    }
-    if (xsim_run(&s, &ro, &rep, ft, fc) != 0) {
+    ro.log = o.fl;
+    if (xsim_run(&s, &ro, &rep, o.ft, o.fc) != 0) {
         fprintf(stderr, "xensim run: %s\n", rep.failure);
         rc = 2;
         goto out;
@@ -230,12 +271,7 @@ int xsim_cmd_run(int argc, char **argv)
     rc = rep.all_pass ? 0 : 1;
     xsim_report_free(&rep);
 out:
-    if (ft != NULL)
-        fclose(ft);
-    if (fc != NULL)
-        fclose(fc);
-    if (fl != NULL)
-        fclose(fl);
+    outputs_close(&o);
     xsim_policy_destroy(ro.policy);
     xsim_scenario_free(&s);
     xsim_guest_program_close(guest_handle);
@@ -268,9 +304,10 @@ static int load_replay(const char *path, struct xsim_replay *r, struct xsim_scen
 }
 
 /* Run `s` with seed `seed` following `choices` (lenient: for shrinking). */
-static int replay_run(const struct xsim_scenario *s, const char *recorded, uint64_t seed,
-                      const struct xsim_choices *choices, bool lenient,
-                      const struct xsim_guest_program *guest, struct xsim_report *rep)
+static int replay_run_out(const struct xsim_scenario *s, const char *recorded, uint64_t seed,
+                          const struct xsim_choices *choices, bool lenient,
+                          const struct xsim_guest_program *guest, const struct outputs *o,
+                          struct xsim_report *rep)
 {
     struct xsim_run_options ro = {.seed = seed, .seed_set = true, .guest = guest};
     size_t len = strlen(recorded);
@@ -287,11 +324,19 @@ static int replay_run(const struct xsim_scenario *s, const char *recorded, uint6
         fprintf(stderr, "xensim: the choice list is malformed\n");
         return -EINVAL;
     }
-    rc = xsim_run(s, &ro, rep, NULL, NULL);
+    ro.log = o != NULL ? o->fl : NULL;
+    rc = xsim_run(s, &ro, rep, o != NULL ? o->ft : NULL, o != NULL ? o->fc : NULL);
     if (rc != 0)
         fprintf(stderr, "xensim: %s\n", rep->failure);
     xsim_policy_destroy(ro.policy);
     return rc;
+}
+
+static int replay_run(const struct xsim_scenario *s, const char *recorded, uint64_t seed,
+                      const struct xsim_choices *choices, bool lenient,
+                      const struct xsim_guest_program *guest, struct xsim_report *rep)
+{
+    return replay_run_out(s, recorded, seed, choices, lenient, guest, NULL, rep);
 }
 
 /* The replay file names the guest program that ran; replaying needs it. */
@@ -310,10 +355,12 @@ static int check_guest(const char *cmd, const struct xsim_replay *r,
 }
 
 static const char replay_usage[] =
-    "Usage: xensim replay FILE [--json] [--guest PROGRAM.so]\n"
+    "Usage: xensim replay FILE [--json] [--trace FILE] [--chrome-trace FILE] [--log FILE]\n"
+    "                          [--guest PROGRAM.so]\n"
     "Re-run a recorded schedule (a replay file written by explore or shrink) bit for\n"
     "bit and check that the digest matches the recording. A recording of a --guest\n"
-    "program replays with the same --guest.\n"
+    "program replays with the same --guest. --trace, --chrome-trace and --log write\n"
+    "what `run` writes (FILE - is standard output).\n"
     "Exit status: 0 oracles hold and the digest matches, 1 an oracle failed (the\n"
     "failure reproduced) and the digest matches, 2 usage or input error, 3 the run\n"
     "differs from the recording.\n";
@@ -327,6 +374,7 @@ int xsim_cmd_replay(int argc, char **argv)
     const char *file = NULL, *guest_path = NULL;
     const struct xsim_guest_program *guest = NULL;
     void *guest_handle = NULL;
+    struct outputs o = {0};
     int rc;
 
     for (int i = 1; i < argc; i++) {
@@ -337,6 +385,12 @@ int xsim_cmd_replay(int argc, char **argv)
             json = true;
         } else if (strcmp(argv[i], "--guest") == 0 && i + 1 < argc) {
             guest_path = argv[++i];
+        } else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
+            o.trace = argv[++i];
+        } else if (strcmp(argv[i], "--chrome-trace") == 0 && i + 1 < argc) {
+            o.chrome = argv[++i];
+        } else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+            o.log = argv[++i];
         } else if (argv[i][0] == '-' || file != NULL) {
             fputs(replay_usage, stderr);
             return 2;
@@ -354,8 +408,8 @@ int xsim_cmd_replay(int argc, char **argv)
         xsim_guest_program_close(guest_handle);
         return 2;
     }
-    if (check_guest("replay", &r, guest) != 0 ||
-        replay_run(&s, r.policy, r.seed, &r.choices, false, guest, &rep) != 0) {
+    if (check_guest("replay", &r, guest) != 0 || outputs_open(&o, "replay", json) != 0 ||
+        replay_run_out(&s, r.policy, r.seed, &r.choices, false, guest, &o, &rep) != 0) {
         rc = 2;
         goto out;
     }
@@ -374,6 +428,7 @@ int xsim_cmd_replay(int argc, char **argv)
     }
     xsim_report_free(&rep);
 out:
+    outputs_close(&o);
     xsim_replay_free(&r);
     xsim_scenario_free(&s);
     xsim_guest_program_close(guest_handle);
@@ -455,10 +510,31 @@ static size_t ddmin(const struct xsim_scenario *s, const struct xsim_replay *r,
     return len;
 }
 
+/* The default output of shrinking `in`: X.replay.json and X.json give
+ * X.shrunk.json; shrinking X.shrunk.json again gives X.shrunk-2.json
+ * (never the input itself). */
+static void shrink_name(const char *in, char *out, size_t size)
+{
+    static const char *const sfx[] = {".shrunk.json", ".replay.json", ".json"};
+    size_t n = strlen(in), base = n;
+
+    for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+        size_t k = strlen(sfx[i]);
+        if (n > k && strcmp(in + n - k, sfx[i]) == 0) {
+            base = n - k;
+            break;
+        }
+    }
+    snprintf(out, size, "%.*s.shrunk.json", (int)base, in);
+    if (strcmp(out, in) == 0)
+        snprintf(out, size, "%.*s.shrunk-2.json", (int)base, in);
+}
+
 static const char shrink_usage[] =
     "Usage: xensim shrink FILE [--out FILE2] [--guest PROGRAM.so]\n"
     "Reduce a failing replay file's choice list with delta debugging to a shorter\n"
-    "one that still fails the same oracle, write it (default FILE.shrunk.json) and\n"
+    "one that still fails the same oracle, write it (default: X.shrunk.json for\n"
+    "X.replay.json, X.shrunk-2.json for X.shrunk.json) and\n"
     "print both lengths.\n"
     "Exit status: 0 shrunk and written, 1 the file's run does not fail, 2 usage or\n"
     "input error.\n";
@@ -494,7 +570,7 @@ int xsim_cmd_shrink(int argc, char **argv)
         return 2;
     }
     if (out == NULL) {
-        snprintf(outbuf, sizeof(outbuf), "%s.shrunk.json", file);
+        shrink_name(file, outbuf, sizeof(outbuf));
         out = outbuf;
     }
     if (xsim_cli_guest_open("shrink", guest_path, &shrink_guest, &guest_handle) != 0)

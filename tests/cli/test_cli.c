@@ -155,21 +155,40 @@ static void test_explore_replay_shrink(void **state)
     assert_non_null(p);
     assert_int_equal(sscanf(p, "from %zu to %zu", &before, &after), 2);
     assert_true(after < before);
+    char shrunk_file[1024];
+    snprintf(shrunk_file, sizeof(shrunk_file), "%.*s.shrunk.json",
+             (int)(strlen(file) - strlen(".replay.json")), file);
+    assert_non_null(strstr(out, shrunk_file));
     free(out);
-    snprintf(cmd, sizeof(cmd), "%s.shrunk.json", file);
     orig = json_load_file(file, 0, NULL);
-    shrunk = json_load_file(cmd, 0, NULL);
+    shrunk = json_load_file(shrunk_file, 0, NULL);
     assert_non_null(orig);
     assert_non_null(shrunk);
     assert_true(json_array_size(json_object_get(json_object_get(shrunk, "choices"), "switches")) <
                 json_array_size(json_object_get(json_object_get(orig, "choices"), "switches")));
     json_decref(orig);
     json_decref(shrunk);
-    snprintf(cmd, sizeof(cmd), "%s replay %s.shrunk.json 2>&1", XENSIM, file);
+    snprintf(cmd, sizeof(cmd), "%s replay %s 2>&1", XENSIM, shrunk_file);
     assert_int_equal(run(cmd, &out), 1);
     assert_non_null(strstr(out, "matches the recording"));
     assert_non_null(strstr(out, "lost_update      FAIL"));
     free(out);
+    /* Shrinking the shrunk file again writes a new file, never over its input. */
+    snprintf(cmd, sizeof(cmd), "%s shrink %s 2>&1", XENSIM, shrunk_file);
+    assert_int_equal(run(cmd, &out), 0);
+    assert_non_null(strstr(out, ".shrunk-2.json"));
+    assert_null(strstr(out, ".shrunk.json.shrunk"));
+    free(out);
+    /* replay writes the trace and log a run writes; - is standard output. */
+    snprintf(cmd, sizeof(cmd), "%s replay %s --trace - --log %s/log.txt 2>/dev/null", XENSIM,
+             shrunk_file, dir);
+    assert_int_equal(run(cmd, &out), 1);
+    assert_non_null(strstr(out, "{\"t\":"));
+    free(out);
+    snprintf(cmd, sizeof(cmd), "test -s %s/log.txt", dir);
+    assert_int_equal(run(cmd, NULL), 0);
+    snprintf(cmd, sizeof(cmd), "%s replay %s --json --trace - 2>&1", XENSIM, shrunk_file);
+    assert_int_equal(run(cmd, NULL), 2);
     /* A tampered replay file is an input error, not a crash. */
     snprintf(cmd, sizeof(cmd),
              "sed 's/\"decisions\": [0-9]*/\"decisions\": 1/' %s > %s/bad.json && %s replay "
@@ -551,11 +570,75 @@ static void test_found_by_the_soak(void **state)
     }
 }
 
+/* The explore command's edges: --json, counts that must not wrap, --seed,
+ * --shard under dfs, a scenario name that is not a file name. */
+static void test_explore_edges(void **state)
+{
+    char dir[] = "/tmp/xensim-cli-XXXXXX";
+    char cmd[2048], *out;
+    json_t *o;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof(cmd),
+             "%s explore %s/scenarios/lost-update.json --schedules 200 --seed 40 --json "
+             "--out %s 2>/dev/null",
+             XENSIM, DATA, dir);
+    assert_int_equal(run(cmd, &out), 1);
+    o = json_loads(out, 0, NULL);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "result")), "failed");
+    assert_int_equal(json_integer_value(json_object_get(o, "first_seed")), 40);
+    assert_true(json_integer_value(json_object_get(o, "failed_seed")) >= 40);
+    assert_string_equal(json_string_value(json_object_get(o, "failed_oracles")), "lost_update");
+    assert_non_null(strstr(json_string_value(json_object_get(o, "replay")), dir));
+    json_decref(o);
+    free(out);
+    static const char *const bad[] = {"--schedules -5", "--schedules 5x", "--jobs -1",
+                                      "--schedules 5 --seed -2",
+                                      "--schedules 5 --policy dfs:2 --shard 1/2"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(cmd, sizeof(cmd), "%s explore %s/scenarios/lost-update.json %s 2>&1", XENSIM,
+                 DATA, bad[i]);
+        if (run(cmd, NULL) != 2)
+            fail_msg("explore %s did not exit 2", bad[i]);
+    }
+    snprintf(cmd, sizeof(cmd), "%s explore --help", XENSIM);
+    assert_int_equal(run(cmd, &out), 0);
+    assert_null(strstr(out, "%%"));
+    free(out);
+    /* A name with a path and shell syntax in it: the replay file stays in
+     * --out, and the suggested command is quoted. */
+    snprintf(cmd, sizeof(cmd),
+             "sed 's|\"name\": \"lost-update\"|\"name\": \"../esc aped $(true)\"|' "
+             "%s/scenarios/lost-update.json > %s/odd.json && "
+             "%s explore %s/odd.json --schedules 200 --out '%s/o u t' 2>/dev/null",
+             DATA, dir, XENSIM, dir, dir);
+    assert_int_equal(run(cmd, &out), 1);
+    /* ...and the suggested command, run as printed, replays it. */
+    char *p = strstr(out, "replay it with: ");
+    assert_non_null(p);
+    assert_non_null(strstr(p, "xensim replay '"));
+    char *nl = strchr(p, '\n');
+    assert_non_null(nl);
+    *nl = '\0';
+    snprintf(cmd, sizeof(cmd), "cd %s && PATH=%s:$PATH %s >/dev/null 2>&1", dir,
+             XENSIM_BINARY_DIR, p + strlen("replay it with: "));
+    free(out);
+    assert_int_equal(run(cmd, NULL), 1);
+    snprintf(cmd, sizeof(cmd), "ls '%s/o u t' | grep -q 'esc_aped' && ! ls %s | grep -q esc",
+             dir, dir);
+    assert_int_equal(run(cmd, NULL), 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    run(cmd, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_scenarios_pass), cmocka_unit_test(test_json_report),
         cmocka_unit_test(test_explore_replay_shrink),  cmocka_unit_test(test_bad_scenarios),
+        cmocka_unit_test(test_explore_edges),
         cmocka_unit_test(test_usage_errors),           cmocka_unit_test(test_blk_planted_failures),
         cmocka_unit_test(test_migration_report),       cmocka_unit_test(test_explore_shipped),
         cmocka_unit_test(test_timed_policies),         cmocka_unit_test(test_blk_refused_for_good),
