@@ -1,5 +1,12 @@
 # Compiler flags shared by every target.
 add_library(xensim_flags INTERFACE)
+# __FILE__ relative to the source tree: scheduling points and guest BUGs
+# name src/xg_evtchn_2l.c:123, not the machine's checkout path.
+include(CheckCCompilerFlag)
+check_c_compiler_flag(-fmacro-prefix-map=a=b XENSIM_HAVE_MACRO_PREFIX_MAP)
+if(XENSIM_HAVE_MACRO_PREFIX_MAP)
+  target_compile_options(xensim_flags INTERFACE -fmacro-prefix-map=${PROJECT_SOURCE_DIR}/=)
+endif()
 target_compile_options(xensim_flags INTERFACE
   -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith
   -Wno-unused-parameter)

@@ -100,15 +100,16 @@ static uint64_t p_rdtsc(void *ctx)
     return now; /* a 1 GHz TSC counting from 0 */
 }
 
-static void p_point(void *ctx, enum xg_point_kind kind, const volatile void *addr)
+static void p_point_at(void *ctx, enum xg_point_kind kind, const volatile void *addr,
+                       const char *file, int line)
 {
     struct xsim_domain *d = ctx;
     struct xsim_world *w = d->world;
     struct xsim_vcpu *v = me();
 
-    (void)addr;
     if (v == NULL)
         return;
+    xsim__point_note(w, v, kind, addr, file, line);
     if (kind == XG_POINT_SPIN) {
         /* One turn of a wait loop (a pause instruction and a re-read). */
         __atomic_store_n(&v->vtime, v->vtime + w->spin_ns, __ATOMIC_RELAXED);
@@ -120,6 +121,11 @@ static void p_point(void *ctx, enum xg_point_kind kind, const volatile void *add
     __atomic_store_n(&v->vtime, v->vtime + w->costs->ns[XSIM_COST_POINT], __ATOMIC_RELAXED);
     v->cost_ns[XSIM_COST_POINT] += w->costs->ns[XSIM_COST_POINT];
     xsim_point(w);
+}
+
+static void p_point(void *ctx, enum xg_point_kind kind, const volatile void *addr)
+{
+    p_point_at(ctx, kind, addr, NULL, 0);
 }
 
 static bool p_irq_save(void *ctx)
@@ -348,6 +354,7 @@ static const struct xg_platform_ops sim_platform_ops = {
     .mmio_write = p_mmio_write,
     .rdtsc = p_rdtsc,
     .point = p_point,
+    .point_at = p_point_at,
     .irq_save = p_irq_save,
     .irq_restore = p_irq_restore,
     .irq_enabled = p_irq_enabled,

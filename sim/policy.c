@@ -59,9 +59,39 @@ struct xsim_policy {
     uint64_t runs;
     bool exhausted;
     /* "+time": a timed event is a candidate only when it is due no later
-     * than the earliest runnable vCPU's clock (or nothing else can run). */
+     * than the earliest runnable vCPU's clock (or nothing else can run).
+     * "+time:D": no later than that clock plus D (a vCPU may fall up to D
+     * behind the devices and timers). */
     bool events_in_time;
+    uint64_t events_skew_ns;
 };
+
+/* "200us", "1ms", "500" (ns): 0, or -EINVAL. */
+static int parse_skew(const char *s, uint64_t *out)
+{
+    static const struct {
+        const char *unit;
+        uint64_t ns;
+    } units[] = {{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}, {"", 1}};
+    char *end;
+    unsigned long long v;
+
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0)
+        return -EINVAL;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].unit) == 0) {
+            if (v > UINT64_MAX / units[i].ns / 4)
+                return -EINVAL;
+            *out = v * units[i].ns;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
 
 static int parse_u64(const char *s, uint64_t *out)
 {
@@ -95,12 +125,19 @@ struct xsim_policy *xsim_policy_create(const char *spec, struct xsim_error *err)
     }
     snprintf(p->spec, sizeof(p->spec), "%s", spec);
     {
-        /* An optional "+time" suffix on the non-time policies. */
-        size_t len = strlen(spec);
-        if (len > 5 && strcmp(spec + len - 5, "+time") == 0) {
+        /* An optional "+time" or "+time:D" suffix on the non-time policies. */
+        const char *plus = strstr(spec, "+time");
+        if (plus != NULL && plus != spec) {
+            const char *rest = plus + 5;
+            if (*rest == ':') {
+                if (parse_skew(rest + 1, &p->events_skew_ns) != 0)
+                    goto bad;
+            } else if (*rest != '\0') {
+                goto bad;
+            }
             p->events_in_time = true;
-            memcpy(base, spec, len - 5);
-            base[len - 5] = '\0';
+            memcpy(base, spec, (size_t)(plus - spec));
+            base[plus - spec] = '\0';
             spec = base;
             if (strcmp(spec, "time") == 0)
                 goto bad;
@@ -135,7 +172,8 @@ struct xsim_policy *xsim_policy_create(const char *spec, struct xsim_error *err)
 bad:
     xsim_error_set(err, "policy", 0, 0,
                    "bad policy '%s'; expected time, random, pct:D[:K] (D in 1..16, K >= 1), "
-                   "dfs:B, replay or bytes, the last five optionally with +time",
+                   "dfs:B, replay or bytes, the last five optionally with +time or +time:D "
+                   "(D a duration: 200us)",
                    p->spec);
     free(p);
     return NULL;
@@ -472,4 +510,15 @@ uint64_t xsim_policy_dfs_count(const struct xsim_policy *p)
 bool xsim__policy_events_in_time(const struct xsim_policy *p)
 {
     return p->events_in_time;
+}
+
+uint64_t xsim__policy_events_skew(const struct xsim_policy *p)
+{
+    return p->events_skew_ns;
+}
+
+int xsim__policy_pick_fair(struct xsim_world *w, const uint32_t *cand, const uint64_t *times,
+                           unsigned int n, int self)
+{
+    return pick_time(w, cand, times, n, self);
 }

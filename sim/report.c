@@ -217,7 +217,10 @@ void xsim_report_print(const struct xsim_report *rep, FILE *out)
     fprintf(out, "\noracles:\n");
     for (size_t i = 0; i < rep->noracles; i++)
         fprintf(out, "  %-16s %s  %s\n", rep->oracles[i].name,
-                rep->oracles[i].pass ? "pass" : "FAIL", rep->oracles[i].detail);
+                rep->oracles[i].not_judged ? "n/a "
+                : rep->oracles[i].pass     ? "pass"
+                                           : "FAIL",
+                rep->oracles[i].detail);
     for (size_t i = 0; i < rep->nlaws; i++)
         fprintf(out, "law: %-16s %s  %s\n", rep->laws[i].name,
                 rep->laws[i].pass ? "holds" : "BROKEN", rep->laws[i].detail);
@@ -398,6 +401,7 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
     for (size_t i = 0; i < rep->noracles; i++) {
         json_t *e = json_object();
         json_object_set_new(e, "pass", json_boolean(rep->oracles[i].pass));
+        json_object_set_new(e, "judged", json_boolean(!rep->oracles[i].not_judged));
         json_object_set_new(e, "detail", json_string(rep->oracles[i].detail));
         json_object_set_new(orc, rep->oracles[i].name, e);
     }

@@ -150,3 +150,50 @@ int xsim_trace_write_chrome(const struct xsim_world *w, FILE *out)
     fprintf(out, "\n]}\n");
     return ferror(out) ? -EIO : 0;
 }
+
+/* ---- guest scheduling points (config.keep_points) ---- */
+
+#define MAX_POINTS (1u << 22) /* 4M points, 192 MiB: beyond that a run is no read */
+
+void xsim__point_note(struct xsim_world *w, struct xsim_vcpu *v, unsigned int kind,
+                      const volatile void *addr, const char *file, int line)
+{
+    /* In free-run mode the vCPUs run in parallel: only the vCPU's own
+     * record is written, and no decision count is read. */
+    bool fr = w->cfg.mode == XSIM_MODE_FREE_RUN;
+    struct xsim_point_rec r = {.decision = fr ? 0 : w->stats.decisions,
+                               .time_ns = v->vtime,
+                               .entity = v->index,
+                               .kind = kind,
+                               .addr = addr,
+                               .file = file,
+                               .line = line};
+
+    v->last_point = r;
+    if (fr || !w->cfg.keep_points || w->points_full)
+        return;
+    if (w->npoints == w->cap_points) {
+        size_t cap = w->cap_points ? w->cap_points * 2 : 4096;
+        struct xsim_point_rec *n;
+        if (cap > MAX_POINTS || (n = realloc(w->points, cap * sizeof(*n))) == NULL) {
+            w->points_full = true; /* what was kept stays; the run goes on */
+            return;
+        }
+        w->points = n;
+        w->cap_points = cap;
+    }
+    w->points[w->npoints++] = r;
+}
+
+const struct xsim_point_rec *xsim_world_points(const struct xsim_world *w, size_t *count)
+{
+    *count = w->npoints;
+    return w->points;
+}
+
+const struct xsim_point_rec *xsim_world_last_point(const struct xsim_world *w, uint32_t entity)
+{
+    if (entity >= w->nvcpus || w->vcpus[entity]->last_point.file == NULL)
+        return NULL;
+    return &w->vcpus[entity]->last_point;
+}

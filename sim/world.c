@@ -138,6 +138,7 @@ int xsim_world_create(const struct xsim_world_config *cfg, struct xsim_policy *p
         w->cfg.stack_size = 256 * 1024;
     w->policy = policy;
     w->events_in_time = policy != NULL && xsim__policy_events_in_time(policy);
+    w->events_skew_ns = policy != NULL ? xsim__policy_events_skew(policy) : 0;
     xsim_cost_profile_default(&w->builtin_costs);
     w->costs = cfg->costs != NULL ? cfg->costs : &w->builtin_costs;
     /* One turn of a wait loop (a pause and a re-read): named cost "spin". */
@@ -193,6 +194,7 @@ void xsim_world_destroy(struct xsim_world *w)
     }
     xsim__sched_free(w);
     xsim__trace_free(w);
+    free(w->points);
     xsim_choices_free(&w->choices);
     xsim_evq_free(&w->evq);
     xsim_baton_destroy(&w->main_baton);
@@ -910,14 +912,15 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
             }
         }
         have_event = xsim_evq_peek(&w->evq, &head);
-        if (have_event && n > 0 && w->events_in_time) {
-            /* "+time": an event may not overtake the vCPUs' clocks, so
-             * that devices and timers keep pace with the guest while
-             * the vCPUs' interleaving is still the policy's to choose. */
+        if (have_event && n > 0 && w->events_in_time && !w->fair_drain) {
+            /* "+time": an event may not overtake the vCPUs' clocks (by
+             * more than the skew of "+time:D"), so that devices and
+             * timers keep pace with the guest while the vCPUs'
+             * interleaving is still the policy's to choose. */
             uint64_t earliest = times[0];
             for (unsigned int i = 1; i < n; i++)
                 earliest = times[i] < earliest ? times[i] : earliest;
-            have_event = head <= earliest;
+            have_event = head <= earliest || head - earliest <= w->events_skew_ns;
         }
         if (have_event) {
             times[n] = head;
@@ -939,6 +942,8 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
         }
         if (n == 1) {
             k = 0;
+        } else if (w->fair_drain) {
+            k = xsim__policy_pick_fair(w, cand, times, n, selfi);
         } else {
             k = xsim__policy_pick(w, cand, times, n, selfi);
             if (k < 0) {
@@ -958,9 +963,20 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
             }
         }
         if (w->cfg.time_limit_ns != 0 && times[k] > w->cfg.time_limit_ns) {
-            w->stop_reason = XSIM_STOP_TIME_LIMIT;
-            stop_now(w, self);
-            return;
+            if (!w->fair_drain && !xsim__policy_is_time(w->policy)) {
+                /* An exploring policy may have starved a vCPU for the whole
+                 * run: drain fairly (for as long again at most) so that
+                 * what was sent before the limit gets its chance. */
+                w->fair_drain = true;
+                w->drain_limit_ns = w->cfg.time_limit_ns + w->cfg.time_limit_ns;
+                xsim__trace_rec(w, XSIM_TR_SCHED, xsim__entity(self), XSIM_ENTITY_EVENT, 1, 0);
+                continue;
+            }
+            if (!w->fair_drain || times[k] > w->drain_limit_ns) {
+                w->stop_reason = XSIM_STOP_TIME_LIMIT;
+                stop_now(w, self);
+                return;
+            }
         }
         if (cand[k] == XSIM_ENTITY_EVENT) {
             if (w->cfg.max_events != 0 && w->stats.events >= w->cfg.max_events) {

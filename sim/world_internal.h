@@ -28,6 +28,7 @@ struct xsim_vcpu {
     unsigned int index; /* index in the world (entity id) */
     enum xsim_vcpu_state state;
     uint64_t vtime;    /* this vCPU's clock: it is busy until then */
+    struct xsim_point_rec last_point; /* its latest scheduling point */
     uint64_t last_ran; /* decision count when last chosen (yield order) */
     /* Accounting (owner thread only, or the baton holder): ns charged per
      * reason, the snapshot of it taken when last woken from halt, when the
@@ -100,7 +101,17 @@ struct xsim_sched {
 struct xsim_world {
     struct xsim_world_config cfg;
     struct xsim_policy *policy;
+    struct xsim_point_rec *points; /* config.keep_points */
+    size_t npoints, cap_points;
+    bool points_full;
     bool events_in_time; /* the policy's "+time" modifier, read once */
+    uint64_t events_skew_ns; /* its ":D" */
+    /* Past the time limit under an exploring policy, the run drains
+     * fairly (earliest first, no new choices recorded) until every vCPU is
+     * idle or the clock reaches drain_limit_ns: liveness oracles then judge
+     * the guest, not a starving schedule. */
+    bool fair_drain;
+    uint64_t drain_limit_ns;
     struct xsim_sched sched;
     struct xsim_cost_profile builtin_costs;
     const struct xsim_cost_profile *costs;
@@ -158,12 +169,21 @@ void xsim__sched_free(struct xsim_world *w);
  * on a replay error (w->replay_error is set). */
 /* The policy's "+time" modifier: timed events wait for the vCPUs' clocks. */
 bool xsim__policy_events_in_time(const struct xsim_policy *p);
+/* A guest scheduling point of `v` (platform_sim.c): remember it as the
+ * vCPU's last, and keep it when config.keep_points. */
+void xsim__point_note(struct xsim_world *w, struct xsim_vcpu *v, unsigned int kind,
+                      const volatile void *addr, const char *file, int line);
+uint64_t xsim__policy_events_skew(const struct xsim_policy *p);
+bool xsim__policy_is_time(const struct xsim_policy *p);
+/* The `time` rule (earliest first), for the fair drain after the time
+ * limit of an exploring policy. */
+int xsim__policy_pick_fair(struct xsim_world *w, const uint32_t *cand, const uint64_t *times,
+                           unsigned int n, int self);
 int xsim__policy_pick(struct xsim_world *w, const uint32_t *cand, const uint64_t *times,
                       unsigned int n, int self);
 /* Called when the run ends (dfs bookkeeping). */
 void xsim__policy_run_end(struct xsim_world *w);
 
-bool xsim__policy_is_time(const struct xsim_policy *p);
 
 /* trace.c */
 void xsim__trace_rec(struct xsim_world *w, uint32_t type, uint32_t entity, uint64_t a, uint64_t b,

@@ -101,6 +101,12 @@ struct xg_platform_ops {
      * simulator fails the run and stops this vCPU. Optional: NULL (or an
      * op that returns) traps. */
     void (*bug)(void *ctx, const char *file, int line, const char *expr);
+    /* Optional. `point` with the source position of the access (the
+     * wrappers below pass __FILE__ and __LINE__ of their caller), so that
+     * a simulator can show which line raced with which. NULL: the
+     * wrappers call `point`. A kernel port leaves it NULL. */
+    void (*point_at)(void *ctx, enum xg_point_kind kind, const volatile void *addr,
+                     const char *file, int line);
 };
 
 struct xg_platform {
@@ -108,7 +114,18 @@ struct xg_platform {
     void *ctx;
 };
 
-/* Inline wrappers: what guest code calls. */
+/* Inline wrappers: what guest code calls. The ones that are scheduling
+ * points are macros around xg__*_at functions, so that each point carries
+ * its caller's file and line (ops->point_at). */
+
+static inline void xg__point_at(const struct xg_platform *p, enum xg_point_kind kind,
+                                const volatile void *addr, const char *file, int line)
+{
+    if (p->ops->point_at != NULL)
+        p->ops->point_at(p->ctx, kind, addr, file, line);
+    else
+        p->ops->point(p->ctx, kind, addr);
+}
 
 static inline long xg_hypercall(const struct xg_platform *p, unsigned int op, unsigned long a1,
                                 unsigned long a2, unsigned long a3)
@@ -157,65 +174,70 @@ static inline unsigned int xg_cpu(const struct xg_platform *p)
     return p->ops->cpu_id(p->ctx);
 }
 
-static inline void xg_point(const struct xg_platform *p, enum xg_point_kind kind,
-                            const volatile void *addr)
-{
-    p->ops->point(p->ctx, kind, addr);
-}
+#define xg_point(p, kind, addr) xg__point_at((p), (kind), (addr), __FILE__, __LINE__)
 
 /* Full barrier (mb), read barrier (rmb), write barrier (wmb). */
-static inline void xg_mb(const struct xg_platform *p)
+static inline void xg__mb_at(const struct xg_platform *p, const char *file, int line)
 {
-    p->ops->point(p->ctx, XG_POINT_FENCE, NULL);
+    xg__point_at(p, XG_POINT_FENCE, NULL, file, line);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
-static inline void xg_rmb(const struct xg_platform *p)
+static inline void xg__rmb_at(const struct xg_platform *p, const char *file, int line)
 {
-    p->ops->point(p->ctx, XG_POINT_FENCE, NULL);
+    xg__point_at(p, XG_POINT_FENCE, NULL, file, line);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
 }
 
-static inline void xg_wmb(const struct xg_platform *p)
+static inline void xg__wmb_at(const struct xg_platform *p, const char *file, int line)
 {
-    p->ops->point(p->ctx, XG_POINT_FENCE, NULL);
+    xg__point_at(p, XG_POINT_FENCE, NULL, file, line);
     __atomic_thread_fence(__ATOMIC_RELEASE);
 }
+#define xg_mb(p)  xg__mb_at((p), __FILE__, __LINE__)
+#define xg_rmb(p) xg__rmb_at((p), __FILE__, __LINE__)
+#define xg_wmb(p) xg__wmb_at((p), __FILE__, __LINE__)
 
 /* Shared-memory loads and stores (READ_ONCE / WRITE_ONCE). */
 #define XG_DEFINE_ACCESS(type, suffix)                                                             \
-    static inline type xg_read_##suffix(const struct xg_platform *p, const volatile type *addr)    \
+    static inline type xg__read_##suffix##_at(const struct xg_platform *p,                         \
+                                              const volatile type *addr, const char *f, int l)     \
     {                                                                                              \
-        p->ops->point(p->ctx, XG_POINT_LOAD, addr);                                                \
+        xg__point_at(p, XG_POINT_LOAD, addr, f, l);                                                \
         return __atomic_load_n(addr, __ATOMIC_RELAXED);                                            \
     }                                                                                              \
-    static inline void xg_write_##suffix(const struct xg_platform *p, volatile type *addr, type v) \
+    static inline void xg__write_##suffix##_at(const struct xg_platform *p, volatile type *addr,   \
+                                               type v, const char *f, int l)                       \
     {                                                                                              \
-        p->ops->point(p->ctx, XG_POINT_STORE, addr);                                               \
+        xg__point_at(p, XG_POINT_STORE, addr, f, l);                                               \
         __atomic_store_n(addr, v, __ATOMIC_RELAXED);                                               \
     }                                                                                              \
-    static inline type xg_xchg_##suffix(const struct xg_platform *p, volatile type *addr, type v)  \
+    static inline type xg__xchg_##suffix##_at(const struct xg_platform *p, volatile type *addr,    \
+                                              type v, const char *f, int l)                        \
     {                                                                                              \
-        p->ops->point(p->ctx, XG_POINT_RMW, addr);                                                 \
+        xg__point_at(p, XG_POINT_RMW, addr, f, l);                                                 \
         return __atomic_exchange_n(addr, v, __ATOMIC_SEQ_CST);                                     \
     }                                                                                              \
-    static inline bool xg_cmpxchg_##suffix(const struct xg_platform *p, volatile type *addr,       \
-                                           type *expected, type desired)                           \
+    static inline bool xg__cmpxchg_##suffix##_at(const struct xg_platform *p,                      \
+                                                 volatile type *addr, type *expected,              \
+                                                 type desired, const char *f, int l)               \
     {                                                                                              \
-        p->ops->point(p->ctx, XG_POINT_RMW, addr);                                                 \
+        xg__point_at(p, XG_POINT_RMW, addr, f, l);                                                 \
         return __atomic_compare_exchange_n(addr, expected, desired, false, __ATOMIC_SEQ_CST,       \
                                            __ATOMIC_SEQ_CST);                                      \
     }                                                                                              \
-    static inline type xg_fetch_add_##suffix(const struct xg_platform *p, volatile type *addr,     \
-                                             type v)                                               \
+    static inline type xg__fetch_add_##suffix##_at(const struct xg_platform *p,                    \
+                                                   volatile type *addr, type v, const char *f,     \
+                                                   int l)                                          \
     {                                                                                              \
-        p->ops->point(p->ctx, XG_POINT_RMW, addr);                                                 \
+        xg__point_at(p, XG_POINT_RMW, addr, f, l);                                                 \
         return __atomic_fetch_add(addr, v, __ATOMIC_SEQ_CST);                                      \
     }                                                                                              \
-    static inline type xg_fetch_or_##suffix(const struct xg_platform *p, volatile type *addr,      \
-                                            type v)                                                \
+    static inline type xg__fetch_or_##suffix##_at(const struct xg_platform *p,                     \
+                                                  volatile type *addr, type v, const char *f,      \
+                                                  int l)                                           \
     {                                                                                              \
-        p->ops->point(p->ctx, XG_POINT_RMW, addr);                                                 \
+        xg__point_at(p, XG_POINT_RMW, addr, f, l);                                                 \
         return __atomic_fetch_or(addr, v, __ATOMIC_SEQ_CST);                                       \
     }
 
@@ -225,42 +247,62 @@ XG_DEFINE_ACCESS(uint32_t, u32)
 XG_DEFINE_ACCESS(uint64_t, u64)
 #undef XG_DEFINE_ACCESS
 
+#define XG__AT __FILE__, __LINE__
+#define xg_read_u8(p, a)                xg__read_u8_at((p), (a), XG__AT)
+#define xg_read_u16(p, a)               xg__read_u16_at((p), (a), XG__AT)
+#define xg_read_u32(p, a)               xg__read_u32_at((p), (a), XG__AT)
+#define xg_read_u64(p, a)               xg__read_u64_at((p), (a), XG__AT)
+#define xg_write_u8(p, a, v)            xg__write_u8_at((p), (a), (v), XG__AT)
+#define xg_write_u16(p, a, v)           xg__write_u16_at((p), (a), (v), XG__AT)
+#define xg_write_u32(p, a, v)           xg__write_u32_at((p), (a), (v), XG__AT)
+#define xg_write_u64(p, a, v)           xg__write_u64_at((p), (a), (v), XG__AT)
+#define xg_xchg_u8(p, a, v)             xg__xchg_u8_at((p), (a), (v), XG__AT)
+#define xg_xchg_u16(p, a, v)            xg__xchg_u16_at((p), (a), (v), XG__AT)
+#define xg_xchg_u32(p, a, v)            xg__xchg_u32_at((p), (a), (v), XG__AT)
+#define xg_xchg_u64(p, a, v)            xg__xchg_u64_at((p), (a), (v), XG__AT)
+#define xg_cmpxchg_u8(p, a, e, d)       xg__cmpxchg_u8_at((p), (a), (e), (d), XG__AT)
+#define xg_cmpxchg_u16(p, a, e, d)      xg__cmpxchg_u16_at((p), (a), (e), (d), XG__AT)
+#define xg_cmpxchg_u32(p, a, e, d)      xg__cmpxchg_u32_at((p), (a), (e), (d), XG__AT)
+#define xg_cmpxchg_u64(p, a, e, d)      xg__cmpxchg_u64_at((p), (a), (e), (d), XG__AT)
+#define xg_fetch_add_u8(p, a, v)        xg__fetch_add_u8_at((p), (a), (v), XG__AT)
+#define xg_fetch_add_u16(p, a, v)       xg__fetch_add_u16_at((p), (a), (v), XG__AT)
+#define xg_fetch_add_u32(p, a, v)       xg__fetch_add_u32_at((p), (a), (v), XG__AT)
+#define xg_fetch_add_u64(p, a, v)       xg__fetch_add_u64_at((p), (a), (v), XG__AT)
+#define xg_fetch_or_u8(p, a, v)         xg__fetch_or_u8_at((p), (a), (v), XG__AT)
+#define xg_fetch_or_u16(p, a, v)        xg__fetch_or_u16_at((p), (a), (v), XG__AT)
+#define xg_fetch_or_u32(p, a, v)        xg__fetch_or_u32_at((p), (a), (v), XG__AT)
+#define xg_fetch_or_u64(p, a, v)        xg__fetch_or_u64_at((p), (a), (v), XG__AT)
+
 /* Atomic bit operations on an array of 64-bit words (sync_*_bit in Linux,
  * atomic_*_long in FreeBSD). Each returns the bit's old value. */
-static inline bool xg_test_and_set_bit(const struct xg_platform *p, unsigned int nr,
-                                       volatile uint64_t *words)
+static inline bool xg__test_and_set_bit_at(const struct xg_platform *p, unsigned int nr,
+                                           volatile uint64_t *words, const char *f, int l)
 {
     uint64_t m = (uint64_t)1 << (nr & 63);
-    p->ops->point(p->ctx, XG_POINT_RMW, &words[nr >> 6]);
+    xg__point_at(p, XG_POINT_RMW, &words[nr >> 6], f, l);
     return (__atomic_fetch_or(&words[nr >> 6], m, __ATOMIC_SEQ_CST) & m) != 0;
 }
 
-static inline bool xg_test_and_clear_bit(const struct xg_platform *p, unsigned int nr,
-                                         volatile uint64_t *words)
+static inline bool xg__test_and_clear_bit_at(const struct xg_platform *p, unsigned int nr,
+                                             volatile uint64_t *words, const char *f, int l)
 {
     uint64_t m = (uint64_t)1 << (nr & 63);
-    p->ops->point(p->ctx, XG_POINT_RMW, &words[nr >> 6]);
+    xg__point_at(p, XG_POINT_RMW, &words[nr >> 6], f, l);
     return (__atomic_fetch_and(&words[nr >> 6], ~m, __ATOMIC_SEQ_CST) & m) != 0;
 }
 
-static inline void xg_set_bit(const struct xg_platform *p, unsigned int nr,
-                              volatile uint64_t *words)
+static inline bool xg__test_bit_at(const struct xg_platform *p, unsigned int nr,
+                                   const volatile uint64_t *words, const char *f, int l)
 {
-    (void)xg_test_and_set_bit(p, nr, words);
-}
-
-static inline void xg_clear_bit(const struct xg_platform *p, unsigned int nr,
-                                volatile uint64_t *words)
-{
-    (void)xg_test_and_clear_bit(p, nr, words);
-}
-
-static inline bool xg_test_bit(const struct xg_platform *p, unsigned int nr,
-                               const volatile uint64_t *words)
-{
-    p->ops->point(p->ctx, XG_POINT_LOAD, &words[nr >> 6]);
+    xg__point_at(p, XG_POINT_LOAD, &words[nr >> 6], f, l);
     return (__atomic_load_n(&words[nr >> 6], __ATOMIC_RELAXED) >> (nr & 63)) & 1;
 }
+
+#define xg_test_and_set_bit(p, nr, w)   xg__test_and_set_bit_at((p), (nr), (w), XG__AT)
+#define xg_test_and_clear_bit(p, nr, w) xg__test_and_clear_bit_at((p), (nr), (w), XG__AT)
+#define xg_set_bit(p, nr, w)            ((void)xg__test_and_set_bit_at((p), (nr), (w), XG__AT))
+#define xg_clear_bit(p, nr, w)          ((void)xg__test_and_clear_bit_at((p), (nr), (w), XG__AT))
+#define xg_test_bit(p, nr, w)           xg__test_bit_at((p), (nr), (w), XG__AT)
 
 static inline bool xg_irq_save(const struct xg_platform *p)
 {

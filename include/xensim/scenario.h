@@ -189,6 +189,10 @@ struct xsim_run_options {
     FILE *log;
     /* The guest program (guestprog.h; borrowed); NULL: xensim's own. */
     const struct xsim_guest_program *guest;
+    /* Write the interleaving around each switch of the run's choice list
+     * (vCPU, access kind, object, source line) and the failures here
+     * (borrowed; NULL = none). Keeps every scheduling point meanwhile. */
+    FILE *explain;
 };
 
 #define XSIM_MAX_ORACLES 16
@@ -196,6 +200,10 @@ struct xsim_run_options {
 struct xsim_oracle_result {
     char name[48];
     bool pass;
+    /* The oracle does not apply to this run (a performance bound under a
+     * policy where virtual time does not mean elapsed time): pass is true,
+     * detail says why. */
+    bool not_judged;
     char detail[256];
 };
 
@@ -312,6 +320,17 @@ struct xsim_report {
 /* Run the scenario once. Returns 0 (the report says whether oracles held)
  * or a negative errno when the run could not be set up. `trace_jsonl` and
  * `trace_chrome` (may be NULL) receive the trace exports. */
+/* The policy a run of `s` uses for `spec`. A scenario driven by time
+ * (disks, migrations, timer or IPI workloads) under an exploring policy
+ * without a timing gate gets XSIM_DEFAULT_GATE: its devices, toolstack and
+ * timers may run at most that far ahead of the earliest runnable vCPU, so
+ * vCPUs can be late (the races that need it stay reachable) but the
+ * scenario's clockwork cannot race to its end while the guest is still
+ * setting up. Returns `spec` itself or `buf`. */
+#define XSIM_DEFAULT_GATE "+time:20us"
+const char *xsim_scenario_policy_spec(const struct xsim_scenario *s, const char *spec, char *buf,
+                                      size_t size);
+
 int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
              struct xsim_report *rep, FILE *trace_jsonl, FILE *trace_chrome);
 void xsim_report_free(struct xsim_report *rep);

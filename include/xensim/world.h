@@ -102,6 +102,10 @@ struct xsim_world_config {
     size_t stack_size; /* vCPU thread stack; 0 = 256 KiB */
     const struct xsim_cost_profile *costs; /* borrowed; NULL = built-in defaults */
     FILE *log;                             /* guest and world log lines; NULL = none */
+    /* Keep every guest scheduling point (vCPU, kind, address, source
+     * line) for xsim_world_points: what `replay --explain` shows. Not part
+     * of the digest; costs memory (48 bytes a point). */
+    bool keep_points;
 };
 
 /* Defaults: seed 1, deterministic, pin -1, no limits, quantum 0. */
@@ -354,6 +358,21 @@ void xsim_trace(struct xsim_world *w, uint32_t type, uint64_t a, uint64_t b, uin
 /* The run's 64-bit digest (see trace.c for its definition). */
 uint64_t xsim_world_digest(const struct xsim_world *w);
 uint64_t xsim_world_trace_count(const struct xsim_world *w);
+/* One guest scheduling point (config.keep_points). */
+struct xsim_point_rec {
+    uint64_t decision; /* policy decisions taken before it */
+    uint64_t time_ns;  /* the vCPU's clock */
+    uint32_t entity;   /* global vCPU index */
+    uint32_t kind;     /* enum xg_point_kind */
+    const volatile void *addr;
+    const char *file; /* NULL when the guest gave none */
+    int line;
+};
+/* The kept points, in the order they happened (borrowed). */
+const struct xsim_point_rec *xsim_world_points(const struct xsim_world *w, size_t *count);
+/* The last scheduling point of vCPU `entity`, or NULL (kept or not). */
+const struct xsim_point_rec *xsim_world_last_point(const struct xsim_world *w, uint32_t entity);
+
 /* Kept records (config.keep_trace), borrowed. */
 const struct xsim_trace_rec *xsim_world_trace(const struct xsim_world *w, size_t *count);
 /* Export kept records: JSON lines, or Chrome trace JSON (Perfetto). */

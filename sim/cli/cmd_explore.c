@@ -353,8 +353,8 @@ int xsim_cmd_explore(int argc, char **argv)
         xsim_scenario_free(&s);
         return 2;
     }
-    if (spec == NULL)
-        spec = s.policy;
+    char gated[96];
+    spec = xsim_scenario_policy_spec(&s, spec != NULL ? spec : s.policy, gated, sizeof(gated));
     struct xsim_policy *check = xsim_policy_create(spec, &err);
     if (check == NULL || strncmp(spec, "replay", 6) == 0 || strncmp(spec, "bytes", 5) == 0) {
         fprintf(stderr, "xensim explore: %s\n",

@@ -83,6 +83,7 @@ static void close_out(FILE *f)
 
 /* Where a run's trace, Chrome trace and log go (`-`: standard output). */
 struct outputs {
+    bool explain; /* replay --explain: to standard output */
     const char *trace, *chrome, *log;
     FILE *ft, *fc, *fl;
 };
@@ -246,7 +247,10 @@ int xsim_cmd_run(int argc, char **argv)
         xsim_override_free(&sets[i]);
     if (rc != 0)
         return 2;
-    if (policy != NULL && (ro.policy = make_policy(policy)) == NULL) {
+    char gated[96];
+    if (policy != NULL &&
+        (ro.policy = make_policy(xsim_scenario_policy_spec(&s, policy, gated, sizeof(gated)))) ==
+            NULL) {
         xsim_scenario_free(&s);
         return 2;
     }
@@ -310,12 +314,14 @@ static int replay_run_out(const struct xsim_scenario *s, const char *recorded, u
                           struct xsim_report *rep)
 {
     struct xsim_run_options ro = {.seed = seed, .seed_set = true, .guest = guest};
-    size_t len = strlen(recorded);
+    const char *gate = strstr(recorded, "+time");
+    char spec[96];
     int rc;
 
-    /* A "+time" recording replays with timed events gated the same way. */
-    ro.policy =
-        make_policy(len > 5 && strcmp(recorded + len - 5, "+time") == 0 ? "replay+time" : "replay");
+    /* A "+time" or "+time:D" recording replays with timed events gated
+     * the same way. */
+    snprintf(spec, sizeof(spec), "replay%s", gate != NULL ? gate : "");
+    ro.policy = make_policy(spec);
     if (ro.policy == NULL)
         return -EINVAL;
     if (xsim_policy_set_replay(ro.policy, choices) != 0 ||
@@ -325,6 +331,7 @@ static int replay_run_out(const struct xsim_scenario *s, const char *recorded, u
         return -EINVAL;
     }
     ro.log = o != NULL ? o->fl : NULL;
+    ro.explain = o != NULL && o->explain ? stdout : NULL;
     rc = xsim_run(s, &ro, rep, o != NULL ? o->ft : NULL, o != NULL ? o->fc : NULL);
     if (rc != 0)
         fprintf(stderr, "xensim: %s\n", rep->failure);
@@ -355,12 +362,14 @@ static int check_guest(const char *cmd, const struct xsim_replay *r,
 }
 
 static const char replay_usage[] =
-    "Usage: xensim replay FILE [--json] [--trace FILE] [--chrome-trace FILE] [--log FILE]\n"
-    "                          [--guest PROGRAM.so]\n"
+    "Usage: xensim replay FILE [--explain] [--json] [--trace FILE] [--chrome-trace FILE]\n"
+    "                          [--log FILE] [--guest PROGRAM.so]\n"
     "Re-run a recorded schedule (a replay file written by explore or shrink) bit for\n"
     "bit and check that the digest matches the recording. A recording of a --guest\n"
     "program replays with the same --guest. --trace, --chrome-trace and --log write\n"
-    "what `run` writes (FILE - is standard output).\n"
+    "what `run` writes (FILE - is standard output). --explain prints, around each\n"
+    "switch of the choice list, which vCPU ran which scheduling points (access kind,\n"
+    "object, source line), then what failed; shrink first to keep it short.\n"
     "Exit status: 0 oracles hold and the digest matches, 1 an oracle failed (the\n"
     "failure reproduced) and the digest matches, 2 usage or input error, 3 the run\n"
     "differs from the recording.\n";
@@ -385,6 +394,8 @@ int xsim_cmd_replay(int argc, char **argv)
             json = true;
         } else if (strcmp(argv[i], "--guest") == 0 && i + 1 < argc) {
             guest_path = argv[++i];
+        } else if (strcmp(argv[i], "--explain") == 0) {
+            o.explain = true;
         } else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) {
             o.trace = argv[++i];
         } else if (strcmp(argv[i], "--chrome-trace") == 0 && i + 1 < argc) {

@@ -238,7 +238,11 @@ static void run_task(const struct xsim_sweep *sw, size_t t, FILE *out)
     if (load_point(sw, p, &s, &err) != 0) {
         xsim_error_format(&err, why, sizeof(why));
     } else {
-        ro.policy = xsim_policy_create(sw->policy != NULL ? sw->policy : s.policy, &err);
+        char gated[96];
+        ro.policy = xsim_policy_create(
+            xsim_scenario_policy_spec(&s, sw->policy != NULL ? sw->policy : s.policy, gated,
+                                      sizeof(gated)),
+            &err);
         if (ro.policy == NULL) {
             snprintf(why, sizeof(why), "%s", err.text);
         } else if (xsim_run(&s, &ro, &rep, NULL, NULL) != 0) {

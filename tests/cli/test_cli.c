@@ -173,6 +173,29 @@ static void test_explore_replay_shrink(void **state)
     assert_non_null(strstr(out, "matches the recording"));
     assert_non_null(strstr(out, "lost_update      FAIL"));
     free(out);
+    /* --explain shows the race: a handoff right before vCPU's pending
+     * store of the counter (marked !), the other vCPU reading it first. */
+    snprintf(cmd, sizeof(cmd), "%s replay %s --explain 2>&1", XENSIM, shrunk_file);
+    assert_int_equal(run(cmd, &out), 1);
+    {
+        char *h = strstr(out, "handoff");
+        bool race = false;
+        while (h != NULL && !race) {
+            char *next = strstr(h + 1, "handoff");
+            char *bang = strstr(h, "! vCPU");
+            char *gt = strstr(h, "> vCPU");
+            if (bang != NULL && (next == NULL || bang < next) && strstr(bang, "store") != NULL &&
+                strstr(bang, "sim/guestprog/builtin.c:") != NULL && gt != NULL &&
+                (next == NULL || gt < next)) {
+                char *load = strstr(gt, "load");
+                race = load != NULL && (next == NULL || load < next);
+            }
+            h = next;
+        }
+        if (!race)
+            fail_msg("--explain shows no pending store before a handoff:\n%s", out);
+    }
+    free(out);
     /* Shrinking the shrunk file again writes a new file, never over its input. */
     snprintf(cmd, sizeof(cmd), "%s shrink %s 2>&1", XENSIM, shrunk_file);
     assert_int_equal(run(cmd, &out), 0);
