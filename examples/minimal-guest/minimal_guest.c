@@ -687,7 +687,9 @@ static void ex_report(void *state, struct xsim_report *rep)
 #define EXAMPLE_GUEST_NAME "minimal-guest"
 #endif
 
-const struct xsim_guest_program xsim_guest_program = {
+/* The one symbol xensim looks up (XSIM_GUEST_ENTRY_SYMBOL); exported even
+ * when the build hides everything else (-fvisibility=hidden). */
+__attribute__((visibility("default"))) const struct xsim_guest_program xsim_guest_program = {
     .abi_version = XSIM_GUEST_ABI_VERSION,
     .struct_size = sizeof(struct xsim_guest_program),
     .name = EXAMPLE_GUEST_NAME,
