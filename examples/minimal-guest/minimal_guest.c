@@ -51,9 +51,9 @@
 
 /* x2APIC interrupt command register: bits 0-7 vector, 18-19 destination
  * shorthand, 32-63 destination APIC id (= CPU index here). */
-#define MSR_X2APIC_ICR      0x830
-#define ICR_ALL_BUT_SELF    (3ull << 18)
-#define ICR_DEST(cpu)       ((uint64_t)(cpu) << 32)
+#define MSR_X2APIC_ICR   0x830
+#define ICR_ALL_BUT_SELF (3ull << 18)
+#define ICR_DEST(cpu)    ((uint64_t)(cpu) << 32)
 
 _Static_assert(EX_PORT_WORDS == sizeof(((struct shared_info *)0)->evtchn_pending) / 8,
                "one bitmap word per 64 ports");
@@ -65,13 +65,13 @@ enum ex_port_kind { EX_PORT_FREE = 0, EX_PORT_DEVICE, EX_PORT_TIMER };
 /* What a port is for; written before the port is unmasked and read by
  * the CPU it is bound to. */
 struct ex_port {
-    uint8_t kind;     /* enum ex_port_kind */
-    uint8_t cpu;      /* the CPU Xen notifies (EVTCHNOP_bind_vcpu) */
-    uint16_t dev;     /* EX_PORT_DEVICE: index in env->devices */
+    uint8_t kind; /* enum ex_port_kind */
+    uint8_t cpu;  /* the CPU Xen notifies (EVTCHNOP_bind_vcpu) */
+    uint16_t dev; /* EX_PORT_DEVICE: index in env->devices */
 };
 
 struct ex_cpu {
-    struct vcpu_info *vi;   /* this CPU's slot in shared_info */
+    struct vcpu_info *vi; /* this CPU's slot in shared_info */
     /* Ports bound to this CPU, one bit per port: the upcall serves only
      * these, so a port is never handled on two CPUs at once. */
     volatile uint64_t ports[EX_PORT_WORDS];
@@ -153,6 +153,14 @@ static void kick(struct ex_state *st, uint64_t dest)
         (void)xg_wrmsr(st->p, MSR_X2APIC_ICR, dest | EX_WAKE_VECTOR);
 }
 
+/* Publish a bring-up flag: everything written before it (shared_info,
+ * the callback kind, the port table) is visible to a CPU that sees it. */
+static void publish(struct ex_state *st, volatile uint32_t *flag, uint32_t value)
+{
+    xg_wmb(st->p);
+    xg_write_u32(st->p, flag, value);
+}
+
 /* Sleep until *flag reaches `value`. The flag is tested with interrupts
  * off and the halt enables them atomically (sti; hlt), so a kick that
  * arrives after the test still ends the halt: no lost wake-up. Returns
@@ -166,6 +174,8 @@ static void wait_for(struct ex_state *st, volatile uint32_t *flag, uint32_t valu
         xg_halt(p);
         (void)xg_irq_save(p);
     }
+    /* Pairs with publish(): what came before the flag is read after it. */
+    xg_rmb(p);
     xg_irq_restore(p, was);
 }
 
@@ -175,8 +185,9 @@ static void wait_for(struct ex_state *st, volatile uint32_t *flag, uint32_t valu
  * every 0x100 leaves for the signature. */
 static int detect_xen(struct ex_state *st)
 {
-    uint32_t r[4];
+    uint32_t r[4], max_leaf = 0;
     struct xen_feature_info fi = {.submap_idx = 0};
+    uint64_t gfn;
 
     for (uint32_t base = XEN_CPUID_FIRST_LEAF; base < XG_XEN_CPUID_BASE_LIMIT;
          base += XG_XEN_CPUID_BASE_STEP) {
@@ -185,27 +196,26 @@ static int detect_xen(struct ex_state *st)
             r[3] == XEN_CPUID_SIGNATURE_EDX && r[0] >= base + XG_XEN_CPUID_LEAF_HYPERCALL) {
             st->xen = true;
             st->cpuid_base = base;
+            max_leaf = r[0];
             break;
         }
     }
     if (!st->xen)
         return -ENODEV;
-    uint32_t max_leaf = r[0];
     xg_cpuid(st->p, st->cpuid_base + XG_XEN_CPUID_LEAF_VERSION, 0, r);
     st->xen_version = r[0];
     /* Leaf 2 names the MSR that installs the hypercall page. The platform's
      * hypercall op calls through that page on hardware. */
     xg_cpuid(st->p, st->cpuid_base + XG_XEN_CPUID_LEAF_HYPERCALL, 0, r);
-    uint64_t gfn;
     if (r[0] >= 1 && xg_page_alloc(st->p, &gfn) != NULL)
         (void)xg_wrmsr(st->p, r[1], gfn << XEN_PAGE_SHIFT);
     if (max_leaf >= st->cpuid_base + XG_XEN_CPUID_LEAF_HVM) {
         xg_cpuid(st->p, st->cpuid_base + XG_XEN_CPUID_LEAF_HVM, 0, r);
         st->percpu_vector_offered = (r[0] & XEN_HVM_CPUID_UPCALL_VECTOR) != 0;
     }
-    if (xg_hypercall(st->p, __HYPERVISOR_xen_version, XENVER_get_features, (unsigned long)&fi,
-                     0) == 0)
-        st->xenfeat = fi.submap;
+    if (xg_hypercall(st->p, __HYPERVISOR_xen_version, XENVER_get_features, (unsigned long)&fi, 0))
+        fi.submap = 0;
+    st->xenfeat = fi.submap;
     return 0;
 }
 
@@ -309,8 +319,8 @@ static int port_setup(struct ex_state *st, evtchn_port_t port, enum ex_port_kind
     if ((rc = evtchn_op(st, EVTCHNOP_unmask, &um)) != 0)
         return (int)rc;
 #endif
-    st->port[port] = (struct ex_port){.kind = (uint8_t)kind, .cpu = (uint8_t)cpu,
-                                      .dev = (uint16_t)dev};
+    st->port[port] =
+        (struct ex_port){.kind = (uint8_t)kind, .cpu = (uint8_t)cpu, .dev = (uint16_t)dev};
     /* The entry is visible before the bit that lets a scan find it. */
     xg_wmb(p);
     xg_set_bit(p, port, st->cpu[cpu].ports);
@@ -339,7 +349,6 @@ static void bind_devices(struct ex_state *st)
         unsigned int cpu;
         long rc;
 
-        st->dev_cpu[i] = -1;
         if (d->cpu >= 0 && (unsigned int)d->cpu < env->ncpus)
             cpu = (unsigned int)d->cpu;
         else
@@ -559,6 +568,8 @@ static int ex_init(void *state, const struct xsim_guest_env *env)
         return -E2BIG;
     st->env = env;
     st->p = env->p;
+    for (unsigned int i = 0; i < EX_MAX_DEVICES; i++)
+        st->dev_cpu[i] = -1;
     return 0;
 }
 
@@ -566,7 +577,6 @@ static int ex_init(void *state, const struct xsim_guest_env *env)
 static bool boot_cpu0(struct ex_state *st)
 {
     const struct xsim_guest_env *env = st->env;
-    const struct xg_platform *p = st->p;
     int rc;
 
     st->boot_rc = boot(st);
@@ -578,7 +588,7 @@ static bool boot_cpu0(struct ex_state *st)
     if ((rc = timer_cpu_up(st, 0)) != 0)
         env->setup_failed(env, "VIRQ_TIMER on CPU 0", rc);
     /* The others wait for this, halted with interrupts off. */
-    xg_write_u32(p, &st->started, 1);
+    publish(st, &st->started, 1);
     kick(st, ICR_ALL_BUT_SELF);
     wait_for(st, &st->nup, env->ncpus - 1);
     bind_devices(st);
@@ -586,13 +596,13 @@ static bool boot_cpu0(struct ex_state *st)
            st->xen_version >> 16, st->xen_version & 0xffff, callback_name(st->cb), env->ndevices,
            env->ncpus);
     env->ready(env);
-    xg_write_u32(p, &st->go, 1);
+    publish(st, &st->go, 1);
     kick(st, ICR_ALL_BUT_SELF);
     return true;
 }
 
 /* CPU > 0: wait for CPU 0's boot, set up this CPU's callback and timer. */
-static bool boot_secondary(struct ex_state *st, unsigned int cpu)
+static void boot_secondary(struct ex_state *st, unsigned int cpu)
 {
     const struct xsim_guest_env *env = st->env;
     const struct xg_platform *p = st->p;
@@ -608,7 +618,6 @@ static bool boot_secondary(struct ex_state *st, unsigned int cpu)
     xg_fetch_add_u32(p, &st->nup, 1);
     kick(st, ICR_DEST(0));
     wait_for(st, &st->go, 1);
-    return true;
 }
 
 static void ex_start(void *state, unsigned int cpu)
@@ -619,8 +628,10 @@ static void ex_start(void *state, unsigned int cpu)
 
     if (cpu >= st->env->ncpus)
         return;
-    if (!(cpu == 0 ? boot_cpu0(st) : boot_secondary(st, cpu)))
-        return;
+    if (cpu != 0)
+        boot_secondary(st, cpu);
+    else if (!boot_cpu0(st))
+        return; /* nothing to idle for; the others stay halted */
     xg_irq_restore(p, true);
     /* The idle loop. env->work runs with interrupts on; then, with them
      * off, the timer is armed and the CPU halts (sti; hlt enables them

@@ -5,7 +5,8 @@
 # the installed xensim:
 #   - explore demo.json, 200 schedules under pct:3+time, with each build;
 #   - run the example's tick scenario and check the report names the guest
-#     and the per-vCPU callback;
+#     and the per-vCPU callback, and its fallback scenario (no per-vCPU
+#     vector) and check the global vector was chosen;
 #   - a scenario needing a kind the example lacks is refused (exit 2,
 #     naming the kind), and so are a .so without the entry symbol and one
 #     built for another ABI version (exit 2, naming the problem);
@@ -107,6 +108,9 @@ for b in cmake make; do
     expect_text "tick-$b" "callback percpu-vector"
     expect_text "tick-$b" "timers           pass"
 done
+
+expect_rc 0 fallback "$xensim" run "$example/tick-fallback.json" --guest "$so_cmake"
+expect_text fallback "callback vector"
 
 # 4. Refusals, each with exit 2 and a message naming the problem.
 expect_rc 2 missing-kind "$xensim" run "$scenarios/blk-power-loss.json" --guest "$so_cmake"
