@@ -24,7 +24,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "xensim/abi/cpuid.h"
 #include "xensim/abi/event_channel.h"
@@ -72,8 +71,9 @@ struct ex_port {
 
 struct ex_cpu {
     struct vcpu_info *vi; /* this CPU's slot in shared_info */
-    /* Ports bound to this CPU, one bit per port: the upcall serves only
-     * these, so a port is never handled on two CPUs at once. */
+    /* Ports bound to this CPU, one bit per port. Its upcall serves only
+     * these (a word may hold ports of several CPUs), so each device is
+     * handled where it was bound. */
     volatile uint64_t ports[EX_PORT_WORDS];
     evtchn_port_t timer_port; /* its VIRQ_TIMER, 0 if none */
     uint64_t armed_ns;        /* one-shot deadline armed, 0 if none */
@@ -256,16 +256,16 @@ static int map_shared_info(struct ex_state *st)
  * callback mode, so this guest does not. */
 static int choose_callback(struct ex_state *st)
 {
+    uint64_t via = XG_HVM_CALLBACK_VECTOR(EX_UPCALL_VECTOR);
+
     if (st->percpu_vector_offered && set_upcall_vector(st, 0) == 0) {
         st->cb = EX_CB_PERCPU_VECTOR;
         return 0;
     }
-    if ((st->xenfeat >> XENFEAT_hvm_callback_vector) & 1) {
-        if (hvm_set_param(st, HVM_PARAM_CALLBACK_IRQ, XG_HVM_CALLBACK_VECTOR(EX_UPCALL_VECTOR)) ==
-            0) {
-            st->cb = EX_CB_VECTOR;
-            return 0;
-        }
+    if (((st->xenfeat >> XENFEAT_hvm_callback_vector) & 1) &&
+        hvm_set_param(st, HVM_PARAM_CALLBACK_IRQ, via) == 0) {
+        st->cb = EX_CB_VECTOR;
+        return 0;
     }
     return -ENODEV;
 }
@@ -533,6 +533,9 @@ static unsigned int scan(struct ex_state *st, unsigned int cpu, uint64_t sel)
     return served;
 }
 
+/* The event upcall on `cpu` (interrupt context). There is no bound on the
+ * passes: a port that fires without pause keeps the CPU here. A real kernel
+ * limits the work per upcall and asks for another one for the rest. */
 static void upcall(struct ex_state *st, unsigned int cpu)
 {
     const struct xg_platform *p = st->p;

@@ -85,12 +85,18 @@ mkdir -p "$work/make"
     >"$work/make.log" 2>&1 || fail "building the example with make failed (see $work/make.log)"
 so_make=$work/make/libexample_guest.so
 
-# Neither build may pull in xensim's libraries: xensim supplies everything.
+# Neither build may pull in xensim's libraries, nor leave a call into them
+# unresolved: the program reaches xensim only through its platform and env.
 for so in "$so_cmake" "$so_make"; do
     [ -f "$so" ] || fail "not built: $so"
     if ldd "$so" | grep -E 'libxensim|libxenguest'; then
         fail "$so is linked to xensim's libraries"
     fi
+    if nm -D --undefined-only "$so" | grep -E ' (xg|xsim)_'; then
+        fail "$so calls into xensim's libraries"
+    fi
+    nm -D --defined-only "$so" | grep -q ' xsim_guest_program$' ||
+        fail "$so does not export xsim_guest_program"
 done
 
 # 3. Explore the demo with each build; run the tick scenario.
