@@ -65,6 +65,14 @@ example=$src/examples/minimal-guest
 PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig
 export PKG_CONFIG_PATH
 
+# The example includes only what a kernel port would have: the platform,
+# Xen's public ABI and the guest-program interface (and scenario.h, for
+# struct xsim_report).
+if grep -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$example/minimal_guest.c" |
+    grep -vE '"xensim/(platform|guestprog|scenario)\.h"|"xensim/abi/[a-z_]+\.h"'; then
+    fail "minimal_guest.c includes a header outside the public guest interface"
+fi
+
 # 1. find_package(xensim) and xensim::headers (and the planted-bug build).
 for variant in cmake planted; do
     plant=OFF
@@ -114,6 +122,9 @@ for b in cmake make; do
     expect_text "tick-$b" "callback percpu-vector"
     expect_text "tick-$b" "timers           pass"
 done
+expect_rc 0 explore-tick "$xensim" explore "$example/tick.json" --guest "$so_cmake" \
+    --schedules 200 --policy pct:3+time --out "$work"
+expect_text explore-tick "every oracle held"
 
 expect_rc 0 fallback "$xensim" run "$example/tick-fallback.json" --guest "$so_cmake"
 expect_text fallback "callback vector"
@@ -138,7 +149,7 @@ const struct xsim_guest_program xsim_guest_program = {
     .struct_size = sizeof(struct xsim_guest_program),
     .name = "wrong-abi", .state_size = 8, .init = init, .start = start, .interrupt = intr};
 EOF
-# shellcheck disable=SC2086 # FLAGS and pkg-config output are word lists
+# shellcheck disable=SC2086,SC2046 # FLAGS and pkg-config output are word lists
 "$cc" -std=c11 $flags $(pkg-config --cflags xensim) -shared -fPIC -o "$work/badabi.so" \
     "$work/badabi.c" || fail "building badabi.so failed"
 expect_rc 2 wrong-abi "$xensim" run "$scenarios/demo.json" --guest "$work/badabi.so"
