@@ -627,10 +627,11 @@ static void ex_start(void *state, unsigned int cpu)
 {
     struct ex_state *st = state;
     const struct xg_platform *p = st->p;
-    struct ex_cpu *c = &st->cpu[cpu];
+    struct ex_cpu *c;
 
     if (cpu >= st->env->ncpus)
         return;
+    c = &st->cpu[cpu];
     if (cpu != 0)
         boot_secondary(st, cpu);
     else if (!boot_cpu0(st))
