@@ -7,7 +7,7 @@ include(CMakePackageConfigHelpers)
 set(XENSIM_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/xensim)
 set(XENSIM_INSTALL_DATADIR ${CMAKE_INSTALL_DATADIR}/xensim)
 
-set(_xensim_libs xenguest xensim_core xensim)
+set(_xensim_libs xensim_headers xenguest xensim_core xensim)
 if(XENSIM_SHARED)
   list(APPEND _xensim_libs xensim_shared)
 endif()
@@ -39,7 +39,7 @@ foreach(_pc xensim xensim-core)
 endforeach()
 
 # CMake package: find_package(xensim) gives xensim::xensim (libxensim.so),
-# xensim::xensim_static, xensim::core and xensim::xenguest.
+# xensim::xensim_static, xensim::core, xensim::xenguest and xensim::headers.
 install(EXPORT xensim-targets NAMESPACE xensim:: FILE xensim-targets.cmake
         DESTINATION ${XENSIM_INSTALL_CMAKEDIR})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/xensim-config.cmake.in
