@@ -56,12 +56,18 @@ void xsim__hv_mark_events_pending(struct xsim_hv_dom *hd, unsigned int vcpu)
     struct xsim_world *w = hd->hv->w;
 
     xsim_trace(w, XSIM_TR_HV, 1 /* mark pending */, hd->domid, vcpu);
+    /* hvm_assert_evtchn_irq: a vCPU's own upcall vector comes first,
+     * whatever HVM_PARAM_CALLBACK_IRQ says (Linux sets that to GSI 1 as a
+     * flag for the toolstack after setting its per-vCPU vectors):
+     * vlapic_set_irq(vector, edge), so a running vCPU is kicked unless the
+     * vector is posted. */
+    if (hv->upcall_vector != 0) {
+        xsim_vcpu_raise_flags(hv->v, hv->upcall_vector, XSIM_IRQ_POSTABLE);
+        xsim_vcpu_kick(hv->v);
+        return;
+    }
     switch (hd->cb_mode) {
     case XSIM_CB_PERCPU_VECTOR:
-        /* hvm_assert_evtchn_irq: vlapic_set_irq(vector, edge), so a
-         * running vCPU is kicked unless the vector is posted. */
-        if (hv->upcall_vector != 0)
-            xsim_vcpu_raise_flags(hv->v, hv->upcall_vector, XSIM_IRQ_POSTABLE);
         break;
     case XSIM_CB_VECTOR:
         /* hvm_assert_evtchn_irq: vcpu_kick, never posted; the vector is
@@ -98,7 +104,11 @@ void xsim__hv_vcpu_entry(struct xsim_vcpu *v, void *arg)
         else
             xsim_vcpu_lower(v, hd->cb_vector);
     } else if (id == 0 && (hd->cb_mode == XSIM_CB_GSI || hd->cb_mode == XSIM_CB_PCI_INTX)) {
-        xsim__hv_update_callback_level(hd);
+        /* With its own upcall vector vCPU0 never asserts the line; an
+         * exit only deasserts it (hvm_maybe_deassert_evtchn_irq). */
+        if (hd->vcpus[0].upcall_vector == 0 ||
+            !__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
+            xsim__hv_update_callback_level(hd);
     }
 }
 

@@ -281,8 +281,9 @@ static long hvm_op(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, unsign
             return -EINVAL;
         if (uv.vcpu >= hd->nr_vcpus)
             return -ENOENT;
+        /* Per vCPU: HVM_PARAM_CALLBACK_IRQ stays what it was, and governs
+         * only the vCPUs without a vector of their own. */
         hd->vcpus[uv.vcpu].upcall_vector = uv.vector;
-        hd->cb_mode = XSIM_CB_PERCPU_VECTOR;
         if (hd->vcpus[uv.vcpu].vi != NULL && hd->vcpus[uv.vcpu].vi->evtchn_upcall_pending)
             xsim__hv_mark_events_pending(hd, uv.vcpu);
         return 0;
@@ -479,7 +480,9 @@ static void hv_eoi(struct xsim_vcpu *v, void *ctx, int vector, bool level)
      * before this EOI's own processing: a guest that cleared upcall_pending
      * in its handler gets no re-delivery. A virtualized (edge) EOI is no
      * exit, but the next exit does the same, so do it here too. */
-    if (xsim_vcpu_id(v) == 0 && (hd->cb_mode == XSIM_CB_GSI || hd->cb_mode == XSIM_CB_PCI_INTX))
+    if (xsim_vcpu_id(v) == 0 && (hd->cb_mode == XSIM_CB_GSI || hd->cb_mode == XSIM_CB_PCI_INTX) &&
+        (hd->vcpus[0].upcall_vector == 0 || hd->vcpus[0].vi == NULL ||
+         !__atomic_load_n(&hd->vcpus[0].vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST)))
         xsim__hv_update_callback_level(hd);
     /* vlapic_handle_EOI: only a vector with its TMR bit set reaches the
      * vIOAPIC (vioapic_update_EOI). */
@@ -500,9 +503,10 @@ static void hv_deliver(struct xsim_vcpu *v, void *ctx, int vector)
     (void)ctx;
     if (hd == NULL || id >= hd->nr_vcpus)
         return;
-    switch (hd->cb_mode) {
+    if (hd->vcpus[id].upcall_vector != 0 && vector == hd->vcpus[id].upcall_vector)
+        cb = true;
+    else switch (hd->cb_mode) {
     case XSIM_CB_PERCPU_VECTOR:
-        cb = hd->vcpus[id].upcall_vector != 0 && vector == hd->vcpus[id].upcall_vector;
         break;
     case XSIM_CB_VECTOR:
         cb = vector == hd->cb_vector;
@@ -613,7 +617,15 @@ enum xsim_callback_mode xsim_hv_callback_mode(struct xsim_hv *hv, domid_t domid)
 {
     struct xsim_hv_dom *hd = xsim__hv_dom(hv, domid);
 
-    return hd != NULL ? hd->cb_mode : XSIM_CB_NONE;
+    if (hd == NULL)
+        return XSIM_CB_NONE;
+    /* Any vCPU with its own upcall vector: the guest took the per-vCPU
+     * path (the parameter may still hold a flag value). */
+    for (unsigned int i = 0; i < hd->nr_vcpus; i++) {
+        if (hd->vcpus[i].upcall_vector != 0)
+            return XSIM_CB_PERCPU_VECTOR;
+    }
+    return hd->cb_mode;
 }
 
 uint8_t xsim_hv_callback_vector(struct xsim_hv *hv, domid_t domid, unsigned int vcpu)
@@ -622,7 +634,7 @@ uint8_t xsim_hv_callback_vector(struct xsim_hv *hv, domid_t domid, unsigned int 
 
     if (hd == NULL || vcpu >= hd->nr_vcpus)
         return 0;
-    return hd->cb_mode == XSIM_CB_PERCPU_VECTOR ? hd->vcpus[vcpu].upcall_vector : hd->cb_vector;
+    return hd->vcpus[vcpu].upcall_vector != 0 ? hd->vcpus[vcpu].upcall_vector : hd->cb_vector;
 }
 
 struct shared_info *xsim_hv_shared_info(struct xsim_hv *hv, domid_t domid)
