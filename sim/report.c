@@ -410,6 +410,7 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
     json_object_set_new(guest, "xen_version", json_integer(rep->xen_version));
     json_object_set_new(guest, "xenfeat", json_integer(rep->xenfeat));
     json_object_set_new(guest, "callback", json_string(rep->callback));
+    json_object_set_new(guest, "hypervisor_callback", json_string(rep->hv_callback));
     json_object_set_new(guest, "percpu_events", json_boolean(rep->percpu_events));
     json_object_set_new(o, "guest", guest);
     for (size_t i = 0; i < rep->nwl; i++) {

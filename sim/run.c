@@ -421,9 +421,13 @@ static void check_oracles(const struct xsim_scenario *s, struct run_ctx *rc,
                    s->oracles.max_latency_ns);
         }
     }
+    /* Judged by what the hypervisor delivers by, not by what the guest
+     * program says it chose: a program that believes it has per-vCPU
+     * vectors while its domain is on a GSI fails here. */
     if (s->oracles.callback[0] != '\0')
-        oracle(rep, "callback", strcmp(rep->callback, s->oracles.callback) == 0,
-               "guest chose %s, expected %s", rep->callback, s->oracles.callback);
+        oracle(rep, "callback", strcmp(rep->hv_callback, s->oracles.callback) == 0,
+               "the hypervisor delivers by %s (the guest says %s), expected %s",
+               rep->hv_callback, rep->callback, s->oracles.callback);
     if (s->oracles.lost_update)
         oracle(rep, "lost_update", rc->host.lu_counter == rc->host.lu_expected,
                "counter %" PRIu64 ", expected %" PRIu64, (uint64_t)rc->host.lu_counter,
@@ -1006,6 +1010,8 @@ static void collect(struct run_ctx *rc, const struct xsim_scenario *s, struct xs
                  xsim_world_replay_error(rc->w));
     (void)xsim_choices_copy(&rep->choices, xsim_world_choices(rc->w));
     snprintf(rep->callback, sizeof(rep->callback), "unknown");
+    snprintf(rep->hv_callback, sizeof(rep->hv_callback), "%s",
+             xsim_callback_mode_name(xsim_hv_callback_mode(rc->hv, 1)));
     rep->ncpus = (unsigned int)s->machine.vcpus;
     collect_devices(rc, s, rep);
     collect_cpus(rc, s, rep);

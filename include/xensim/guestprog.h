@@ -40,7 +40,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "xensim/guest/xg_blkfront.h"
 #include "xensim/platform.h"
 
 #ifdef __cplusplus
@@ -53,6 +52,9 @@ extern "C" {
 
 struct xsim_scenario;
 struct xsim_report;
+/* A block request as blkfront takes it: xensim/guest/xg_blkfront.h has
+ * its layout (a program with XSIM_GUEST_BLOCK_IO includes that header). */
+struct xg_blk_io;
 
 /* What a program implements: one bit per workload kind. A scenario that
  * needs a kind the program lacks is refused before it runs (exit 2). */

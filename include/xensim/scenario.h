@@ -284,7 +284,8 @@ struct xsim_report {
     bool xen;
     uint32_t xen_version;
     uint32_t xenfeat;
-    char callback[32];
+    char callback[32];    /* what the guest program says it chose */
+    char hv_callback[32]; /* what the hypervisor delivers by (the callback oracle) */
     bool percpu_events;
     char timer_kind[16], ipi_mode[16], clock_source[16]; /* "" when not set up */
     int boot_rc;

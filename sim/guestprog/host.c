@@ -184,8 +184,13 @@ static uint64_t env_work(const struct xsim_guest_env *env, unsigned int cpu)
         return UINT64_MAX;
     cs = &h->cs[cpu];
     cs->has_timer = true;
+    /* Read and note the clock with interrupts off: an expiry taken in
+     * between would note a later time first and this one would look like
+     * the clock going back. */
+    bool was = xg_irq_save(env->p);
     now = prog_clock(h);
     clock_sample(h, cpu, now);
+    xg_irq_restore(env->p, was);
     drain = xg_read_u32(env->p, &h->draining) != 0;
     if (h->timer_wl != NULL && !drain && !cs->tick_pending && now >= h->timer_wl->start_ns) {
         cs->tick_deadline = now + h->timer_wl->period_ns;
