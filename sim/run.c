@@ -428,6 +428,20 @@ static void check_oracles(const struct xsim_scenario *s, struct run_ctx *rc,
         oracle(rep, "callback", strcmp(rep->hv_callback, s->oracles.callback) == 0,
                "the hypervisor delivers by %s (the guest says %s), expected %s",
                rep->hv_callback, rep->callback, s->oracles.callback);
+    if (s->oracles.max_upcalls_per_event > 0) {
+        /* What delivery cost the guest, counted by the machine (upcalls it
+         * entered the guest for), against the items the devices got
+         * served: a storm that keeps a CPU in its handler fails here. */
+        uint64_t upcalls = rep->stats.count[XSIM_COST_UPCALL], served = 0;
+        for (size_t i = 0; i < rep->nwl; i++) {
+            if (s->workloads[i].type == XSIM_WL_EVENTS)
+                served += rep->wl[i].consumed;
+        }
+        double ratio = (double)upcalls / (double)(served ? served : 1);
+        oracle(rep, "upcall_cost", ratio <= s->oracles.max_upcalls_per_event,
+               "%" PRIu64 " upcalls for %" PRIu64 " items served: %.2f per item, bound %.2f",
+               upcalls, served, ratio, s->oracles.max_upcalls_per_event);
+    }
     if (s->oracles.lost_update)
         oracle(rep, "lost_update", rc->host.lu_counter == rc->host.lu_expected,
                "counter %" PRIu64 ", expected %" PRIu64, (uint64_t)rc->host.lu_counter,

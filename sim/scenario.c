@@ -586,6 +586,11 @@ static const struct xsim_schema_field oracle_fields[] = {
      XSIM_MEMBER(scn_t, oracles.clock_monotonic)},
     {.name = "timers", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, oracles.timers)},
     {.name = "ipis", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, oracles.ipis)},
+    {.name = "max_upcalls_per_event",
+     .type = XSIM_SCHEMA_DOUBLE,
+     .dmin = 0.01,
+     .dmax = 1e9,
+     XSIM_MEMBER(scn_t, oracles.max_upcalls_per_event)},
 };
 static const struct xsim_schema oracle_schema = XSIM_SCHEMA("oracles", oracle_fields);
 

@@ -152,6 +152,9 @@ struct xsim_scenario {
         bool clock_monotonic;    /* the guest's clock never went backwards */
         bool timers;             /* every timer fired, never early, also after migration */
         bool ipis;               /* every IPI burst reached its target */
+        /* CPU cost of delivery: event-channel upcalls over items served
+         * (all events workloads), at most this; 0: not checked. */
+        double max_upcalls_per_event;
     } oracles;
     char policy[64];
     uint64_t seed;

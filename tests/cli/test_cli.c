@@ -656,12 +656,30 @@ static void test_explore_edges(void **state)
     run(cmd, NULL);
 }
 
+/* The cost oracle: without its storm throttle the guest spends an upcall
+ * on every notification of a misbehaving backend, and that fails. */
+static void test_storm_cost(void **state)
+{
+    char *out;
+
+    (void)state;
+    assert_int_equal(run(XENSIM " run " SCENARIOS "/event-storm.json 2>&1", &out), 0);
+    assert_non_null(strstr(out, "upcall_cost      pass"));
+    free(out);
+    assert_int_equal(run(XENSIM " run " SCENARIOS "/event-storm.json --set "
+                                "guest.storm_threshold=1000000 2>&1",
+                         &out),
+                     1);
+    assert_non_null(strstr(out, "upcall_cost      FAIL"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_scenarios_pass), cmocka_unit_test(test_json_report),
         cmocka_unit_test(test_explore_replay_shrink),  cmocka_unit_test(test_bad_scenarios),
-        cmocka_unit_test(test_explore_edges),
+        cmocka_unit_test(test_explore_edges),          cmocka_unit_test(test_storm_cost),
         cmocka_unit_test(test_usage_errors),           cmocka_unit_test(test_blk_planted_failures),
         cmocka_unit_test(test_migration_report),       cmocka_unit_test(test_explore_shipped),
         cmocka_unit_test(test_timed_policies),         cmocka_unit_test(test_blk_refused_for_good),
