@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "world_internal.h"
 
@@ -109,23 +110,190 @@ static const char *type_name(uint32_t type)
     return "unknown";
 }
 
+/* Names of the hypervisor's own trace subtypes (XSIM_TR_HV's a). */
+static const char *hv_name(uint64_t sub)
+{
+    switch (sub) {
+    case 1:
+        return "mark-pending"; /* b = domain, c = vCPU */
+    case 2:
+        return "set-pending"; /* b = domain, c = port */
+    case 3:
+        return "ioapic-line"; /* b = pin, c = level */
+    case 4:
+        return "lapic-ipi"; /* b = target, c = vector */
+    case 10:
+        return "grant-map"; /* b = granter, c = ref */
+    case 11:
+        return "grant-unmap";
+    case 0x10:
+        return "timer-fire"; /* b = vCPU, c = deadline */
+    case 0x11:
+        return "pvclock-begin"; /* b = vCPU, c = version (odd) */
+    case 0x12:
+        return "pvclock-end"; /* b = vCPU, c = version (even) */
+    case 0x13:
+        return "lapic-timer"; /* b = vCPU, c = vector */
+    case 0x14:
+        return "hpet"; /* b = timer, c = pin */
+    case 0x20:
+        return "suspend"; /* b = domain, c = vCPU */
+    case 0x21:
+        return "resumed"; /* b = domain, c = rc */
+    case 0x22:
+        return "migrated"; /* b = domain */
+    }
+    return NULL;
+}
+
+static const char *hypercall_name(uint64_t op)
+{
+    static const char *const names[] = {
+        [1] = "mmu_update",   [12] = "memory_op",     [15] = "set_timer_op",
+        [17] = "xen_version", [20] = "grant_table_op", [24] = "vcpu_op",
+        [29] = "sched_op",    [32] = "event_channel_op", [34] = "hvm_op",
+    };
+
+    return op < sizeof(names) / sizeof(names[0]) && names[op] != NULL ? names[op] : NULL;
+}
+
+/* A timed event's kind as its four characters when they are printable. */
+static void fourcc(uint64_t kind, char out[5])
+{
+    for (int i = 0; i < 4; i++) {
+        char c = (char)((kind >> (8 * (3 - i))) & 0xff);
+        out[i] = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? c : '?';
+    }
+    out[4] = '\0';
+}
+
+/* The record's name and its arguments as JSON members (`"k":v,...`). */
+static void describe(const struct xsim_trace_rec *r, char *name, size_t nsize, char *args,
+                     size_t asize)
+{
+    const char *hn;
+    char cc[5];
+
+    snprintf(name, nsize, "%s", type_name(r->type));
+    switch (r->type) {
+    case XSIM_TR_SCHED:
+        if (r->a == XSIM_ENTITY_EVENT)
+            snprintf(args, asize, "\"to\":\"events\"");
+        else
+            snprintf(args, asize, "\"to\":%" PRIu64, r->a);
+        break;
+    case XSIM_TR_EVENT:
+        fourcc(r->a, cc);
+        snprintf(name, nsize, "event %s", cc);
+        snprintf(args, asize, "\"kind\":\"%s\"", cc);
+        break;
+    case XSIM_TR_INTR:
+        snprintf(args, asize, "\"vector\":%" PRIu64, r->a);
+        break;
+    case XSIM_TR_HCALL:
+        hn = hypercall_name(r->a);
+        if (hn != NULL)
+            snprintf(name, nsize, "%s", hn);
+        snprintf(args, asize, "\"op\":%" PRIu64 ",\"cmd\":%" PRIu64 ",\"result\":%" PRId64, r->a,
+                 r->b, (int64_t)r->c);
+        break;
+    case XSIM_TR_HV:
+        hn = hv_name(r->a);
+        if (hn != NULL)
+            snprintf(name, nsize, "%s", hn);
+        snprintf(args, asize, "\"sub\":%" PRIu64 ",\"b\":%" PRIu64 ",\"c\":%" PRIu64, r->a, r->b,
+                 r->c);
+        break;
+    case XSIM_TR_HALT:
+        snprintf(args, asize, "\"scheduled_op\":%s", r->a ? "true" : "false");
+        break;
+    case XSIM_TR_WAKE:
+        snprintf(args, asize, "\"why\":%" PRIu64, r->a);
+        break;
+    default:
+        snprintf(args, asize, "\"a\":%" PRIu64 ",\"b\":%" PRIu64 ",\"c\":%" PRIu64, r->a, r->b,
+                 r->c);
+        break;
+    }
+}
+
+/* The records' indices in time order (stable: records of one time keep
+ * the order they happened in). Records are appended in decision order,
+ * and vCPUs' clocks differ, so the kept order is not time order. NULL
+ * when out of memory. */
+static size_t *time_order(const struct xsim_world *w)
+{
+    size_t n = w->trace_len, *idx = malloc((n ? n : 1) * sizeof(*idx)), *tmp;
+
+    if (idx == NULL)
+        return NULL;
+    tmp = malloc((n ? n : 1) * sizeof(*tmp));
+    if (tmp == NULL) {
+        free(idx);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    /* Bottom-up merge sort on (time, index). */
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = w->trace[idx[j]].time_ns < w->trace[idx[i]].time_ns ? idx[j++]
+                                                                               : idx[i++];
+            while (i < mid)
+                tmp[k++] = idx[i++];
+            while (j < hi)
+                tmp[k++] = idx[j++];
+        }
+        memcpy(idx, tmp, n * sizeof(*idx));
+    }
+    free(tmp);
+    return idx;
+}
+
 int xsim_trace_write_jsonl(const struct xsim_world *w, FILE *out)
 {
-    for (size_t i = 0; i < w->trace_len; i++) {
-        const struct xsim_trace_rec *r = &w->trace[i];
+    size_t *idx = time_order(w);
+    char name[48], args[160];
+
+    if (idx == NULL)
+        return -ENOMEM;
+    for (size_t k = 0; k < w->trace_len; k++) {
+        const struct xsim_trace_rec *r = &w->trace[idx[k]];
+        describe(r, name, sizeof(name), args, sizeof(args));
         if (fprintf(out,
-                    "{\"t\":%" PRIu64 ",\"type\":\"%s\",\"entity\":%u,\"a\":%" PRIu64
-                    ",\"b\":%" PRIu64 ",\"c\":%" PRIu64 "}\n",
-                    r->time_ns, type_name(r->type), r->entity, r->a, r->b, r->c) < 0)
+                    "{\"t\":%" PRIu64 ",\"type\":\"%s\",\"name\":\"%s\",\"entity\":%u,%s,"
+                    "\"a\":%" PRIu64 ",\"b\":%" PRIu64 ",\"c\":%" PRIu64 "}\n",
+                    r->time_ns, type_name(r->type), name, r->entity, args, r->a, r->b,
+                    r->c) < 0) {
+            free(idx);
             return -EIO;
+        }
     }
+    free(idx);
     return ferror(out) ? -EIO : 0;
 }
 
 int xsim_trace_write_chrome(const struct xsim_world *w, FILE *out)
 {
+    size_t *idx = time_order(w);
+    uint64_t *halted_at;
+    char name[48], args[160];
+
     /* Chrome trace event format: one process, one track per vCPU and one
-     * for the hypervisor's timed events; instants at ns precision. */
+     * for the hypervisor's timed events. Each vCPU's halts are spans
+     * (halt to the record that shows it running again); the rest are
+     * instants with named arguments. */
+    if (idx == NULL)
+        return -ENOMEM;
+    halted_at = calloc(w->nvcpus ? w->nvcpus : 1, sizeof(*halted_at));
+    if (halted_at == NULL) {
+        free(idx);
+        return -ENOMEM;
+    }
     fprintf(out, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
     fprintf(out, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":{\"name\":"
                  "\"xensim\"}}");
@@ -135,19 +303,38 @@ int xsim_trace_write_chrome(const struct xsim_world *w, FILE *out)
                 ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
                 "\"args\":{\"name\":\"d%u v%u\"}}",
                 i, v->dom->domid, v->cpu);
+        halted_at[i] = UINT64_MAX;
     }
     fprintf(out,
             ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
             "\"args\":{\"name\":\"hypervisor\"}}",
             XSIM_ENTITY_EVENT);
-    for (size_t i = 0; i < w->trace_len; i++) {
-        const struct xsim_trace_rec *r = &w->trace[i];
+    for (size_t k = 0; k < w->trace_len; k++) {
+        const struct xsim_trace_rec *r = &w->trace[idx[k]];
+        uint32_t e = r->entity;
+        /* A vCPU that halted runs again at its next record of its own
+         * (a wake, an interrupt, anything it does). */
+        if (e < w->nvcpus && halted_at[e] != UINT64_MAX && r->type != XSIM_TR_HALT) {
+            fprintf(out,
+                    ",\n{\"name\":\"halted\",\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":%.3f,"
+                    "\"dur\":%.3f}",
+                    e, (double)halted_at[e] / 1000.0,
+                    (double)(r->time_ns - halted_at[e]) / 1000.0);
+            halted_at[e] = UINT64_MAX;
+        }
+        if (r->type == XSIM_TR_HALT && e < w->nvcpus) {
+            halted_at[e] = r->time_ns;
+            continue;
+        }
+        describe(r, name, sizeof(name), args, sizeof(args));
         fprintf(out,
-                ",\n{\"name\":\"%s\",\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":%u,"
-                "\"ts\":%.3f,\"args\":{\"a\":%" PRIu64 ",\"b\":%" PRIu64 ",\"c\":%" PRIu64 "}}",
-                type_name(r->type), r->entity, (double)r->time_ns / 1000.0, r->a, r->b, r->c);
+                ",\n{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"i\",\"s\":\"t\",\"pid\":1,"
+                "\"tid\":%u,\"ts\":%.3f,\"args\":{%s}}",
+                name, type_name(r->type), e, (double)r->time_ns / 1000.0, args);
     }
     fprintf(out, "\n]}\n");
+    free(halted_at);
+    free(idx);
     return ferror(out) ? -EIO : 0;
 }
 
