@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "jsonschema.h"
-#include "scenario_set.h"
+#include "xensim/scenario_set.h"
 #include "workload/workload.h"
 #include "xensim/scenario.h"
 

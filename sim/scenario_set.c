@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "jsonschema.h"
-#include "scenario_set.h"
+#include "xensim/scenario_set.h"
 
 /* Indices above this are refused while parsing; smaller ones that are past
  * the end of their array are refused with the array's size. */

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "scenario_set.h"
+#include "xensim/scenario_set.h"
 #include "xensim/guestprog.h"
 #include "xensim/replayfile.h"
 #include "xensim/scenario.h"

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "scenario_set.h"
+#include "xensim/scenario_set.h"
 
 /* One run: a grid point with one seed. */
 struct xsim_sweep_row {

@@ -18,7 +18,7 @@
 
 #include <jansson.h>
 
-#include "scenario_set.h"
+#include "xensim/scenario_set.h"
 
 #define CASES XENSIM_SOURCE_DIR "/tests/data/scenario-set/cases.json"
 #define TINY  XENSIM_SOURCE_DIR "/tests/data/sweep/tiny.json"

@@ -10,8 +10,8 @@
  * null, a quoted string, an object, an array), else the text itself as a
  * string, so `20k/s` and `pci-intx` need no quotes.
  */
-#ifndef XSIM_SCENARIO_SET_H
-#define XSIM_SCENARIO_SET_H
+#ifndef XENSIM_SCENARIO_SET_H
+#define XENSIM_SCENARIO_SET_H
 
 #include <stdbool.h>
 #include <stddef.h>
