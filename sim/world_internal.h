@@ -13,6 +13,7 @@
 
 #include "baton.h"
 #include "evq.h"
+#include "fiber.h"
 
 enum xsim_vcpu_state {
     XSIM_VCPU_NEW = 0,
@@ -39,6 +40,10 @@ struct xsim_vcpu {
     pthread_t thread;
     bool started;
     jmp_buf exit_jmp;
+    /* fiber backend: this vCPU's context; the point count at its last
+     * scheduling point (named when it crashes) */
+    struct xsim_fiber fiber;
+    uint64_t last_point;
 
     /* Local APIC core. irr/noeoi are touched by other threads in free-run
      * mode, so they are accessed atomically; isr and if_flag only by the
@@ -118,6 +123,12 @@ struct xsim_world {
 
     struct xsim_vcpu *cur; /* baton holder (NULL = main thread) */
     struct xsim_baton main_baton;
+    /* Fiber backend: vCPUs are fibers on the thread that calls run, and the
+     * baton moves by switching contexts (main_fiber: that thread's own). */
+    bool fibers;
+    struct xsim_fiber main_fiber;
+    struct xsim_vcpu *main_self; /* xsim__self of the thread that runs */
+    sigjmp_buf crash_jb;
     bool ran;
     bool stopping; /* stop at the next point */
     bool exiting;  /* threads unwind */
