@@ -44,6 +44,8 @@ static const char usage[] =
     "  --jobs J     worker processes (default 1)\n"
     "  --shard K/N  run only this machine's share: schedules with (i-1) %% N == K-1\n"
     "  --out DIR    where replay files go (default .)\n"
+    "  --backend B  thread or fiber (default: the scenario's, else fiber where\n"
+    "               available); schedules and digests are the same on both\n"
     "Exit status: 0 every schedule held, 1 a schedule failed, 2 usage or input error.\n";
 
 struct progress {
@@ -69,10 +71,14 @@ static void show(struct progress *pg, bool final)
     }
 }
 
+/* --backend: XSIM_BACKEND_AUTO = the scenario's. */
+static int explore_backend;
+
 /* One schedule: 0 held, 1 failed, <0 could not run. */
 static int one(const struct xsim_scenario *s, struct xsim_policy *pol, uint64_t seed)
 {
-    struct xsim_run_options ro = {.seed = seed, .seed_set = true, .policy = pol};
+    struct xsim_run_options ro = {
+        .seed = seed, .seed_set = true, .policy = pol, .backend = explore_backend};
     struct xsim_report rep;
     int rc = xsim_run(s, &ro, &rep, NULL, NULL);
 
@@ -86,7 +92,7 @@ static int one(const struct xsim_scenario *s, struct xsim_policy *pol, uint64_t 
 static int write_replay(const struct xsim_scenario *s, const char *spec, uint64_t seed,
                         const char *dir, struct xsim_policy *dfs_pol)
 {
-    struct xsim_run_options ro = {.seed = seed, .seed_set = true};
+    struct xsim_run_options ro = {.seed = seed, .seed_set = true, .backend = explore_backend};
     struct xsim_report rep;
     struct xsim_error err;
     char path[1024], ebuf[1024];
@@ -161,6 +167,7 @@ int xsim_cmd_explore(int argc, char **argv)
         {"jobs", required_argument, NULL, 'j'},
         {"shard", required_argument, NULL, 's'},
         {"out", required_argument, NULL, 'o'},
+        {"backend", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -202,6 +209,10 @@ int xsim_cmd_explore(int argc, char **argv)
             break;
         case 'o':
             dir = optarg;
+            break;
+        case 'b':
+            if (!xsim_cli_backend("explore", optarg, &explore_backend))
+                return 2;
             break;
         case 'h':
             fputs(usage, stdout);

@@ -70,6 +70,27 @@ static FILE *open_out(const char *path)
     return f;
 }
 
+/* --backend of replay and shrink (run and explore pass theirs in the run
+ * options): XSIM_BACKEND_AUTO = the scenario's. */
+static enum xsim_backend cli_backend;
+
+/* Parse --backend's value; false (and a message) when it is not one. */
+bool xsim_cli_backend(const char *cmd, const char *arg, int *out)
+{
+    enum xsim_backend b;
+
+    if (xsim_backend_parse(arg, &b) != 0) {
+        fprintf(stderr, "xensim %s: --backend wants thread, fiber or auto, got '%s'\n", cmd, arg);
+        return false;
+    }
+    if (b == XSIM_BACKEND_FIBER && !xsim_backend_fiber_available()) {
+        fprintf(stderr, "xensim %s: this build has no fiber backend\n", cmd);
+        return false;
+    }
+    *out = (int)b;
+    return true;
+}
+
 static const char run_usage[] =
     "Usage: xensim run SCENARIO [--seed N] [--policy P] [--set PATH=VALUE]... [--json]\n"
     "                  [--trace FILE] [--chrome-trace FILE]\n"
@@ -85,6 +106,9 @@ static const char run_usage[] =
     "  --policy P          time, random, pct:D[:K], dfs:B or bytes, the last four\n"
     "                      optionally with +time (timed events wait for the vCPUs'\n"
     "                      clocks); default: the scenario's\n"
+    "  --backend B         thread or fiber: how vCPUs run (default: the scenario's\n"
+    "                      machine.backend, else fiber where available); the\n"
+    "                      decisions and the digest are the same on both\n"
     "  --json              print the report as one JSON object\n"
     "  --trace FILE        write every trace record as JSON lines\n"
     "  --chrome-trace FILE write a Chrome trace (open it in Perfetto)\n"
@@ -109,6 +133,7 @@ int xsim_cmd_run(int argc, char **argv)
         {"realtime", no_argument, NULL, 'r'},
         {"log", required_argument, NULL, 'l'},
         {"set", required_argument, NULL, 'S'},
+        {"backend", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -136,6 +161,12 @@ int xsim_cmd_run(int argc, char **argv)
             break;
         case 'p':
             policy = optarg;
+            break;
+        case 'b':
+            if (!xsim_cli_backend("run", optarg, &ro.backend)) {
+                rc = 2;
+                goto out_sets;
+            }
             break;
         case 'j':
             json = true;
@@ -255,7 +286,7 @@ static int load_replay(const char *path, struct xsim_replay *r, struct xsim_scen
 static int replay_run(const struct xsim_scenario *s, const char *recorded, uint64_t seed,
                       const struct xsim_choices *choices, bool lenient, struct xsim_report *rep)
 {
-    struct xsim_run_options ro = {.seed = seed, .seed_set = true};
+    struct xsim_run_options ro = {.seed = seed, .seed_set = true, .backend = (int)cli_backend};
     size_t len = strlen(recorded);
     int rc;
 
@@ -276,9 +307,10 @@ static int replay_run(const struct xsim_scenario *s, const char *recorded, uint6
 }
 
 static const char replay_usage[] =
-    "Usage: xensim replay FILE [--json]\n"
+    "Usage: xensim replay FILE [--json] [--backend B]\n"
     "Re-run a recorded schedule (a replay file written by explore or shrink) bit for\n"
-    "bit and check that the digest matches the recording.\n"
+    "bit and check that the digest matches the recording (on either backend:\n"
+    "--backend thread|fiber).\n"
     "Exit status: 0 oracles hold and the digest matches, 1 an oracle failed (the\n"
     "failure reproduced) and the digest matches, 2 usage or input error, 3 the run\n"
     "differs from the recording.\n";
@@ -298,6 +330,11 @@ int xsim_cmd_replay(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc) {
+            int b;
+            if (!xsim_cli_backend("replay", argv[++i], &b))
+                return 2;
+            cli_backend = (enum xsim_backend)b;
         } else if (argv[i][0] == '-' || file != NULL) {
             fputs(replay_usage, stderr);
             return 2;
@@ -408,7 +445,7 @@ static size_t ddmin(const struct xsim_scenario *s, const struct xsim_replay *r,
 }
 
 static const char shrink_usage[] =
-    "Usage: xensim shrink FILE [--out FILE2]\n"
+    "Usage: xensim shrink FILE [--out FILE2] [--backend B]\n"
     "Reduce a failing replay file's choice list with delta debugging to a shorter\n"
     "one that still fails the same oracle, write it (default FILE.shrunk.json) and\n"
     "print both lengths.\n"
@@ -431,6 +468,11 @@ int xsim_cmd_shrink(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out = argv[++i];
+        } else if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc) {
+            int b;
+            if (!xsim_cli_backend("shrink", argv[++i], &b))
+                return 2;
+            cli_backend = (enum xsim_backend)b;
         } else if (argv[i][0] == '-' || file != NULL) {
             fputs(shrink_usage, stderr);
             return 2;
