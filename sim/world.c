@@ -205,6 +205,7 @@ int xsim_world_create(const struct xsim_world_config *cfg, struct xsim_policy *p
         w->cfg.stack_size = 256 * 1024;
     w->policy = policy;
     w->events_in_time = policy != NULL && xsim__policy_events_in_time(policy);
+    w->policy_time = xsim__policy_is_time(policy);
     xsim_cost_profile_default(&w->builtin_costs);
     w->costs = cfg->costs != NULL ? cfg->costs : &w->builtin_costs;
     /* One turn of a wait loop (a pause and a re-read): named cost "spin". */
@@ -1119,7 +1120,7 @@ void xsim_point(struct xsim_world *w)
         return;
     }
     self->last_point = ++w->stats.points;
-    if (!(xsim__policy_is_time(w->policy) && !w->stopping && time_fast_path(w, self)))
+    if (!(w->policy_time && !w->stopping && time_fast_path(w, self)))
         reschedule(w, self, false);
     deliver_pending(w, self);
 }
@@ -1139,7 +1140,7 @@ void xsim_point_spin(struct xsim_world *w)
     /* Under `time` a spinner simply pays for each turn and the clock
      * decides; every other policy makes it yield, so that priority- and
      * preemption-bounded policies cannot livelock on a wait loop. */
-    if (xsim__policy_is_time(w->policy)) {
+    if (w->policy_time) {
         if (!(!w->stopping && time_fast_path(w, self)))
             reschedule(w, self, false);
     } else {

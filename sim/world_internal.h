@@ -106,6 +106,7 @@ struct xsim_world {
     struct xsim_world_config cfg;
     struct xsim_policy *policy;
     bool events_in_time; /* the policy's "+time" modifier, read once */
+    bool policy_time;    /* the policy is `time` (its fast path), read once */
     struct xsim_sched sched;
     struct xsim_cost_profile builtin_costs;
     const struct xsim_cost_profile *costs;
@@ -193,6 +194,16 @@ _Noreturn void xsim__vcpu_abort(struct xsim_world *w, struct xsim_vcpu *v);
 int xsim__eoi(struct xsim_vcpu *v, bool *level);
 void xsim__platform_init(struct xsim_domain *d);
 extern __thread struct xsim_vcpu *xsim__self;
+
+/* xsim_world_now for the hot paths (trace records). */
+static inline uint64_t xsim__now(const struct xsim_world *w)
+{
+    struct xsim_vcpu *v = xsim__self;
+
+    if (v != NULL && v->world == w)
+        return __atomic_load_n(&v->vtime, __ATOMIC_RELAXED);
+    return __atomic_load_n(&w->now, __ATOMIC_RELAXED);
+}
 
 static inline uint32_t xsim__entity(const struct xsim_vcpu *v)
 {

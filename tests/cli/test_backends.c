@@ -88,7 +88,7 @@ static void test_same_decisions_and_digest(void **state)
         assert_non_null(d);
         while ((e = readdir(d)) != NULL) {
             size_t l = strlen(e->d_name);
-            char path[1024];
+            char path[1280];
             struct xsim_scenario s;
             struct xsim_error err;
             if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0)
@@ -101,7 +101,7 @@ static void test_same_decisions_and_digest(void **state)
             for (size_t pi = 0; pi < sizeof(policies) / sizeof(policies[0]); pi++) {
                 for (uint64_t seed = 1; seed <= seeds; seed++) {
                     struct xsim_report t, f;
-                    char what[256];
+                    char what[512];
                     run_on(&s, policies[pi], seed, XSIM_BACKEND_THREAD, &t);
                     run_on(&s, policies[pi], seed, XSIM_BACKEND_FIBER, &f);
                     snprintf(what, sizeof(what), "%s seed %" PRIu64 " policy %s", e->d_name, seed,
