@@ -464,7 +464,10 @@ bool xsim__fiber_crash_arm(sigjmp_buf *jb)
         struct sigaction sa;
         memset(&sa, 0, sizeof(sa));
         sa.sa_sigaction = on_fault;
-        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        /* SA_NODEFER: the handler leaves by siglongjmp to a buffer saved
+         * without the signal mask (saving it costs a system call per run),
+         * so the signal must not be blocked while it runs. */
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
         sigemptyset(&sa.sa_mask);
         (void)sigaction(SIGSEGV, &sa, &old_segv);
         (void)sigaction(SIGBUS, &sa, &old_bus);

@@ -85,7 +85,8 @@ struct xsim_fiber *xsim__fiber_running(void);
 
 /*
  * Crash capture. While armed on a thread, a SIGSEGV or SIGBUS raised while
- * one of this thread's fibers runs jumps to `jb` (siglongjmp, value 1)
+ * one of this thread's fibers runs jumps to `jb` (siglongjmp, value 1; `jb`
+ * may be saved without the signal mask: the handler blocks nothing)
  * with the thread's own context current again; xsim__fiber_crash_info tells
  * what happened. Faults elsewhere go to the handler that was there before.
  * The handler is installed while at least one thread is armed and the

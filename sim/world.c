@@ -169,6 +169,22 @@ static void set_stop(struct xsim_world *w, enum xsim_stop_reason r)
 
 /* ---- configuration and lifecycle ---- */
 
+/* The built-in cost profile, made once and read-only after: building it
+ * (formatting every cost's source text) cost more than a short schedule. */
+static struct xsim_cost_profile builtin_profile;
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static void builtin_init(void)
+{
+    xsim_cost_profile_default(&builtin_profile);
+}
+
+static const struct xsim_cost_profile *builtin_costs(void)
+{
+    (void)pthread_once(&builtin_once, builtin_init);
+    return &builtin_profile;
+}
+
 void xsim_world_config_init(struct xsim_world_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -206,8 +222,7 @@ int xsim_world_create(const struct xsim_world_config *cfg, struct xsim_policy *p
     w->policy = policy;
     w->events_in_time = policy != NULL && xsim__policy_events_in_time(policy);
     w->policy_time = xsim__policy_is_time(policy);
-    xsim_cost_profile_default(&w->builtin_costs);
-    w->costs = cfg->costs != NULL ? cfg->costs : &w->builtin_costs;
+    w->costs = cfg->costs != NULL ? cfg->costs : builtin_costs();
     /* One turn of a wait loop (a pause and a re-read): named cost "spin". */
     w->spin_ns = xsim_cost_profile_get(w->costs, "spin", 50);
     xsim_evq_init(&w->evq);
@@ -1426,7 +1441,8 @@ static void fiber_run(struct xsim_world *w)
         }
     }
     w->main_self = xsim__self;
-    if (sigsetjmp(w->crash_jb, 1) == 0) {
+    /* No mask saved: the handler runs with nothing more blocked (fiber.c). */
+    if (sigsetjmp(w->crash_jb, 0) == 0) {
         armed = xsim__fiber_crash_arm(&w->crash_jb);
         reschedule(w, NULL, false);
     } else {

@@ -108,7 +108,6 @@ struct xsim_world {
     bool events_in_time; /* the policy's "+time" modifier, read once */
     bool policy_time;    /* the policy is `time` (its fast path), read once */
     struct xsim_sched sched;
-    struct xsim_cost_profile builtin_costs;
     const struct xsim_cost_profile *costs;
     uint64_t spin_ns; /* the profile's "spin" cost, looked up once */
 
