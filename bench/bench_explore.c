@@ -75,6 +75,8 @@ static struct result lost_update(enum xsim_backend b, const char *spec, uint64_t
     struct result r = {0};
     double t0 = now_s();
 
+    /* As an explore worker does: one session for all its schedules. */
+    xsim_world_session_begin();
     for (uint64_t seed = 1; seed <= n; seed++) {
         struct xsim_world_config cfg;
         struct xsim_world *w;
@@ -97,6 +99,7 @@ static struct result lost_update(enum xsim_backend b, const char *spec, uint64_t
         }
         xsim_world_destroy(w);
     }
+    xsim_world_session_end();
     r.per_s = (double)n / (now_s() - t0);
     xsim_policy_destroy(pol);
     return r;
@@ -111,6 +114,7 @@ static struct result scenario(const struct xsim_scenario *s, enum xsim_backend b
     struct result r = {0};
     double t0 = now_s();
 
+    xsim_world_session_begin();
     for (uint64_t seed = 1; seed <= n; seed++) {
         struct xsim_run_options ro = {
             .seed = seed, .seed_set = true, .policy = pol, .backend = (int)b, .quiet = true};
@@ -125,6 +129,7 @@ static struct result scenario(const struct xsim_scenario *s, enum xsim_backend b
         }
         xsim_report_free(&rep);
     }
+    xsim_world_session_end();
     r.per_s = (double)n / (now_s() - t0);
     xsim_policy_destroy(pol);
     return r;

@@ -409,9 +409,16 @@ bool xsim__fiber_crash_arm(sigjmp_buf *jb)
 void xsim__fiber_crash_disarm(void)
 {
 }
+
+void xsim__fiber_crash_hold(bool on)
+{
+    (void)on;
+}
 #else
 static __thread sigjmp_buf *t_crash_jb;
 static __thread stack_t t_old_altstack;
+static __thread bool t_installed; /* our handler and alternate stack are in place */
+static __thread unsigned int t_hold;
 static pthread_mutex_t crash_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned int crash_users;
 static struct sigaction old_segv, old_bus;
@@ -444,7 +451,7 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
     }
 }
 
-bool xsim__fiber_crash_arm(sigjmp_buf *jb)
+static bool install(void)
 {
     struct thread_state *ts = thread_state();
     stack_t ss;
@@ -473,6 +480,25 @@ bool xsim__fiber_crash_arm(sigjmp_buf *jb)
         (void)sigaction(SIGBUS, &sa, &old_bus);
     }
     pthread_mutex_unlock(&crash_mu);
+    return true;
+}
+
+static void uninstall(void)
+{
+    pthread_mutex_lock(&crash_mu);
+    if (--crash_users == 0) {
+        (void)sigaction(SIGSEGV, &old_segv, NULL);
+        (void)sigaction(SIGBUS, &old_bus, NULL);
+    }
+    pthread_mutex_unlock(&crash_mu);
+    (void)sigaltstack(&t_old_altstack, NULL);
+}
+
+bool xsim__fiber_crash_arm(sigjmp_buf *jb)
+{
+    if (!t_installed && !install())
+        return false;
+    t_installed = true;
     memset(&t_crash, 0, sizeof(t_crash));
     t_crash_jb = jb;
     return true;
@@ -481,13 +507,24 @@ bool xsim__fiber_crash_arm(sigjmp_buf *jb)
 void xsim__fiber_crash_disarm(void)
 {
     t_crash_jb = NULL;
-    pthread_mutex_lock(&crash_mu);
-    if (--crash_users == 0) {
-        (void)sigaction(SIGSEGV, &old_segv, NULL);
-        (void)sigaction(SIGBUS, &old_bus, NULL);
+    /* Restore what was there before, unless a hold keeps ours for the
+     * next run on this thread. */
+    if (t_installed && t_hold == 0) {
+        uninstall();
+        t_installed = false;
     }
-    pthread_mutex_unlock(&crash_mu);
-    (void)sigaltstack(&t_old_altstack, NULL);
+}
+
+void xsim__fiber_crash_hold(bool on)
+{
+    if (on) {
+        t_hold++;
+        return;
+    }
+    if (t_hold > 0 && --t_hold == 0 && t_installed && t_crash_jb == NULL) {
+        uninstall();
+        t_installed = false;
+    }
 }
 #endif
 

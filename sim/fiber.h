@@ -96,6 +96,10 @@ struct xsim_fiber *xsim__fiber_running(void);
  */
 bool xsim__fiber_crash_arm(sigjmp_buf *jb);
 void xsim__fiber_crash_disarm(void);
+/* Nesting hold (on) and release (off) on the calling thread: while held,
+ * disarm leaves the handler and alternate stack in place for the next arm
+ * (six system calls a run saved); the last release restores them. */
+void xsim__fiber_crash_hold(bool on);
 const struct xsim_fiber_crash *xsim__fiber_crash_info(void);
 
 /* Bare switch for benchmarks: save the running stack pointer in *save and

@@ -476,6 +476,16 @@ enum xsim_mode xsim_world_mode(const struct xsim_world *w)
     return w->cfg.mode;
 }
 
+void xsim_world_session_begin(void)
+{
+    xsim__fiber_crash_hold(true);
+}
+
+void xsim_world_session_end(void)
+{
+    xsim__fiber_crash_hold(false);
+}
+
 enum xsim_backend xsim_world_backend(const struct xsim_world *w)
 {
     return w->cfg.backend;

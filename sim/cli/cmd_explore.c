@@ -137,6 +137,7 @@ static int explore_dfs(const struct xsim_scenario *s, const char *spec, uint64_t
         fprintf(stderr, "xensim explore: %s\n", err.text);
         return 2;
     }
+    xsim_world_session_begin();
     do {
         int r = one(s, pol, s->seed);
         pg->done++;
@@ -150,6 +151,7 @@ static int explore_dfs(const struct xsim_scenario *s, const char *spec, uint64_t
             break;
         }
     } while (pg->done < n && xsim_policy_dfs_next(pol));
+    xsim_world_session_end();
     if (rc == 0) {
         show(pg, true);
         printf("explore: %" PRIu64 " schedules%s, every oracle held\n", pg->done,
@@ -271,6 +273,7 @@ int xsim_cmd_explore(int argc, char **argv)
         if (pids[j] == 0) {
             /* Worker j: every jobs-th schedule of the shard. */
             struct xsim_policy *pol = xsim_policy_create(spec, &err);
+            xsim_world_session_begin();
             FILE *w = fdopen(fds[j][1], "w");
             for (uint64_t k = 0; k <= j; k++)
                 close(fds[k][0]);
@@ -284,6 +287,7 @@ int xsim_cmd_explore(int argc, char **argv)
                 if (r != 0)
                     break;
             }
+            xsim_world_session_end();
             fclose(w);
             xsim_policy_destroy(pol);
             xsim_scenario_free(&s);

@@ -270,6 +270,43 @@ static void test_wild_access_fails_the_run(void **state)
     (void)state;
     crash_run(true, 1, "vCPU 1: SIGSEGV at address 0x10");
 }
+
+/* In a session the handler stays between runs; its end restores the one
+ * that was there before. */
+static void test_session_keeps_then_restores(void **state)
+{
+    static const struct xsim_guest_ops ops = {.start = spin_start};
+    struct sigaction sa, now;
+
+    (void)state;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = sentinel;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGSEGV, &sa, NULL), 0);
+    xsim_world_session_begin();
+    for (int i = 0; i < 3; i++) {
+        struct xsim_world_config cfg;
+        struct xsim_policy *pol = policy("random");
+        struct xsim_world *w;
+        struct xsim_domain *d;
+        struct spin_guest g = {0};
+        xsim_world_config_init(&cfg);
+        cfg.backend = XSIM_BACKEND_FIBER;
+        cfg.max_decisions = 100;
+        assert_int_equal(xsim_world_create(&cfg, pol, &w), 0);
+        assert_int_equal(xsim_domain_create(w, 1, 2, 0, &ops, &g, &d), 0);
+        g.p = xsim_domain_platform(d);
+        assert_int_equal(xsim_world_run(w), XSIM_STOP_STEP_LIMIT);
+        xsim_world_destroy(w);
+        xsim_policy_destroy(pol);
+        assert_int_equal(sigaction(SIGSEGV, NULL, &now), 0);
+        assert_ptr_not_equal(now.sa_handler, sentinel);
+    }
+    xsim_world_session_end();
+    assert_int_equal(sigaction(SIGSEGV, NULL, &now), 0);
+    assert_ptr_equal(now.sa_handler, sentinel);
+    signal(SIGSEGV, SIG_DFL);
+}
 #endif
 
 int main(void)
@@ -282,6 +319,7 @@ int main(void)
         /* Under AddressSanitizer its own handler reports such faults. */
         cmocka_unit_test(test_stack_overflow_fails_the_run),
         cmocka_unit_test(test_wild_access_fails_the_run),
+        cmocka_unit_test(test_session_keeps_then_restores),
 #endif
     };
 
