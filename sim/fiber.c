@@ -56,9 +56,9 @@
 /* Guard below each stack: large enough that a function with a big frame
  * cannot step over it without touching it (compilers probe per page only
  * with -fstack-clash-protection). */
-#define GUARD_SIZE ((size_t)64 * 1024)
+#define GUARD_SIZE    ((size_t)64 * 1024)
 #define ALTSTACK_SIZE ((size_t)64 * 1024)
-#define CACHE_MAX 32
+#define CACHE_MAX     32
 
 /* ---- the switch ---- */
 

@@ -15,9 +15,9 @@
 
 /* XSIM_FIBER_ASM: the hand-written switch; else XSIM_FIBER_UCONTEXT: the
  * portable fallback (makecontext/swapcontext); else no fibers at all. */
-#if (defined(__x86_64__) || defined(__aarch64__)) && defined(__ELF__) &&                           \
+#if (defined(__x86_64__) || defined(__aarch64__)) && defined(__ELF__) && \
     !defined(XSIM_FIBER_FORCE_UCONTEXT)
-#define XSIM_FIBER_ASM 1
+#define XSIM_FIBER_ASM      1
 #define XSIM_FIBER_UCONTEXT 0
 #elif defined(__has_include)
 #define XSIM_FIBER_ASM 0
@@ -41,9 +41,9 @@ struct xsim_fiber {
 #if XSIM_FIBER_UCONTEXT
     ucontext_t uc;
 #endif
-    void *map;       /* the mapping: guard pages, then the stack; NULL: a thread */
+    void *map; /* the mapping: guard pages, then the stack; NULL: a thread */
     size_t map_size;
-    char *stack_lo;  /* lowest usable byte (just above the guard) */
+    char *stack_lo; /* lowest usable byte (just above the guard) */
     size_t stack_size;
     void (*fn)(void *);
     void *arg;

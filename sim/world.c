@@ -1420,8 +1420,7 @@ static void fiber_crashed(struct xsim_world *w)
         snprintf(what, sizeof(what), "%s at address 0x%" PRIxPTR,
                  c->signo == SIGBUS ? "SIGBUS" : "SIGSEGV", c->addr);
     if (v == NULL) {
-        xsim_world_fail(w, "%s on a vCPU fiber after decision %" PRIu64, what,
-                        w->stats.decisions);
+        xsim_world_fail(w, "%s on a vCPU fiber after decision %" PRIu64, what, w->stats.decisions);
         return;
     }
     xsim_world_fail(w,

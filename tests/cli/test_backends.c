@@ -152,7 +152,8 @@ static void test_cli_backend_option(void **state)
         skip();
     /* --backend reaches the run and shows in the report. */
     snprintf(cmd, sizeof(cmd),
-             "%s run " XENSIM_SOURCE_DIR "/sim/scenarios/demo.json --backend thread --json", XENSIM);
+             "%s run " XENSIM_SOURCE_DIR "/sim/scenarios/demo.json --backend thread --json",
+             XENSIM);
     assert_int_equal(sh(cmd, &out), 0);
     assert_non_null(strstr(out, "\"backend\":\"thread\""));
     free(out);
