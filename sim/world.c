@@ -1410,6 +1410,9 @@ static void fiber_crashed(struct xsim_world *w)
 
     xsim__self = w->main_self;
     w->cur = NULL;
+    /* Like a guest BUG: the vCPU stopped wherever it was, perhaps holding
+     * guest locks, so hosts must not call into the guest's state now. */
+    __atomic_store_n(&w->guest_bug, true, __ATOMIC_RELEASE);
     for (unsigned int i = 0; i < w->nvcpus; i++) {
         if (&w->vcpus[i]->fiber == c->fiber)
             v = w->vcpus[i];

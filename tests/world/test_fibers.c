@@ -248,6 +248,7 @@ static void crash_run(bool wild, unsigned int victim, const char *expect)
         strstr(xsim_world_failure(w), "scheduling point") == NULL)
         fail_msg("failure text: %s", xsim_world_failure(w));
     print_message("%s\n", xsim_world_failure(w));
+    assert_true(xsim_world_guest_bug(w));
     assert_null(xsim_vcpu_current());
     xsim_world_destroy(w);
     xsim_policy_destroy(pol);
