@@ -12,7 +12,8 @@
  *                      (targets: lost update >= 20, demo >= 10)
  * Both backends must find the same failing schedules: the bench checks it.
  * Each figure is the best of three rounds that alternate the backends.
- * The last line is one JSON object. --quick runs a short version.
+ * The last line is one JSON object. --quick runs a short version;
+ * --profile random|pct:3|demo runs one case on fibers only, for perf.
  */
 #include <inttypes.h>
 #include <stdbool.h>

@@ -15,7 +15,8 @@
  *   fiber_ratio        fiber_switch_ns / handwritten_switch_ns  (target <= 3)
  *   queue_ns_1k/_1m    timed-event push + pop + dispatch with 10^3 / 10^6
  *                      events pending                 (target 1m <= 4 x 1k)
- * The last line is one JSON object. --quick runs a short version.
+ * The last line is one JSON object. --quick runs a short version;
+ * --fiber-switch-only runs just the fiber handoff loop, for perf.
  */
 #include <inttypes.h>
 #include <pthread.h>
