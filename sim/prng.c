@@ -60,6 +60,11 @@ uint64_t xsim_rng_below(struct xsim_rng *rng, uint64_t bound)
 
     if (bound == 0)
         return 0;
+    /* A power of two has no biased values (the threshold below is 0) and
+     * the modulo is a mask: the same result without two divisions, which
+     * a scheduling decision among 2 candidates would otherwise pay. */
+    if ((bound & (bound - 1)) == 0)
+        return xsim_rng_next(rng) & (bound - 1);
     /* Reject the low values that would bias the modulo (Lemire-style
      * threshold: (2^64 - bound) mod bound). */
     threshold = (0 - bound) % bound;

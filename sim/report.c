@@ -393,6 +393,7 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
     json_object_set_new(o, "scenario", json_string(rep->scenario));
     json_object_set_new(o, "seed", json_integer((json_int_t)rep->seed));
     json_object_set_new(o, "policy", json_string(rep->policy));
+    json_object_set_new(o, "backend", json_string(rep->backend));
     json_object_set_new(o, "cost_profile", json_string(rep->cost_profile));
     json_object_set_new(o, "guest", json_string(rep->guest[0] ? rep->guest : "xensim"));
     json_object_set_new(o, "stop", json_string(xsim_stop_reason_name(rep->stop)));

@@ -1097,6 +1097,8 @@ int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
     wc.seed = rep->seed;
     wc.costs = &cp;
     wc.quantum_ns = s->machine.quantum_ns;
+    wc.backend =
+        (enum xsim_backend)(opt != NULL && opt->backend != 0 ? opt->backend : s->machine.backend);
     wc.time_limit_ns = s->stop.time_ns;
     wc.max_events = s->stop.events;
     wc.max_decisions = s->stop.decisions;
@@ -1131,6 +1133,7 @@ int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
         rc.wall0 = wall_s();
         xsim_event_schedule(rc.w, 0, XSPW, host_poll, &rc);
     }
+    snprintf(rep->backend, sizeof(rep->backend), "%s", xsim_backend_name(xsim_world_backend(rc.w)));
     rep->stop = xsim_world_run(rc.w);
 
     collect(&rc, s, rep);

@@ -22,6 +22,7 @@ typedef struct xsim_scn_disk_features dfeat_t;
 
 static const char *const callback_names[] = {"auto",     "percpu-vector", "vector",
                                              "pci-intx", "gsi",           NULL};
+static const char *const backend_names[] = {"auto", "thread", "fiber", NULL};
 static const char *const wl_types[] = {"events", "lost-update", "block-io", "timer", "ipi", NULL};
 static const char *const disk_kinds[] = {"disk", "cdrom", NULL};
 static const char *const disk_storages[] = {"mem", "file", NULL};
@@ -69,6 +70,11 @@ static const struct xsim_schema_field machine_fields[] = {
      .umin = 0,
      .umax = 1000000000,
      XSIM_MEMBER(scn_t, machine.quantum_ns)},
+    {.name = "backend",
+     .type = XSIM_SCHEMA_ENUM,
+     .enum_values = backend_names,
+     XSIM_MEMBER(scn_t, machine.backend),
+     .doc = "how vCPUs run in deterministic mode: auto, thread or fiber (same digest)"},
 };
 
 static int features_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)

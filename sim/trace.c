@@ -31,7 +31,7 @@ void xsim__trace_rec(struct xsim_world *w, uint32_t type, uint32_t entity, uint6
 
     if (fr)
         pthread_mutex_lock(&w->big);
-    now = xsim_world_now(w);
+    now = xsim__now(w);
     w->digest = fold(w->digest, (uint64_t)type | (uint64_t)entity << 32);
     w->digest = fold(w->digest, now);
     w->digest = fold(w->digest, a);

@@ -9,11 +9,18 @@
  * vCPU's thread and waits for its own. The main thread starts the run and
  * waits until a stop condition hands the baton back to it.
  *
+ * Fiber backend (deterministic mode only): the same scheduler, but every
+ * vCPU is a fiber on the thread that calls xsim_world_run, and passing the
+ * baton is a context switch (sim/fiber.c). xsim__self is set on every
+ * switch, since all vCPUs share that thread's thread-local storage.
+ *
  * Free-run mode: the same threads run in parallel; hypervisor state is
  * serialised by one recursive lock and the main thread runs timed events.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +84,56 @@ const char *xsim_stop_reason_name(enum xsim_stop_reason r)
     return "unknown";
 }
 
+enum xsim_backend xsim_backend_default(void)
+{
+    /* ThreadSanitizer cannot follow unannotated stack switches: it keeps
+     * threads. ucontext costs a signal-mask system call per switch and is
+     * missing from some C libraries, so it is there on request only. */
+#if defined(__SANITIZE_THREAD__)
+    return XSIM_BACKEND_THREAD;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+    return XSIM_BACKEND_THREAD;
+#else
+    return XSIM_FIBER_ASM ? XSIM_BACKEND_FIBER : XSIM_BACKEND_THREAD;
+#endif
+#else
+    return XSIM_FIBER_ASM ? XSIM_BACKEND_FIBER : XSIM_BACKEND_THREAD;
+#endif
+}
+
+bool xsim_backend_fiber_available(void)
+{
+    return XSIM_FIBER_AVAILABLE;
+}
+
+const char *xsim_backend_name(enum xsim_backend b)
+{
+    switch (b) {
+    case XSIM_BACKEND_AUTO:
+        return "auto";
+    case XSIM_BACKEND_THREAD:
+        return "thread";
+    case XSIM_BACKEND_FIBER:
+        return "fiber";
+    }
+    return "unknown";
+}
+
+int xsim_backend_parse(const char *name, enum xsim_backend *out)
+{
+    static const enum xsim_backend all[] = {XSIM_BACKEND_AUTO, XSIM_BACKEND_THREAD,
+                                            XSIM_BACKEND_FIBER};
+
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (name != NULL && strcmp(name, xsim_backend_name(all[i])) == 0) {
+            *out = all[i];
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
 static _Noreturn void fr_park(struct xsim_world *w, struct xsim_vcpu *self);
 
 static inline bool free_run(const struct xsim_world *w)
@@ -112,6 +169,22 @@ static void set_stop(struct xsim_world *w, enum xsim_stop_reason r)
 
 /* ---- configuration and lifecycle ---- */
 
+/* The built-in cost profile, made once and read-only after: building it
+ * (formatting every cost's source text) cost more than a short schedule. */
+static struct xsim_cost_profile builtin_profile;
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static void builtin_init(void)
+{
+    xsim_cost_profile_default(&builtin_profile);
+}
+
+static const struct xsim_cost_profile *builtin_costs(void)
+{
+    (void)pthread_once(&builtin_once, builtin_init);
+    return &builtin_profile;
+}
+
 void xsim_world_config_init(struct xsim_world_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -125,22 +198,32 @@ int xsim_world_create(const struct xsim_world_config *cfg, struct xsim_policy *p
 {
     struct xsim_world *w;
     pthread_mutexattr_t ma;
+    enum xsim_backend backend;
 
     *out = NULL;
     if (cfg == NULL || policy == NULL ||
         (cfg->mode != XSIM_MODE_DETERMINISTIC && cfg->mode != XSIM_MODE_FREE_RUN))
         return -EINVAL;
+    backend = cfg->backend;
+    if (backend == XSIM_BACKEND_AUTO)
+        backend = cfg->mode == XSIM_MODE_FREE_RUN ? XSIM_BACKEND_THREAD : xsim_backend_default();
+    if ((backend != XSIM_BACKEND_THREAD && backend != XSIM_BACKEND_FIBER) ||
+        (backend == XSIM_BACKEND_FIBER &&
+         (cfg->mode == XSIM_MODE_FREE_RUN || !xsim_backend_fiber_available())))
+        return -EINVAL;
     w = calloc(1, sizeof(*w));
     if (w == NULL)
         return -ENOMEM;
     w->cfg = *cfg;
+    w->cfg.backend = backend;
+    w->fibers = backend == XSIM_BACKEND_FIBER;
     if (w->cfg.stack_size == 0)
         w->cfg.stack_size = 256 * 1024;
     w->policy = policy;
     w->events_in_time = policy != NULL && xsim__policy_events_in_time(policy);
     w->events_skew_ns = policy != NULL ? xsim__policy_events_skew(policy) : 0;
-    xsim_cost_profile_default(&w->builtin_costs);
-    w->costs = cfg->costs != NULL ? cfg->costs : &w->builtin_costs;
+    w->policy_time = xsim__policy_is_time(policy);
+    w->costs = cfg->costs != NULL ? cfg->costs : builtin_costs();
     /* One turn of a wait loop (a pause and a re-read): named cost "spin". */
     w->spin_ns = xsim_cost_profile_get(w->costs, "spin", 50);
     xsim_evq_init(&w->evq);
@@ -151,13 +234,17 @@ int xsim_world_create(const struct xsim_world_config *cfg, struct xsim_policy *p
     pthread_mutexattr_destroy(&ma);
     pthread_cond_init(&w->fr_cv, NULL);
     w->digest = 0xcbf29ce484222325ULL;
-    w->pin_cpu = cfg->pin_cpu == -1 ? xsim_host_cpu() : cfg->pin_cpu;
+    /* Fibers share one thread: nothing to pin. */
+    w->pin_cpu = w->fibers ? -2 : cfg->pin_cpu == -1 ? xsim_host_cpu() : cfg->pin_cpu;
     *out = w;
     return 0;
 }
 
 static void vcpu_free(struct xsim_vcpu *v)
 {
+    /* A fiber suspended mid-stack is simply dropped: C has nothing to
+     * unwind, and what it held belongs to the world being destroyed. */
+    xsim__fiber_destroy(&v->fiber);
     xsim_baton_destroy(&v->baton);
     pthread_mutex_destroy(&v->mu);
     pthread_cond_destroy(&v->cv);
@@ -389,6 +476,21 @@ uint64_t xsim_world_now(const struct xsim_world *w)
 enum xsim_mode xsim_world_mode(const struct xsim_world *w)
 {
     return w->cfg.mode;
+}
+
+void xsim_world_session_begin(void)
+{
+    xsim__fiber_crash_hold(true);
+}
+
+void xsim_world_session_end(void)
+{
+    xsim__fiber_crash_hold(false);
+}
+
+enum xsim_backend xsim_world_backend(const struct xsim_world *w)
+{
+    return w->cfg.backend;
 }
 
 uint64_t xsim_world_seed(const struct xsim_world *w)
@@ -826,6 +928,13 @@ static void stop_now(struct xsim_world *w, struct xsim_vcpu *self)
         w->stop_reason = XSIM_STOP_REQUESTED;
     w->stopping = true;
     w->cur = NULL;
+    if (w->fibers) {
+        /* Back to the thread's own context for good: this fiber (done or
+         * not) is never resumed; destroy drops its stack. */
+        if (self != NULL)
+            xsim__fiber_switch_last(&self->fiber, &w->main_fiber);
+        return;
+    }
     xsim_baton_pass(&w->main_baton);
     if (self != NULL && self->state != XSIM_VCPU_DONE)
         park(w, self);
@@ -833,6 +942,10 @@ static void stop_now(struct xsim_world *w, struct xsim_vcpu *self)
 
 static _Noreturn void park(struct xsim_world *w, struct xsim_vcpu *self)
 {
+    if (w->fibers) {
+        w->cur = NULL;
+        xsim__fiber_switch_last(&self->fiber, &w->main_fiber);
+    }
     for (;;) {
         xsim_baton_wait(&self->baton);
         if (__atomic_load_n(&w->exiting, __ATOMIC_ACQUIRE))
@@ -844,6 +957,15 @@ static void switch_to(struct xsim_world *w, struct xsim_vcpu *self, struct xsim_
 {
     w->cur = next;
     w->stats.switches++;
+    if (w->fibers) {
+        struct xsim_fiber *from = self != NULL ? &self->fiber : &w->main_fiber;
+        if (self != NULL && self->state == XSIM_VCPU_DONE)
+            xsim__fiber_switch_last(from, &next->fiber);
+        xsim__fiber_switch(from, &next->fiber);
+        /* Resumed: every context shares this thread's xsim__self. */
+        xsim__self = self != NULL ? self : w->main_self;
+        return;
+    }
     xsim_baton_pass(&next->baton);
     if (self == NULL || self->state == XSIM_VCPU_DONE)
         return;
@@ -963,7 +1085,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
             }
         }
         if (w->cfg.time_limit_ns != 0 && times[k] > w->cfg.time_limit_ns) {
-            if (!w->fair_drain && !xsim__policy_is_time(w->policy)) {
+            if (!w->fair_drain && !w->policy_time) {
                 /* An exploring policy may have starved a vCPU for the whole
                  * run: drain fairly (for as long again at most) so that
                  * what was sent before the limit gets its chance. */
@@ -1038,8 +1160,8 @@ void xsim_point(struct xsim_world *w)
         fr_point(w, self);
         return;
     }
-    w->stats.points++;
-    if (!(xsim__policy_is_time(w->policy) && !w->stopping && time_fast_path(w, self)))
+    self->last_point_no = ++w->stats.points;
+    if (!(w->policy_time && !w->stopping && time_fast_path(w, self)))
         reschedule(w, self, false);
     deliver_pending(w, self);
 }
@@ -1055,11 +1177,11 @@ void xsim_point_spin(struct xsim_world *w)
         sched_yield();
         return;
     }
-    w->stats.points++;
+    self->last_point_no = ++w->stats.points;
     /* Under `time` a spinner simply pays for each turn and the clock
      * decides; every other policy makes it yield, so that priority- and
      * preemption-bounded policies cannot livelock on a wait loop. */
-    if (xsim__policy_is_time(w->policy)) {
+    if (w->policy_time) {
         if (!(!w->stopping && time_fast_path(w, self)))
             reschedule(w, self, false);
     } else {
@@ -1105,6 +1227,21 @@ static void *vcpu_thread(void *arg)
         vcpu_done(w, v);
     }
     return NULL;
+}
+
+/* A vCPU fiber's body: first entered by the first switch to it. */
+static void vcpu_fiber(void *arg)
+{
+    struct xsim_vcpu *v = arg;
+    struct xsim_world *w = v->world;
+    struct xsim_domain *d = v->dom;
+
+    xsim__self = v;
+    d->ops.start(d->guest, v->cpu);
+    vcpu_done(w, v);
+    /* vcpu_done handed the baton on and never comes back; should it,
+     * leave for the main context for good all the same. */
+    stop_now(w, v);
 }
 
 void xsim__halt(struct xsim_world *w, struct xsim_vcpu *v)
@@ -1278,6 +1415,79 @@ static void fr_main(struct xsim_world *w)
 
 /* ---- run ---- */
 
+/* A fault on a fiber (fiber.c jumped back here): fail the run, naming the
+ * vCPU whose stack it was and where that vCPU last yielded to the
+ * scheduler. */
+static void fiber_crashed(struct xsim_world *w)
+{
+    const struct xsim_fiber_crash *c = xsim__fiber_crash_info();
+    struct xsim_vcpu *v = NULL;
+    char what[96];
+
+    xsim__self = w->main_self;
+    w->cur = NULL;
+    /* Like a guest BUG: the vCPU stopped wherever it was, perhaps holding
+     * guest locks, so hosts must not call into the guest's state now. */
+    __atomic_store_n(&w->guest_bug, true, __ATOMIC_RELEASE);
+    for (unsigned int i = 0; i < w->nvcpus; i++) {
+        if (&w->vcpus[i]->fiber == c->fiber)
+            v = w->vcpus[i];
+    }
+    if (c->guard)
+        snprintf(what, sizeof(what), "stack overflow (guard page hit)");
+    else
+        snprintf(what, sizeof(what), "%s at address 0x%" PRIxPTR,
+                 c->signo == SIGBUS ? "SIGBUS" : "SIGSEGV", c->addr);
+    if (v == NULL) {
+        xsim_world_fail(w, "%s on a vCPU fiber after decision %" PRIu64, what, w->stats.decisions);
+        return;
+    }
+    if (v->last_point.file != NULL)
+        xsim_world_fail(w,
+                        "vCPU %u: %s after decision %" PRIu64 " at scheduling point %" PRIu64
+                        " (its last, %s:%d; virtual time %" PRIu64 " ns)",
+                        v->cpu, what, w->stats.decisions, v->last_point_no, v->last_point.file,
+                        v->last_point.line, v->vtime);
+    else
+        xsim_world_fail(w,
+                        "vCPU %u: %s after decision %" PRIu64 " at scheduling point %" PRIu64
+                        " (its last; virtual time %" PRIu64 " ns)",
+                        v->cpu, what, w->stats.decisions, v->last_point_no, v->vtime);
+}
+
+/* Deterministic run on fibers: the calling thread's own context is the
+ * main context; the run ends when a fiber switches back to it (or a fault
+ * on a fiber jumps back here). */
+static void fiber_run(struct xsim_world *w)
+{
+    volatile bool armed = false;
+
+    for (unsigned int i = 0; i < w->nvcpus; i++) {
+        struct xsim_vcpu *v = w->vcpus[i];
+        v->state = XSIM_VCPU_RUNNABLE;
+        set_runnable(w, v);
+        w->nlive++;
+        if (xsim__fiber_create(&v->fiber, w->cfg.stack_size, vcpu_fiber, v) != 0) {
+            v->state = XSIM_VCPU_DONE;
+            clear_runnable(w, v);
+            w->nlive--;
+            set_stop(w, XSIM_STOP_FAILED);
+            snprintf(w->failure, sizeof(w->failure), "cannot create vCPU fiber %u", i);
+        }
+    }
+    w->main_self = xsim__self;
+    /* No mask saved: the handler runs with nothing more blocked (fiber.c). */
+    if (sigsetjmp(w->crash_jb, 0) == 0) {
+        armed = xsim__fiber_crash_arm(&w->crash_jb);
+        reschedule(w, NULL, false);
+    } else {
+        fiber_crashed(w);
+    }
+    if (armed)
+        xsim__fiber_crash_disarm();
+    xsim__self = w->main_self;
+}
+
 enum xsim_stop_reason xsim_world_run(struct xsim_world *w)
 {
     pthread_attr_t attr;
@@ -1289,6 +1499,10 @@ enum xsim_stop_reason xsim_world_run(struct xsim_world *w)
         snprintf(w->replay_error, sizeof(w->replay_error), "out of memory");
         w->stop_reason = XSIM_STOP_REPLAY_ERROR;
         return w->stop_reason;
+    }
+    if (w->fibers) {
+        fiber_run(w);
+        goto ended;
     }
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, w->cfg.stack_size);
@@ -1318,6 +1532,7 @@ enum xsim_stop_reason xsim_world_run(struct xsim_world *w)
         reschedule(w, NULL, false);
         xsim_baton_wait(&w->main_baton);
     }
+ended:
     w->stats.end_time_ns = w->now;
     for (unsigned int i = 0; i < w->nvcpus; i++) {
         uint64_t t = xsim_vcpu_now(w->vcpus[i]);

@@ -13,6 +13,7 @@
 
 #include "baton.h"
 #include "evq.h"
+#include "fiber.h"
 
 enum xsim_vcpu_state {
     XSIM_VCPU_NEW = 0,
@@ -40,6 +41,10 @@ struct xsim_vcpu {
     pthread_t thread;
     bool started;
     jmp_buf exit_jmp;
+    /* fiber backend: this vCPU's context; the point count at its last
+     * scheduling point (named when it crashes) */
+    struct xsim_fiber fiber;
+    uint64_t last_point_no;
 
     /* Local APIC core. irr/noeoi are touched by other threads in free-run
      * mode, so they are accessed atomically; isr and if_flag only by the
@@ -112,8 +117,8 @@ struct xsim_world {
      * the guest, not a starving schedule. */
     bool fair_drain;
     uint64_t drain_limit_ns;
+    bool policy_time;    /* the policy is `time` (its fast path), read once */
     struct xsim_sched sched;
-    struct xsim_cost_profile builtin_costs;
     const struct xsim_cost_profile *costs;
     uint64_t spin_ns; /* the profile's "spin" cost, looked up once */
 
@@ -129,6 +134,12 @@ struct xsim_world {
 
     struct xsim_vcpu *cur; /* baton holder (NULL = main thread) */
     struct xsim_baton main_baton;
+    /* Fiber backend: vCPUs are fibers on the thread that calls run, and the
+     * baton moves by switching contexts (main_fiber: that thread's own). */
+    bool fibers;
+    struct xsim_fiber main_fiber;
+    struct xsim_vcpu *main_self; /* xsim__self of the thread that runs */
+    sigjmp_buf crash_jb;
     bool ran;
     bool stopping; /* stop at the next point */
     bool exiting;  /* threads unwind */
@@ -202,6 +213,16 @@ _Noreturn void xsim__vcpu_abort(struct xsim_world *w, struct xsim_vcpu *v);
 int xsim__eoi(struct xsim_vcpu *v, bool *level);
 void xsim__platform_init(struct xsim_domain *d);
 extern __thread struct xsim_vcpu *xsim__self;
+
+/* xsim_world_now for the hot paths (trace records). */
+static inline uint64_t xsim__now(const struct xsim_world *w)
+{
+    struct xsim_vcpu *v = xsim__self;
+
+    if (v != NULL && v->world == w)
+        return __atomic_load_n(&v->vtime, __ATOMIC_RELAXED);
+    return __atomic_load_n(&w->now, __ATOMIC_RELAXED);
+}
 
 static inline uint32_t xsim__entity(const struct xsim_vcpu *v)
 {

@@ -123,6 +123,7 @@ struct xsim_scenario {
         bool viridian, apicv, posted_interrupts;
         char cost_profile[256]; /* a file, relative to the scenario's directory */
         uint64_t quantum_ns;
+        int backend; /* enum xsim_backend: 0 auto, 1 thread, 2 fiber */
     } machine;
     struct {
         int callback; /* 0 auto, 1 percpu-vector, 2 vector, 3 pci-intx, 4 gsi */
@@ -196,6 +197,9 @@ struct xsim_run_options {
      * (vCPU, access kind, object, source line) and the failures here
      * (borrowed; NULL = none). Keeps every scheduling point meanwhile. */
     FILE *explain;
+    /* enum xsim_backend; XSIM_BACKEND_AUTO (0): the scenario's
+     * machine.backend. Decisions and digest do not depend on it. */
+    int backend;
 };
 
 #define XSIM_MAX_ORACLES 16
@@ -278,6 +282,7 @@ struct xsim_report {
     char guest[64]; /* the guest program's name */
     uint64_t seed;
     char policy[64];
+    char backend[16]; /* "thread" or "fiber": what the run ran on */
     enum xsim_stop_reason stop;
     char failure[512];
     char replay_error[256];

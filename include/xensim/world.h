@@ -85,6 +85,14 @@ enum xsim_cost_reason {
 /* Name of a cost reason ("hypercall", "exit_mmio", ...). */
 const char *xsim_cost_reason_name(enum xsim_cost_reason reason);
 
+/* How a deterministic world runs its vCPUs (free-run mode always uses
+ * threads). Both make the same decisions and the same digest. */
+enum xsim_backend {
+    XSIM_BACKEND_AUTO = 0,   /* fiber where the hand-written switch exists, else thread */
+    XSIM_BACKEND_THREAD = 1, /* one pthread per vCPU, futex/condvar handoff */
+    XSIM_BACKEND_FIBER = 2,  /* one fiber per vCPU on the thread that calls run */
+};
+
 struct xsim_world_config {
     uint64_t seed;
     enum xsim_mode mode;
@@ -99,14 +107,24 @@ struct xsim_world_config {
      * the finest interleaving. */
     uint64_t quantum_ns;
     bool keep_trace;   /* keep trace records for export (digest is always kept) */
-    size_t stack_size; /* vCPU thread stack; 0 = 256 KiB */
+    size_t stack_size; /* vCPU thread or fiber stack; 0 = 256 KiB */
     const struct xsim_cost_profile *costs; /* borrowed; NULL = built-in defaults */
     FILE *log;                             /* guest and world log lines; NULL = none */
     /* Keep every guest scheduling point (vCPU, kind, address, source
      * line) for xsim_world_points: what `replay --explain` shows. Not part
      * of the digest; costs memory (48 bytes a point). */
     bool keep_points;
+    enum xsim_backend backend;             /* AUTO (default), THREAD or FIBER */
 };
+
+/* The backend AUTO stands for in deterministic mode on this build. */
+enum xsim_backend xsim_backend_default(void);
+/* Whether this build can run fibers at all (the hand-written switch or
+ * ucontext). */
+bool xsim_backend_fiber_available(void);
+/* "auto", "thread" or "fiber"; parse returns -EINVAL for anything else. */
+const char *xsim_backend_name(enum xsim_backend b);
+int xsim_backend_parse(const char *name, enum xsim_backend *out);
 
 /* Defaults: seed 1, deterministic, pin -1, no limits, quantum 0. */
 void xsim_world_config_init(struct xsim_world_config *cfg);
@@ -144,6 +162,19 @@ const char *xsim_stop_reason_name(enum xsim_stop_reason r);
  * else the world's clock. Never decreases for a given caller. */
 uint64_t xsim_world_now(const struct xsim_world *w);
 enum xsim_mode xsim_world_mode(const struct xsim_world *w);
+/*
+ * Many short runs in a row on the calling thread (an explorer's worker):
+ * between begin and end, fiber runs keep their crash handler (SIGSEGV and
+ * SIGBUS) and alternate signal stack installed from one run to the next
+ * instead of installing and restoring them around each run, which costs
+ * six system calls a run. end restores what was there before; calls nest.
+ * A fault outside a fiber still goes to the previous handler meanwhile.
+ */
+void xsim_world_session_begin(void);
+void xsim_world_session_end(void);
+
+/* The backend the world runs on (never AUTO). */
+enum xsim_backend xsim_world_backend(const struct xsim_world *w);
 uint64_t xsim_world_seed(const struct xsim_world *w);
 
 /* A named random stream of this run (see prng.h). */

@@ -53,6 +53,8 @@ static const char usage[] =
     "  --guest PROGRAM.so\n"
     "               explore this guest program (xensim/guestprog.h) instead of\n"
     "               xensim's own\n"
+    "  --backend B  thread or fiber (default: the scenario's, else fiber where\n"
+    "               available); schedules and digests are the same on both\n"
     "Exit status: 0 every schedule held, 1 a schedule failed, 2 usage or input error.\n";
 
 struct progress {
@@ -81,11 +83,14 @@ static void show(struct progress *pg, bool final)
 /* The --guest program (NULL: xensim's own) and the path it came from. */
 static const struct xsim_guest_program *guest;
 static const char *guest_path;
+/* --backend: XSIM_BACKEND_AUTO = the scenario's. */
+static int explore_backend;
 
 /* One schedule: 0 held, 1 failed, <0 could not run. */
 static int one(const struct xsim_scenario *s, struct xsim_policy *pol, uint64_t seed)
 {
-    struct xsim_run_options ro = {.seed = seed, .seed_set = true, .policy = pol, .guest = guest};
+    struct xsim_run_options ro = {
+        .seed = seed, .seed_set = true, .policy = pol, .guest = guest, .backend = explore_backend};
     struct xsim_report rep;
     int rc = xsim_run(s, &ro, &rep, NULL, NULL);
 
@@ -126,7 +131,8 @@ static void file_component(const char *name, char *buf, size_t size)
 static int write_replay(const struct xsim_scenario *s, const char *spec, uint64_t seed,
                         const char *dir, struct xsim_policy *dfs_pol, struct outcome *oc)
 {
-    struct xsim_run_options ro = {.seed = seed, .seed_set = true, .guest = guest};
+    struct xsim_run_options ro = {
+        .seed = seed, .seed_set = true, .guest = guest, .backend = explore_backend};
     struct xsim_report rep;
     struct xsim_error err;
     char path[1024], ebuf[1024], qpath[1100], qguest[1100], name[128];
@@ -187,6 +193,7 @@ static int explore_dfs(const struct xsim_scenario *s, const char *spec, uint64_t
         fprintf(stderr, "xensim explore: %s\n", err.text);
         return 2;
     }
+    xsim_world_session_begin();
     do {
         int r = one(s, pol, oc->first_seed);
         pg->done++;
@@ -208,6 +215,7 @@ static int explore_dfs(const struct xsim_scenario *s, const char *spec, uint64_t
             break;
         }
     } while (pg->done < n && xsim_policy_dfs_next(pol));
+    xsim_world_session_end();
     if (rc == 0) {
         show(pg, true);
         oc->whole_space = pg->done < n;
@@ -275,6 +283,7 @@ int xsim_cmd_explore(int argc, char **argv)
         {"seed", required_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'J'},
         {"guest", required_argument, NULL, 'g'},
+        {"backend", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -322,6 +331,10 @@ int xsim_cmd_explore(int argc, char **argv)
             break;
         case 'g':
             guest_path = optarg;
+            break;
+        case 'b':
+            if (!xsim_cli_backend("explore", optarg, &explore_backend))
+                return 2;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -402,6 +415,7 @@ int xsim_cmd_explore(int argc, char **argv)
         if (pids[j] == 0) {
             /* Worker j: every jobs-th schedule of the shard. */
             struct xsim_policy *pol = xsim_policy_create(spec, &err);
+            xsim_world_session_begin();
             FILE *w = fdopen(fds[j][1], "w");
             for (uint64_t k = 0; k <= j; k++)
                 close(fds[k][0]);
@@ -415,6 +429,7 @@ int xsim_cmd_explore(int argc, char **argv)
                 if (r != 0)
                     break;
             }
+            xsim_world_session_end();
             fclose(w);
             xsim_policy_destroy(pol);
             xsim_scenario_free(&s);

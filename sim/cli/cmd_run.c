@@ -118,6 +118,27 @@ static void outputs_close(struct outputs *o)
     o->ft = o->fc = o->fl = NULL;
 }
 
+/* --backend of replay and shrink (run and explore pass theirs in the run
+ * options): XSIM_BACKEND_AUTO = the scenario's. */
+static enum xsim_backend cli_backend;
+
+/* Parse --backend's value; false (and a message) when it is not one. */
+bool xsim_cli_backend(const char *cmd, const char *arg, int *out)
+{
+    enum xsim_backend b;
+
+    if (xsim_backend_parse(arg, &b) != 0) {
+        fprintf(stderr, "xensim %s: --backend wants thread, fiber or auto, got '%s'\n", cmd, arg);
+        return false;
+    }
+    if (b == XSIM_BACKEND_FIBER && !xsim_backend_fiber_available()) {
+        fprintf(stderr, "xensim %s: this build has no fiber backend\n", cmd);
+        return false;
+    }
+    *out = (int)b;
+    return true;
+}
+
 static const char run_usage[] =
     "Usage: xensim run SCENARIO [--seed N] [--policy P] [--set PATH=VALUE]... [--json]\n"
     "                  [--trace FILE] [--chrome-trace FILE] [--guest PROGRAM.so]\n"
@@ -137,6 +158,9 @@ static const char run_usage[] =
     "                      xsim_guest_program, see xensim/guestprog.h) instead of\n"
     "                      xensim's own; a scenario needing a workload it does not\n"
     "                      implement is refused (exit 2)\n"
+    "  --backend B         thread or fiber: how vCPUs run (default: the scenario's\n"
+    "                      machine.backend, else fiber where available); the\n"
+    "                      decisions and the digest are the same on both\n"
     "  --json              print the report as one JSON object\n"
     "  --trace FILE        write every trace record as JSON lines\n"
     "  --chrome-trace FILE write a Chrome trace (open it in Perfetto)\n"
@@ -163,6 +187,7 @@ int xsim_cmd_run(int argc, char **argv)
         {"log", required_argument, NULL, 'l'},
         {"set", required_argument, NULL, 'S'},
         {"guest", required_argument, NULL, 'g'},
+        {"backend", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -192,6 +217,12 @@ int xsim_cmd_run(int argc, char **argv)
             break;
         case 'p':
             policy = optarg;
+            break;
+        case 'b':
+            if (!xsim_cli_backend("run", optarg, &ro.backend)) {
+                rc = 2;
+                goto out_sets;
+            }
             break;
         case 'j':
             json = true;
@@ -313,7 +344,8 @@ static int replay_run_out(const struct xsim_scenario *s, const char *recorded, u
                           const struct xsim_guest_program *guest, const struct outputs *o,
                           struct xsim_report *rep)
 {
-    struct xsim_run_options ro = {.seed = seed, .seed_set = true, .guest = guest};
+    struct xsim_run_options ro = {
+        .seed = seed, .seed_set = true, .guest = guest, .backend = (int)cli_backend};
     const char *gate = strstr(recorded, "+time");
     char spec[96];
     int rc;
@@ -370,6 +402,10 @@ static const char replay_usage[] =
     "what `run` writes (FILE - is standard output). --explain prints, around each\n"
     "switch of the choice list, which vCPU ran which scheduling points (access kind,\n"
     "object, source line), then what failed; shrink first to keep it short.\n"
+    "Usage: xensim replay FILE [--json] [--backend B]\n"
+    "Re-run a recorded schedule (a replay file written by explore or shrink) bit for\n"
+    "bit and check that the digest matches the recording (on either backend:\n"
+    "--backend thread|fiber).\n"
     "Exit status: 0 oracles hold and the digest matches, 1 an oracle failed (the\n"
     "failure reproduced) and the digest matches, 2 usage or input error, 3 the run\n"
     "differs from the recording.\n";
@@ -402,6 +438,11 @@ int xsim_cmd_replay(int argc, char **argv)
             o.chrome = argv[++i];
         } else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
             o.log = argv[++i];
+        } else if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc) {
+            int b;
+            if (!xsim_cli_backend("replay", argv[++i], &b))
+                return 2;
+            cli_backend = (enum xsim_backend)b;
         } else if (argv[i][0] == '-' || file != NULL) {
             fputs(replay_usage, stderr);
             return 2;
@@ -543,6 +584,7 @@ static void shrink_name(const char *in, char *out, size_t size)
 
 static const char shrink_usage[] =
     "Usage: xensim shrink FILE [--out FILE2] [--guest PROGRAM.so]\n"
+    "Usage: xensim shrink FILE [--out FILE2] [--backend B]\n"
     "Reduce a failing replay file's choice list with delta debugging to a shorter\n"
     "one that still fails the same oracle, write it (default: X.shrunk.json for\n"
     "X.replay.json, X.shrunk-2.json for X.shrunk.json) and\n"
@@ -569,6 +611,11 @@ int xsim_cmd_shrink(int argc, char **argv)
             out = argv[++i];
         } else if (strcmp(argv[i], "--guest") == 0 && i + 1 < argc) {
             guest_path = argv[++i];
+        } else if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc) {
+            int b;
+            if (!xsim_cli_backend("shrink", argv[++i], &b))
+                return 2;
+            cli_backend = (enum xsim_backend)b;
         } else if (argv[i][0] == '-' || file != NULL) {
             fputs(shrink_usage, stderr);
             return 2;

@@ -34,6 +34,11 @@ int xsim_cmd_sweep(int argc, char **argv);
 int xsim_cmd_xenstored(int argc, char **argv);
 int xsim_cmd_profile(int argc, char **argv);
 
+#include <stdbool.h>
+/* --backend's value for command `cmd` into *out (an enum xsim_backend);
+ * false after printing why it is not one. */
+bool xsim_cli_backend(const char *cmd, const char *arg, int *out);
+
 /* One entry per command, in the order --help lists them; a NULL name ends
  * the table. */
 #define XSIM_CLI_COMMANDS                                                                       \
