@@ -342,22 +342,9 @@ int xsim_trace_write_chrome(const struct xsim_world *w, FILE *out)
 
 #define MAX_POINTS (1u << 22) /* 4M points, 192 MiB: beyond that a run is no read */
 
-void xsim__point_note(struct xsim_world *w, struct xsim_vcpu *v, unsigned int kind,
-                      const volatile void *addr, const char *file, int line)
+void xsim__point_keep(struct xsim_world *w, struct xsim_vcpu *v)
 {
-    /* In free-run mode the vCPUs run in parallel: only the vCPU's own
-     * record is written, and no decision count is read. */
-    bool fr = w->cfg.mode == XSIM_MODE_FREE_RUN;
-    struct xsim_point_rec r = {.decision = fr ? 0 : w->stats.decisions,
-                               .time_ns = v->vtime,
-                               .entity = v->index,
-                               .kind = kind,
-                               .addr = addr,
-                               .file = file,
-                               .line = line};
-
-    v->last_point = r;
-    if (fr || !w->cfg.keep_points || w->points_full)
+    if (w->points_full)
         return;
     if (w->npoints == w->cap_points) {
         size_t cap = w->cap_points ? w->cap_points * 2 : 4096;
@@ -369,7 +356,11 @@ void xsim__point_note(struct xsim_world *w, struct xsim_vcpu *v, unsigned int ki
         w->points = n;
         w->cap_points = cap;
     }
-    w->points[w->npoints++] = r;
+    w->points[w->npoints] = v->last_point;
+    w->points[w->npoints].decision = w->stats.decisions;
+    w->points[w->npoints].time_ns = v->vtime;
+    w->points[w->npoints].entity = v->index;
+    w->npoints++;
 }
 
 const struct xsim_point_rec *xsim_world_points(const struct xsim_world *w, size_t *count)
@@ -378,9 +369,16 @@ const struct xsim_point_rec *xsim_world_points(const struct xsim_world *w, size_
     return w->points;
 }
 
-const struct xsim_point_rec *xsim_world_last_point(const struct xsim_world *w, uint32_t entity)
+int xsim_world_last_point(const struct xsim_world *w, uint32_t entity, struct xsim_point_rec *out)
 {
+    const struct xsim_vcpu *v;
+
     if (entity >= w->nvcpus || w->vcpus[entity]->last_point.file == NULL)
-        return NULL;
-    return &w->vcpus[entity]->last_point;
+        return -ENOENT;
+    v = w->vcpus[entity];
+    *out = v->last_point;
+    out->decision = w->stats.decisions;
+    out->time_ns = v->vtime;
+    out->entity = v->index;
+    return 0;
 }

@@ -180,11 +180,22 @@ void xsim__sched_free(struct xsim_world *w);
  * on a replay error (w->replay_error is set). */
 /* The policy's "+time" modifier: timed events wait for the vCPUs' clocks. */
 bool xsim__policy_events_in_time(const struct xsim_policy *p);
-/* A guest scheduling point of `v` (platform_sim.c): remember it as the
- * vCPU's last, and keep it when config.keep_points. */
-void xsim__point_note(struct xsim_world *w, struct xsim_vcpu *v, unsigned int kind,
-                      const volatile void *addr, const char *file, int line);
-uint64_t xsim__policy_events_skew(const struct xsim_policy *p);
+/* A guest scheduling point of `v` (platform_sim.c): remember where it is
+ * (the vCPU's last point: what a crash report names), and keep it when
+ * config.keep_points. Called at every point: only four stores unless the
+ * points are kept. */
+void xsim__point_keep(struct xsim_world *w, struct xsim_vcpu *v);
+static inline void xsim__point_note(struct xsim_world *w, struct xsim_vcpu *v, unsigned int kind,
+                                    const volatile void *addr, const char *file, int line)
+{
+    v->last_point.kind = kind;
+    v->last_point.addr = addr;
+    v->last_point.file = file;
+    v->last_point.line = line;
+    /* In free-run mode the vCPUs run in parallel: only their own record. */
+    if (w->cfg.keep_points && w->cfg.mode != XSIM_MODE_FREE_RUN)
+        xsim__point_keep(w, v);
+}uint64_t xsim__policy_events_skew(const struct xsim_policy *p);
 bool xsim__policy_is_time(const struct xsim_policy *p);
 /* The `time` rule (earliest first), for the fair drain after the time
  * limit of an exploring policy. */

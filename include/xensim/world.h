@@ -401,8 +401,10 @@ struct xsim_point_rec {
 };
 /* The kept points, in the order they happened (borrowed). */
 const struct xsim_point_rec *xsim_world_points(const struct xsim_world *w, size_t *count);
-/* The last scheduling point of vCPU `entity`, or NULL (kept or not). */
-const struct xsim_point_rec *xsim_world_last_point(const struct xsim_world *w, uint32_t entity);
+/* The last scheduling point of vCPU `entity` (kept or not), its decision
+ * field the decisions so far: 0, or -ENOENT when it has passed none with a
+ * source position. */
+int xsim_world_last_point(const struct xsim_world *w, uint32_t entity, struct xsim_point_rec *out);
 
 /* Kept records (config.keep_trace), borrowed. */
 const struct xsim_trace_rec *xsim_world_trace(const struct xsim_world *w, size_t *count);
