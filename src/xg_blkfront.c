@@ -14,6 +14,7 @@
 
 #include "xensim/guest/xg_blkfront.h"
 #include "xensim/guest/xg_evtchn.h"
+#include "xg_mutant.h"
 
 #define PAGE_SIZE      4096u
 #define SECT           XG_BLKIF_SECTOR_SIZE
@@ -709,7 +710,7 @@ static void complete_one(struct xg_blkfront *bf, struct shadow *sh, int16_t rsp_
         bf->solo = false;
     slot_release(bf, sh);
     io->queue = BQ_NONE;
-    if (status == -EOPNOTSUPP) {
+    if (status == -EOPNOTSUPP && !XG_MUTATED(7)) {
         switch (op) {
         case BLKIF_OP_WRITE_BARRIER:
             /* Not failed: barrier off, the plan falls back. */
@@ -731,6 +732,8 @@ static void complete_one(struct xg_blkfront *bf, struct shadow *sh, int16_t rsp_
         default:
             status = -EIO;
         }
+    } else if (status == -EOPNOTSUPP) {
+        status = -EIO; /* XG_MUTATED(7) */
     } else if (status == 0 && io->op == XG_BLK_WRITE_BARRIER && io->tries == STEP_FB_WRITE) {
         io->tries = STEP_FB_FLUSH; /* the write is done; now the flush */
         requeue = true;

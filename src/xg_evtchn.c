@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "xensim/guest/xg_evtchn.h"
+#include "xg_mutant.h"
 
 static long evtchn_op(struct xg_guest *g, unsigned int cmd, void *arg)
 {
@@ -47,14 +48,16 @@ void xg_evtchn_dispatch(struct xg_guest *g, unsigned int cpu, evtchn_port_t port
     /* XSA-331: announce that a handler runs before looking at the port;
      * xg_evtchn_close sets `closing` and then waits for `running` to drop,
      * so either we see closing or it sees us. */
-    xg_fetch_add_u32(p, &pt->running, 1);
-    if (!xg_read_u8(p, (volatile uint8_t *)&pt->closing) && pt->fn != NULL) {
+    if (!XG_MUTATED(8))
+        xg_fetch_add_u32(p, &pt->running, 1);
+    if ((XG_MUTATED(8) || !xg_read_u8(p, (volatile uint8_t *)&pt->closing)) && pt->fn != NULL) {
         int saved = c->in_port;
         c->in_port = (int)port;
         r = pt->fn(g, port, pt->arg);
         c->in_port = saved;
     }
-    xg_fetch_add_u32(p, &pt->running, (uint32_t)-1);
+    if (!XG_MUTATED(8))
+        xg_fetch_add_u32(p, &pt->running, (uint32_t)-1);
     c->events++;
     pt->load++;
     if (r == XG_EVTCHN_HANDLED) {
@@ -65,7 +68,7 @@ void xg_evtchn_dispatch(struct xg_guest *g, unsigned int cpu, evtchn_port_t port
     }
     pt->spurious++;
     if (pt->fn != NULL && !pt->percpu && ++pt->spurious_run >= g->cfg.storm_threshold &&
-        !pt->throttled)
+        !pt->throttled && !XG_MUTATED(3))
         throttle(g, cpu, port);
 }
 

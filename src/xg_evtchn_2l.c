@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "xensim/guest/xg_evtchn.h"
+#include "xg_mutant.h"
 
 #define PENDING(g) ((volatile uint64_t *)(g)->si->evtchn_pending)
 #define MASK(g)    ((volatile uint64_t *)(g)->si->evtchn_mask)
@@ -39,7 +40,7 @@ int xg_2l_unmask(struct xg_guest *g, evtchn_port_t port)
      * clear (both are full barriers); if it is set, mask again so that
      * EVTCHNOP_unmask finds the mask set and replays the chain. */
     xg_clear_bit(p, port, MASK(g));
-    if (xg_test_bit(p, port, PENDING(g))) {
+    if (!XG_MUTATED(5) && xg_test_bit(p, port, PENDING(g))) {
         struct evtchn_unmask um = {.port = port};
         xg_set_bit(p, port, MASK(g));
         return (int)xg_hypercall(p, __HYPERVISOR_event_channel_op, EVTCHNOP_unmask,
@@ -155,8 +156,14 @@ void xg_2l_upcall(struct xg_guest *g, unsigned int cpu)
          * Xen sets the selector bit first and upcall_pending second; in
          * this order an event racing with us either lands in the selector
          * we take or sets upcall_pending again and gets another pass. */
-        xg_write_u8(p, &vi->evtchn_upcall_pending, 0);
-        uint64_t sel = xg_xchg_u64(p, (volatile uint64_t *)&vi->evtchn_pending_sel, 0);
+        uint64_t sel;
+        if (XG_MUTATED(4)) {
+            sel = xg_xchg_u64(p, (volatile uint64_t *)&vi->evtchn_pending_sel, 0);
+            xg_write_u8(p, &vi->evtchn_upcall_pending, 0);
+        } else {
+            xg_write_u8(p, &vi->evtchn_upcall_pending, 0);
+            sel = xg_xchg_u64(p, (volatile uint64_t *)&vi->evtchn_pending_sel, 0);
+        }
         served += xg_2l_scan(g, cpu, &sel, budget - served);
         if (sel != 0) {
             /* Bounded work: hand back to the interrupted code. */

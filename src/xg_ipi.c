@@ -7,6 +7,7 @@
 
 #include "xensim/guest/xg_evtchn.h"
 #include "xensim/guest/xg_ipi.h"
+#include "xg_mutant.h"
 
 
 static const uint8_t kind_vector[XG_IPI__COUNT] = {
@@ -270,7 +271,8 @@ int xg_ipi_resume(struct xg_ipi *ipi, bool new_host)
     }
     for (unsigned int c = 0; c < g->ncpus; c++) {
         bool ok = ipi->was_ready[c] != 0;
-        for (unsigned int k = 0; ok && new_host && ipi->mode == XG_IPI_MODE_PV && k < XG_IPI__COUNT;
+        for (unsigned int k = 0; ok && new_host && ipi->mode == XG_IPI_MODE_PV &&
+                                 !XG_MUTATED(2) && k < XG_IPI__COUNT;
              k++) {
             struct xg_ipi_slot *s = &ipi->slot[c][k];
             /* New ports on the new host, bound masked, then unmasked. */

@@ -9,6 +9,7 @@
 #include "xensim/abi/vcpu.h"
 #include "xensim/guest/xg_evtchn.h"
 #include "xensim/guest/xg_timer.h"
+#include "xg_mutant.h"
 
 #define MSR_TSC_DEADLINE      0x6e0
 #define MSR_LVT_TIMER         0x832
@@ -207,7 +208,8 @@ static int program(struct xg_timers *t, unsigned int cpu, uint64_t deadline)
     case XG_TIMER_PV: {
         /* flags 0: a deadline that passed meanwhile still gets its event
          * (VCPU_SSHOTTMR_future would make it -ETIME and lose it). */
-        struct vcpu_set_singleshot_timer st = {.timeout_abs_ns = raw_target, .flags = 0};
+        struct vcpu_set_singleshot_timer st = {
+            .timeout_abs_ns = raw_target, .flags = XG_MUTATED(1) ? VCPU_SSHOTTMR_future : 0};
         return (int)vcpu_op(t, VCPUOP_set_singleshot_timer, cpu, &st);
     }
     case XG_TIMER_TSC_DEADLINE: {

@@ -1,0 +1,66 @@
+#!/bin/sh
+# measure.sh - explore every mutant of catalogue.txt with its scenario and
+# policies, and the real guest with the same ones, and print the table of
+# schedules to the first failure (markdown, as docs/mutants.md holds it).
+#
+# usage: measure.sh BUILD_DIR SOURCE_DIR [--check]
+#   --check: exit 1 when a mutant is not found within its budget by any of
+#   its policies (unless the catalogue expects none) or when the real guest
+#   fails any of them.
+set -u
+build=$1 src=$2 check=${3:-}
+cat=$src/tests/mutants/catalogue.txt
+work=${TMPDIR:-/tmp}/xensim-mutants.$$
+mkdir -p "$work"
+trap 'rm -rf "$work"' EXIT INT TERM
+bad=0
+
+# Schedules until the first failure ("-" when every one held), or "error".
+first_failure() { # prog scenario policy budget
+    out=$("$1" explore "$src/sim/scenarios/$2.json" --schedules "$4" --policy "$3" --jobs 2 \
+        --json --out "$work" 2>/dev/null)
+    case $out in
+    *'"result":"held"'*) echo - ;;
+    *'"result":"failed"'*)
+        first=$(printf '%s\n' "$out" | sed -n 's/.*"first_seed":\([0-9]*\).*/\1/p')
+        seed=$(printf '%s\n' "$out" | sed -n 's/.*"failed_seed":\([0-9]*\).*/\1/p')
+        echo $((seed - first + 1))
+        ;;
+    *) echo error ;;
+    esac
+}
+
+echo "| # | bug | origin | scenario | schedules to the first failure (budget) | clean guest | caught by |"
+echo "|---|---|---|---|---|---|---|"
+grep '^[0-9]' "$cat" | while IFS='|' read -r id name origin scenario policies budget oracle; do
+    prog=$build/mutants/xensim-mutant-$id
+    if [ ! -x "$prog" ]; then
+        echo "measure.sh: $prog missing (cmake --build $build --target mutants)" >&2
+        exit 2
+    fi
+    found=no
+    cells="" clean=""
+    for p in $(echo "$policies" | tr ',' ' '); do
+        r=$(first_failure "$prog" "$scenario" "$p" "$budget")
+        c=$(first_failure "$build/xensim" "$scenario" "$p" "$budget")
+        cells="$cells${cells:+, }$p: $r"
+        [ "$c" = - ] || clean="$clean${clean:+, }$p: $c"
+        case $r in - | error) ;; *) found=yes ;; esac
+        if [ "$c" != - ] && [ -n "$check" ]; then
+            echo "measure.sh: the real guest fails $scenario under $p ($c)" >&2
+            echo 1 >"$work/bad"
+        fi
+    done
+    echo "| $id | $name | $origin | $scenario | $cells ($budget) | ${clean:-holds} | $oracle |"
+    if [ -n "$check" ] && [ $found = no ]; then
+        case $oracle in
+        *"none expected"*) ;;
+        *)
+            echo "measure.sh: mutant $id ($name) not found within $budget schedules" >&2
+            echo 1 >"$work/bad"
+            ;;
+        esac
+    fi
+done
+[ -f "$work/bad" ] && bad=1
+exit $bad
