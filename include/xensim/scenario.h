@@ -124,6 +124,10 @@ struct xsim_scenario {
         char cost_profile[256]; /* a file, relative to the scenario's directory */
         uint64_t quantum_ns;
         int backend; /* enum xsim_backend: 0 auto, 1 thread, 2 fiber */
+        /* The hypervisor republishes every vCPU's pvclock record this often
+         * while the guest runs (Xen's time calibration, every second);
+         * 0: records change only at migrations. */
+        uint64_t time_calibration_ns;
     } machine;
     struct {
         int callback; /* 0 auto, 1 percpu-vector, 2 vector, 3 pci-intx, 4 gsi */
@@ -336,7 +340,7 @@ struct xsim_report {
  * vCPUs can be late (the races that need it stay reachable) but the
  * scenario's clockwork cannot race to its end while the guest is still
  * setting up. Returns `spec` itself or `buf`. */
-#define XSIM_DEFAULT_GATE "+time:20us"
+#define XSIM_DEFAULT_GATE "+time:50us"
 const char *xsim_scenario_policy_spec(const struct xsim_scenario *s, const char *spec, char *buf,
                                       size_t size);
 
