@@ -226,15 +226,21 @@ void xsim__hv_set_pending(struct xsim_hv_dom *hd, evtchn_port_t port)
 static int alloc_port(struct xsim_hv_dom *hd, evtchn_port_t *out)
 {
     unsigned int max = xsim__hv_max_ports(hd);
+    evtchn_port_t first_busy = 0;
 
     /* Lowest free port from 1, as Xen allocates; under FIFO a port still
-     * LINKED on a queue is busy and skipped (evtchn_allocate_port). */
-    for (evtchn_port_t p = 1; p < max; p++) {
+     * LINKED on a queue is busy and skipped (evtchn_allocate_port). The
+     * scan starts at free_hint, below which every port is in use or
+     * busy, so that binding 131072 ports is not quadratic. */
+    for (evtchn_port_t p = hd->free_hint > 1 ? hd->free_hint : 1; p < max; p++) {
         struct xsim_hv_port *pp = &hd->ports[p];
         if (pp->state != EVTCHNSTAT_closed)
             continue;
-        if (hd->fifo != NULL && xsim__hv_fifo_is_linked(hd, p))
+        if (hd->fifo != NULL && xsim__hv_fifo_is_linked(hd, p)) {
+            if (first_busy == 0)
+                first_busy = p;
             continue;
+        }
         /* The queue it was last linked on survives (Xen's fifo_lastq). */
         uint8_t last_priority = pp->last_priority;
         uint16_t last_vcpu = pp->last_vcpu;
@@ -244,6 +250,8 @@ static int alloc_port(struct xsim_hv_dom *hd, evtchn_port_t *out)
         pp->priority = EVTCHN_FIFO_PRIORITY_DEFAULT;
         if (p >= hd->port_hwm)
             hd->port_hwm = p + 1;
+        /* A busy port may become free: the next scan starts there. */
+        hd->free_hint = first_busy != 0 ? first_busy : p + 1;
         *out = p;
         return 0;
     }
@@ -402,6 +410,8 @@ static int close_port(struct xsim_hv_dom *hd, evtchn_port_t port)
     /* Freed ports are not pending and notify vCPU0 again. Under FIFO only
      * PENDING is cleared: the guest unlinks the word as it walks its queue. */
     port_clear_pending(hd, port);
+    if (port < hd->free_hint)
+        hd->free_hint = port;
     {
         uint8_t last_priority = p->last_priority;
         uint16_t last_vcpu = p->last_vcpu;

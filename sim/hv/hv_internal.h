@@ -91,6 +91,8 @@ struct xsim_hv_dom {
      * ever allocated. */
     struct xsim_hv_port *ports;
     evtchn_port_t port_hwm;
+    /* No free port below this one (the allocation scan starts here). */
+    evtchn_port_t free_hint;
     /* NULL: 2-level. Set by the first EVTCHNOP_init_control. */
     struct xsim_hv_fifo *fifo;
     struct xsim_hv_vcpu *vcpus;
