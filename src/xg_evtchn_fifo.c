@@ -16,6 +16,10 @@
 
 #define BIT(n) ((event_word_t)1 << (n))
 
+/* How long a close waits for its port to leave a queue (spins, each a
+ * scheduling point); far beyond any wakeup of the owning CPU. */
+#define XG_FIFO_CLOSE_SPINS 100000ul
+
 static long evtchn_op(struct xg_guest *g, unsigned int cmd, void *arg)
 {
     return xg_hypercall(g->p, __HYPERVISOR_event_channel_op, cmd, (unsigned long)arg, 0);
@@ -234,10 +238,16 @@ void xg_fifo_wait_unlinked(struct xg_guest *g, evtchn_port_t port)
      * be reused before that vCPU's walk takes it off. Only an upcall can
      * unlink it; if that would have to run here and interrupts are off,
      * or the owner is parked for a suspend, do not wait (Xen will not hand
-     * a LINKED port out again, and the walk skips it: not pending). */
-    while (word_test(p, w, EVTCHN_FIFO_LINKED)) {
+     * a LINKED port out again, and the walk skips it: not pending). The
+     * wait is bounded: a queue that never moves (a broken walk, a wedged
+     * CPU) must not hang the closer; it logs and gives up. */
+    for (unsigned long spins = 0; word_test(p, w, EVTCHN_FIFO_LINKED); spins++) {
         if ((owner == self && !xg_irq_enabled(p)) || xg_read_u8(p, &g->cpus[owner].quiesced))
             return;
+        if (spins == XG_FIFO_CLOSE_SPINS) {
+            xg_log(p, XG_LOG_WARN, "evtchn fifo: closed port still LINKED, not waiting longer");
+            return;
+        }
         xg_point(p, XG_POINT_SPIN, w);
     }
 }
