@@ -155,8 +155,8 @@ static unsigned int pick_cpu(struct xg_guest *g)
 /* Install the handler for a port Xen just gave us. The port is masked (all
  * ports are masked at boot and again at close) and stays so: invariant 6,
  * binding never unmasks and never clears pending. */
-static int install(struct xg_guest *g, evtchn_port_t port, enum xg_port_kind kind,
-                   unsigned int cpu, bool percpu, xg_evtchn_handler_fn fn, void *arg)
+static int install(struct xg_guest *g, evtchn_port_t port, enum xg_port_kind kind, unsigned int cpu,
+                   bool percpu, xg_evtchn_handler_fn fn, void *arg)
 {
     struct xg_port *pt;
 

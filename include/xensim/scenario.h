@@ -122,12 +122,12 @@ struct xsim_scenario {
         int vcpus;
         bool hvm_callback_vector, percpu_upcall_vector, hvm_safe_pvclock, platform_pci;
         bool viridian, apicv, posted_interrupts;
-        bool fifo_events; /* EVTCHNOP_init_control and friends (default true) */
+        bool fifo_events;       /* EVTCHNOP_init_control and friends (default true) */
         char cost_profile[256]; /* a file, relative to the scenario's directory */
         uint64_t quantum_ns;
     } machine;
     struct {
-        int callback; /* 0 auto, 1 percpu-vector, 2 vector, 3 pci-intx, 4 gsi */
+        int callback;  /* 0 auto, 1 percpu-vector, 2 vector, 3 pci-intx, 4 gsi */
         int event_abi; /* 0 auto, 1 fifo, 2 2l (enum xg_event_abi) */
         bool balance_at_bind;
         uint64_t rebalance_every_ns; /* 0: never */

@@ -100,8 +100,7 @@ static bool set_link(event_word_t *tail, evtchn_port_t port)
             return false;
         }
         event_word_t new = (old & ~(BIT(EVTCHN_FIFO_BUSY) | EVTCHN_FIFO_LINK_MASK)) | port;
-        if (__atomic_compare_exchange_n(tail, &old, new, false, __ATOMIC_SEQ_CST,
-                                        __ATOMIC_SEQ_CST))
+        if (__atomic_compare_exchange_n(tail, &old, new, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
             return true; /* BUSY cleared by the same write */
         if (attempt == 0) {
             __atomic_fetch_or(tail, BIT(EVTCHN_FIFO_BUSY), __ATOMIC_SEQ_CST);
@@ -135,8 +134,7 @@ static void fifo_set_pending_on(struct xsim_hv_dom *hd, unsigned int vcpu, evtch
         return;
     check_pollers = !word_test_and_set(w, EVTCHN_FIFO_PENDING);
     if (!word_test(w, EVTCHN_FIFO_MASKED) && !word_test_and_set(w, EVTCHN_FIFO_LINKED)) {
-        struct xsim_hv_vcpu *old_v =
-            p->last_vcpu < hd->nr_vcpus ? &hd->vcpus[p->last_vcpu] : hv;
+        struct xsim_hv_vcpu *old_v = p->last_vcpu < hd->nr_vcpus ? &hd->vcpus[p->last_vcpu] : hv;
         /* The port was the tail of the queue it was last on: that queue
          * is empty now, and a later link to it must not go through this
          * word, which is about to join another list. */
@@ -156,8 +154,8 @@ static void fifo_set_pending_on(struct xsim_hv_dom *hd, unsigned int vcpu, evtch
         xsim_trace(hd->hv->w, XSIM_TR_HV, 0x30 /* fifo link */, hd->domid,
                    ((uint64_t)vcpu << 32) | ((uint64_t)prio << 24) | port);
     }
-    if (!linked && !(__atomic_fetch_or(&hv->fifo_cb->ready, 1u << prio, __ATOMIC_SEQ_CST) &
-                     (1u << prio)))
+    if (!linked &&
+        !(__atomic_fetch_or(&hv->fifo_cb->ready, 1u << prio, __ATOMIC_SEQ_CST) & (1u << prio)))
         xsim__hv_vcpu_mark_pending(hd, vcpu);
     if (check_pollers)
         xsim__hv_wake_pollers(hd, port);
@@ -249,10 +247,10 @@ int xsim__hv_fifo_init_control(struct xsim_hv_dom *hd, struct evtchn_init_contro
         }
         for (evtchn_port_t port = 1; port < hd->port_hwm && port < XSIM_HV_NR_PORTS_2L; port++) {
             struct xsim_hv_port *p = &hd->ports[port];
-            p->fifo_pending = (__atomic_load_n(&hd->si->evtchn_pending[port / 64],
-                                               __ATOMIC_SEQ_CST) >>
-                               (port % 64)) &
-                              1;
+            p->fifo_pending =
+                (__atomic_load_n(&hd->si->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) >>
+                 (port % 64)) &
+                1;
             p->priority = EVTCHN_FIFO_PRIORITY_DEFAULT;
         }
         xsim_trace(hd->hv->w, XSIM_TR_HV, 0x31 /* fifo on */, hd->domid, 0);

@@ -14,13 +14,13 @@
 #include "xensim/hv.h"
 #include "xensim/world.h"
 
-#define XSIM_HV_NR_PORTS_2L 4096 /* 2-level ABI, 64-bit guest */
+#define XSIM_HV_NR_PORTS_2L 4096                    /* 2-level ABI, 64-bit guest */
 #define XSIM_HV_NR_PORTS    EVTCHN_FIFO_NR_CHANNELS /* the port table: FIFO's 131072 */
 /* Event array pages of a FIFO domain: 1024 event words each. */
 #define XSIM_HV_FIFO_WORDS_PER_PAGE (XEN_PAGE_SIZE / sizeof(event_word_t))
 #define XSIM_HV_FIFO_MAX_PAGES      (EVTCHN_FIFO_NR_CHANNELS / XSIM_HV_FIFO_WORDS_PER_PAGE)
-#define XSIM_HV_MAX_DOMS 16
-#define XSIM_HV_MAX_POLL 128 /* Xen's limit on SCHEDOP_poll ports */
+#define XSIM_HV_MAX_DOMS            16
+#define XSIM_HV_MAX_POLL            128 /* Xen's limit on SCHEDOP_poll ports */
 
 struct xsim_hv_port {
     uint8_t state;        /* EVTCHNSTAT_* (closed = free) */

@@ -80,11 +80,11 @@ static void upcall_ready_first(struct xg_guest *g, unsigned int cpu)
     } while (xg_read_u8(p, &vi->evtchn_upcall_pending));
 }
 
-#define BASE_OPS                                                                         \
-    .name = "broken-fifo", .max_ports = XG_MAX_PORTS, .init = xg_fifo_init,              \
-    .cpu_up = xg_fifo_cpu_up, .setup_port = xg_fifo_setup_port,                          \
-    .set_priority = xg_fifo_set_priority, .mask = xg_fifo_mask,                          \
-    .clear_pending = xg_fifo_clear_pending, .is_pending = xg_fifo_is_pending,            \
+#define BASE_OPS                                                              \
+    .name = "broken-fifo", .max_ports = XG_MAX_PORTS, .init = xg_fifo_init,   \
+    .cpu_up = xg_fifo_cpu_up, .setup_port = xg_fifo_setup_port,               \
+    .set_priority = xg_fifo_set_priority, .mask = xg_fifo_mask,               \
+    .clear_pending = xg_fifo_clear_pending, .is_pending = xg_fifo_is_pending, \
     .bind_to_cpu = xg_fifo_bind_to_cpu
 
 const struct xg_evtchn_ops broken_fifo_unmask_busy_ops = {

@@ -114,9 +114,9 @@ static void race_main(struct th *t, unsigned int cpu)
             r->failed_setup = true;
         /* Two more on CPU 0, to be queued behind each other. */
         if (r->extended &&
-            (make_pair(t, &r->p3, stamp_handler) != 0 ||
-             make_pair(t, &r->p4, stamp_handler) != 0 ||
-             xg_evtchn_set_cpu(t->g, r->p3.rx, 0) != 0 || xg_evtchn_set_cpu(t->g, r->p4.rx, 0) != 0))
+            (make_pair(t, &r->p3, stamp_handler) != 0 || make_pair(t, &r->p4, stamp_handler) != 0 ||
+             xg_evtchn_set_cpu(t->g, r->p3.rx, 0) != 0 ||
+             xg_evtchn_set_cpu(t->g, r->p4.rx, 0) != 0))
             r->failed_setup = true;
         set_phase(t, 1);
         break;
@@ -203,7 +203,8 @@ static bool run_race(const struct xg_evtchn_ops *ops, struct xsim_policy *pol, u
         ok = false;
     } else if ((r.p3.last_send != 0 && r.p3.last_start <= r.p3.last_send) ||
                (r.p4.last_send != 0 && r.p4.last_start <= r.p4.last_send)) {
-        snprintf(why, whylen, "lost event on the queued pairs: sends #%" PRIu64 " #%" PRIu64
+        snprintf(why, whylen,
+                 "lost event on the queued pairs: sends #%" PRIu64 " #%" PRIu64
                  ", handler starts #%" PRIu64 " #%" PRIu64,
                  r.p3.last_send, r.p4.last_send, r.p3.last_start, r.p4.last_start);
         ok = false;
@@ -338,7 +339,8 @@ static void test_broken_variants_caught(void **state)
      * schedule shows the guest a BUSY word). */
     static const struct variant vs_fifo[] = {
         {"close does not wait for LINKED to clear", &broken_fifo_close_linked_ops, 10, false},
-        {"walk re-reads a stale HEAD instead of following LINK", &broken_fifo_stale_head_ops, 10, false},
+        {"walk re-reads a stale HEAD instead of following LINK", &broken_fifo_stale_head_ops, 10,
+         false},
         {"READY taken before upcall_pending cleared (invariant 1)", &broken_fifo_ready_order_ops,
          1500, true},
     };

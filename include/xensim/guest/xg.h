@@ -19,7 +19,7 @@
 #include "xensim/abi/xen.h"
 #include "xensim/platform.h"
 
-#define XG_MAX_CPUS  128
+#define XG_MAX_CPUS     128
 #define XG_2L_MAX_PORTS 4096                    /* 2-level ABI, 64-bit */
 #define XG_MAX_PORTS    EVTCHN_FIFO_NR_CHANNELS /* FIFO ABI: 131072 */
 

@@ -33,7 +33,7 @@ struct xg_port {
     uint32_t throttle_level;
     uint64_t release_at; /* CPU upcall count at which a throttled port is released */
     uint64_t handled, spurious, throttled_count;
-    uint64_t load; /* events since the last rebalance */
+    uint64_t load;    /* events since the last rebalance */
     uint16_t rb_dest; /* xg_evtchn_rebalance's plan */
     bool rb_placed;
 };
