@@ -388,6 +388,8 @@ static void run_migration(bool drop_percpu, unsigned int ncpus, bool intx, bool 
                          0);
         assert_int_equal(pi.status, EVTCHNSTAT_virq);
         assert_int_equal(pi.notify_vcpu, c);
+        /* FIFO: the tick is bound at the highest priority. */
+        assert_int_equal(pi.priority, EVTCHN_FIFO_PRIORITY_MAX);
         assert_int_equal(xsim_hv_port_info(x->th.hv, TH_GUEST_DOMID, o.ipi_port_after[c], &pi), 0);
         assert_int_equal(pi.status, EVTCHNSTAT_ipi);
         assert_int_equal(pi.notify_vcpu, c);
