@@ -8,6 +8,12 @@
  *   port_scaling_ratio      4096 / 16                      (target <= 1.2)
  *   switch_ns               one baton handoff (bench_world's measure)
  *   cross_ratio             ns per cross event / switch_ns
+ * (all of the above on the 2-level ABI), and for the same local traffic in
+ * the same run:
+ *   twolevel_ns_per_event   2-level ABI, 16 bound ports
+ *   fifo_ns_per_event       FIFO ABI, 16 bound ports
+ *   fifo_ns_per_event_131072_ports  FIFO with 131070 bound ports (all but 0 and one)
+ *   fifo_port_scaling_ratio 131072 / 16 under FIFO      (target <= 1.2)
  * The last line is one JSON object. --quick runs a short version.
  */
 #include <inttypes.h>
@@ -118,13 +124,16 @@ static void bench_main(struct th *t, unsigned int cpu)
     }
 }
 
-static double run(uint64_t n, unsigned int idle, bool cross, uint64_t *switches)
+static double run(enum xg_event_abi abi, uint64_t n, unsigned int idle, bool cross,
+                  uint64_t *switches)
 {
     struct th_config cfg;
     struct th t;
     struct bctx b = {.n = n, .idle = idle, .cross = cross};
 
     th_config_init(&cfg, cross ? 2 : 1);
+    cfg.guest.event_abi = abi;
+    cfg.ram_pages = 320; /* FIFO's 128 event array pages and the rest */
     cfg.main = bench_main;
     cfg.user = &b;
     if (th_create(&t, &cfg, NULL) != 0) {
@@ -132,6 +141,10 @@ static double run(uint64_t n, unsigned int idle, bool cross, uint64_t *switches)
         exit(1);
     }
     th_run(&t);
+    if (strcmp(xg_guest_evtchn_abi(t.g), abi == XG_EVENT_ABI_2L ? "2-level" : "fifo") != 0) {
+        fprintf(stderr, "bench_evtchn: the guest runs %s\n", xg_guest_evtchn_abi(t.g));
+        exit(1);
+    }
     if (b.got != n) {
         fprintf(stderr, "bench_evtchn: %" PRIu64 " of %" PRIu64 " events delivered\n", b.got, n);
         exit(1);
@@ -181,12 +194,12 @@ static double switch_ns(uint64_t n)
     return r;
 }
 
-static double best_of(int reps, uint64_t n, unsigned int idle, bool cross)
+static double best_of(enum xg_event_abi abi, int reps, uint64_t n, unsigned int idle, bool cross)
 {
     double best = 1e30;
 
     for (int i = 0; i < reps; i++) {
-        double v = run(n, idle, cross, NULL);
+        double v = run(abi, n, idle, cross, NULL);
         if (v < best)
             best = v;
     }
@@ -199,10 +212,13 @@ int main(int argc, char **argv)
     uint64_t n = quick ? 20000 : 400000;
     uint64_t nc = quick ? 5000 : 50000;
     int reps = quick ? 1 : 3;
-    double local = best_of(reps, n, 0, false);
-    double cross = best_of(reps, nc, 0, true);
-    double p16 = best_of(reps, n, 14, false);
-    double p4096 = best_of(reps, n, 4092, false); /* 4094 bound: port 0 is reserved */
+    const enum xg_event_abi l2 = XG_EVENT_ABI_2L, ff = XG_EVENT_ABI_FIFO;
+    double local = best_of(l2, reps, n, 0, false);
+    double cross = best_of(l2, reps, nc, 0, true);
+    double p16 = best_of(l2, reps, n, 14, false);
+    double p4096 = best_of(l2, reps, n, 4092, false); /* 4094 bound: port 0 is reserved */
+    double f16 = best_of(ff, reps, n, 14, false);
+    double f131072 = best_of(ff, reps, n, 131068, false); /* 131070 bound */
     double sw = switch_ns(quick ? 20000 : 200000);
 
     printf("local: %.0f ns per event (%.2f M events/s)\n", local, 1e3 / local);
@@ -210,9 +226,15 @@ int main(int argc, char **argv)
            1e3 / cross, cross / sw, sw);
     printf("ports: %.0f ns per event with 16 bound, %.0f with 4096 (x%.3f)\n", p16, p4096,
            p4096 / p16);
+    printf("ABIs, same local traffic: 2-level %.0f ns per event, FIFO %.0f (x%.3f); FIFO with "
+           "131072 ports %.0f (x%.3f of 16)\n",
+           p16, f16, f16 / p16, f131072, f131072 / f16);
     printf("{\"bench\":\"evtchn\",\"events_per_s_local\":%.0f,\"events_per_s_cross\":%.0f,"
            "\"ns_per_event_16_ports\":%.1f,\"ns_per_event_4096_ports\":%.1f,"
-           "\"port_scaling_ratio\":%.3f,\"switch_ns\":%.1f,\"cross_ratio\":%.3f}\n",
-           1e9 / local, 1e9 / cross, p16, p4096, p4096 / p16, sw, cross / sw);
+           "\"port_scaling_ratio\":%.3f,\"switch_ns\":%.1f,\"cross_ratio\":%.3f,"
+           "\"twolevel_ns_per_event\":%.1f,\"fifo_ns_per_event\":%.1f,"
+           "\"fifo_ns_per_event_131072_ports\":%.1f,\"fifo_port_scaling_ratio\":%.3f}\n",
+           1e9 / local, 1e9 / cross, p16, p4096, p4096 / p16, sw, cross / sw, p16, f16, f131072,
+           f131072 / f16);
     return 0;
 }

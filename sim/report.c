@@ -163,6 +163,9 @@ void xsim_report_print(const struct xsim_report *rep, FILE *out)
             rep->xen ? "found" : "did not find", rep->xen_version >> 16, rep->xen_version & 0xffff,
             rep->xenfeat, rep->callback,
             rep->percpu_events ? "events to any CPU" : "events on CPU 0 only");
+    fprintf(out, "event channels: %s ABI (hypervisor: %s)\n",
+            rep->event_abi[0] ? rep->event_abi : "unknown",
+            rep->hv_event_abi[0] ? rep->hv_event_abi : "unknown");
     fprintf(out, "events handled per CPU:");
     for (unsigned int c = 0; c < rep->ncpus; c++)
         fprintf(out, " %" PRIu64, rep->cpu_events[c]);
@@ -412,6 +415,8 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
     json_object_set_new(guest, "xenfeat", json_integer(rep->xenfeat));
     json_object_set_new(guest, "callback", json_string(rep->callback));
     json_object_set_new(guest, "hypervisor_callback", json_string(rep->hv_callback));
+    json_object_set_new(guest, "event_abi", json_string(rep->event_abi));
+    json_object_set_new(guest, "hypervisor_event_abi", json_string(rep->hv_event_abi));
     json_object_set_new(guest, "percpu_events", json_boolean(rep->percpu_events));
     json_object_set_new(o, "guest", guest);
     for (size_t i = 0; i < rep->nwl; i++) {

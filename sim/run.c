@@ -716,6 +716,7 @@ static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
                 m.hv_features.percpu_upcall_vector = sm->percpu_upcall_vector;
                 m.hv_features.hvm_safe_pvclock = sm->hvm_safe_pvclock;
                 m.hv_features.platform_pci = sm->platform_pci;
+                m.hv_features.fifo_events = sm->fifo_events;
             }
             if (sm->has_disk_features) {
                 m.has_disk_features = true;
@@ -757,6 +758,7 @@ static int build(struct run_ctx *rc, const struct xsim_scenario *s, struct xsim_
     mc.features.hvm_safe_pvclock = s->machine.hvm_safe_pvclock;
     mc.features.platform_pci = s->machine.platform_pci;
     mc.features.viridian = s->machine.viridian;
+    mc.features.fifo_events = s->machine.fifo_events;
     mc.xenstore = rc->want_xs || s->ndisks > 0 || s->nmigrations > 0;
     mc.ops = xsim_gp_host_ops(&rc->host);
     mc.guest = rc->host.state;
@@ -1038,6 +1040,7 @@ static void collect(struct run_ctx *rc, const struct xsim_scenario *s, struct xs
     snprintf(rep->callback, sizeof(rep->callback), "unknown");
     snprintf(rep->hv_callback, sizeof(rep->hv_callback), "%s",
              xsim_callback_mode_name(xsim_hv_callback_mode(rc->hv, 1)));
+    snprintf(rep->hv_event_abi, sizeof(rep->hv_event_abi), "%s", xsim_hv_evtchn_abi(rc->hv, 1));
     rep->ncpus = (unsigned int)s->machine.vcpus;
     collect_devices(rc, s, rep);
     collect_cpus(rc, s, rep);

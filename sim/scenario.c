@@ -23,6 +23,7 @@ typedef struct xsim_scn_disk_features dfeat_t;
 static const char *const callback_names[] = {"auto",     "percpu-vector", "vector",
                                              "pci-intx", "gsi",           NULL};
 static const char *const backend_names[] = {"auto", "thread", "fiber", NULL};
+static const char *const event_abi_names[] = {"auto", "fifo", "2l", NULL};
 static const char *const wl_types[] = {"events", "lost-update", "block-io", "timer", "ipi", NULL};
 static const char *const disk_kinds[] = {"disk", "cdrom", NULL};
 static const char *const disk_storages[] = {"mem", "file", NULL};
@@ -41,6 +42,10 @@ static const struct xsim_schema_field feature_fields[] = {
      XSIM_MEMBER(scn_t, machine.hvm_safe_pvclock)},
     {.name = "platform_pci", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, machine.platform_pci)},
     {.name = "viridian", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, machine.viridian)},
+    {.name = "fifo_events",
+     .type = XSIM_SCHEMA_BOOL,
+     XSIM_MEMBER(scn_t, machine.fifo_events),
+     .doc = "EVTCHNOP_init_control/expand_array/set_priority (else -ENOSYS)"},
 };
 /* Feature members are addressed from the scenario, so the object is checked
  * against the whole struct (offsets above are from scn_t). */
@@ -97,6 +102,11 @@ static const struct xsim_schema_field guest_fields[] = {
      .type = XSIM_SCHEMA_ENUM,
      .enum_values = callback_names,
      XSIM_MEMBER(scn_t, guest.callback)},
+    {.name = "event_abi",
+     .type = XSIM_SCHEMA_ENUM,
+     .enum_values = event_abi_names,
+     XSIM_MEMBER(scn_t, guest.event_abi),
+     .doc = "auto: FIFO when offered, else 2-level"},
     {.name = "balance_at_bind",
      .type = XSIM_SCHEMA_BOOL,
      XSIM_MEMBER(scn_t, guest.balance_at_bind)},
@@ -499,6 +509,7 @@ static const struct xsim_schema_field mig_host_fields[] = {
      XSIM_MEMBER(mig_t, percpu_upcall_vector)},
     {.name = "hvm_safe_pvclock", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(mig_t, hvm_safe_pvclock)},
     {.name = "platform_pci", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(mig_t, platform_pci)},
+    {.name = "fifo_events", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(mig_t, fifo_events)},
 };
 static const struct xsim_schema mig_host_schema = XSIM_SCHEMA("features", mig_host_fields);
 
@@ -706,6 +717,7 @@ static void mig_defaults(mig_t *m)
     m->percpu_upcall_vector = true;
     m->hvm_safe_pvclock = true;
     m->platform_pci = true;
+    m->fifo_events = true;
     disk_features_default(&m->disk_features);
 }
 
@@ -772,6 +784,7 @@ static void defaults(scn_t *s)
     s->machine.percpu_upcall_vector = true;
     s->machine.hvm_safe_pvclock = true;
     s->machine.platform_pci = true;
+    s->machine.fifo_events = true;
     s->guest.balance_at_bind = true;
     s->stop.time_ns = 100000000; /* 100 ms */
     snprintf(s->policy, sizeof(s->policy), "time");

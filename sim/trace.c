@@ -142,6 +142,10 @@ static const char *hv_name(uint64_t sub)
         return "resumed"; /* b = domain, c = rc */
     case 0x22:
         return "migrated"; /* b = domain */
+    case 0x30:
+        return "fifo-link"; /* b = domain, c = vCPU << 32 | priority << 24 | port */
+    case 0x31:
+        return "fifo-on"; /* b = domain */
     }
     return NULL;
 }

@@ -19,6 +19,58 @@ static bool port_ok(const struct xg_guest *g, evtchn_port_t port)
     return g->si != NULL && port > 0 && port < g->ops->max_ports;
 }
 
+/* A port with an entry: at or above port_hwm nothing was ever bound. */
+static bool port_bound(const struct xg_guest *g, evtchn_port_t port)
+{
+    return port < g->port_hwm && g->ports[port].kind != XG_PORT_FREE;
+}
+
+/* ---- choosing the ABI ---- */
+
+int xg_evtchn_choose_abi(struct xg_guest *g, bool booting)
+{
+    int rc;
+
+    if (g->cfg.evtchn_ops != NULL) {
+        /* A test's table: its own init decides (a resume falls back). */
+        g->ops = g->cfg.evtchn_ops;
+        rc = g->ops->init != NULL ? g->ops->init(g) : 0;
+        if (rc != 0 && !booting) {
+            g->ops = &xg_evtchn_2l_ops;
+            rc = 0;
+        }
+        return rc;
+    }
+    g->ops = &xg_evtchn_2l_ops;
+    if (g->cfg.event_abi == XG_EVENT_ABI_2L)
+        return 0;
+    rc = xg_evtchn_fifo_ops.init(g);
+    if (rc == 0) {
+        g->ops = &xg_evtchn_fifo_ops;
+        return 0;
+    }
+    /* Refused (-ENOSYS from a Xen without FIFO): stay on 2-level, unless
+     * FIFO was required at boot. A resume cannot refuse to run. */
+    if (g->cfg.event_abi == XG_EVENT_ABI_FIFO && booting)
+        return rc;
+    return 0;
+}
+
+void xg_evtchn_release_throttled(struct xg_guest *g, unsigned int cpu)
+{
+    struct xg_cpu *c = &g->cpus[cpu];
+
+    for (evtchn_port_t port = 1; port < g->port_hwm && c->nthrottled > 0; port++) {
+        struct xg_port *pt = &g->ports[port];
+        if (pt->cpu != cpu || !pt->throttled || pt->release_at > c->throttle_clock)
+            continue;
+        pt->throttled = false;
+        c->nthrottled--;
+        if (!pt->user_masked && !pt->closing)
+            g->ops->unmask(g, port);
+    }
+}
+
 /* ---- dispatch and the storm throttle ---- */
 
 static void throttle(struct xg_guest *g, unsigned int cpu, evtchn_port_t port)
@@ -82,15 +134,7 @@ void xg_evtchn_tick(struct xg_guest *g)
         return;
     /* The ABI's upcall releases throttled ports as its clock advances; a
      * tick advances the same clock without an event. */
-    for (evtchn_port_t port = 1; port < g->ops->max_ports && c->nthrottled > 0; port++) {
-        struct xg_port *pt = &g->ports[port];
-        if (pt->cpu != cpu || !pt->throttled || pt->release_at > c->throttle_clock)
-            continue;
-        pt->throttled = false;
-        c->nthrottled--;
-        if (!pt->user_masked && !pt->closing)
-            g->ops->unmask(g, port);
-    }
+    xg_evtchn_release_throttled(g, cpu);
 }
 
 /* ---- binding ---- */
@@ -114,11 +158,27 @@ static unsigned int pick_cpu(struct xg_guest *g)
 /* Install the handler for a port Xen just gave us. The port is masked (all
  * ports are masked at boot and again at close) and stays so: invariant 6,
  * binding never unmasks and never clears pending. */
-static void install(struct xg_guest *g, evtchn_port_t port, enum xg_port_kind kind,
-                    unsigned int cpu, bool percpu, xg_evtchn_handler_fn fn, void *arg)
+static int install(struct xg_guest *g, evtchn_port_t port, enum xg_port_kind kind, unsigned int cpu,
+                   bool percpu, xg_evtchn_handler_fn fn, void *arg)
 {
-    struct xg_port *pt = &g->ports[port];
+    struct xg_port *pt;
 
+    if (port == 0 || port >= g->ops->max_ports)
+        return -EINVAL; /* a hypervisor answer we cannot hold */
+    if (g->ops->setup_port != NULL) {
+        int rc = g->ops->setup_port(g, port);
+        if (rc != 0) {
+            struct evtchn_close cl = {.port = port};
+            (void)evtchn_op(g, EVTCHNOP_close, &cl);
+            return rc;
+        }
+    }
+    if (port >= g->port_hwm) {
+        /* First use of these entries: a free port is all zeroes. */
+        memset(&g->ports[g->port_hwm], 0, (port + 1 - g->port_hwm) * sizeof(g->ports[0]));
+        g->port_hwm = port + 1;
+    }
+    pt = &g->ports[port];
     pt->fn = fn;
     pt->arg = arg;
     pt->kind = (uint8_t)kind;
@@ -138,6 +198,7 @@ static void install(struct xg_guest *g, evtchn_port_t port, enum xg_port_kind ki
     else
         pt->cpu = 0;
     g->cpus[pt->cpu].nports++;
+    return 0;
 }
 
 static int balance_new(struct xg_guest *g, evtchn_port_t port)
@@ -163,9 +224,14 @@ int xg_evtchn_bind_virq(struct xg_guest *g, uint32_t virq, unsigned int cpu,
         return -EOPNOTSUPP;
     xg_spin_lock(g->p, &g->lock);
     rc = evtchn_op(g, EVTCHNOP_bind_virq, &b);
+    if (rc == 0)
+        rc = install(g, b.port, XG_PORT_VIRQ, percpu ? cpu : 0, percpu, fn, arg);
     if (rc == 0) {
-        install(g, b.port, XG_PORT_VIRQ, percpu ? cpu : 0, percpu, fn, arg);
         g->ports[b.port].virq = virq;
+        /* The tick goes first: a timer behind a queue of device events
+         * would be late by the whole queue. */
+        if (virq == VIRQ_TIMER && g->ops->set_priority != NULL)
+            (void)g->ops->set_priority(g, b.port, EVTCHN_FIFO_PRIORITY_MAX);
         *port = b.port;
     }
     xg_spin_unlock(g->p, &g->lock);
@@ -185,10 +251,10 @@ int xg_evtchn_bind_ipi(struct xg_guest *g, unsigned int cpu, xg_evtchn_handler_f
         return -EOPNOTSUPP;
     xg_spin_lock(g->p, &g->lock);
     rc = evtchn_op(g, EVTCHNOP_bind_ipi, &b);
-    if (rc == 0) {
-        install(g, b.port, XG_PORT_IPI, cpu, true, fn, arg);
+    if (rc == 0)
+        rc = install(g, b.port, XG_PORT_IPI, cpu, true, fn, arg);
+    if (rc == 0)
         *port = b.port;
-    }
     xg_spin_unlock(g->p, &g->lock);
     return (int)rc;
 }
@@ -203,10 +269,10 @@ int xg_evtchn_bind_interdomain(struct xg_guest *g, domid_t remote, evtchn_port_t
         return -EINVAL;
     xg_spin_lock(g->p, &g->lock);
     rc = evtchn_op(g, EVTCHNOP_bind_interdomain, &b);
-    if (rc == 0) {
-        install(g, b.local_port, XG_PORT_INTERDOMAIN, 0, false, fn, arg);
+    if (rc == 0)
+        rc = install(g, b.local_port, XG_PORT_INTERDOMAIN, 0, false, fn, arg);
+    if (rc == 0)
         *port = b.local_port;
-    }
     xg_spin_unlock(g->p, &g->lock);
     if (rc == 0)
         (void)balance_new(g, b.local_port);
@@ -223,10 +289,10 @@ int xg_evtchn_alloc_unbound(struct xg_guest *g, domid_t remote, xg_evtchn_handle
         return -EINVAL;
     xg_spin_lock(g->p, &g->lock);
     rc = evtchn_op(g, EVTCHNOP_alloc_unbound, &a);
-    if (rc == 0) {
-        install(g, a.port, XG_PORT_UNBOUND, 0, false, fn, arg);
+    if (rc == 0)
+        rc = install(g, a.port, XG_PORT_UNBOUND, 0, false, fn, arg);
+    if (rc == 0)
         *port = a.port;
-    }
     xg_spin_unlock(g->p, &g->lock);
     if (rc == 0)
         (void)balance_new(g, a.port);
@@ -241,7 +307,7 @@ int xg_evtchn_bind_local(struct xg_guest *g, evtchn_port_t port, xg_evtchn_handl
     if (fn == NULL || !port_ok(g, port))
         return -EINVAL;
     xg_spin_lock(g->p, &g->lock);
-    if (g->ports[port].kind != XG_PORT_FREE) {
+    if (port_bound(g, port)) {
         xg_spin_unlock(g->p, &g->lock);
         return -EEXIST;
     }
@@ -249,7 +315,7 @@ int xg_evtchn_bind_local(struct xg_guest *g, evtchn_port_t port, xg_evtchn_handl
     if (rc == 0 && (st.status == EVTCHNSTAT_closed || st.vcpu != 0))
         rc = -EINVAL;
     if (rc == 0)
-        install(g, port, XG_PORT_LOCAL, 0, false, fn, arg);
+        rc = install(g, port, XG_PORT_LOCAL, 0, false, fn, arg);
     xg_spin_unlock(g->p, &g->lock);
     if (rc == 0)
         (void)balance_new(g, port);
@@ -262,7 +328,7 @@ int xg_evtchn_unmask(struct xg_guest *g, evtchn_port_t port)
 {
     struct xg_port *pt;
 
-    if (!port_ok(g, port) || g->ports[port].kind == XG_PORT_FREE)
+    if (!port_ok(g, port) || !port_bound(g, port))
         return -EINVAL;
     pt = &g->ports[port];
     pt->user_masked = false;
@@ -273,7 +339,7 @@ int xg_evtchn_unmask(struct xg_guest *g, evtchn_port_t port)
 
 int xg_evtchn_mask(struct xg_guest *g, evtchn_port_t port)
 {
-    if (!port_ok(g, port) || g->ports[port].kind == XG_PORT_FREE)
+    if (!port_ok(g, port) || !port_bound(g, port))
         return -EINVAL;
     g->ports[port].user_masked = true;
     (void)g->ops->mask(g, port);
@@ -303,8 +369,12 @@ int xg_evtchn_close(struct xg_guest *g, evtchn_port_t port)
     if (!port_ok(g, port))
         return -EINVAL;
     xg_spin_lock(p, &g->lock);
+    if (!port_bound(g, port)) {
+        xg_spin_unlock(p, &g->lock);
+        return -EINVAL;
+    }
     pt = &g->ports[port];
-    if (pt->kind == XG_PORT_FREE || pt->closing) {
+    if (pt->closing) {
         xg_spin_unlock(p, &g->lock);
         return -EINVAL;
     }
@@ -344,7 +414,7 @@ static int set_cpu_locked(struct xg_guest *g, evtchn_port_t port, unsigned int c
     bool was_masked;
     long rc;
 
-    if (pt->kind == XG_PORT_FREE || pt->closing)
+    if (!port_bound(g, port) || pt->closing)
         return -EINVAL;
     if (pt->percpu)
         return -EINVAL;
@@ -381,16 +451,23 @@ int xg_evtchn_set_cpu(struct xg_guest *g, evtchn_port_t port, unsigned int cpu)
 
 int xg_evtchn_get_cpu(const struct xg_guest *g, evtchn_port_t port)
 {
-    if (port == 0 || port >= XG_MAX_PORTS || g->ports[port].kind == XG_PORT_FREE)
+    if (port == 0 || !port_bound(g, port))
         return -EINVAL;
     return g->ports[port].cpu;
+}
+
+int xg_evtchn_set_priority(struct xg_guest *g, evtchn_port_t port, unsigned int priority)
+{
+    if (!port_ok(g, port) || !port_bound(g, port) || priority > EVTCHN_FIFO_PRIORITY_MIN)
+        return -EINVAL;
+    if (g->ops->set_priority == NULL)
+        return -EOPNOTSUPP;
+    return g->ops->set_priority(g, port, priority);
 }
 
 int xg_evtchn_rebalance(struct xg_guest *g)
 {
     uint64_t cur[XG_MAX_CPUS], plan[XG_MAX_CPUS];
-    uint16_t dest[XG_MAX_PORTS];
-    uint64_t placed[XG_MAX_PORTS / 64];
     uint64_t cur_max = 0, plan_max = 0;
     int moved = 0;
 
@@ -399,11 +476,11 @@ int xg_evtchn_rebalance(struct xg_guest *g)
     xg_spin_lock(g->p, &g->lock);
     memset(cur, 0, sizeof(cur));
     memset(plan, 0, sizeof(plan));
-    memset(placed, 0, sizeof(placed));
     /* Ports that cannot move keep their load where it is. */
-    for (evtchn_port_t port = 1; port < g->ops->max_ports; port++) {
-        const struct xg_port *pt = &g->ports[port];
-        dest[port] = pt->cpu;
+    for (evtchn_port_t port = 1; port < g->port_hwm; port++) {
+        struct xg_port *pt = &g->ports[port];
+        pt->rb_dest = pt->cpu;
+        pt->rb_placed = false;
         if (pt->kind == XG_PORT_FREE)
             continue;
         cur[pt->cpu] += pt->load;
@@ -416,10 +493,10 @@ int xg_evtchn_rebalance(struct xg_guest *g)
      * keeps this free of any sort buffer. */
     for (;;) {
         evtchn_port_t best = 0;
-        for (evtchn_port_t port = 1; port < g->ops->max_ports; port++) {
+        for (evtchn_port_t port = 1; port < g->port_hwm; port++) {
             const struct xg_port *pt = &g->ports[port];
             if (pt->kind == XG_PORT_FREE || pt->percpu || pt->closing || pt->load == 0 ||
-                ((placed[port / 64] >> (port % 64)) & 1))
+                pt->rb_placed)
                 continue;
             if (best == 0 || pt->load > g->ports[best].load)
                 best = port;
@@ -432,8 +509,8 @@ int xg_evtchn_rebalance(struct xg_guest *g)
                 to = c;
         }
         plan[to] += g->ports[best].load;
-        dest[best] = (uint16_t)to;
-        placed[best / 64] |= (uint64_t)1 << (best % 64);
+        g->ports[best].rb_dest = (uint16_t)to;
+        g->ports[best].rb_placed = true;
     }
     for (unsigned int c = 0; c < g->ncpus; c++) {
         if (cur[c] > cur_max)
@@ -442,9 +519,10 @@ int xg_evtchn_rebalance(struct xg_guest *g)
             plan_max = plan[c];
     }
     /* Move only if the busiest CPU gets less busy. */
-    for (evtchn_port_t port = 1; port < g->ops->max_ports; port++) {
+    for (evtchn_port_t port = 1; port < g->port_hwm; port++) {
         struct xg_port *pt = &g->ports[port];
-        if (plan_max < cur_max && dest[port] != pt->cpu && set_cpu_locked(g, port, dest[port]) == 0)
+        if (plan_max < cur_max && pt->rb_dest != pt->cpu &&
+            set_cpu_locked(g, port, pt->rb_dest) == 0)
             moved++;
         pt->load = 0;
     }
@@ -459,17 +537,21 @@ void xg_evtchn_forget_all(struct xg_guest *g)
     /* Every port is closed on the new host: Xen's notify vCPU of each is
      * vCPU 0 again, so the maps must say CPU 0 (invariant 3). Called with
      * no handler running anywhere (other CPUs parked). */
-    for (evtchn_port_t port = 0; port < XG_MAX_PORTS; port++)
-        memset(&g->ports[port], 0, sizeof(g->ports[port]));
+    memset(g->ports, 0, g->port_hwm * sizeof(g->ports[0]));
     for (unsigned int c = 0; c < XG_MAX_CPUS; c++) {
         struct xg_cpu *cp = &g->cpus[c];
-        for (unsigned int w = 0; w < XG_MAX_PORTS / 64; w++)
+        for (unsigned int w = 0; w < XG_2L_MAX_PORTS / 64; w++)
             cp->port_mask[w] = c == 0 ? ~(uint64_t)0 : 0;
         cp->next_port = 0;
         cp->nports = 0;
         cp->nthrottled = 0;
         cp->in_port = -1;
+        /* FIFO: the new host has no control block and no queue. */
+        cp->fifo_cb = NULL;
+        memset(cp->fifo_head, 0, sizeof(cp->fifo_head));
+        cp->fifo_ready = 0;
     }
+    g->fifo_added = 0;
 }
 
 /* ---- statistics ---- */
@@ -479,6 +561,10 @@ int xg_evtchn_port_stats(const struct xg_guest *g, evtchn_port_t port,
 {
     if (port == 0 || port >= XG_MAX_PORTS)
         return -EINVAL;
+    if (port >= g->port_hwm) {
+        memset(out, 0, sizeof(*out));
+        return 0;
+    }
     const struct xg_port *pt = &g->ports[port];
     out->handled = pt->handled;
     out->spurious = pt->spurious;

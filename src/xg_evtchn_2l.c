@@ -32,7 +32,7 @@ int xg_2l_unmask(struct xg_guest *g, evtchn_port_t port)
 {
     const struct xg_platform *p = g->p;
 
-    if (port >= XG_MAX_PORTS)
+    if (port >= XG_2L_MAX_PORTS)
         return -EINVAL;
     /* Invariant 4. Xen skipped the selector/upcall chain for any event
      * that arrived while the port was masked, so clearing the mask alone
@@ -82,7 +82,7 @@ unsigned int xg_2l_scan(struct xg_guest *g, unsigned int cpu, uint64_t *sel, uns
 {
     const struct xg_platform *p = g->p;
     struct xg_cpu *c = &g->cpus[cpu];
-    unsigned int start = c->next_port % XG_MAX_PORTS;
+    unsigned int start = c->next_port % XG_2L_MAX_PORTS;
     unsigned int sw = start / 64, sb = start % 64;
     unsigned int served = 0;
 
@@ -111,7 +111,7 @@ unsigned int xg_2l_scan(struct xg_guest *g, unsigned int cpu, uint64_t *sel, uns
                 continue;
             xg_evtchn_dispatch(g, cpu, port);
             served++;
-            c->next_port = (port + 1) % XG_MAX_PORTS;
+            c->next_port = (port + 1) % XG_2L_MAX_PORTS;
         }
         if (w != sw || step == 64 || sb == 0)
             *sel &= ~((uint64_t)1 << w);
@@ -124,7 +124,7 @@ static void release_throttled(struct xg_guest *g, unsigned int cpu)
 {
     struct xg_cpu *c = &g->cpus[cpu];
 
-    for (unsigned int w = 0; w < XG_MAX_PORTS / 64 && c->nthrottled > 0; w++) {
+    for (unsigned int w = 0; w < XG_2L_MAX_PORTS / 64 && c->nthrottled > 0; w++) {
         uint64_t bits = c->port_mask[w];
         while (bits != 0) {
             unsigned int port = w * 64 + (unsigned int)__builtin_ctzll(bits);
@@ -183,7 +183,7 @@ out:
 
 const struct xg_evtchn_ops xg_evtchn_2l_ops = {
     .name = "2-level",
-    .max_ports = XG_MAX_PORTS,
+    .max_ports = XG_2L_MAX_PORTS,
     .upcall = xg_2l_upcall,
     .unmask = xg_2l_unmask,
     .mask = xg_2l_mask,

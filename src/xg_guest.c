@@ -76,7 +76,9 @@ int xg_guest_init(struct xg_guest *g, const struct xg_platform *p,
 {
     if (g == NULL || p == NULL || cfg == NULL || cfg->ncpus == 0 || cfg->ncpus > XG_MAX_CPUS)
         return -EINVAL;
-    memset(g, 0, sizeof(*g));
+    /* Everything but the port table; its entries are set up as ports are
+     * bound (port_hwm). */
+    memset(g, 0, offsetof(struct xg_guest, ports));
     g->p = p;
     g->cfg = *cfg;
     if (g->cfg.upcall_budget == 0)
@@ -88,7 +90,7 @@ int xg_guest_init(struct xg_guest *g, const struct xg_platform *p,
     g->ops = cfg->evtchn_ops != NULL ? cfg->evtchn_ops : &xg_evtchn_2l_ops;
     g->ncpus = cfg->ncpus;
     /* Every port starts on CPU 0, as Xen's notify vCPU does. */
-    for (unsigned int w = 0; w < XG_MAX_PORTS / 64; w++)
+    for (unsigned int w = 0; w < XG_2L_MAX_PORTS / 64; w++)
         g->cpus[0].port_mask[w] = ~(uint64_t)0;
     for (unsigned int c = 0; c < XG_MAX_CPUS; c++)
         g->cpus[c].in_port = -1;
@@ -162,7 +164,7 @@ static int map_shared_info(struct xg_guest *g)
         return (int)rc;
     g->si = page;
     /* Nothing may fire before its handler exists: mask every port. */
-    for (unsigned int w = 0; w < XG_MAX_PORTS / 64; w++)
+    for (unsigned int w = 0; w < XG_2L_MAX_PORTS / 64; w++)
         xg_write_u64(p, (volatile uint64_t *)&g->si->evtchn_mask[w], ~(uint64_t)0);
     return 0;
 }
@@ -291,6 +293,10 @@ int xg_guest_boot(struct xg_guest *g)
     rc = register_vcpu_info(g, 0);
     if (rc != 0)
         return rc;
+    /* The event channel ABI before any port is bound. */
+    rc = xg_evtchn_choose_abi(g, true);
+    if (rc != 0)
+        return rc;
     rc = setup_callback(g);
     if (rc != 0)
         return rc;
@@ -309,6 +315,8 @@ int xg_guest_cpu_up(struct xg_guest *g)
     rc = register_vcpu_info(g, cpu);
     if (rc != 0)
         return rc;
+    if (g->ops->cpu_up != NULL && (rc = g->ops->cpu_up(g, cpu)) != 0)
+        return rc;
     if (g->cb == XG_CB_PERCPU_VECTOR && set_upcall_vector(g, cpu) != 0)
         return -EIO;
     g->cpus[cpu].up = true;
@@ -323,6 +331,11 @@ const struct xg_features *xg_guest_features(const struct xg_guest *g)
 enum xg_callback xg_guest_callback(const struct xg_guest *g)
 {
     return g->cb;
+}
+
+const char *xg_guest_evtchn_abi(const struct xg_guest *g)
+{
+    return g->ops->name;
 }
 
 bool xg_guest_percpu_events(const struct xg_guest *g)
@@ -433,6 +446,11 @@ int xg_guest_resume(struct xg_guest *g, bool new_host)
         if (rc != 0)
             return rc;
     }
+    /* The new host starts on 2-level: FIFO again if it takes it (control
+     * blocks for every vCPU, event array pages refilled), else fall back. */
+    rc = xg_evtchn_choose_abi(g, false);
+    if (rc != 0)
+        return rc;
     rc = setup_callback(g);
     if (rc != 0)
         return rc;

@@ -30,6 +30,7 @@ struct xsim_hv_features {
     bool x2apic_virt;          /* CPUID HVM leaf bit 1 */
     bool platform_pci;         /* the Xen platform PCI device (00:03.0 INTA#) exists */
     bool viridian;             /* Xen leaves start at 0x40000100, after Viridian's */
+    bool fifo_events;          /* EVTCHNOP_init_control/expand_array/set_priority (else -ENOSYS) */
     uint32_t version;          /* XENVER_version: major << 16 | minor */
 };
 
@@ -126,13 +127,17 @@ struct xsim_hv_port_info {
     uint32_t status; /* EVTCHNSTAT_* */
     uint32_t notify_vcpu;
     bool pending, masked;
-    uint64_t sets; /* times the hypervisor set it pending */
+    bool linked;      /* FIFO: on a queue (EVTCHN_FIFO_LINKED) */
+    uint8_t priority; /* FIFO: the queue new events go to */
+    uint64_t sets;    /* times the hypervisor set it pending */
 };
 int xsim_hv_port_info(struct xsim_hv *hv, domid_t domid, evtchn_port_t port,
                       struct xsim_hv_port_info *out);
 /* The domain's shared_info as the hypervisor sees it (NULL if none). */
 struct shared_info *xsim_hv_shared_info(struct xsim_hv *hv, domid_t domid);
 struct vcpu_info *xsim_hv_vcpu_info(struct xsim_hv *hv, domid_t domid, unsigned int vcpu);
+/* The domain's event channel ABI: "fifo" or "2-level". */
+const char *xsim_hv_evtchn_abi(struct xsim_hv *hv, domid_t domid);
 /* Last SCHEDOP_shutdown reason of the domain, or -1. */
 int xsim_hv_shutdown_reason(struct xsim_hv *hv, domid_t domid);
 

@@ -73,6 +73,7 @@ struct xsim_scn_migration {
     int64_t system_time_offset_ns; /* the new host's system time minus the old's */
     bool has_features;             /* the new host's hypervisor features differ */
     bool hvm_callback_vector, percpu_upcall_vector, hvm_safe_pvclock, platform_pci;
+    bool fifo_events;
     bool has_disk_features; /* every disk's new backend advertises these */
     struct xsim_scn_disk_features disk_features;
 };
@@ -121,6 +122,7 @@ struct xsim_scenario {
         int vcpus;
         bool hvm_callback_vector, percpu_upcall_vector, hvm_safe_pvclock, platform_pci;
         bool viridian, apicv, posted_interrupts;
+        bool fifo_events;       /* EVTCHNOP_init_control and friends (default true) */
         char cost_profile[256]; /* a file, relative to the scenario's directory */
         uint64_t quantum_ns;
         int backend; /* enum xsim_backend: 0 auto, 1 thread, 2 fiber */
@@ -130,7 +132,8 @@ struct xsim_scenario {
         uint64_t time_calibration_ns;
     } machine;
     struct {
-        int callback; /* 0 auto, 1 percpu-vector, 2 vector, 3 pci-intx, 4 gsi */
+        int callback;  /* 0 auto, 1 percpu-vector, 2 vector, 3 pci-intx, 4 gsi */
+        int event_abi; /* 0 auto, 1 fifo, 2 2l (enum xg_event_abi) */
         bool balance_at_bind;
         uint64_t rebalance_every_ns; /* 0: never */
         int upcall_budget, storm_threshold;
@@ -328,6 +331,10 @@ struct xsim_report {
     bool all_pass;
     struct xsim_choices choices; /* owned; xsim_report_free */
     char cost_profile[64];
+    /* The event channel ABI the guest program says it uses ("fifo",
+     * "2-level"; "" when it does not say) and the hypervisor's view. */
+    char event_abi[16];
+    char hv_event_abi[16];
 };
 
 /* Run the scenario once. Returns 0 (the report says whether oracles held)

@@ -577,7 +577,9 @@ static int bi_init(void *state, const struct xsim_guest_env *env)
         return -E2BIG;
     b->need_time = needs_time(s);
     b->need_ipi = needs_ipi(s);
-    if ((b->g = guest_alloc(xg_guest_size())) == NULL)
+    /* Not zeroed here: xg_guest_init sets up what it uses, and the port
+     * table (most of its size) lazily, so untouched pages stay untouched. */
+    if ((b->g = aligned_alloc(64, (xg_guest_size() + 63) / 64 * 64)) == NULL)
         goto nomem;
     if (env->xenstore && (b->xb = guest_alloc(sizeof(*b->xb))) == NULL)
         goto nomem;
@@ -600,6 +602,7 @@ static int bi_init(void *state, const struct xsim_guest_env *env)
     xg_guest_config_init(&gc, env->ncpus);
     gc.platform_pci = s->machine.platform_pci;
     gc.force_callback = (enum xg_callback)s->guest.callback;
+    gc.event_abi = (enum xg_event_abi)s->guest.event_abi;
     gc.balance_at_bind = s->guest.balance_at_bind;
     gc.upcall_budget = (unsigned int)s->guest.upcall_budget;
     gc.storm_threshold = (unsigned int)s->guest.storm_threshold;
@@ -636,6 +639,7 @@ static void bi_report(void *state, struct xsim_report *rep)
     rep->xenfeat = f->xenfeat;
     snprintf(rep->callback, sizeof(rep->callback), "%s",
              xg_callback_name(xg_guest_callback(b->g)));
+    snprintf(rep->event_abi, sizeof(rep->event_abi), "%s", xg_guest_evtchn_abi(b->g));
     rep->percpu_events = xg_guest_percpu_events(b->g);
     for (unsigned int c = 0; c < rep->ncpus && c < env->ncpus; c++) {
         struct xg_cpu_stats cs;

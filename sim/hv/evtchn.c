@@ -7,7 +7,9 @@
  *   word's bit in the notify vCPU's pending_sel (stop if already set); set
  *   upcall_pending (stop if already set); inject the callback.
  * Each step's "stop if already set" is what makes the guest's ordering
- * rules necessary; see XEN-FACTS.md.
+ * rules necessary; see XEN-FACTS.md. Once the domain has initialised the
+ * FIFO ABI (evtchn_fifo.c) pending, mask and unmask go through its event
+ * words and queues instead; the ports, their states and errors are shared.
  */
 #include <errno.h>
 #include <string.h>
@@ -34,9 +36,37 @@ static inline void clear_bit(volatile xen_ulong_t *words, unsigned int nr)
                        __ATOMIC_SEQ_CST);
 }
 
+unsigned int xsim__hv_max_ports(const struct xsim_hv_dom *hd)
+{
+    return hd->fifo != NULL ? XSIM_HV_NR_PORTS : XSIM_HV_NR_PORTS_2L;
+}
+
 static inline bool port_valid(const struct xsim_hv_dom *hd, evtchn_port_t port)
 {
-    return port > 0 && port < XSIM_HV_NR_PORTS;
+    return port > 0 && port < xsim__hv_max_ports(hd);
+}
+
+/* The ABI's view of a port's pending and mask state. */
+static bool port_is_pending(const struct xsim_hv_dom *hd, evtchn_port_t port)
+{
+    if (hd->fifo != NULL)
+        return xsim__hv_fifo_is_pending(hd, port);
+    return port < XSIM_HV_NR_PORTS_2L && test_bit(hd->si->evtchn_pending, port);
+}
+
+static bool port_is_masked(const struct xsim_hv_dom *hd, evtchn_port_t port)
+{
+    if (hd->fifo != NULL)
+        return xsim__hv_fifo_is_masked(hd, port);
+    return port >= XSIM_HV_NR_PORTS_2L || test_bit(hd->si->evtchn_mask, port);
+}
+
+static void port_clear_pending(struct xsim_hv_dom *hd, evtchn_port_t port)
+{
+    if (hd->fifo != NULL)
+        xsim__hv_fifo_clear_pending(hd, port);
+    else if (port < XSIM_HV_NR_PORTS_2L)
+        clear_bit(hd->si->evtchn_pending, port);
 }
 
 /* ---- injection ---- */
@@ -112,7 +142,7 @@ void xsim__hv_vcpu_entry(struct xsim_vcpu *v, void *arg)
     }
 }
 
-static void wake_pollers(struct xsim_hv_dom *hd, evtchn_port_t port)
+void xsim__hv_wake_pollers(struct xsim_hv_dom *hd, evtchn_port_t port)
 {
     for (unsigned int i = 0; i < hd->nr_vcpus; i++) {
         struct xsim_hv_vcpu *hv = &hd->vcpus[i];
@@ -147,6 +177,17 @@ static void notify_vcpu(struct xsim_hv_dom *hd, evtchn_port_t port)
     xsim__hv_mark_events_pending(hd, vcpu);
 }
 
+void xsim__hv_vcpu_mark_pending(struct xsim_hv_dom *hd, unsigned int vcpu)
+{
+    struct vcpu_info *vi;
+
+    if (vcpu >= hd->nr_vcpus || (vi = hd->vcpus[vcpu].vi) == NULL)
+        return;
+    if (__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
+        return;
+    xsim__hv_mark_events_pending(hd, vcpu);
+}
+
 void xsim__hv_set_pending(struct xsim_hv_dom *hd, evtchn_port_t port)
 {
     struct xsim_hv_port *p = &hd->ports[port];
@@ -167,10 +208,14 @@ void xsim__hv_set_pending(struct xsim_hv_dom *hd, evtchn_port_t port)
         }
         return;
     }
+    if (hd->fifo != NULL) {
+        xsim__hv_fifo_set_pending(hd, port);
+        return;
+    }
     if (test_and_set(si->evtchn_pending, port))
         return;
     /* Pollers wake even for a masked port. */
-    wake_pollers(hd, port);
+    xsim__hv_wake_pollers(hd, port);
     if (test_bit(si->evtchn_mask, port))
         return;
     notify_vcpu(hd, port);
@@ -180,13 +225,35 @@ void xsim__hv_set_pending(struct xsim_hv_dom *hd, evtchn_port_t port)
 
 static int alloc_port(struct xsim_hv_dom *hd, evtchn_port_t *out)
 {
-    /* Lowest free port from 1, as Xen allocates. */
-    for (evtchn_port_t p = 1; p < XSIM_HV_NR_PORTS; p++) {
-        if (hd->ports[p].state == EVTCHNSTAT_closed) {
-            memset(&hd->ports[p], 0, sizeof(hd->ports[p]));
-            *out = p;
-            return 0;
+    unsigned int max = xsim__hv_max_ports(hd);
+    evtchn_port_t first_busy = 0;
+
+    /* Lowest free port from 1, as Xen allocates; under FIFO a port still
+     * LINKED on a queue is busy and skipped (evtchn_allocate_port). The
+     * scan starts at free_hint, below which every port is in use or
+     * busy, so that binding 131072 ports is not quadratic. */
+    for (evtchn_port_t p = hd->free_hint > 1 ? hd->free_hint : 1; p < max; p++) {
+        struct xsim_hv_port *pp = &hd->ports[p];
+        if (pp->state != EVTCHNSTAT_closed)
+            continue;
+        if (hd->fifo != NULL && xsim__hv_fifo_is_linked(hd, p)) {
+            if (first_busy == 0)
+                first_busy = p;
+            continue;
         }
+        /* The queue it was last linked on survives (Xen's fifo_lastq). */
+        uint8_t last_priority = pp->last_priority;
+        uint16_t last_vcpu = pp->last_vcpu;
+        memset(pp, 0, sizeof(*pp));
+        pp->last_priority = last_priority;
+        pp->last_vcpu = last_vcpu;
+        pp->priority = EVTCHN_FIFO_PRIORITY_DEFAULT;
+        if (p >= hd->port_hwm)
+            hd->port_hwm = p + 1;
+        /* A busy port may become free: the next scan starts there. */
+        hd->free_hint = first_busy != 0 ? first_busy : p + 1;
+        *out = p;
+        return 0;
     }
     return -ENOSPC;
 }
@@ -340,9 +407,18 @@ static int close_port(struct xsim_hv_dom *hd, evtchn_port_t port)
     default:
         break;
     }
-    /* Freed ports are not pending and notify vCPU0 again. */
-    clear_bit(hd->si->evtchn_pending, port);
-    memset(p, 0, sizeof(*p));
+    /* Freed ports are not pending and notify vCPU0 again. Under FIFO only
+     * PENDING is cleared: the guest unlinks the word as it walks its queue. */
+    port_clear_pending(hd, port);
+    if (port < hd->free_hint)
+        hd->free_hint = port;
+    {
+        uint8_t last_priority = p->last_priority;
+        uint16_t last_vcpu = p->last_vcpu;
+        memset(p, 0, sizeof(*p));
+        p->last_priority = last_priority;
+        p->last_vcpu = last_vcpu;
+    }
     return 0;
 }
 
@@ -434,6 +510,10 @@ static int do_unmask(struct xsim_hv_dom *hd, evtchn_port_t port)
 
     if (!port_valid(hd, port))
         return -EINVAL;
+    if (hd->fifo != NULL) {
+        xsim__hv_fifo_unmask(hd, port);
+        return 0;
+    }
     /* Only if this call really cleared the mask and the port is pending
      * does the notification chain run again. */
     if (!(__atomic_fetch_and(&si->evtchn_mask[port / WORD_BITS], ~m, __ATOMIC_SEQ_CST) & m))
@@ -445,7 +525,7 @@ static int do_unmask(struct xsim_hv_dom *hd, evtchn_port_t port)
 
 void xsim__hv_evtchn_close_all(struct xsim_hv_dom *hd)
 {
-    for (evtchn_port_t p = 1; p < XSIM_HV_NR_PORTS; p++) {
+    for (evtchn_port_t p = 1; p < hd->port_hwm; p++) {
         if (hd->ports[p].state != EVTCHNSTAT_closed)
             close_port(hd, p);
     }
@@ -460,6 +540,8 @@ static int do_reset(struct xsim_hv_dom *hd, domid_t dom)
     if (td != hd && !privileged(hd))
         return -EPERM;
     xsim__hv_evtchn_close_all(td);
+    /* Back to the 2-level ABI (Xen's evtchn_reset). */
+    xsim__hv_fifo_destroy(td);
     return 0;
 }
 
@@ -478,6 +560,9 @@ long xsim__hv_evtchn_op(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, u
         struct evtchn_bind_vcpu bind_vcpu;
         struct evtchn_unmask unmask;
         struct evtchn_reset reset;
+        struct evtchn_init_control init_control;
+        struct evtchn_expand_array expand_array;
+        struct evtchn_set_priority set_priority;
     } op;
     size_t size;
     int rc;
@@ -513,9 +598,19 @@ long xsim__hv_evtchn_op(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, u
     case EVTCHNOP_reset:
         size = sizeof(op.reset);
         break;
+    case EVTCHNOP_init_control:
+    case EVTCHNOP_expand_array:
+    case EVTCHNOP_set_priority:
+        /* A host without the FIFO ABI (a feature hidden to test the
+         * guest's fallback) answers as a Xen that predates it. */
+        if (hd == NULL || !hd->feat.fifo_events)
+            return -ENOSYS;
+        size = cmd == EVTCHNOP_init_control   ? sizeof(op.init_control)
+               : cmd == EVTCHNOP_expand_array ? sizeof(op.expand_array)
+                                              : sizeof(op.set_priority);
+        break;
     default:
-        /* bind_pirq, and the FIFO ABI (init_control, expand_array,
-         * set_priority): not offered, so guests stay on 2-level. */
+        /* bind_pirq: not offered. */
         return -ENOSYS;
     }
     if (hd == NULL)
@@ -548,6 +643,15 @@ long xsim__hv_evtchn_op(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, u
         return do_unmask(hd, op.unmask.port);
     case EVTCHNOP_reset:
         return do_reset(hd, op.reset.dom);
+    case EVTCHNOP_init_control:
+        if (v == NULL)
+            return -ESRCH;
+        rc = xsim__hv_fifo_init_control(hd, &op.init_control);
+        break;
+    case EVTCHNOP_expand_array:
+        return xsim__hv_fifo_expand_array(hd, op.expand_array.array_gfn);
+    case EVTCHNOP_set_priority:
+        return xsim__hv_fifo_set_priority(hd, op.set_priority.port, op.set_priority.priority);
     default:
         return -ENOSYS;
     }
@@ -657,12 +761,14 @@ int xsim_hv_port_info(struct xsim_hv *hv, domid_t domid, evtchn_port_t port,
 
     if (hd == NULL)
         return -ESRCH;
-    if (port >= XSIM_HV_NR_PORTS)
+    if (port >= xsim__hv_max_ports(hd))
         return -EINVAL;
     out->status = hd->ports[port].state == 0xff ? EVTCHNSTAT_closed : hd->ports[port].state;
     out->notify_vcpu = hd->ports[port].notify_vcpu;
-    out->pending = test_bit(hd->si->evtchn_pending, port);
-    out->masked = test_bit(hd->si->evtchn_mask, port);
+    out->pending = port_is_pending(hd, port);
+    out->masked = port_is_masked(hd, port);
+    out->linked = hd->fifo != NULL && xsim__hv_fifo_is_linked(hd, port);
+    out->priority = hd->ports[port].priority;
     out->sets = hd->ports[port].sets;
     return 0;
 }
@@ -687,7 +793,7 @@ static bool poll_ready(struct xsim_vcpu *v, void *arg)
     if (hv->poll_timed_out)
         return true;
     for (unsigned int i = 0; i < hv->npoll; i++) {
-        if (test_bit(hd->si->evtchn_pending, hv->poll_ports[i]))
+        if (port_is_pending(hd, hv->poll_ports[i]))
             return true;
     }
     /* An interrupt for this vCPU (another port's upcall) ends the poll. */

@@ -28,6 +28,7 @@ void xsim_hv_features_default(struct xsim_hv_features *f)
     f->apic_access_virt = false;
     f->x2apic_virt = false;
     f->platform_pci = true;
+    f->fifo_events = true;
     f->version = (4 << 16) | 17;
 }
 
@@ -562,7 +563,9 @@ void xsim_hv_destroy(struct xsim_hv *hv)
     for (unsigned int i = 0; i < hv->ndoms; i++) {
         xsim__hv_time_domain_free(hv->doms[i]);
         xsim__hv_gnttab_free(hv->doms[i]);
+        xsim__hv_fifo_destroy(hv->doms[i]);
         free(hv->doms[i]->si_private);
+        free(hv->doms[i]->ports);
         free(hv->doms[i]->vcpus);
         free(hv->doms[i]);
     }
@@ -581,8 +584,11 @@ int xsim_hv_add_domain(struct xsim_hv *hv, struct xsim_domain *d, const struct x
         return -ENOMEM;
     hd->si_private = aligned_alloc(XEN_PAGE_SIZE, XEN_PAGE_SIZE);
     hd->vcpus = calloc(n ? n : 1, sizeof(*hd->vcpus));
-    if (hd->si_private == NULL || hd->vcpus == NULL) {
+    /* The whole FIFO port range; pages never touched are never backed. */
+    hd->ports = calloc(XSIM_HV_NR_PORTS, sizeof(*hd->ports));
+    if (hd->si_private == NULL || hd->vcpus == NULL || hd->ports == NULL) {
         free(hd->si_private);
+        free(hd->ports);
         free(hd->vcpus);
         free(hd);
         return -ENOMEM;
@@ -653,6 +659,13 @@ struct vcpu_info *xsim_hv_vcpu_info(struct xsim_hv *hv, domid_t domid, unsigned 
     return hd->vcpus[vcpu].vi;
 }
 
+const char *xsim_hv_evtchn_abi(struct xsim_hv *hv, domid_t domid)
+{
+    struct xsim_hv_dom *hd = xsim__hv_dom(hv, domid);
+
+    return hd != NULL && hd->fifo != NULL ? "fifo" : "2-level";
+}
+
 int xsim_hv_shutdown_reason(struct xsim_hv *hv, domid_t domid)
 {
     struct xsim_hv_dom *hd = xsim__hv_dom(hv, domid);
@@ -712,6 +725,9 @@ int xsim_hv_domain_migrate(struct xsim_hv *hv, domid_t domid, const struct xsim_
     /* Every port closed: interdomain peers go back to unbound, waiting
      * for the guest to bind again (as a peer sees a restored domain). */
     xsim__hv_evtchn_close_all(hd);
+    /* A restored domain starts on the 2-level ABI: no control block, no
+     * event array (the guest initialises FIFO again, or falls back). */
+    xsim__hv_fifo_destroy(hd);
     /* The callback line is gone with the callback. */
     if (hd->cb_mode == XSIM_CB_GSI || hd->cb_mode == XSIM_CB_PCI_INTX) {
         if (hd->cb_gsi < XSIM_IOAPIC_PINS)

@@ -14,9 +14,13 @@
 #include "xensim/hv.h"
 #include "xensim/world.h"
 
-#define XSIM_HV_NR_PORTS 4096 /* 2-level ABI, 64-bit guest */
-#define XSIM_HV_MAX_DOMS 16
-#define XSIM_HV_MAX_POLL 128 /* Xen's limit on SCHEDOP_poll ports */
+#define XSIM_HV_NR_PORTS_2L 4096                    /* 2-level ABI, 64-bit guest */
+#define XSIM_HV_NR_PORTS    EVTCHN_FIFO_NR_CHANNELS /* the port table: FIFO's 131072 */
+/* Event array pages of a FIFO domain: 1024 event words each. */
+#define XSIM_HV_FIFO_WORDS_PER_PAGE (XEN_PAGE_SIZE / sizeof(event_word_t))
+#define XSIM_HV_FIFO_MAX_PAGES      (EVTCHN_FIFO_NR_CHANNELS / XSIM_HV_FIFO_WORDS_PER_PAGE)
+#define XSIM_HV_MAX_DOMS            16
+#define XSIM_HV_MAX_POLL            128 /* Xen's limit on SCHEDOP_poll ports */
 
 struct xsim_hv_port {
     uint8_t state;        /* EVTCHNSTAT_* (closed = free) */
@@ -25,6 +29,15 @@ struct xsim_hv_port {
     evtchn_port_t remote_port;
     uint32_t virq;
     uint64_t sets;
+    /* FIFO ABI (sim/hv/evtchn_fifo.c). priority: the queue new events go
+     * to. fifo_pending: an event that arrived before its event array page
+     * existed, raised when the page is added. last_vcpu/last_priority: the
+     * queue the port was last linked on (Xen's fifo_lastq); they survive a
+     * free and a re-allocation, as in Xen, so that a stale tail is found. */
+    uint8_t priority;
+    bool fifo_pending;
+    uint8_t last_priority;
+    uint16_t last_vcpu;
     /* Backend domains: this port's "interrupt" (xsim_hv_set_port_notify). */
     xsim_hv_notify_fn notify;
     void *notify_arg;
@@ -47,6 +60,16 @@ struct xsim_hv_vcpu {
     void *time;
     /* Owned by the LAPIC timer model (sim/hw/lapic_timer.c). */
     void *lapic_timer;
+    /* FIFO ABI: the control block the guest registered (NULL: none) and
+     * the tail of each priority queue (0: empty). */
+    struct evtchn_fifo_control_block *fifo_cb;
+    evtchn_port_t fifo_tail[EVTCHN_FIFO_MAX_QUEUES];
+};
+
+/* A FIFO domain's event array (Xen's struct evtchn_fifo_domain). */
+struct xsim_hv_fifo {
+    event_word_t *pages[XSIM_HV_FIFO_MAX_PAGES];
+    unsigned int num_evtchns; /* ports with an event word */
 };
 
 struct xsim_ioapic {
@@ -63,7 +86,15 @@ struct xsim_hv_dom {
     struct shared_info *si; /* the page the guest mapped, or si_private */
     struct shared_info *si_private;
     uint64_t si_gfn; /* 0 = not mapped */
-    struct xsim_hv_port ports[XSIM_HV_NR_PORTS];
+    /* XSIM_HV_NR_PORTS entries (calloc: untouched pages cost nothing);
+     * port_hwm bounds every walk over them: no port at or above it was
+     * ever allocated. */
+    struct xsim_hv_port *ports;
+    evtchn_port_t port_hwm;
+    /* No free port below this one (the allocation scan starts here). */
+    evtchn_port_t free_hint;
+    /* NULL: 2-level. Set by the first EVTCHNOP_init_control. */
+    struct xsim_hv_fifo *fifo;
     struct xsim_hv_vcpu *vcpus;
     unsigned int nr_vcpus;
     uint64_t params[HVM_NR_PARAMS];
@@ -112,6 +143,27 @@ void xsim__hv_update_callback_level(struct xsim_hv_dom *hd);
 void xsim__hv_vcpu_entry(struct xsim_vcpu *v, void *arg);
 /* Close every port of the domain (EVTCHNOP_reset). */
 void xsim__hv_evtchn_close_all(struct xsim_hv_dom *hd);
+/* Ports the domain's ABI allows: 4096 (2-level) or 131072 (FIFO). */
+unsigned int xsim__hv_max_ports(const struct xsim_hv_dom *hd);
+/* Kick the vCPUs polling `port` (SCHEDOP_poll). */
+void xsim__hv_wake_pollers(struct xsim_hv_dom *hd, evtchn_port_t port);
+/* vcpu_mark_events_pending: set upcall_pending and, if it was clear,
+ * inject the callback. */
+void xsim__hv_vcpu_mark_pending(struct xsim_hv_dom *hd, unsigned int vcpu);
+
+/* evtchn_fifo.c: the FIFO ABI, Xen 4.17's xen/common/event_fifo.c. */
+int xsim__hv_fifo_init_control(struct xsim_hv_dom *hd, struct evtchn_init_control *ic);
+int xsim__hv_fifo_expand_array(struct xsim_hv_dom *hd, uint64_t gfn);
+int xsim__hv_fifo_set_priority(struct xsim_hv_dom *hd, evtchn_port_t port, uint32_t priority);
+void xsim__hv_fifo_set_pending(struct xsim_hv_dom *hd, evtchn_port_t port);
+void xsim__hv_fifo_clear_pending(struct xsim_hv_dom *hd, evtchn_port_t port);
+void xsim__hv_fifo_unmask(struct xsim_hv_dom *hd, evtchn_port_t port);
+bool xsim__hv_fifo_is_pending(const struct xsim_hv_dom *hd, evtchn_port_t port);
+bool xsim__hv_fifo_is_masked(const struct xsim_hv_dom *hd, evtchn_port_t port);
+/* LINKED: Xen's is_busy; such a port is not re-allocated. */
+bool xsim__hv_fifo_is_linked(const struct xsim_hv_dom *hd, evtchn_port_t port);
+/* Back to 2-level: control blocks and event array forgotten. */
+void xsim__hv_fifo_destroy(struct xsim_hv_dom *hd);
 
 /* hv/time.c: VCPUOP timer ops and anything else vcpu_op does not know;
  * called after vcpu_op validated vcpuid. -ENOSYS for unknown ops. */

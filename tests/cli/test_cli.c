@@ -95,6 +95,13 @@ static void test_json_report(void **state)
     assert_true(json_is_string(json_object_get(o, "digest")));
     assert_int_equal(strlen(json_string_value(json_object_get(o, "digest"))), 16);
     assert_true(json_is_object(json_object_get(o, "stats")));
+    /* The event channel ABI the guest chose, and the hypervisor's view. */
+    {
+        json_t *guest = json_object_get(o, "guest");
+        assert_string_equal(json_string_value(json_object_get(guest, "event_abi")), "fifo");
+        assert_string_equal(json_string_value(json_object_get(guest, "hypervisor_event_abi")),
+                            "fifo");
+    }
     orc = json_object_get(o, "oracles");
     assert_true(json_is_object(orc));
     assert_true(json_object_size(orc) >= 2);
@@ -107,6 +114,25 @@ static void test_json_report(void **state)
                         "percpu-vector");
     json_decref(o);
     free(out);
+    /* The ABI choice from the scenario: the guest's own, and a host without FIFO. */
+    {
+        static const char *const sets[] = {"guest.event_abi=2l",
+                                           "machine.features.fifo_events=false"};
+        for (size_t i = 0; i < 2; i++) {
+            char cmd[256];
+            snprintf(cmd, sizeof(cmd), XENSIM " run " SCENARIOS "/demo.json --json --set %s",
+                     sets[i]);
+            assert_int_equal(run(cmd, &out), 0);
+            o = json_loads(out, 0, &jerr);
+            assert_non_null(o);
+            json_t *guest = json_object_get(o, "guest");
+            assert_string_equal(json_string_value(json_object_get(guest, "event_abi")), "2-level");
+            assert_string_equal(json_string_value(json_object_get(guest, "hypervisor_event_abi")),
+                                "2-level");
+            json_decref(o);
+            free(out);
+        }
+    }
     /* The same seed gives the same digest; --seed changes the run. */
     char *a, *b, *c;
     run(XENSIM " run " SCENARIOS "/demo.json --json --seed 5", &a);

@@ -40,7 +40,7 @@ static void close_keeps_map(struct xg_guest *g, evtchn_port_t port)
 }
 
 #define BASE_OPS                                                          \
-    .name = "broken", .max_ports = XG_MAX_PORTS, .mask = xg_2l_mask,      \
+    .name = "broken", .max_ports = XG_2L_MAX_PORTS, .mask = xg_2l_mask,      \
     .clear_pending = xg_2l_clear_pending, .is_pending = xg_2l_is_pending, \
     .bind_to_cpu = xg_2l_bind_to_cpu
 

@@ -1,8 +1,11 @@
 /*
- * test_evtchn.c - event channels end to end: the hypervisor's 2-level
- * semantics matched to the Linux KVM Xen selftests (xen_shinfo_test), the
- * callback fallback matrix, delivery to the CPU a port is bound to,
- * balancing and the rebalancer.
+ * test_evtchn.c - event channels end to end: the hypervisor's semantics
+ * matched to the Linux KVM Xen selftests (xen_shinfo_test), the callback
+ * fallback matrix, delivery to the CPU a port is bound to, balancing and
+ * the rebalancer - each once per ABI (a CMocka group for 2-level and one
+ * for FIFO) - then what only FIFO has: Xen's init_control/expand_array/
+ * set_priority errors, the ABI choice and its fallback, priority order,
+ * every one of the 131072 ports, and the BUSY and LINKED rules.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +18,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "broken_fifo.h"
 #include "harness.h"
 #include "xensim/abi/sched.h"
 #include "xensim/abi/vcpu.h"
@@ -398,6 +402,12 @@ static void test_fallback_matrix(void **state)
             cfg.features.hvm_callback_vector = vector;
             cfg.features.platform_pci = pci;
             cfg.guest.force_callback = (enum xg_callback)force;
+            /* The FIFO group also hides FIFO itself every other time: AUTO
+             * must fall back to 2-level whatever the callback. */
+            bool fifo_offered = th_event_abi != XG_EVENT_ABI_2L && (force & 1) == 0;
+            cfg.features.fifo_events = fifo_offered;
+            if (th_event_abi != XG_EVENT_ABI_2L)
+                cfg.guest.event_abi = XG_EVENT_ABI_AUTO;
             cfg.main = matrix_main;
             cfg.user = &x;
             /* Preference order, unless a forced kind is available. */
@@ -413,6 +423,9 @@ static void test_fallback_matrix(void **state)
                 expect = (enum xg_callback)force;
             assert_int_equal(th_create(&t, &cfg, NULL), 0);
             th_run(&t);
+            assert_string_equal(xg_guest_evtchn_abi(t.g), fifo_offered ? "fifo" : "2-level");
+            assert_string_equal(xsim_hv_evtchn_abi(t.hv, TH_GUEST_DOMID),
+                                fifo_offered ? "fifo" : "2-level");
             if (t.boot_rc != 0 || xg_guest_callback(t.g) != expect || x.c.hits != 5)
                 fail_msg(
                     "hide=%u force=%s: boot %d, callback %s (expected %s), %" PRIu64 " of 5 events",
@@ -453,6 +466,8 @@ static void test_no_xen(void **state)
     (void)wc;
 }
 
+#include "test_evtchn_fifo.inc"
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +477,20 @@ int main(void)
         cmocka_unit_test(test_rereg_and_move),
         cmocka_unit_test(test_fallback_matrix),
         cmocka_unit_test(test_no_xen),
+        cmocka_unit_test(test_every_port),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest fifo_only[] = {
+        cmocka_unit_test(test_fifo_errors),
+        cmocka_unit_test(test_abi_choice),
+        cmocka_unit_test(test_priority_order),
+        cmocka_unit_test(test_unmask_waits_for_busy),
+        cmocka_unit_test(test_close_waits_for_linked),
+        cmocka_unit_test(test_stale_head),
+    };
+    int failed = 0;
+
+    failed += cmocka_run_group_tests_name("2-level", tests, th_abi_group_2l, NULL);
+    failed += cmocka_run_group_tests_name("fifo", tests, th_abi_group_fifo, NULL);
+    failed += cmocka_run_group_tests_name("fifo-only", fifo_only, th_abi_group_fifo, NULL);
+    return failed;
 }

@@ -8,12 +8,34 @@
 #include "harness.h"
 
 
+enum xg_event_abi th_event_abi = XG_EVENT_ABI_AUTO;
+
+int th_abi_group_2l(void **state)
+{
+    (void)state;
+    th_event_abi = XG_EVENT_ABI_2L;
+    return 0;
+}
+
+int th_abi_group_fifo(void **state)
+{
+    (void)state;
+    th_event_abi = XG_EVENT_ABI_FIFO;
+    return 0;
+}
+
+const char *th_abi_name(void)
+{
+    return th_event_abi == XG_EVENT_ABI_2L ? "2-level" : "fifo";
+}
+
 void th_config_init(struct th_config *cfg, unsigned int ncpus)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->ncpus = ncpus;
     xsim_hv_features_default(&cfg->features);
     xg_guest_config_init(&cfg->guest, ncpus);
+    cfg->guest.event_abi = th_event_abi;
     xsim_world_config_init(&cfg->world);
     cfg->idle_after_main = true;
 }

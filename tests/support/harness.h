@@ -59,6 +59,15 @@ struct th {
     void *user;
 };
 
+/* The event channel ABI th_config_init asks the guest for (default AUTO,
+ * which is FIFO with every feature on). A test file runs its cases once
+ * per ABI by setting this in a CMocka group setup (th_abi_group_*). */
+extern enum xg_event_abi th_event_abi;
+int th_abi_group_2l(void **state);
+int th_abi_group_fifo(void **state);
+/* The ABI the current group runs ("2-level" or "fifo"). */
+const char *th_abi_name(void);
+
 /* Defaults: 2 CPUs, every feature, time policy, idle after main. */
 void th_config_init(struct th_config *cfg, unsigned int ncpus);
 /* Build everything; `pol` may be NULL (then cfg->policy is parsed). */

@@ -388,6 +388,8 @@ static void run_migration(bool drop_percpu, unsigned int ncpus, bool intx, bool 
                          0);
         assert_int_equal(pi.status, EVTCHNSTAT_virq);
         assert_int_equal(pi.notify_vcpu, c);
+        /* FIFO: the tick is bound at the highest priority. */
+        assert_int_equal(pi.priority, EVTCHN_FIFO_PRIORITY_MAX);
         assert_int_equal(xsim_hv_port_info(x->th.hv, TH_GUEST_DOMID, o.ipi_port_after[c], &pi), 0);
         assert_int_equal(pi.status, EVTCHNSTAT_ipi);
         assert_int_equal(pi.notify_vcpu, c);
@@ -402,6 +404,9 @@ static void run_migration(bool drop_percpu, unsigned int ncpus, bool intx, bool 
         assert_int_equal(xsim_hv_callback_mode(x->th.hv, TH_GUEST_DOMID), XSIM_CB_PERCPU_VECTOR);
     }
 out:
+    /* The new host offers FIFO: the guest took it again. */
+    assert_string_equal(xg_guest_evtchn_abi(x->th.g), "fifo");
+    assert_string_equal(xsim_hv_evtchn_abi(x->th.hv, TH_GUEST_DOMID), "fifo");
     xsim_toolstack_get_stats(x->ts, &ts);
     assert_int_equal(ts.requested, 1);
     assert_int_equal(ts.suspended, 1);
@@ -435,6 +440,49 @@ static void test_migrate_no_percpu_vector(void **state)
 {
     (void)state;
     run_migration(true, 2, false, false);
+}
+
+/* FIFO across hosts: the guest starts on FIFO, moves to a host without it
+ * (the resume falls back to 2-level, rebinding everything there) and then
+ * to one with it again (FIFO once more: control blocks re-registered and
+ * the event array pages given to the new host). Everything still works
+ * after each move (check_common_after: timers, IPIs, the rebound port). */
+static void test_migrate_fifo_fallback(void **state)
+{
+    struct sh_config cfg;
+    struct obs o = {.nsusp = 1};
+    struct xsim_migration m;
+    struct xsim_toolstack_stats ts;
+    struct sh *x;
+
+    (void)state;
+    for (int back = 0; back < 2; back++) {
+        memset(&o, 0, sizeof(o));
+        o.nsusp = back ? 2 : 1;
+        sh_config_init(&cfg, 2);
+        x = make(&cfg, &o);
+        xsim_migration_init(&m);
+        m.at_ns = 5 * MS;
+        m.has_hv_features = true;
+        xsim_hv_features_default(&m.hv_features);
+        m.hv_features.fifo_events = false;
+        assert_int_equal(xsim_toolstack_schedule(x->ts, &m), 0);
+        if (back) {
+            m.at_ns = 6 * MS;
+            m.hv_features.fifo_events = true;
+            assert_int_equal(xsim_toolstack_schedule(x->ts, &m), 0);
+        }
+        sh_run(x);
+        check_common_after(x, &o);
+        assert_int_equal(o.rc[0], 0);
+        xsim_toolstack_get_stats(x->ts, &ts);
+        assert_int_equal(ts.migrated, back ? 2 : 1);
+        assert_int_equal(ts.failed, 0);
+        assert_string_equal(xg_guest_evtchn_abi(x->th.g), back ? "fifo" : "2-level");
+        assert_string_equal(xsim_hv_evtchn_abi(x->th.hv, TH_GUEST_DOMID),
+                            back ? "fifo" : "2-level");
+        sh_free(x);
+    }
 }
 
 static void test_back_to_back(void **state)
@@ -634,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_migrate_with_disk),
         cmocka_unit_test(test_migrate_intx_guest),
         cmocka_unit_test(test_back_to_back),
+        cmocka_unit_test(test_migrate_fifo_fallback),
         cmocka_unit_test(test_refuse_rolls_back),
         cmocka_unit_test(test_never_acks),
         cmocka_unit_test(test_hv_resume_errors),

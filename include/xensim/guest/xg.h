@@ -19,8 +19,9 @@
 #include "xensim/abi/xen.h"
 #include "xensim/platform.h"
 
-#define XG_MAX_CPUS  128
-#define XG_MAX_PORTS 4096 /* 2-level ABI, 64-bit */
+#define XG_MAX_CPUS     128
+#define XG_2L_MAX_PORTS 4096                    /* 2-level ABI, 64-bit */
+#define XG_MAX_PORTS    EVTCHN_FIFO_NR_CHANNELS /* FIFO ABI: 131072 */
 
 /* Vectors the guest uses (Linux's HYPERVISOR_CALLBACK_VECTOR is 0xf3). */
 #define XG_VECTOR_CALLBACK 0xf3 /* event upcall (per-vCPU or global vector) */
@@ -38,6 +39,16 @@ enum xg_callback {
     XG_CB_GSI,           /* a GSI: vCPU0 only */
 };
 const char *xg_callback_name(enum xg_callback cb);
+
+/* Which event channel ABI the guest asks for. AUTO: FIFO when the
+ * hypervisor takes EVTCHNOP_init_control, else 2-level (at boot and at
+ * every resume on a new host). FIFO: boot fails if it is refused (a resume
+ * on a host without it still falls back to 2-level). 2L: never try FIFO. */
+enum xg_event_abi {
+    XG_EVENT_ABI_AUTO = 0,
+    XG_EVENT_ABI_FIFO,
+    XG_EVENT_ABI_2L,
+};
 
 /* What the guest found out about the hypervisor. */
 struct xg_features {
@@ -72,7 +83,10 @@ struct xg_guest_config {
     unsigned int storm_threshold;
     /* Balance bindable ports over online CPUs at bind time (round robin). */
     bool balance_at_bind;
-    /* Test hook: a replacement event channel ABI table (see xg_evtchn.h). */
+    /* Event channel ABI (see enum xg_event_abi). */
+    enum xg_event_abi event_abi;
+    /* Test hook: a replacement event channel ABI table (see xg_evtchn.h);
+     * it takes precedence over event_abi. */
     const struct xg_evtchn_ops *evtchn_ops;
 };
 void xg_guest_config_init(struct xg_guest_config *cfg, unsigned int ncpus);
@@ -119,6 +133,8 @@ int xg_kick(const struct xg_platform *p, int cpu, uint8_t vector);
 
 const struct xg_features *xg_guest_features(const struct xg_guest *g);
 enum xg_callback xg_guest_callback(const struct xg_guest *g);
+/* The event channel ABI in use: "fifo" or "2-level" (borrowed, static). */
+const char *xg_guest_evtchn_abi(const struct xg_guest *g);
 /* True when events can go to any CPU (vector callbacks). */
 bool xg_guest_percpu_events(const struct xg_guest *g);
 
@@ -170,6 +186,11 @@ int xg_evtchn_notify(struct xg_guest *g, evtchn_port_t port);
  * and IPIs. */
 int xg_evtchn_set_cpu(struct xg_guest *g, evtchn_port_t port, unsigned int cpu);
 int xg_evtchn_get_cpu(const struct xg_guest *g, evtchn_port_t port);
+/* FIFO ABI: the priority queue of a bound port (EVTCHN_FIFO_PRIORITY_MAX
+ * 0 is served first, default 7, lowest 15). -EOPNOTSUPP under 2-level,
+ * -EINVAL for a port not bound or a priority out of range. VIRQ_TIMER is
+ * bound at priority 0. */
+int xg_evtchn_set_priority(struct xg_guest *g, evtchn_port_t port, unsigned int priority);
 /* Move movable ports from the busiest toward the least busy CPUs by the
  * events each handled since the last call; returns the number moved. */
 int xg_evtchn_rebalance(struct xg_guest *g);

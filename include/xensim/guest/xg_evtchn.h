@@ -33,14 +33,16 @@ struct xg_port {
     uint32_t throttle_level;
     uint64_t release_at; /* CPU upcall count at which a throttled port is released */
     uint64_t handled, spurious, throttled_count;
-    uint64_t load; /* events since the last rebalance */
+    uint64_t load;    /* events since the last rebalance */
+    uint16_t rb_dest; /* xg_evtchn_rebalance's plan */
+    bool rb_placed;
 };
 
 struct xg_cpu {
     struct vcpu_info *vi;
     bool up;
     /* The 2-level per-CPU port map: must equal Xen's notify vCPUs. */
-    uint64_t port_mask[XG_MAX_PORTS / 64];
+    uint64_t port_mask[XG_2L_MAX_PORTS / 64];
     unsigned int next_port; /* fair resume point: scan starts here */
     unsigned int nports;
     unsigned int nthrottled;
@@ -50,12 +52,33 @@ struct xg_cpu {
     /* Parked for a suspend: upcalls run no handler (xg_guest_quiesce). */
     volatile uint8_t quiesced;
     uint64_t quiesced_upcalls;
+    /* FIFO ABI: this vCPU's control block (NULL: not registered with the
+     * current host), the next port of each queue we are walking (0: read
+     * HEAD from the control block), and the queues an upcall stopped in
+     * for its work bound. */
+    struct evtchn_fifo_control_block *fifo_cb;
+    evtchn_port_t fifo_head[EVTCHN_FIFO_MAX_QUEUES];
+    uint32_t fifo_ready;
 };
 
-/* An event channel ABI (2-level here; FIFO would be a second table). */
+#define XG_FIFO_WORDS_PER_PAGE (4096 / sizeof(event_word_t))
+#define XG_FIFO_MAX_PAGES      (XG_MAX_PORTS / XG_FIFO_WORDS_PER_PAGE)
+#define XG_FIFO_CB_PER_PAGE    (4096 / sizeof(struct evtchn_fifo_control_block))
+
+/* An event channel ABI: 2-level or FIFO. Optional ops may be NULL. */
 struct xg_evtchn_ops {
     const char *name;
     unsigned int max_ports;
+    /* Optional. On CPU 0 at boot and at a resume on a new host: switch
+     * the domain to this ABI (before any port is bound). */
+    int (*init)(struct xg_guest *g);
+    /* Optional. A CPU came up (on that CPU). */
+    int (*cpu_up)(struct xg_guest *g, unsigned int cpu);
+    /* Optional. Xen just gave us `port` (g->lock held): make it usable,
+     * e.g. add event array pages up to it. */
+    int (*setup_port)(struct xg_guest *g, evtchn_port_t port);
+    /* Optional. The port's priority queue. */
+    int (*set_priority)(struct xg_guest *g, evtchn_port_t port, unsigned int priority);
     /* The upcall on `cpu` (interrupts off). */
     void (*upcall)(struct xg_guest *g, unsigned int cpu);
     /* Unmask with the pending re-check of invariant 4. */
@@ -71,6 +94,36 @@ struct xg_evtchn_ops {
 };
 
 extern const struct xg_evtchn_ops xg_evtchn_2l_ops;
+extern const struct xg_evtchn_ops xg_evtchn_fifo_ops;
+
+/* Building blocks of the FIFO table, for variants that replace one op. */
+int xg_fifo_init(struct xg_guest *g);
+int xg_fifo_cpu_up(struct xg_guest *g, unsigned int cpu);
+int xg_fifo_setup_port(struct xg_guest *g, evtchn_port_t port);
+int xg_fifo_set_priority(struct xg_guest *g, evtchn_port_t port, unsigned int priority);
+void xg_fifo_upcall(struct xg_guest *g, unsigned int cpu);
+int xg_fifo_unmask(struct xg_guest *g, evtchn_port_t port);
+bool xg_fifo_mask(struct xg_guest *g, evtchn_port_t port);
+void xg_fifo_clear_pending(struct xg_guest *g, evtchn_port_t port);
+bool xg_fifo_is_pending(struct xg_guest *g, evtchn_port_t port);
+void xg_fifo_bind_to_cpu(struct xg_guest *g, evtchn_port_t port, unsigned int cpu);
+void xg_fifo_close_port(struct xg_guest *g, evtchn_port_t port);
+/* The event word of `port`, or NULL beyond the pages added so far. */
+volatile event_word_t *xg_fifo_word(struct xg_guest *g, evtchn_port_t port);
+/* Take the head of queue `q` off the list (clear LINKED and LINK) and
+ * handle it if pending and not masked; clears q in *ready when the queue
+ * is empty. Returns 1 if a handler ran. */
+unsigned int xg_fifo_consume_one(struct xg_guest *g, unsigned int cpu, unsigned int q,
+                                 uint32_t *ready);
+/* Wait until `port` is no longer LINKED (close), unless only this CPU's
+ * own upcall could unlink it and it cannot run now. */
+void xg_fifo_wait_unlinked(struct xg_guest *g, evtchn_port_t port);
+
+/* Choose and initialise the ABI (boot: booting = true; a resume on a new
+ * host: false, after xg_evtchn_forget_all). */
+int xg_evtchn_choose_abi(struct xg_guest *g, bool booting);
+/* Release this CPU's throttled ports whose backoff has passed. */
+void xg_evtchn_release_throttled(struct xg_guest *g, unsigned int cpu);
 
 /* Building blocks of the 2-level table, for variants that replace one op. */
 void xg_2l_upcall(struct xg_guest *g, unsigned int cpu);
@@ -101,8 +154,19 @@ struct xg_guest {
     unsigned int ncpus;
     unsigned int rr_next;
     bool booted;
-    struct xg_port ports[XG_MAX_PORTS];
     struct xg_cpu cpus[XG_MAX_CPUS];
+    /* FIFO ABI: event array pages (allocated once, kept across resumes;
+     * fifo_added of them given to the current host) and control block
+     * pages (XG_FIFO_CB_PER_PAGE vCPUs each). */
+    volatile event_word_t *fifo_pages[XG_FIFO_MAX_PAGES];
+    uint64_t fifo_gfns[XG_FIFO_MAX_PAGES];
+    unsigned int fifo_allocated, fifo_added;
+    uint8_t *fifo_cb_pages[(XG_MAX_CPUS + XG_FIFO_CB_PER_PAGE - 1) / XG_FIFO_CB_PER_PAGE];
+    /* ports[] entries at or above port_hwm were never set up (not even
+     * zeroed: 131072 of them would cost every guest its memory up front);
+     * a port there is free. Must stay the last member. */
+    evtchn_port_t port_hwm;
+    struct xg_port ports[XG_MAX_PORTS];
 };
 
 /* A spinlock over platform atomics (each try is a scheduling point). */
