@@ -17,7 +17,8 @@ bad=0
 
 # Schedules until the first failure ("-" when every one held), or "error".
 first_failure() { # prog scenario policy budget
-    out=$("$1" explore "$src/sim/scenarios/$2.json" --schedules "$4" --policy "$3" --jobs 2 \
+    case $2 in */*) scn=$src/$2 ;; *) scn=$src/sim/scenarios/$2.json ;; esac
+    out=$("$1" explore "$scn" --schedules "$4" --policy "$3" --jobs 2 \
         --json --out "$work" 2>/dev/null)
     case $out in
     *'"result":"held"'*) echo - ;;
