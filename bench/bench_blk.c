@@ -29,14 +29,7 @@
 #include <time.h>
 
 #include "xensim/scenario.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "bench_util.h"
 
 struct result {
     uint64_t ios, latency_ns_mean, latency_ns_p99, exits;

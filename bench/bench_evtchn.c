@@ -23,14 +23,7 @@
 #include <time.h>
 
 #include "harness.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "bench_util.h"
 
 struct bctx {
     uint64_t n;        /* events to deliver */

@@ -24,26 +24,7 @@
 
 #include "xensim/scenario.h"
 #include "xensim/world.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static struct xsim_policy *policy(const char *spec)
-{
-    struct xsim_error err;
-    struct xsim_policy *p = xsim_policy_create(spec, &err);
-
-    if (p == NULL) {
-        fprintf(stderr, "%s\n", err.text);
-        exit(2);
-    }
-    return p;
-}
+#include "bench_util.h"
 
 /* ---- the planted lost update ---- */
 

@@ -38,18 +38,11 @@
 #include "xensim/hv.h"
 #include "xensim/time.h"
 #include "xensim/world.h"
+#include "bench_util.h"
 
 #define STARTUP_VECTOR 0x30
 #define MSR_ICR        0x830
 #define GUEST_DOMID    1
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ---- a guest on N vCPUs with clock, timers and IPIs (a small copy of
  * what tests/time's harness does) ---- */
