@@ -63,21 +63,26 @@ static void print_point(FILE *out, struct names *nm, const struct xsim_point_rec
             r->line);
 }
 
-/* Whether the choice list has a switch to `to` at a decision in [lo, hi]. */
-static bool chosen(const struct xsim_choices *c, uint64_t lo, uint64_t hi, uint32_t to)
+/* Whether the choice list has a switch to `to` at a decision in [lo, hi].
+ * Handoffs come in decision order, so *next (the first switch not yet
+ * passed) only moves forward: one pass over the list for the whole run. */
+static bool chosen(const struct xsim_choices *c, size_t *next, uint64_t lo, uint64_t hi,
+                   uint32_t to)
 {
-    for (size_t i = 0; i < c->n; i++) {
-        if (c->sw[i].decision >= lo && c->sw[i].decision <= hi && c->sw[i].entity == to)
-            return true;
-    }
-    return false;
+    bool found = false;
+
+    while (*next < c->n && c->sw[*next].decision < lo)
+        (*next)++;
+    for (size_t i = *next; i < c->n && c->sw[i].decision <= hi; i++)
+        found = found || c->sw[i].entity == to;
+    return found;
 }
 
 void xsim_explain_write(const struct xsim_world *w, const struct xsim_report *rep, FILE *out)
 {
     const struct xsim_choices *c = &w->choices;
     const struct xsim_point_rec *pt = w->points;
-    size_t n = w->npoints, handoffs = 0;
+    size_t n = w->npoints, handoffs = 0, next_sw = 0;
     struct names nm = {.n = 0};
 
     fprintf(out,
@@ -94,7 +99,7 @@ void xsim_explain_write(const struct xsim_world *w, const struct xsim_report *re
         if (pt[k].entity == pt[k - 1].entity)
             continue;
         handoffs++;
-        bool pick = chosen(c, pt[k - 1].decision, pt[k].decision, pt[k].entity);
+        bool pick = chosen(c, &next_sw, pt[k - 1].decision, pt[k].decision, pt[k].entity);
         fprintf(out, "handoff %zu: vCPU %" PRIu32 " -> vCPU %" PRIu32 " (%s)\n", handoffs,
                 pt[k - 1].entity, pt[k].entity,
                 pick ? "the schedule's choice" : "the first could not go on");

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "world_internal.h"
 
@@ -221,40 +220,41 @@ static void describe(const struct xsim_trace_rec *r, char *name, size_t nsize, c
     }
 }
 
-/* The records' indices in time order (stable: records of one time keep
- * the order they happened in). Records are appended in decision order,
- * and vCPUs' clocks differ, so the kept order is not time order. NULL
- * when out of memory. */
+/* A record's place in time order: its time, then its place in the
+ * trace (records of one time keep the order they happened in). */
+struct order_key {
+    uint64_t time;
+    size_t idx;
+};
+
+static int order_cmp(const void *a, const void *b)
+{
+    const struct order_key *x = a, *y = b;
+
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* The records' indices in time order. Records are appended in decision
+ * order, and vCPUs' clocks differ, so the kept order is not time order.
+ * NULL when out of memory. */
 static size_t *time_order(const struct xsim_world *w)
 {
-    size_t n = w->trace_len, *idx = malloc((n ? n : 1) * sizeof(*idx)), *tmp;
+    size_t n = w->trace_len, *idx = malloc((n ? n : 1) * sizeof(*idx));
+    struct order_key *k = malloc((n ? n : 1) * sizeof(*k));
 
-    if (idx == NULL)
-        return NULL;
-    tmp = malloc((n ? n : 1) * sizeof(*tmp));
-    if (tmp == NULL) {
+    if (idx == NULL || k == NULL) {
         free(idx);
+        free(k);
         return NULL;
     }
     for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    /* Bottom-up merge sort on (time, index). */
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                tmp[k++] = w->trace[idx[j]].time_ns < w->trace[idx[i]].time_ns ? idx[j++]
-                                                                               : idx[i++];
-            while (i < mid)
-                tmp[k++] = idx[i++];
-            while (j < hi)
-                tmp[k++] = idx[j++];
-        }
-        memcpy(idx, tmp, n * sizeof(*idx));
-    }
-    free(tmp);
+        k[i] = (struct order_key){.time = w->trace[i].time_ns, .idx = i};
+    qsort(k, n, sizeof(*k), order_cmp);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = k[i].idx;
+    free(k);
     return idx;
 }
 

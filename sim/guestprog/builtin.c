@@ -561,8 +561,6 @@ static bool needs_ipi(const struct xsim_scenario *s)
     return false;
 }
 
-static void bi_fini(void *state);
-
 static int bi_init(void *state, const struct xsim_guest_env *env)
 {
     struct bi *b = state;

@@ -36,8 +36,10 @@ echo "|---|---|---|---|---|---|---|"
 grep '^[0-9]' "$cat" | while IFS='|' read -r id name origin scenario policies budget oracle; do
     prog=$build/mutants/xensim-mutant-$id
     if [ ! -x "$prog" ]; then
+        # (the loop runs in a subshell: the verdict goes through a file)
         echo "measure.sh: $prog missing (cmake --build $build --target mutants)" >&2
-        exit 2
+        echo 2 >"$work/bad"
+        break
     fi
     found=no
     cells="" clean=""
@@ -63,5 +65,5 @@ grep '^[0-9]' "$cat" | while IFS='|' read -r id name origin scenario policies bu
         esac
     fi
 done
-[ -f "$work/bad" ] && bad=1
-exit $bad
+[ -f "$work/bad" ] && bad=$(cat "$work/bad")
+exit "$bad"
