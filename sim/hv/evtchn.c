@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv_internal.h"
+#include "hv/hv_internal.h"
 
 #define WORD_BITS 64
 

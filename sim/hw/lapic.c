@@ -12,7 +12,7 @@
 
 #include "xensim/cost.h"
 
-#include "../hv/hv_internal.h"
+#include "hv/hv_internal.h"
 
 #define MSR_X2APIC_FIRST    0x800
 #define MSR_X2APIC_LAST     0x8ff

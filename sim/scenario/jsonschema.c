@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonschema.h"
+#include "scenario/jsonschema.h"
 
 /* Objects iterate in insertion order since jansson 2.8; json_error_code()
  * exists since 2.11. */

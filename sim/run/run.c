@@ -22,9 +22,9 @@
 
 #include <uv.h>
 
-#include "explain.h"
+#include "run/explain.h"
 #include "guestprog/host.h"
-#include "jsonschema.h"
+#include "scenario/jsonschema.h"
 #include "workload/workload.h"
 #include "xensim/blkback.h"
 #include "xensim/evsource.h"
