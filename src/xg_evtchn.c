@@ -64,6 +64,7 @@ void xg_evtchn_release_throttled(struct xg_guest *g, unsigned int cpu)
         struct xg_port *pt = &g->ports[port];
         if (pt->cpu != cpu || !pt->throttled || pt->release_at > c->throttle_clock)
             continue;
+        XG_BUG_ON(g->p, c->nthrottled == 0);
         pt->throttled = false;
         c->nthrottled--;
         if (!pt->user_masked && !pt->closing)
@@ -108,8 +109,11 @@ void xg_evtchn_dispatch(struct xg_guest *g, unsigned int cpu, evtchn_port_t port
         r = pt->fn(g, port, pt->arg);
         c->in_port = saved;
     }
-    if (!XG_MUTATED(8))
-        xg_fetch_add_u32(p, &pt->running, (uint32_t)-1);
+    if (!XG_MUTATED(8)) {
+        uint32_t before = xg_fetch_add_u32(p, &pt->running, (uint32_t)-1);
+        /* Our own announcement was still counted. */
+        XG_BUG_ON(p, before == 0);
+    }
     c->events++;
     pt->load++;
     if (r == XG_EVTCHN_HANDLED) {
@@ -388,9 +392,11 @@ int xg_evtchn_close(struct xg_guest *g, evtchn_port_t port)
     old_cpu = pt->cpu;
     g->ops->close_port(g, port);
     if (pt->throttled) {
+        XG_BUG_ON(p, g->cpus[old_cpu].nthrottled == 0);
         pt->throttled = false;
         g->cpus[old_cpu].nthrottled--;
     }
+    XG_BUG_ON(p, g->cpus[old_cpu].nports == 0);
     g->cpus[old_cpu].nports--;
     /* XSA-331: unmap only when no handler of this port still runs on
      * another CPU (ours, if we close from inside it, counts once). */
@@ -426,6 +432,7 @@ static int set_cpu_locked(struct xg_guest *g, evtchn_port_t port, unsigned int c
     was_masked = g->ops->mask(g, port);
     rc = evtchn_op(g, EVTCHNOP_bind_vcpu, &b);
     if (rc == 0) {
+        XG_BUG_ON(g->p, g->cpus[pt->cpu].nports == 0);
         g->cpus[pt->cpu].nports--;
         g->ops->bind_to_cpu(g, port, cpu);
         g->cpus[cpu].nports++;
