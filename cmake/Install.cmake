@@ -19,8 +19,9 @@ install(TARGETS xensim_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/xensim
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 file(GLOB _xensim_scenarios ${PROJECT_SOURCE_DIR}/sim/scenarios/*.json)
-install(FILES ${_xensim_scenarios} ${PROJECT_SOURCE_DIR}/sim/scenarios/README.md
-        DESTINATION ${XENSIM_INSTALL_DATADIR}/scenarios)
+install(FILES ${_xensim_scenarios} DESTINATION ${XENSIM_INSTALL_DATADIR}/scenarios)
+install(FILES ${PROJECT_SOURCE_DIR}/docs/scenario-format.md
+        DESTINATION ${XENSIM_INSTALL_DATADIR}/scenarios RENAME README.md)
 file(GLOB _xensim_profiles ${PROJECT_SOURCE_DIR}/sim/profiles/*.json)
 install(FILES ${_xensim_profiles} DESTINATION ${XENSIM_INSTALL_DATADIR}/profiles)
 

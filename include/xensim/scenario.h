@@ -1,5 +1,5 @@
 /*
- * scenario.h - JSON scenarios (reference: sim/scenarios/README.md) and
+ * scenario.h - JSON scenarios (reference: docs/scenario-format.md) and
  * running one: the machine, the guest's choices, workloads, stop
  * conditions and oracles, and the report of a run.
  */

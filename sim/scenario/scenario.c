@@ -1,5 +1,5 @@
 /*
- * scenario.c - the scenario schema and loader (see sim/scenarios/README.md
+ * scenario.c - the scenario schema and loader (see docs/scenario-format.md
  * for the format). Every error names file, line and column.
  */
 #include <errno.h>
