@@ -19,6 +19,10 @@
 #include "xensim/error.h"
 #include "xensim/scenario.h"
 
+/* A replay file names at most this many failed oracles (every one a
+ * report can hold). */
+#define XSIM_REPLAY_MAX_FAILED XSIM_MAX_ORACLES
+
 struct xsim_replay {
     char *scenario_text; /* owned */
     char scenario_path[512];
@@ -26,7 +30,7 @@ struct xsim_replay {
     char policy[64];
     char guest[64];
     uint64_t digest;
-    char failed[8][48];
+    char failed[XSIM_REPLAY_MAX_FAILED][48];
     unsigned int nfailed;
     struct xsim_choices choices; /* owned */
 };

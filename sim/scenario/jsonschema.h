@@ -224,6 +224,11 @@ int xsim_schema_fail(struct xsim_schema_ctx *ctx, const char *fmt, ...)
 int xsim_schema_fail_member(struct xsim_schema_ctx *ctx, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* For callbacks: reject element `index` of the array being checked, at the
+ * element (at the array when it has no such element). */
+int xsim_schema_fail_elem(struct xsim_schema_ctx *ctx, size_t index, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* For callbacks: check the value being checked as `field` describes, storing
  * relative to `target` (may be NULL), with positions and paths as usual. */
 int xsim_schema_check_as(struct xsim_schema_ctx *ctx, const struct xsim_schema_field *field,
@@ -238,6 +243,12 @@ const char *xsim_schema_key(const struct xsim_schema_ctx *ctx);
 
 /* For callbacks: the document being checked. */
 const struct xsim_json_doc *xsim_schema_doc(const struct xsim_schema_ctx *ctx);
+
+/* The program's own schemas (scenarios, cost profiles, replay files), for
+ * the test that self-checks them. */
+const struct xsim_schema *xsim__scenario_schema(void);
+const struct xsim_schema *xsim__cost_profile_schema(void);
+const struct xsim_schema *xsim__replay_schema(void);
 
 /* ---- Units ---- */
 

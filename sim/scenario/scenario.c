@@ -676,6 +676,11 @@ static const struct xsim_schema_field scenario_fields[] = {
 };
 static const struct xsim_schema scenario_schema = XSIM_SCHEMA("scenario", scenario_fields);
 
+const struct xsim_schema *xsim__scenario_schema(void)
+{
+    return &scenario_schema;
+}
+
 static int policy_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)
 {
     scn_t *s = target;

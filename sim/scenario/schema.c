@@ -845,6 +845,24 @@ int xsim_schema_fail_member(struct xsim_schema_ctx *ctx, const char *key, const 
     return fail_at(ctx, at, "%s", text);
 }
 
+int xsim_schema_fail_elem(struct xsim_schema_ctx *ctx, size_t index, const char *fmt, ...)
+{
+    struct xsim__json_loc at = ctx->at;
+    char text[512];
+    va_list ap;
+    int line, column;
+
+    if (json_is_array(ctx->value) &&
+        xsim_json_elem_pos(ctx->doc, ctx->value, index, &line, &column) == 0) {
+        at.line = line;
+        at.column = column;
+    }
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    return fail_at(ctx, at, "%s", text);
+}
+
 int xsim_schema_check_as(struct xsim_schema_ctx *ctx, const struct xsim_schema_field *field,
                          void *target)
 {

@@ -127,6 +127,11 @@ static const struct xsim_schema profile_schema = {
     .finish = profile_finish,
 };
 
+const struct xsim_schema *xsim__cost_profile_schema(void)
+{
+    return &profile_schema;
+}
+
 static int check_doc(struct xsim_cost_profile *p, struct xsim_json_doc *doc, struct xsim_error *err)
 {
     if (!json_is_object(doc->root))

@@ -47,88 +47,187 @@ int xsim_replay_write(const char *path, const struct xsim_scenario *s,
     return 0;
 }
 
-static int bad(const struct xsim_json_doc *doc, const json_t *node, struct xsim_error *err,
-               const char *what)
-{
-    int line = 0, col = 0;
+/* ---- reading: the replay file's schema ---- */
 
-    xsim_json_pos(doc, node, &line, &col);
-    return xsim_json_error_at(doc, line, col, err, "%s", what);
+static int version_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)
+{
+    (void)target;
+    if (!json_is_integer(value) || json_integer_value(value) != 1)
+        return xsim_schema_fail(ctx, "'xensim_replay' must be 1 (a replay file of this version)");
+    return 0;
+}
+
+static int scenario_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)
+{
+    struct xsim_replay *r = target;
+
+    if (!json_is_string(value))
+        return xsim_schema_fail(ctx, "'scenario' must be the scenario's JSON text");
+    if (r == NULL)
+        return 0;
+    free(r->scenario_text);
+    r->scenario_text = strdup(json_string_value(value));
+    return r->scenario_text != NULL ? 0 : -ENOMEM;
+}
+
+static int digest_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)
+{
+    struct xsim_replay *r = target;
+    const char *d = json_is_string(value) ? json_string_value(value) : NULL;
+    uint64_t v = 0;
+    size_t n = 0;
+
+    for (; d != NULL && d[n] != '\0' && n < 17; n++) {
+        char c = d[n];
+        unsigned int x = c >= '0' && c <= '9'   ? (unsigned int)(c - '0')
+                         : c >= 'a' && c <= 'f' ? (unsigned int)(c - 'a' + 10)
+                         : c >= 'A' && c <= 'F' ? (unsigned int)(c - 'A' + 10)
+                                                : 16u;
+        if (x == 16u)
+            break;
+        v = v << 4 | x;
+    }
+    if (d == NULL || n == 0 || n > 16 || d[n] != '\0')
+        return xsim_schema_fail(ctx, "'digest' must be the run's digest, 1 to 16 hex digits");
+    if (r != NULL)
+        r->digest = v;
+    return 0;
+}
+
+/* "switches": [[decision, entity], ...], decisions strictly increasing;
+ * checked against "decisions" in choices_finish, whatever the order. */
+static int switches_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)
+{
+    struct xsim_choices *c = target;
+    size_t n;
+
+    if (!json_is_array(value))
+        return xsim_schema_fail(ctx, "'%s' must be an array of [decision, entity] pairs",
+                                xsim_schema_path(ctx));
+    n = json_array_size(value);
+    if (c != NULL) {
+        free(c->sw);
+        c->n = c->cap = 0;
+        c->sw = calloc(n ? n : 1, sizeof(*c->sw));
+        if (c->sw == NULL)
+            return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(value, i);
+        const json_t *d = json_array_get(e, 0), *en = json_array_get(e, 1);
+        bool ok = json_is_array(e) && json_array_size(e) == 2 && json_is_integer(d) &&
+                  json_is_integer(en) && json_integer_value(d) >= 0 &&
+                  json_integer_value(en) >= 0 && json_integer_value(en) <= XSIM_ENTITY_EVENT;
+        if (ok && c != NULL && i > 0 && (uint64_t)json_integer_value(d) <= c->sw[i - 1].decision)
+            ok = false;
+        if (!ok)
+            return xsim_schema_fail_elem(ctx, i,
+                                         "'%s[%zu]' must be [decision, entity] with decisions "
+                                         "increasing and entity at most %u",
+                                         xsim_schema_path(ctx), i, (unsigned int)XSIM_ENTITY_EVENT);
+        if (c != NULL) {
+            c->sw[i].decision = (uint64_t)json_integer_value(d);
+            c->sw[i].entity = (uint32_t)json_integer_value(en);
+            c->n = c->cap = i + 1;
+        }
+    }
+    return 0;
+}
+
+static int choices_finish(struct xsim_schema_ctx *ctx, const json_t *object, void *target)
+{
+    const struct xsim_choices *c = target;
+
+    (void)object;
+    if (c != NULL && c->n > 0 && c->sw[c->n - 1].decision >= c->decisions)
+        return xsim_schema_fail_member(ctx, "switches",
+                                       "switch %zu is at decision %" PRIu64
+                                       ", not below 'decisions' (%" PRIu64 ")",
+                                       c->n - 1, c->sw[c->n - 1].decision, c->decisions);
+    return 0;
+}
+
+static const struct xsim_schema_field choices_fields[] = {
+    {.name = "decisions",
+     .type = XSIM_SCHEMA_UINT64,
+     .required = true,
+     XSIM_MEMBER(struct xsim_choices, decisions),
+     .doc = "scheduling decisions the run made"},
+    {.name = "switches",
+     .type = XSIM_SCHEMA_ANY,
+     .required = true,
+     .set = switches_set,
+     .doc = "[decision, entity]: where the run switched, and to whom"},
+};
+static const struct xsim_schema choices_schema = {
+    .name = "choices",
+    .fields = choices_fields,
+    .nfields = sizeof(choices_fields) / sizeof(choices_fields[0]),
+    .finish = choices_finish,
+};
+
+static const struct xsim_schema_field failed_elem = {
+    .type = XSIM_SCHEMA_STRING, .min = 1, .max = 47, .size = 48};
+
+static const struct xsim_schema_field replay_fields[] = {
+    {.name = "xensim_replay", .type = XSIM_SCHEMA_ANY, .required = true, .set = version_set},
+    {.name = "scenario_path",
+     .type = XSIM_SCHEMA_STRING,
+     .max = 511,
+     XSIM_MEMBER(struct xsim_replay, scenario_path),
+     .doc = "where the scenario was loaded from (for messages)"},
+    {.name = "scenario", .type = XSIM_SCHEMA_ANY, .required = true, .set = scenario_set},
+    {.name = "seed",
+     .type = XSIM_SCHEMA_UINT64,
+     .required = true,
+     XSIM_MEMBER(struct xsim_replay, seed)},
+    {.name = "policy",
+     .type = XSIM_SCHEMA_STRING,
+     .required = true,
+     .min = 1,
+     .max = 63,
+     XSIM_MEMBER(struct xsim_replay, policy)},
+    {.name = "guest",
+     .type = XSIM_SCHEMA_STRING,
+     .min = 1,
+     .max = 63,
+     XSIM_MEMBER(struct xsim_replay, guest),
+     .doc = "the guest program's name"},
+    {.name = "digest", .type = XSIM_SCHEMA_ANY, .required = true, .set = digest_set},
+    {.name = "failed",
+     .type = XSIM_SCHEMA_ARRAY_OF,
+     .elem = &failed_elem,
+     .max = XSIM_REPLAY_MAX_FAILED,
+     XSIM_ARRAY_MEMBER(struct xsim_replay, failed, nfailed),
+     .doc = "the oracles that failed"},
+    {.name = "choices",
+     .type = XSIM_SCHEMA_OBJECT,
+     .required = true,
+     .sub = &choices_schema,
+     XSIM_MEMBER(struct xsim_replay, choices)},
+};
+static const struct xsim_schema replay_schema = XSIM_SCHEMA("replay file", replay_fields);
+
+const struct xsim_schema *xsim__replay_schema(void)
+{
+    return &replay_schema;
 }
 
 static int parse(const struct xsim_json_doc *doc, struct xsim_replay *r, struct xsim_error *err)
 {
-    const json_t *root = doc->root, *v, *ch, *sw;
-    size_t i;
+    const json_t *root = doc->root;
 
-    if (!json_is_object(root) || json_integer_value(json_object_get(root, "xensim_replay")) != 1)
-        return bad(doc, root, err, "not a replay file (expected \"xensim_replay\": 1)");
-    v = json_object_get(root, "scenario");
-    if (!json_is_string(v))
-        return bad(doc, root, err, "'scenario' must be the scenario's JSON text");
-    r->scenario_text = strdup(json_string_value(v));
-    if (r->scenario_text == NULL)
-        return -ENOMEM;
-    v = json_object_get(root, "scenario_path");
-    snprintf(r->scenario_path, sizeof(r->scenario_path), "%s",
-             json_is_string(v) ? json_string_value(v) : "<replay>");
-    v = json_object_get(root, "seed");
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return bad(doc, v != NULL ? v : root, err, "'seed' must be an integer >= 0");
-    r->seed = (uint64_t)json_integer_value(v);
-    v = json_object_get(root, "policy");
-    if (!json_is_string(v) || strlen(json_string_value(v)) >= sizeof(r->policy))
-        return bad(doc, v != NULL ? v : root, err, "'policy' must be a policy string");
-    snprintf(r->policy, sizeof(r->policy), "%s", json_string_value(v));
-    v = json_object_get(root, "guest");
-    if (v != NULL && (!json_is_string(v) || json_string_length(v) == 0 ||
-                      json_string_length(v) >= sizeof(r->guest)))
-        return bad(doc, v, err, "'guest' must be a guest program's name");
-    snprintf(r->guest, sizeof(r->guest), "%s", v != NULL ? json_string_value(v) : "xensim");
-    v = json_object_get(root, "digest");
-    if (!json_is_string(v) || sscanf(json_string_value(v), "%" SCNx64, &r->digest) != 1)
-        return bad(doc, v != NULL ? v : root, err, "'digest' must be 16 hex digits");
-    v = json_object_get(root, "failed");
-    if (json_is_array(v)) {
-        json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            if (json_is_string(e) && r->nfailed < 8)
-                snprintf(r->failed[r->nfailed++], sizeof(r->failed[0]), "%s", json_string_value(e));
-        }
+    /* The friendliest message for the commonest mistake: another JSON
+     * file given where a replay file was expected. */
+    if (!json_is_object(root) || json_object_get(root, "xensim_replay") == NULL) {
+        int line = 1, col = 1;
+        xsim_json_pos(doc, root, &line, &col);
+        return xsim_json_error_at(doc, line, col, err,
+                                  "not a replay file (expected \"xensim_replay\": 1)");
     }
-    ch = json_object_get(root, "choices");
-    sw = ch != NULL ? json_object_get(ch, "switches") : NULL;
-    v = ch != NULL ? json_object_get(ch, "decisions") : NULL;
-    if (!json_is_object(ch) || !json_is_array(sw) || !json_is_integer(v) ||
-        json_integer_value(v) < 0)
-        return bad(doc, ch != NULL ? ch : root, err,
-                   "'choices' must be {\"decisions\": D, \"switches\": [[decision, entity], ...]}");
-    r->choices.decisions = (uint64_t)json_integer_value(v);
-    r->choices.n = json_array_size(sw);
-    r->choices.cap = r->choices.n;
-    r->choices.sw = calloc(r->choices.n ? r->choices.n : 1, sizeof(*r->choices.sw));
-    if (r->choices.sw == NULL)
-        return -ENOMEM;
-    for (i = 0; i < r->choices.n; i++) {
-        json_t *e = json_array_get(sw, i);
-        json_t *d = json_array_get(e, 0), *en = json_array_get(e, 1);
-        if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_integer(d) ||
-            !json_is_integer(en) || json_integer_value(d) < 0 || json_integer_value(en) < 0 ||
-            json_integer_value(en) > XSIM_ENTITY_EVENT ||
-            (uint64_t)json_integer_value(d) >= r->choices.decisions ||
-            (i > 0 && (uint64_t)json_integer_value(d) <= r->choices.sw[i - 1].decision)) {
-            int line = 0, col = 0;
-            xsim_json_elem_pos(doc, sw, i, &line, &col);
-            return xsim_json_error_at(doc, line, col, err,
-                                      "switch %zu must be [decision, entity] with decisions "
-                                      "increasing and below %" PRIu64 ", entity <= 65535",
-                                      i, r->choices.decisions);
-        }
-        r->choices.sw[i].decision = (uint64_t)json_integer_value(d);
-        r->choices.sw[i].entity = (uint32_t)json_integer_value(en);
-    }
-    return 0;
+    snprintf(r->guest, sizeof(r->guest), "xensim");
+    snprintf(r->scenario_path, sizeof(r->scenario_path), "<replay>");
+    return xsim_schema_check(doc, NULL, &replay_schema, "", r, err);
 }
 
 int xsim_replay_read(const char *path, struct xsim_replay *r, struct xsim_error *err)
