@@ -21,6 +21,8 @@
 
 #include <jansson.h>
 
+#include "shell.h"
+
 #define XENSIM XENSIM_BINARY_DIR "/xensim"
 #define TINY   XENSIM_SOURCE_DIR "/tests/data/sweep/tiny.json"
 #define GRID \
@@ -31,55 +33,21 @@ static int run(const char *cmd, char **out)
 {
     size_t flen = strlen(cmd) + 8;
     char *full = malloc(flen);
-    FILE *p;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int st;
+    int rc;
 
     assert_non_null(full);
     snprintf(full, flen, "%s 2>&1", cmd);
-    p = popen(full, "r");
+    rc = ts_shell(full, out);
     free(full);
-    assert_non_null(p);
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, p);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    buf[len] = '\0';
-    st = pclose(p);
-    if (out != NULL)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return rc;
 }
 
 static char *slurp(const char *dir, const char *file)
 {
     char path[512];
-    FILE *f;
-    char *buf;
-    long n;
 
     snprintf(path, sizeof(path), "%s/%s", dir, file);
-    f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot read %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return buf;
+    return ts_slurp(path);
 }
 
 static bool exists(const char *dir, const char *file)
