@@ -20,6 +20,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "blk_guest.h"
 #include "harness.h"
 #include "rawback.h"
 #include "xensim/gnttab.h"
@@ -59,14 +60,6 @@ struct ctx {
     uint8_t *buf;
 };
 
-/* Checks inside guest code record the first failure (cmocka's asserts
- * must not longjmp out of a vCPU thread). */
-#define GCHECK(x, cond)                                                                   \
-    do {                                                                                  \
-        if (!(cond) && (x)->msg[0] == '\0')                                               \
-            snprintf((x)->msg, sizeof((x)->msg), "%s:%d: %s", __FILE__, __LINE__, #cond); \
-    } while (0)
-
 /* Grant frames for the next run_case. */
 static unsigned int next_gt_frames = GT_FRAMES;
 
@@ -75,12 +68,6 @@ static enum rb_evil next_evil;
 /* Schedule for the next run_case (NULL: the time policy). */
 static const char *next_policy;
 static uint64_t next_seed = 1;
-
-#define SPIN_UNTIL(x, cond)                                     \
-    do {                                                        \
-        for (int spin_ = 0; spin_ < 200000 && !(cond); spin_++) \
-            xg_point((x)->t.p, XG_POINT_SPIN, NULL);            \
-    } while (0)
 
 static void on_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
 {
@@ -121,13 +108,7 @@ static int sub(struct ctx *x, unsigned int i, enum xg_blk_op op, uint64_t sector
 {
     struct xg_blk_io *io = &x->io[i];
 
-    memset(io, 0, sizeof(*io));
-    io->op = op;
-    io->sector = sector;
-    io->nsectors = n;
-    io->buf = buf;
-    io->done = on_done;
-    io->arg = x;
+    bg_io_init(io, op, sector, n, buf, on_done, x);
     x->status[i] = 1; /* not done */
     return xg_blkfront_submit(x->bf, io);
 }
@@ -135,15 +116,7 @@ static int sub(struct ctx *x, unsigned int i, enum xg_blk_op op, uint64_t sector
 /* n contiguous guest pages. */
 static uint8_t *alloc_pages(struct ctx *x, unsigned int n)
 {
-    uint64_t gfn;
-    uint8_t *first = xg_page_alloc(x->t.p, &gfn);
-
-    for (unsigned int i = 1; i < n; i++) {
-        uint8_t *p = xg_page_alloc(x->t.p, &gfn);
-        if (p != first + (size_t)i * 4096)
-            return NULL;
-    }
-    return first;
+    return bg_alloc_pages(x->t.p, n);
 }
 
 static bool matches_pattern(const uint8_t *buf, uint64_t sector, uint32_t n)
@@ -205,17 +178,8 @@ static struct ctx *run_case(const struct rb_config *rc, const struct xg_blkfront
     struct ctx *x = calloc(1, sizeof(*x));
 
     assert_non_null(x);
-    x->bf = aligned_alloc(64, (xg_blkfront_size() + 63) / 64 * 64);
-    assert_non_null(x->bf);
-    memset(x->bf, 0, xg_blkfront_size());
-    th_config_init(&cfg, 2);
-    cfg.xenstore = true;
-    cfg.main = guest_main;
-    cfg.user = x;
-    cfg.ram_pages = 2048;
-    cfg.world.time_limit_ns = 2ull * 1000 * 1000 * 1000;
-    cfg.policy = next_policy;
-    cfg.world.seed = next_seed;
+    x->bf = bg_blkfront_alloc();
+    bg_config(&cfg, guest_main, x, next_policy, next_seed);
     assert_int_equal(th_create(&x->t, &cfg, NULL), 0);
     if (fc != NULL)
         x->fcfg = *fc;
@@ -241,12 +205,7 @@ static struct ctx *run_case(const struct rb_config *rc, const struct xg_blkfront
                 x->rb.stall, x->rb.nlog, x->rb.responses, x->rb.notifies, x->finished, x->reached,
                 x->setup_rc, x->attach_rc, st.connects);
     }
-    if (r != XSIM_STOP_QUIESCENT)
-        fail_msg("run ended %s (%s) policy %s seed %" PRIu64, xsim_stop_reason_name(r), x->msg,
-                 next_policy ? next_policy : "time", next_seed);
-    if (x->msg[0] != '\0')
-        fail_msg("%s (policy %s seed %" PRIu64 ")", x->msg, next_policy ? next_policy : "time",
-                 next_seed);
+    bg_check_run(r, x->msg, next_policy, next_seed);
     assert_int_equal(x->setup_rc, 0);
     assert_int_equal(x->attach_rc, 0);
     assert_true(x->finished);
