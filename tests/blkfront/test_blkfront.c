@@ -113,6 +113,14 @@ static int sub(struct ctx *x, unsigned int i, enum xg_blk_op op, uint64_t sector
     return xg_blkfront_submit(x->bf, io);
 }
 
+/* Reads i = from..to-1 of page i of the disk (sector i * 8) into page i
+ * of buf, each accepted. */
+static void sub_reads(struct ctx *x, uint8_t *buf, unsigned int from, unsigned int to)
+{
+    for (unsigned int i = from; i < to; i++)
+        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
+}
+
 /* n contiguous guest pages. */
 static uint8_t *alloc_pages(struct ctx *x, unsigned int n)
 {
@@ -618,8 +626,7 @@ static void body_evil(struct ctx *x)
 
     GCHECK(x, sub(x, 0, XG_BLK_READ, 0, 8, buf) == 0);
     wait_done(x, 1);
-    for (unsigned int i = 1; i < 4; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
+    sub_reads(x, buf, 1, 4);
     wait_done(x, 4);
     wait_state(x, XG_BLKFRONT_ERROR);
     GCHECK(x, x->reached == XG_BLKFRONT_ERROR);
@@ -708,8 +715,7 @@ static void body_ring_full(struct ctx *x)
     struct xg_blkfront_stats st;
 
     x->rb.stall = true;
-    for (unsigned int i = 0; i < 42; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
+    sub_reads(x, buf, 0, 42);
     GCHECK(x, sub(x, 42, XG_BLK_READ, 0, 8, buf) == -ENOSPC);
     xg_blkfront_get_stats(x->bf, &st);
     GCHECK(x, st.in_flight == 32);
@@ -748,12 +754,10 @@ static void body_resume_same(struct ctx *x)
     uint8_t *buf = alloc_pages(x, 8);
 
     x->rb.stall = true;
-    for (unsigned int i = 0; i < 4; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
+    sub_reads(x, buf, 0, 4);
     GCHECK(x, xg_blkfront_suspend(x->bf) == 0);
     GCHECK(x, xg_blkfront_state(x->bf) == XG_BLKFRONT_SUSPENDED);
-    for (unsigned int i = 4; i < 8; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
+    sub_reads(x, buf, 4, 8);
     struct xg_blkfront_stats st;
     xg_blkfront_get_stats(x->bf, &st);
     GCHECK(x, st.in_flight == 4 && st.queued == 4);
@@ -910,8 +914,7 @@ static void body_detach_inflight(struct ctx *x)
     uint8_t *buf = alloc_pages(x, 3);
 
     x->rb.stall = true;
-    for (unsigned int i = 0; i < 3; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
+    sub_reads(x, buf, 0, 3);
     GCHECK(x, xg_blkfront_detach(x->bf) == 0);
     x->detached = true;
     for (unsigned int i = 0; i < 3; i++)
@@ -925,8 +928,7 @@ static void body_backend_closes(struct ctx *x)
     uint8_t *buf = alloc_pages(x, 2);
 
     x->rb.stall = true;
-    for (unsigned int i = 0; i < 2; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
+    sub_reads(x, buf, 0, 2);
     rb_close(&x->rb);
     wait_done(x, 2);
     for (unsigned int i = 0; i < 2; i++)
@@ -976,8 +978,7 @@ static void body_detach_garbage_state(struct ctx *x)
 
     GCHECK(x, sub(x, 0, XG_BLK_READ, 0, 8, buf) == 0);
     wait_done(x, 1);
-    for (unsigned int i = 1; i < 3; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
+    sub_reads(x, buf, 1, 3);
     wait_done(x, 3);
     wait_state(x, XG_BLKFRONT_ERROR);
     GCHECK(x, x->reached == XG_BLKFRONT_ERROR);
