@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "blkdev.h"
 #include "rawfront.h"
 #include "xensim/blkback.h"
 #include "xensim/gnttab.h"
@@ -55,15 +56,10 @@ static struct bt *bt_run(bt_body_fn body, const struct xsim_blkback_config *bc,
     struct bt *x = calloc(1, sizeof(*x));
     struct th_config cfg;
     struct xsim_storage_config scfg;
-    struct xsim_blkback_config bcfg;
 
     assert_non_null(x);
     x->body = body;
-    th_config_init(&cfg, 1);
-    cfg.xenstore = true;
-    cfg.ram_pages = 1024;
-    cfg.main = bt_main;
-    cfg.user = x;
+    th_config_xs(&cfg, 1, 1024, bt_main, x);
     assert_int_equal(th_create(&x->t, &cfg, NULL), 0);
     if (sc != NULL) {
         scfg = *sc;
@@ -73,16 +69,7 @@ static struct bt *bt_run(bt_body_fn body, const struct xsim_blkback_config *bc,
         scfg.write_cache = true;
         scfg.faults.lose_all_cached = true;
     }
-    if (cdrom)
-        assert_int_equal(xsim_storage_cdrom_create(&scfg, &x->s), 0);
-    else
-        assert_int_equal(xsim_storage_mem_create(&scfg, &x->s), 0);
-    if (bc != NULL)
-        bcfg = *bc;
-    else
-        xsim_blkback_config_init(&bcfg);
-    bcfg.storage = x->s;
-    assert_int_equal(xsim_blkback_create(x->t.w, x->t.hv, x->t.xs, &bcfg, &x->b), 0);
+    th_blkback_start(&x->t, &scfg, cdrom, bc, &x->s, &x->b);
     th_run(&x->t);
     return x;
 }

@@ -74,11 +74,7 @@ static inline struct xg_blkfront *bg_blkfront_alloc(void)
 static inline void bg_config(struct th_config *cfg, th_main_fn main, void *user, const char *policy,
                              uint64_t seed)
 {
-    th_config_init(cfg, 2);
-    cfg->xenstore = true;
-    cfg->main = main;
-    cfg->user = user;
-    cfg->ram_pages = 2048;
+    th_config_xs(cfg, 2, 2048, main, user);
     cfg->world.time_limit_ns = 2ull * 1000 * 1000 * 1000;
     cfg->policy = policy;
     cfg->world.seed = seed;

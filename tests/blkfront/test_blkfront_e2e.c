@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "blk_guest.h"
+#include "blkdev.h"
 #include "harness.h"
 #include "xensim/blkback.h"
 #include "xensim/guest/xg_blkfront.h"
@@ -175,7 +176,7 @@ static struct ex *e_run(const struct xsim_blkback_config *bc, bool cdrom, ebody_
 {
     struct th_config cfg;
     struct xsim_storage_config scfg;
-    struct xsim_blkback_config bcfg;
+    uint32_t devid;
     struct ex *x = calloc(1, sizeof(*x));
 
     assert_non_null(x);
@@ -186,17 +187,8 @@ static struct ex *e_run(const struct xsim_blkback_config *bc, bool cdrom, ebody_
     memset(&scfg, 0, sizeof(scfg));
     scfg.sectors = DISK_SECTORS;
     scfg.write_cache = true;
-    if (cdrom)
-        assert_int_equal(xsim_storage_cdrom_create(&scfg, &x->s), 0);
-    else
-        assert_int_equal(xsim_storage_mem_create(&scfg, &x->s), 0);
-    if (bc != NULL)
-        bcfg = *bc;
-    else
-        xsim_blkback_config_init(&bcfg);
-    bcfg.storage = x->s;
-    assert_int_equal(xsim_blkback_create(x->t.w, x->t.hv, x->t.xs, &bcfg, &x->b), 0);
-    xg_blkfront_config_init(&x->fcfg, bcfg.devid);
+    devid = th_blkback_start(&x->t, &scfg, cdrom, bc, &x->s, &x->b);
+    xg_blkfront_config_init(&x->fcfg, devid);
     x->fcfg.ring_pages = ring_pages;
     enum xsim_stop_reason r = th_run(&x->t);
     bg_check_run(r, x->msg, next_policy, next_seed);

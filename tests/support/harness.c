@@ -7,7 +7,6 @@
 
 #include "harness.h"
 
-
 enum xg_event_abi th_event_abi = XG_EVENT_ABI_AUTO;
 
 int th_abi_group_2l(void **state)
@@ -38,6 +37,16 @@ void th_config_init(struct th_config *cfg, unsigned int ncpus)
     cfg->guest.event_abi = th_event_abi;
     xsim_world_config_init(&cfg->world);
     cfg->idle_after_main = true;
+}
+
+void th_config_xs(struct th_config *cfg, unsigned int ncpus, size_t ram_pages, th_main_fn main,
+                  void *user)
+{
+    th_config_init(cfg, ncpus);
+    cfg->xenstore = true;
+    cfg->ram_pages = ram_pages;
+    cfg->main = main;
+    cfg->user = user;
 }
 
 static void guest_interrupt(void *guest, unsigned int cpu, uint8_t vector)

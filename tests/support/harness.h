@@ -70,6 +70,11 @@ const char *th_abi_name(void);
 
 /* Defaults: 2 CPUs, every feature, time policy, idle after main. */
 void th_config_init(struct th_config *cfg, unsigned int ncpus);
+/* The same, for a guest that talks to a XenStore (cfg.xenstore) with
+ * `ram_pages` of RAM, running `main` with `user`: the set-up of the
+ * device tests. */
+void th_config_xs(struct th_config *cfg, unsigned int ncpus, size_t ram_pages, th_main_fn main,
+                  void *user);
 /* Build everything; `pol` may be NULL (then cfg->policy is parsed). */
 int th_create(struct th *t, const struct th_config *cfg, struct xsim_policy *pol);
 enum xsim_stop_reason th_run(struct th *t);
