@@ -14,10 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "ping.h"
 #include "xensim/world.h"
-
-#define TEST_IPI_OP 63
-#define PING_VECTOR 0x40
 
 /* ---- a 4-vCPU ping-pong guest: vCPU i halts until pinged, then pings
  * i+1 through a test hypercall; vCPU 0 starts the ring. ---- */
@@ -30,17 +28,6 @@ struct pp_guest {
     volatile uint64_t shared; /* contended counter: creates interleavings */
     uint64_t handled[8];
 };
-
-static long test_ipi(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, unsigned long a1,
-                     unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
-{
-    struct xsim_vcpu *t = xsim_domain_vcpu(d, (unsigned int)a1);
-
-    if (t == NULL)
-        return -EINVAL;
-    xsim_vcpu_raise(t, (uint8_t)a2, true);
-    return 0;
-}
 
 static void pp_interrupt(void *guest, unsigned int cpu, uint8_t vector)
 {
@@ -59,17 +46,14 @@ static void pp_start(void *guest, unsigned int cpu)
     const struct xg_platform *p = g->p;
     uint64_t seen = 0;
 
-    xg_irq_restore(p, true);
-    if (cpu == 0)
-        xg_hypercall(p, TEST_IPI_OP, 1 % g->ncpu, PING_VECTOR, 0);
+    ping_join(p, cpu, g->ncpu);
     while (seen < g->rounds) {
         uint64_t old = xg_read_u64(p, &g->shared);
         xg_write_u64(p, &g->shared, old + 1); /* racy on purpose */
         while (xg_read_u64(p, &g->pings[cpu]) == seen)
             xg_halt(p);
         seen++;
-        if (!(cpu == 0 && seen == g->rounds))
-            xg_hypercall(p, TEST_IPI_OP, (cpu + 1) % g->ncpu, PING_VECTOR, 0);
+        ping_pass(p, cpu, g->ncpu, seen, g->rounds);
     }
 }
 
