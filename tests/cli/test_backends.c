@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "shell.h"
+#include "support/policy.h"
 #include "xensim/scenario.h"
 #include "xensim/world.h"
 
@@ -36,15 +37,7 @@ static const char *const policies[] = {"", "random", "random+time", "pct:3+time"
 
 static struct xsim_policy *make(const char *spec)
 {
-    struct xsim_error err;
-    struct xsim_policy *p;
-
-    if (spec[0] == '\0')
-        return NULL;
-    p = xsim_policy_create(spec, &err);
-    if (p == NULL)
-        fail_msg("policy %s: %s", spec, err.text);
-    return p;
+    return spec[0] == '\0' ? NULL : th_policy(spec);
 }
 
 static void run_on(const struct xsim_scenario *s, const char *spec, uint64_t seed,

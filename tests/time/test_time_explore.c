@@ -34,6 +34,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "policy.h"
 #include "time_harness.h"
 
 #define US 1000ull
@@ -41,16 +42,6 @@
 
 typedef bool (*scenario_fn)(struct xsim_policy *pol, uint64_t seed, const void *arg, char *why,
                             size_t len);
-
-static struct xsim_policy *policy(const char *spec)
-{
-    struct xsim_error err;
-    struct xsim_policy *p = xsim_policy_create(spec, &err);
-
-    if (p == NULL)
-        fail_msg("%s", err.text);
-    return p;
-}
 
 static uint64_t scaled(uint64_t n)
 {
@@ -80,7 +71,7 @@ static bool only(const char *name, const char *spec, uint64_t *seed)
 static uint64_t explore(const char *name, scenario_fn fn, const void *arg, const char *spec,
                         uint64_t n, bool expect_failure)
 {
-    struct xsim_policy *pol = policy(spec);
+    struct xsim_policy *pol = th_policy(spec);
     char why[256] = "";
     uint64_t seed = 0, found = 0;
 
