@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <cmocka.h>
 
@@ -41,6 +42,15 @@ int ts_shell(const char *cmd, char **out)
     else
         free(buf);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void ts_shell_expect(const char *cmd, int status, const char *text)
+{
+    char *out;
+
+    assert_int_equal(ts_shell(cmd, &out), status);
+    assert_non_null(strstr(out, text));
+    free(out);
 }
 
 char *ts_slurp(const char *path)

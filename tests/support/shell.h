@@ -12,6 +12,10 @@
  * *out, or is freed when `out` is NULL. */
 int ts_shell(const char *cmd, char **out);
 
+/* Run `cmd` (as ts_shell): it exits with `status` and its standard
+ * output holds `text`. */
+void ts_shell_expect(const char *cmd, int status, const char *text);
+
 /* The whole of the file at `path`, NUL-terminated and malloc'd; the test
  * fails when it cannot be read. */
 char *ts_slurp(const char *path);

@@ -42,6 +42,16 @@ static int run(const char *cmd, char **out)
     return rc;
 }
 
+/* Run `cmd` (as run): it exits with `status` and says `text`. */
+static void expect(const char *cmd, int status, const char *text)
+{
+    char *out;
+
+    assert_int_equal(run(cmd, &out), status);
+    assert_non_null(strstr(out, text));
+    free(out);
+}
+
 static char *slurp(const char *dir, const char *file)
 {
     char path[512];
@@ -284,9 +294,7 @@ static void test_bad_input(void **state)
         cmd, 512, "%s sweep %s --vary stop.time=1ms --out %s/bad --set name=", XENSIM, TINY, dir);
     memset(cmd + len, 'x', n);
     cmd[len + (int)n] = '\0';
-    assert_int_equal(run(cmd, &out), 2);
-    assert_non_null(strstr(out, "'name' must be a string of 1 to 63 bytes"));
-    free(out);
+    expect(cmd, 2, "'name' must be a string of 1 to 63 bytes");
     free(cmd);
     remove_dir(dir);
 }
@@ -355,28 +363,18 @@ static void test_run_set(void **state)
     json_decref(j);
     free(out);
     /* A relative cost profile resolves next to the scenario file. */
-    assert_int_equal(run("cd / && " XENSIM " run " TINY
-                         " --set machine.cost_profile=slow-eoi.json --json",
-                         &out),
-                     0);
-    assert_non_null(strstr(out, "\"cost_profile\":\"slow-eoi\""));
-    free(out);
+    expect("cd / && " XENSIM " run " TINY " --set machine.cost_profile=slow-eoi.json --json", 0,
+           "\"cost_profile\":\"slow-eoi\"");
     /* Keys the scenario omits are created; several --set apply in order. */
-    assert_int_equal(run(XENSIM " run " TINY " --set 'workloads[1].rate=1k/s' --set "
-                                "'workloads[1].rate=2k/s' --set oracles.max_latency=1ns --json",
-                         &out),
-                     1);
-    assert_non_null(strstr(out, "\"max_latency\":{\"pass\":false"));
-    free(out);
-    assert_int_equal(run(XENSIM " run " TINY " --set 'workloads[1].rate=fast'", &out), 2);
-    assert_non_null(strstr(out, "(after --set workloads[1].rate=fast)"));
-    free(out);
-    assert_int_equal(run(XENSIM " run " TINY " --set '[99999999999]=1'", &out), 2);
-    assert_non_null(strstr(out, "the scenario is an object, not an array"));
-    free(out);
-    assert_int_equal(run(XENSIM " run " TINY " --set 'workloads[1].rate.x=1'", &out), 2);
-    assert_non_null(strstr(out, "'workloads[1].rate' is the string \"10k/s\", not an object"));
-    free(out);
+    expect(XENSIM " run " TINY " --set 'workloads[1].rate=1k/s' --set "
+                  "'workloads[1].rate=2k/s' --set oracles.max_latency=1ns --json",
+           1, "\"max_latency\":{\"pass\":false");
+    expect(XENSIM " run " TINY " --set 'workloads[1].rate=fast'", 2,
+           "(after --set workloads[1].rate=fast)");
+    expect(XENSIM " run " TINY " --set '[99999999999]=1'", 2,
+           "the scenario is an object, not an array");
+    expect(XENSIM " run " TINY " --set 'workloads[1].rate.x=1'", 2,
+           "'workloads[1].rate' is the string \"10k/s\", not an object");
 }
 
 int main(void)
