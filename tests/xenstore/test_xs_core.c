@@ -1545,28 +1545,32 @@ static void test_alloc_failure_sweep(void **state)
     printf("allocation-failure sweep: %ld allocation sites failed in turn\n", n);
 }
 
+/* A case run on a fresh store and its two dom0 connections: setup before
+ * it, teardown after. */
+#define FRESH(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_initial_tree, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_write_directory, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_directory_part, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_errors_and_paths, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_perms_unprivileged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_quotas, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_watches, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_event_queue_bound, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_event_merge, setup, teardown),
+        FRESH(test_initial_tree),
+        FRESH(test_read_write_directory),
+        FRESH(test_directory_part),
+        FRESH(test_errors_and_paths),
+        FRESH(test_perms_unprivileged),
+        FRESH(test_quotas),
+        FRESH(test_watches),
+        FRESH(test_event_queue_bound),
+        FRESH(test_event_merge),
         cmocka_unit_test(test_event_bytes_bound),
-        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_transaction_snapshot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_transaction_rm_inconsistent, setup, teardown),
+        FRESH(test_transactions),
+        FRESH(test_transaction_snapshot),
+        FRESH(test_transaction_rm_inconsistent),
         cmocka_unit_test(test_transaction_memory_bound),
-        cmocka_unit_test_setup_teardown(test_transaction_end_args, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_release_during_transaction, setup, teardown),
+        FRESH(test_transaction_end_args),
+        FRESH(test_domains),
+        FRESH(test_release_during_transaction),
         cmocka_unit_test(test_hooks),
-        cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
+        FRESH(test_framing),
         cmocka_unit_test(test_input_buffer),
         cmocka_unit_test(test_alloc_failure_sweep),
     };

@@ -318,16 +318,19 @@ static void test_release_cuts_ring(void **state)
     xsim_xs_conn_close(t0.c);
 }
 
+/* A case run on a fresh store and guest ring: setup before it, teardown after. */
+#define FRESH(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_basic, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrap_and_split, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reply_bigger_than_ring, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_async_events, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_errors_and_reconnect, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_release_cuts_ring, setup, teardown),
+        FRESH(test_basic),
+        FRESH(test_wrap_and_split),
+        FRESH(test_reply_bigger_than_ring),
+        FRESH(test_async_events),
+        FRESH(test_backpressure),
+        FRESH(test_errors_and_reconnect),
+        FRESH(test_release_cuts_ring),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
