@@ -362,9 +362,6 @@ int main(void)
         cmocka_unit_test(test_real_code_dfs),
         cmocka_unit_test(test_broken_variants_caught),
     };
-    int failed = 0;
 
-    failed += cmocka_run_group_tests_name("2-level", tests, th_abi_group_2l, NULL);
-    failed += cmocka_run_group_tests_name("fifo", tests, th_abi_group_fifo, NULL);
-    return failed;
+    return TH_RUN_PER_ABI(tests);
 }

@@ -39,6 +39,16 @@ void th_config_init(struct th_config *cfg, unsigned int ncpus)
     cfg->idle_after_main = true;
 }
 
+int th_create_main(struct th *t, unsigned int ncpus, th_main_fn main, void *user)
+{
+    struct th_config cfg;
+
+    th_config_init(&cfg, ncpus);
+    cfg.main = main;
+    cfg.user = user;
+    return th_create(t, &cfg, NULL);
+}
+
 void th_config_xs(struct th_config *cfg, unsigned int ncpus, size_t ram_pages, th_main_fn main,
                   void *user)
 {

@@ -67,6 +67,11 @@ int th_abi_group_2l(void **state);
 int th_abi_group_fifo(void **state);
 /* The ABI the current group runs ("2-level" or "fifo"). */
 const char *th_abi_name(void);
+/* Run the array `tests` once per ABI, as groups named after it; the
+ * number of failed tests. A macro, as CMocka's group runner is one. */
+#define TH_RUN_PER_ABI(tests)                                               \
+    (cmocka_run_group_tests_name("2-level", tests, th_abi_group_2l, NULL) + \
+     cmocka_run_group_tests_name("fifo", tests, th_abi_group_fifo, NULL))
 
 /* Defaults: 2 CPUs, every feature, time policy, idle after main. */
 void th_config_init(struct th_config *cfg, unsigned int ncpus);
@@ -77,6 +82,9 @@ void th_config_xs(struct th_config *cfg, unsigned int ncpus, size_t ram_pages, t
                   void *user);
 /* Build everything; `pol` may be NULL (then cfg->policy is parsed). */
 int th_create(struct th *t, const struct th_config *cfg, struct xsim_policy *pol);
+/* th_create with the defaults for `ncpus` (th_config_init), `main` on
+ * each CPU and `user`: the set-up of most single-run tests. */
+int th_create_main(struct th *t, unsigned int ncpus, th_main_fn main, void *user);
 enum xsim_stop_reason th_run(struct th *t);
 void th_destroy(struct th *t);
 
