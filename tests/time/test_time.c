@@ -49,9 +49,7 @@ static void setup(struct tt_config *cfg, unsigned int ncpus, tt_main_fn main, vo
                   size_t ctx_size)
 {
     memset(ctx, 0, ctx_size);
-    tt_config_init(cfg, ncpus);
-    cfg->main = main;
-    cfg->user = ctx;
+    tt_config_main(cfg, ncpus, main, ctx);
 }
 
 /* As setup, for the register tests: no guest timer and no IPIs, so that

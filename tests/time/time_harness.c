@@ -17,6 +17,13 @@ void tt_config_init(struct tt_config *cfg, unsigned int ncpus)
     xg_ipi_config_init(&cfg->ipi);
 }
 
+void tt_config_main(struct tt_config *cfg, unsigned int ncpus, tt_main_fn main, void *user)
+{
+    tt_config_init(cfg, ncpus);
+    cfg->main = main;
+    cfg->user = user;
+}
+
 struct tt *tt_alloc(void)
 {
     return calloc(1, sizeof(struct tt));
