@@ -113,6 +113,16 @@ static int sub(struct ctx *x, unsigned int i, enum xg_blk_op op, uint64_t sector
     return xg_blkfront_submit(x->bf, io);
 }
 
+/* Io i, when i others have completed: submitted, waited for and
+ * successful. */
+static void io_ok(struct ctx *x, unsigned int i, enum xg_blk_op op, uint64_t sector, uint32_t n,
+                  void *buf)
+{
+    GCHECK(x, sub(x, i, op, sector, n, buf) == 0);
+    wait_done(x, i + 1);
+    GCHECK(x, x->status[i] == 0);
+}
+
 /* Reads i = from..to-1 of page i of the disk (sector i * 8) into page i
  * of buf, each accepted. */
 static void sub_reads(struct ctx *x, uint8_t *buf, unsigned int from, unsigned int to)
@@ -242,20 +252,14 @@ static void body_rw(struct ctx *x)
 
     GCHECK(x, buf != NULL);
     /* Read 20 sectors starting mid-page: 4 segments. */
-    GCHECK(x, sub(x, 0, XG_BLK_READ, sec, 20, buf + 1024) == 0);
-    wait_done(x, 1);
-    GCHECK(x, x->status[0] == 0);
+    io_ok(x, 0, XG_BLK_READ, sec, 20, buf + 1024);
     GCHECK(x, matches_pattern(buf + 1024, sec, 20));
     /* Write a new pattern, read it back into a zeroed buffer. */
     for (unsigned int i = 0; i < 16 * 512; i++)
         buf[i] = (uint8_t)(i ^ 0x5a);
-    GCHECK(x, sub(x, 1, XG_BLK_WRITE, 2000, 16, buf) == 0);
-    wait_done(x, 2);
-    GCHECK(x, x->status[1] == 0);
+    io_ok(x, 1, XG_BLK_WRITE, 2000, 16, buf);
     memset(buf + 16 * 512, 0, 16 * 512);
-    GCHECK(x, sub(x, 2, XG_BLK_READ, 2000, 16, buf + 16 * 512) == 0);
-    wait_done(x, 3);
-    GCHECK(x, x->status[2] == 0);
+    io_ok(x, 2, XG_BLK_READ, 2000, 16, buf + 16 * 512);
     GCHECK(x, memcmp(buf, buf + 16 * 512, 16 * 512) == 0);
     GCHECK(x, memcmp(x->rb.disk + 2000 * 512, buf, 16 * 512) == 0);
     /* Bad requests are refused at submit. */
@@ -338,20 +342,14 @@ static void body_indirect(struct ctx *x)
     GCHECK(x, buf != NULL);
     xg_blkfront_get_info(x->bf, &in);
     /* 128 pages = 1024 sectors in one request. */
-    GCHECK(x, sub(x, 0, XG_BLK_READ, 1024, 1024, buf) == 0);
-    wait_done(x, 1);
-    GCHECK(x, x->status[0] == 0);
+    io_ok(x, 0, XG_BLK_READ, 1024, 1024, buf);
     GCHECK(x, matches_pattern(buf, 1024, 1024));
     for (unsigned int i = 0; i < 1024 * 512; i++)
         buf[i] = (uint8_t)(i * 13);
-    GCHECK(x, sub(x, 1, XG_BLK_WRITE, 3000, 1024, buf) == 0);
-    wait_done(x, 2);
-    GCHECK(x, x->status[1] == 0);
+    io_ok(x, 1, XG_BLK_WRITE, 3000, 1024, buf);
     GCHECK(x, memcmp(x->rb.disk + 3000 * 512, buf, 1024 * 512) == 0);
     /* The largest io whatever its alignment. */
-    GCHECK(x, sub(x, 2, XG_BLK_READ, 0, in.max_sectors, buf + 512 * 7) == 0);
-    wait_done(x, 3);
-    GCHECK(x, x->status[2] == 0);
+    io_ok(x, 2, XG_BLK_READ, 0, in.max_sectors, buf + 512 * 7);
     GCHECK(x, matches_pattern(buf + 512 * 7, 0, in.max_sectors));
     GCHECK(x, sub(x, 3, XG_BLK_READ, 0, in.max_sectors + 1, buf) == -E2BIG);
 }
@@ -362,9 +360,7 @@ static void body_no_indirect(struct ctx *x)
 
     GCHECK(x, buf != NULL);
     GCHECK(x, sub(x, 0, XG_BLK_READ, 0, 88, buf) == -E2BIG);
-    GCHECK(x, sub(x, 0, XG_BLK_READ, 0, 81, buf + 512 * 7) == 0);
-    wait_done(x, 1);
-    GCHECK(x, x->status[0] == 0);
+    io_ok(x, 0, XG_BLK_READ, 0, 81, buf + 512 * 7);
     GCHECK(x, matches_pattern(buf + 512 * 7, 0, 81));
 }
 
@@ -418,9 +414,7 @@ static void body_barrier_refused(struct ctx *x)
     GCHECK(x, x->status[0] == 0 && x->status[1] == 0 && x->status[2] == 0);
     GCHECK(x, memcmp(x->rb.disk + 40 * 512, buf, 4096) == 0);
     /* Barrier now off: a second one goes straight to write + flush. */
-    GCHECK(x, sub(x, 3, XG_BLK_WRITE_BARRIER, 50, 8, buf) == 0);
-    wait_done(x, 4);
-    GCHECK(x, x->status[3] == 0);
+    io_ok(x, 3, XG_BLK_WRITE_BARRIER, 50, 8, buf);
     xg_blkfront_get_info(x->bf, &x->info);
 }
 
@@ -440,9 +434,7 @@ static void body_flush_refused(struct ctx *x)
     GCHECK(x, sub(x, 2, XG_BLK_FLUSH, 0, 0, NULL) == 0);
     GCHECK(x, x->status[2] == -EOPNOTSUPP);
     uint8_t *buf = alloc_pages(x, 1);
-    GCHECK(x, sub(x, 3, XG_BLK_WRITE_BARRIER, 8, 8, buf) == 0);
-    wait_done(x, 4);
-    GCHECK(x, x->status[3] == 0);
+    io_ok(x, 3, XG_BLK_WRITE_BARRIER, 8, 8, buf);
     xg_blkfront_get_info(x->bf, &x->info);
 }
 
@@ -458,9 +450,7 @@ static void body_discard_refused(struct ctx *x)
 
 static void body_discard_ok(struct ctx *x)
 {
-    GCHECK(x, sub(x, 0, XG_BLK_DISCARD, 64, 64, NULL) == 0);
-    wait_done(x, 1);
-    GCHECK(x, x->status[0] == 0);
+    io_ok(x, 0, XG_BLK_DISCARD, 64, 64, NULL);
     GCHECK(x, x->rb.disk[64 * 512] == 0 && x->rb.disk[128 * 512 - 1] == 0);
     GCHECK(x, x->rb.disk[128 * 512] == rb_pattern(128 * 512));
 }
@@ -689,9 +679,7 @@ static void body_spurious(struct ctx *x)
     rb_spurious(&x->rb, 5);
     SPIN_UNTIL(x, (xg_blkfront_get_stats(x->bf, &st), st.spurious_upcalls >= 5));
     GCHECK(x, st.spurious_upcalls >= 5);
-    GCHECK(x, sub(x, 0, XG_BLK_READ, 0, 8, buf) == 0);
-    wait_done(x, 1);
-    GCHECK(x, x->status[0] == 0);
+    io_ok(x, 0, XG_BLK_READ, 0, 8, buf);
 }
 
 static void test_spurious(void **state)
@@ -858,13 +846,9 @@ static void body_snoop(struct ctx *x)
     memset(buf, 0, 8192);
     memcpy(buf, "SECRET!", 7);
     memset(buf + 2048, 0x77, 2048);
-    GCHECK(x, sub(x, 0, XG_BLK_WRITE, 300, 4, buf + 2048) == 0);
-    wait_done(x, 1);
-    GCHECK(x, x->status[0] == 0);
+    io_ok(x, 0, XG_BLK_WRITE, 300, 4, buf + 2048);
     GCHECK(x, memcmp(x->rb.disk + 300 * 512, buf + 2048, 2048) == 0);
-    GCHECK(x, sub(x, 1, XG_BLK_READ, 500, 4, buf + 2048) == 0);
-    wait_done(x, 2);
-    GCHECK(x, x->status[1] == 0);
+    io_ok(x, 1, XG_BLK_READ, 500, 4, buf + 2048);
     GCHECK(x, matches_pattern(buf + 2048, 500, 4));
     GCHECK(x, memcmp(buf, "SECRET!", 7) == 0); /* untouched by the copy back */
     /* Several pages, not aligned. */
