@@ -137,6 +137,17 @@ static uint8_t *alloc_pages(struct ctx *x, unsigned int n)
     return bg_alloc_pages(x->t.p, n);
 }
 
+/* With the backend holding its answers (stall), reads 0..n-1 (as
+ * sub_reads) into `pages` new pages; the pages. */
+static uint8_t *stalled_reads(struct ctx *x, unsigned int pages, unsigned int n)
+{
+    uint8_t *buf = alloc_pages(x, pages);
+
+    x->rb.stall = true;
+    sub_reads(x, buf, 0, n);
+    return buf;
+}
+
 static bool matches_pattern(const uint8_t *buf, uint64_t sector, uint32_t n)
 {
     for (uint64_t i = 0; i < (uint64_t)n * 512; i++) {
@@ -699,11 +710,9 @@ static void test_spurious(void **state)
 
 static void body_ring_full(struct ctx *x)
 {
-    uint8_t *buf = alloc_pages(x, 42);
+    uint8_t *buf = stalled_reads(x, 42, 42);
     struct xg_blkfront_stats st;
 
-    x->rb.stall = true;
-    sub_reads(x, buf, 0, 42);
     GCHECK(x, sub(x, 42, XG_BLK_READ, 0, 8, buf) == -ENOSPC);
     xg_blkfront_get_stats(x->bf, &st);
     GCHECK(x, st.in_flight == 32);
@@ -739,10 +748,8 @@ static void test_ring_full(void **state)
 
 static void body_resume_same(struct ctx *x)
 {
-    uint8_t *buf = alloc_pages(x, 8);
+    uint8_t *buf = stalled_reads(x, 8, 4);
 
-    x->rb.stall = true;
-    sub_reads(x, buf, 0, 4);
     GCHECK(x, xg_blkfront_suspend(x->bf) == 0);
     GCHECK(x, xg_blkfront_state(x->bf) == XG_BLKFRONT_SUSPENDED);
     sub_reads(x, buf, 4, 8);
@@ -895,10 +902,8 @@ static void test_bounce(void **state)
 
 static void body_detach_inflight(struct ctx *x)
 {
-    uint8_t *buf = alloc_pages(x, 3);
+    uint8_t *buf = stalled_reads(x, 3, 3);
 
-    x->rb.stall = true;
-    sub_reads(x, buf, 0, 3);
     GCHECK(x, xg_blkfront_detach(x->bf) == 0);
     x->detached = true;
     for (unsigned int i = 0; i < 3; i++)
@@ -909,10 +914,8 @@ static void body_detach_inflight(struct ctx *x)
 
 static void body_backend_closes(struct ctx *x)
 {
-    uint8_t *buf = alloc_pages(x, 2);
+    uint8_t *buf = stalled_reads(x, 2, 2);
 
-    x->rb.stall = true;
-    sub_reads(x, buf, 0, 2);
     rb_close(&x->rb);
     wait_done(x, 2);
     for (unsigned int i = 0; i < 2; i++)
