@@ -59,14 +59,32 @@ void th_config_xs(struct th_config *cfg, unsigned int ncpus, size_t ram_pages, t
     cfg->user = user;
 }
 
+bool th_startup_ipi(struct th *t, uint8_t vector)
+{
+    if (vector != TH_STARTUP_VECTOR)
+        return false;
+    xg_eoi(t->p);
+    return true;
+}
+
+void th_spin_u32(const struct xg_platform *p, volatile uint32_t *flag, uint32_t value)
+{
+    while (xg_read_u32(p, flag) < value)
+        xg_point(p, XG_POINT_SPIN, flag);
+}
+
+void th_spin_barrier(const struct xg_platform *p, volatile uint32_t *arrived, uint32_t n)
+{
+    xg_fetch_add_u32(p, arrived, 1);
+    th_spin_u32(p, arrived, n);
+}
+
 static void guest_interrupt(void *guest, unsigned int cpu, uint8_t vector)
 {
     struct th *t = guest;
 
-    if (vector == TH_STARTUP_VECTOR) {
-        xg_eoi(t->p);
+    if (th_startup_ipi(t, vector))
         return;
-    }
     if (t->cfg.interrupt != NULL && t->cfg.interrupt(t, cpu, vector))
         return;
     xg_guest_interrupt(t->g, vector);
@@ -144,8 +162,7 @@ bool th_bring_up_spin(struct th *t, unsigned int cpu)
         xg_fetch_add_u32(p, &t->nup, 1);
         if (t->cpu_up_rc[cpu] != 0)
             return false;
-        while (xg_read_u32(p, &t->all_up) == 0)
-            xg_point(p, XG_POINT_SPIN, &t->all_up);
+        th_spin_u32(p, &t->all_up, 1);
     }
     xg_irq_restore(p, true);
     return true;

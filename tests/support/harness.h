@@ -90,6 +90,15 @@ void th_destroy(struct th *t);
 
 /* Wait (halting, not spinning) until *flag >= value; wake with th_wake_*. */
 void th_wait_u32(struct th *t, volatile uint32_t *flag, uint32_t value);
+/* Spin until *flag >= value, each turn a scheduling point on the flag
+ * (XG_POINT_SPIN), so that every policy can run the CPU waited for. */
+void th_spin_u32(const struct xg_platform *p, volatile uint32_t *flag, uint32_t value);
+/* A spinning barrier of `n` CPUs on *arrived (0 to start with): count this
+ * CPU in, then wait for the others. */
+void th_spin_barrier(const struct xg_platform *p, volatile uint32_t *arrived, uint32_t n);
+/* For harnesses with their own interrupt entry: true when `vector` is the
+ * wakeup IPI (TH_STARTUP_VECTOR), which this then acknowledges. */
+bool th_startup_ipi(struct th *t, uint8_t vector);
 /* IPI every other CPU / one CPU with TH_STARTUP_VECTOR (a plain wakeup). */
 void th_wake_others(struct th *t);
 void th_wake_cpu(struct th *t, unsigned int cpu);
