@@ -26,6 +26,20 @@
 #define SCENARIOS XENSIM_SOURCE_DIR "/sim/scenarios"
 #define DATA      XENSIM_SOURCE_DIR "/tests/data"
 
+/* Run `cmd`: it exits with `status` and prints a JSON report; the report
+ * (json_decref it). */
+static json_t *run_json(const char *cmd, int status)
+{
+    char *out;
+    json_t *o;
+
+    assert_int_equal(ts_shell(cmd, &out), status);
+    o = json_loads(out, 0, NULL);
+    assert_non_null(o);
+    free(out);
+    return o;
+}
+
 static void test_shipped_scenarios_pass(void **state)
 {
     DIR *d = opendir(SCENARIOS);
@@ -288,29 +302,21 @@ static void test_usage_errors(void **state)
  * without destaging loses promised writes in a power cut. */
 static void test_blk_planted_failures(void **state)
 {
-    char *out;
     json_t *o, *orc;
 
     (void)state;
-    assert_int_equal(ts_shell(XENSIM " run " DATA "/scenarios/blk-lying-flush.json --json", &out),
-                     1);
-    o = json_loads(out, 0, NULL);
-    assert_non_null(o);
+    o = run_json(XENSIM " run " DATA "/scenarios/blk-lying-flush.json --json", 1);
     orc = json_object_get(o, "oracles");
     assert_false(json_is_true(json_object_get(json_object_get(orc, "blk_durable"), "pass")));
     assert_true(json_is_true(json_object_get(json_object_get(orc, "blk_no_lost_io"), "pass")));
     json_decref(o);
-    free(out);
     /* The same workload on an honest disk holds. */
-    assert_int_equal(ts_shell(XENSIM " run " SCENARIOS "/blk-power-loss.json --json", &out), 0);
-    o = json_loads(out, 0, NULL);
-    assert_non_null(o);
+    o = run_json(XENSIM " run " SCENARIOS "/blk-power-loss.json --json", 0);
     json_t *d = json_array_get(json_object_get(o, "disks"), 0);
     assert_non_null(d);
     assert_true(json_integer_value(json_object_get(d, "durable_checked")) > 1000);
     assert_int_equal(json_integer_value(json_object_get(d, "durable_bad")), 0);
     json_decref(o);
-    free(out);
     /* The cut does lose cached writes: whether the cache holds any at 40 ms
      * depends on the run's timing, so look over a few seeds for one. */
     bool lost = false;
@@ -318,14 +324,11 @@ static void test_blk_planted_failures(void **state)
         char cmd[512];
         snprintf(cmd, sizeof(cmd), XENSIM " run " SCENARIOS "/blk-power-loss.json --json --seed %u",
                  seed);
-        assert_int_equal(ts_shell(cmd, &out), 0);
-        o = json_loads(out, 0, NULL);
-        assert_non_null(o);
+        o = run_json(cmd, 0);
         d = json_array_get(json_object_get(o, "disks"), 0);
         assert_int_equal(json_integer_value(json_object_get(d, "durable_bad")), 0);
         lost = json_integer_value(json_object_get(d, "lost_sectors")) > 0;
         json_decref(o);
-        free(out);
     }
     assert_true(lost);
 }
@@ -358,10 +361,7 @@ static void test_blk_refused_for_good(void **state)
     const char *detail;
 
     (void)state;
-    assert_int_equal(ts_shell(XENSIM " run " DATA "/scenarios/blk-backend-gone.json --json", &out),
-                     1);
-    o = json_loads(out, 0, NULL);
-    assert_non_null(o);
+    o = run_json(XENSIM " run " DATA "/scenarios/blk-backend-gone.json --json", 1);
     w = json_array_get(json_object_get(o, "workloads"), 0);
     assert_blk_counts_add_up(w);
     assert_true(json_integer_value(json_object_get(w, "refused")) > 50);
@@ -381,7 +381,6 @@ static void test_blk_refused_for_good(void **state)
     assert_true(json_is_true(
         json_object_get(json_object_get(json_object_get(o, "oracles"), "blk_data"), "pass")));
     json_decref(o);
-    free(out);
     /* The text report says it too. */
     assert_int_equal(ts_shell(XENSIM " run " DATA "/scenarios/blk-backend-gone.json", &out), 1);
     assert_non_null(strstr(out, " refused ("));
@@ -393,15 +392,11 @@ static void test_blk_refused_for_good(void **state)
  * the oracle holds (also across a migration's reconnect). */
 static void test_blk_refused_for_now(void **state)
 {
-    char *out;
     json_t *o, *wls;
     json_int_t retried = 0;
 
     (void)state;
-    assert_int_equal(ts_shell(XENSIM " run " DATA "/scenarios/blk-queue-full.json --json", &out),
-                     0);
-    o = json_loads(out, 0, NULL);
-    assert_non_null(o);
+    o = run_json(XENSIM " run " DATA "/scenarios/blk-queue-full.json --json", 0);
     wls = json_object_get(o, "workloads");
     assert_int_equal(json_array_size(wls), 5);
     for (size_t i = 0; i < json_array_size(wls); i++) {
@@ -417,7 +412,6 @@ static void test_blk_refused_for_now(void **state)
         json_object_get(json_object_get(o, "oracles"), "blk_no_lost_io"), "detail"));
     assert_non_null(strstr(detail, "retried"));
     json_decref(o);
-    free(out);
 }
 
 /* Discards the device does not offer (never, or not since a migration to
@@ -599,16 +593,13 @@ static void test_explore_edges(void **state)
              "%s explore %s/scenarios/lost-update.json --schedules 200 --seed 40 --json "
              "--out %s 2>/dev/null",
              XENSIM, DATA, dir);
-    assert_int_equal(ts_shell(cmd, &out), 1);
-    o = json_loads(out, 0, NULL);
-    assert_non_null(o);
+    o = run_json(cmd, 1);
     assert_string_equal(json_string_value(json_object_get(o, "result")), "failed");
     assert_int_equal(json_integer_value(json_object_get(o, "first_seed")), 40);
     assert_true(json_integer_value(json_object_get(o, "failed_seed")) >= 40);
     assert_string_equal(json_string_value(json_object_get(o, "failed_oracles")), "lost_update");
     assert_non_null(strstr(json_string_value(json_object_get(o, "replay")), dir));
     json_decref(o);
-    free(out);
     static const char *const bad[] = {"--schedules -5", "--schedules 5x", "--jobs -1",
                                       "--schedules 5 --seed -2",
                                       "--schedules 5 --policy dfs:2 --shard 1/2"};
