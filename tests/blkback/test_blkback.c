@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "blkdev.h"
 #include "rawfront.h"
 #include "xensim/blkback.h"
 #include "xensim/gnttab.h"
@@ -55,15 +56,10 @@ static struct bt *bt_run(bt_body_fn body, const struct xsim_blkback_config *bc,
     struct bt *x = calloc(1, sizeof(*x));
     struct th_config cfg;
     struct xsim_storage_config scfg;
-    struct xsim_blkback_config bcfg;
 
     assert_non_null(x);
     x->body = body;
-    th_config_init(&cfg, 1);
-    cfg.xenstore = true;
-    cfg.ram_pages = 1024;
-    cfg.main = bt_main;
-    cfg.user = x;
+    th_config_xs(&cfg, 1, 1024, bt_main, x);
     assert_int_equal(th_create(&x->t, &cfg, NULL), 0);
     if (sc != NULL) {
         scfg = *sc;
@@ -73,16 +69,7 @@ static struct bt *bt_run(bt_body_fn body, const struct xsim_blkback_config *bc,
         scfg.write_cache = true;
         scfg.faults.lose_all_cached = true;
     }
-    if (cdrom)
-        assert_int_equal(xsim_storage_cdrom_create(&scfg, &x->s), 0);
-    else
-        assert_int_equal(xsim_storage_mem_create(&scfg, &x->s), 0);
-    if (bc != NULL)
-        bcfg = *bc;
-    else
-        xsim_blkback_config_init(&bcfg);
-    bcfg.storage = x->s;
-    assert_int_equal(xsim_blkback_create(x->t.w, x->t.hv, x->t.xs, &bcfg, &x->b), 0);
+    th_blkback_start(&x->t, &scfg, cdrom, bc, &x->s, &x->b);
     th_run(&x->t);
     return x;
 }
@@ -105,6 +92,30 @@ static struct blkif_request_segment seg(grant_ref_t ref, uint8_t first, uint8_t 
 {
     struct blkif_request_segment s = {.gref = ref, .first_sect = first, .last_sect = last};
     return s;
+}
+
+/* Queue a discard request (its own layout in a ring entry, the rest of
+ * the entry zero) and push it. */
+static void push_discard(struct rf *f, const struct blkif_request_discard *d)
+{
+    union blkif_sring_entry e;
+
+    memset(&e, 0, sizeof(e));
+    memcpy(&e, d, sizeof(*d));
+    rf_put(f, &e);
+    rf_push(f);
+}
+
+/* The usual start of a body: connect with a one-page ring (x->r[0] says
+ * whether that worked), grant one writable data page (kept in x->pg[0],
+ * its grant in *ref) and return its segment from sector `first` to
+ * `last`. */
+static struct blkif_request_segment bt_connect_one(struct bt *x, grant_ref_t *ref, uint8_t first,
+                                                   uint8_t last)
+{
+    x->r[0] = rf_connect(&x->f, 0, -1);
+    x->pg[0] = rf_page(&x->f, false, ref);
+    return seg(*ref, first, last);
 }
 
 /* ---- handshake, data, reconnect ---- */
@@ -245,21 +256,15 @@ static void body_barrier(struct bt *x)
     x->r[11] = rf_do(f, BLKIF_OP_READ, 9, 3000, 1, &one) == 0 && durable_is(x, 3000, x->pg[2], 512);
     /* Discard reads back as zeros. */
     {
-        union blkif_sring_entry e;
         struct blkif_request_discard d = {
             .operation = BLKIF_OP_DISCARD, .id = 10, .sector_number = 1000, .nr_sectors = 8};
-        memset(&e, 0, sizeof(e));
-        memcpy(&e, &d, sizeof(d));
-        rf_put(f, &e);
-        rf_push(f);
+        push_discard(f, &d);
         x->r[12] = rf_wait_rsp(f, f->nrsp + 1) && f->rsp[f->nrsp - 1].status == 0 &&
                    f->rsp[f->nrsp - 1].operation == BLKIF_OP_DISCARD;
         x->r[13] = durable_is(x, 1000, zero, 512);
         d.flag = BLKIF_DISCARD_SECURE; /* not offered (no discard-secure) */
         d.id = 11;
-        memcpy(&e, &d, sizeof(d));
-        rf_put(f, &e);
-        rf_push(f);
+        push_discard(f, &d);
         x->r[14] =
             rf_wait_rsp(f, f->nrsp + 1) && f->rsp[f->nrsp - 1].status == BLKIF_RSP_EOPNOTSUPP;
     }
@@ -295,18 +300,12 @@ static void body_refused(struct bt *x)
     struct rf *f = &x->f;
     grant_ref_t ref;
     struct blkif_request_segment one;
-    union blkif_sring_entry e;
     struct blkif_request_discard d = {.operation = BLKIF_OP_DISCARD, .id = 3, .nr_sectors = 1};
 
-    x->r[0] = rf_connect(f, 0, -1);
-    rf_page(f, false, &ref);
-    one = seg(ref, 0, 0);
+    one = bt_connect_one(x, &ref, 0, 0);
     x->r[1] = rf_do(f, BLKIF_OP_WRITE_BARRIER, 1, 0, 1, &one);
     x->r[2] = rf_do(f, BLKIF_OP_FLUSH_DISKCACHE, 2, 0, 0, NULL);
-    memset(&e, 0, sizeof(e));
-    memcpy(&e, &d, sizeof(d));
-    rf_put(f, &e);
-    rf_push(f);
+    push_discard(f, &d);
     x->r[3] = rf_wait_rsp(f, 3) ? f->rsp[2].status : 1000;
     x->r[4] = f->rsp[0].operation == BLKIF_OP_WRITE_BARRIER &&
               f->rsp[1].operation == BLKIF_OP_FLUSH_DISKCACHE;
@@ -354,9 +353,7 @@ static void body_faults(struct bt *x)
     struct blkif_request_segment one;
     struct xsim_storage_faults fl = *xsim_storage_faults(x->s);
 
-    x->r[0] = rf_connect(f, 0, -1);
-    rf_page(f, false, &ref);
-    one = seg(ref, 0, 7);
+    one = bt_connect_one(x, &ref, 0, 7);
     fl.read_error_rate = 1.0;
     fl.refuse_barrier = true;
     fl.refuse_flush = true;
@@ -605,19 +602,13 @@ static void body_ro(struct bt *x)
     struct rf *f = &x->f;
     grant_ref_t ref;
     struct blkif_request_segment one;
-    union blkif_sring_entry e;
     struct blkif_request_discard d = {.operation = BLKIF_OP_DISCARD, .id = 4, .nr_sectors = 1};
 
-    x->r[0] = rf_connect(f, 0, -1);
-    x->pg[0] = rf_page(f, false, &ref);
-    one = seg(ref, 0, 7);
+    one = bt_connect_one(x, &ref, 0, 7);
     x->r[1] = rf_do(f, BLKIF_OP_WRITE, 1, 0, 1, &one);
     x->r[2] = rf_do(f, BLKIF_OP_READ, 2, 0, 1, &one);
     x->r[3] = rf_do(f, BLKIF_OP_WRITE_BARRIER, 3, 0, 1, &one);
-    memset(&e, 0, sizeof(e));
-    memcpy(&e, &d, sizeof(d));
-    rf_put(f, &e);
-    rf_push(f);
+    push_discard(f, &d);
     x->r[4] = rf_wait_rsp(f, 4) ? f->rsp[3].status : 1000;
     rf_read_be(f, "info", x->node[0], 64);
     rf_read_be(f, "mode", x->node[1], 64);
@@ -649,9 +640,7 @@ static void body_cdrom(struct bt *x)
     struct blkif_request_segment one;
     bool ok = true;
 
-    x->r[0] = rf_connect(f, 0, -1);
-    x->pg[0] = rf_page(f, false, &ref);
-    one = seg(ref, 0, 0);
+    one = bt_connect_one(x, &ref, 0, 0);
     rf_read_be(f, "info", x->node[0], 64);
     rf_read_be(f, "device-type", x->node[1], 64);
     rf_read_be(f, "sectors", x->node[2], 64);
@@ -819,6 +808,15 @@ static void test_bad_ring_order(void **state)
     bt_end(x);
 }
 
+/* One handshake that is to fail: connect (x->r[i]), keep the backend's
+ * error node (x->node[n]), and start over (x->r[i + 1]). */
+static void bad_handshake(struct bt *x, int i, int n)
+{
+    x->r[i] = rf_connect(&x->f, 0, -1);
+    rf_read_be(&x->f, "error", x->node[n], 64);
+    x->r[i + 1] = rf_reconnect_cycle(&x->f);
+}
+
 /* Bad handshake nodes: each fails the connect (error node, Closed), and
  * the device recovers when the frontend starts over. */
 static void body_bad_nodes(struct bt *x)
@@ -828,19 +826,13 @@ static void body_bad_nodes(struct bt *x)
     struct blkif_request_segment good;
 
     f->bad_ref = 99999;
-    x->r[0] = rf_connect(f, 0, -1);
-    rf_read_be(f, "error", x->node[0], 64);
-    x->r[1] = rf_reconnect_cycle(f);
+    bad_handshake(x, 0, 0);
     f->bad_ref = 0;
     f->bad_port = 4000;
-    x->r[2] = rf_connect(f, 0, -1);
-    rf_read_be(f, "error", x->node[1], 64);
-    x->r[3] = rf_reconnect_cycle(f);
+    bad_handshake(x, 2, 1);
     f->bad_port = 0;
     f->protocol = "x86_32-abi";
-    x->r[4] = rf_connect(f, 0, -1);
-    rf_read_be(f, "error", x->node[2], 64);
-    x->r[5] = rf_reconnect_cycle(f);
+    bad_handshake(x, 4, 2);
     f->protocol = NULL;
     x->r[6] = rf_connect(f, 0, -1);
     rf_page(f, false, &ref);
@@ -931,9 +923,7 @@ static void body_fast_restart(struct bt *x)
     struct xsim_blkback_stats st;
     uint64_t gfn;
 
-    x->r[0] = rf_connect(f, 0, -1);
-    rf_page(f, false, &ref);
-    one = seg(ref, 0, 7);
+    one = bt_connect_one(x, &ref, 0, 7);
     x->r[1] = rf_do(f, BLKIF_OP_READ, 1, 0, 1, &one);
     old_ref = f->rrefs[0];
     f->pages[0] = xg_page_alloc(p, &gfn);
@@ -987,9 +977,7 @@ static void body_inflight(struct bt *x)
     grant_ref_t ref;
     struct blkif_request_segment one;
 
-    x->r[0] = rf_connect(f, 0, -1);
-    rf_page(f, false, &ref);
-    one = seg(ref, 0, 7);
+    one = bt_connect_one(x, &ref, 0, 7);
     for (int i = 0; i < 20; i++)
         rf_req(f, BLKIF_OP_WRITE, (uint64_t)i, (uint64_t)i * 8, 1, &one);
     /* Stop the world once the backend took them, before any completes. */
@@ -1021,9 +1009,7 @@ static void body_close_inflight(struct bt *x)
     grant_ref_t ref;
     struct blkif_request_segment one;
 
-    x->r[0] = rf_connect(f, 0, -1);
-    rf_page(f, false, &ref);
-    one = seg(ref, 0, 7);
+    one = bt_connect_one(x, &ref, 0, 7);
     for (int i = 0; i < 10; i++)
         rf_req(f, i == 5 ? BLKIF_OP_WRITE_BARRIER : BLKIF_OP_WRITE, (uint64_t)i, (uint64_t)i * 8, 1,
                &one);

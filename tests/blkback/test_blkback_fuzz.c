@@ -18,6 +18,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "blkdev.h"
 #include "rawfront.h"
 #include "xensim/blkback.h"
 #include "xensim/storage.h"
@@ -128,22 +129,16 @@ static void fuzz_one(uint64_t seed)
 
     z->seed = seed;
     xsim_rng_init(&z->rng, z->seed, "blkback-fuzz");
-    th_config_init(&cfg, 1);
-    cfg.xenstore = true;
-    cfg.ram_pages = 256;
-    cfg.main = fz_main;
-    cfg.user = z;
+    th_config_xs(&cfg, 1, 256, fz_main, z);
     assert_int_equal(th_create(&z->t, &cfg, NULL), 0);
     memset(&sc, 0, sizeof(sc));
     sc.sectors = 1u << 12;
     sc.write_cache = true;
-    assert_int_equal(xsim_storage_mem_create(&sc, &s), 0);
     xsim_blkback_config_init(&bc);
     bc.features.max_indirect_segs = 32;
     bc.jitter = 0.5;
     bc.features.discard = false; /* so that EOPNOTSUPP is among the answers */
-    bc.storage = s;
-    assert_int_equal(xsim_blkback_create(z->t.w, z->t.hv, z->t.xs, &bc, &z->b), 0);
+    th_blkback_start(&z->t, &sc, false, &bc, &s, &z->b);
     th_run(&z->t);
     if (!z->done || z->bad_status != 0 || z->bad_match != 0)
         fail_msg("seed %llu: done %d sent %u answered %u bad status %u bad match %u "

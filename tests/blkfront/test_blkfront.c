@@ -20,6 +20,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "blk_guest.h"
 #include "harness.h"
 #include "rawback.h"
 #include "xensim/gnttab.h"
@@ -59,14 +60,6 @@ struct ctx {
     uint8_t *buf;
 };
 
-/* Checks inside guest code record the first failure (cmocka's asserts
- * must not longjmp out of a vCPU thread). */
-#define GCHECK(x, cond)                                                                   \
-    do {                                                                                  \
-        if (!(cond) && (x)->msg[0] == '\0')                                               \
-            snprintf((x)->msg, sizeof((x)->msg), "%s:%d: %s", __FILE__, __LINE__, #cond); \
-    } while (0)
-
 /* Grant frames for the next run_case. */
 static unsigned int next_gt_frames = GT_FRAMES;
 
@@ -75,12 +68,6 @@ static enum rb_evil next_evil;
 /* Schedule for the next run_case (NULL: the time policy). */
 static const char *next_policy;
 static uint64_t next_seed = 1;
-
-#define SPIN_UNTIL(x, cond)                                     \
-    do {                                                        \
-        for (int spin_ = 0; spin_ < 200000 && !(cond); spin_++) \
-            xg_point((x)->t.p, XG_POINT_SPIN, NULL);            \
-    } while (0)
 
 static void on_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
 {
@@ -121,29 +108,44 @@ static int sub(struct ctx *x, unsigned int i, enum xg_blk_op op, uint64_t sector
 {
     struct xg_blk_io *io = &x->io[i];
 
-    memset(io, 0, sizeof(*io));
-    io->op = op;
-    io->sector = sector;
-    io->nsectors = n;
-    io->buf = buf;
-    io->done = on_done;
-    io->arg = x;
+    bg_io_init(io, op, sector, n, buf, on_done, x);
     x->status[i] = 1; /* not done */
     return xg_blkfront_submit(x->bf, io);
+}
+
+/* Io i, when i others have completed: submitted, waited for and
+ * successful. */
+static void io_ok(struct ctx *x, unsigned int i, enum xg_blk_op op, uint64_t sector, uint32_t n,
+                  void *buf)
+{
+    GCHECK(x, sub(x, i, op, sector, n, buf) == 0);
+    wait_done(x, i + 1);
+    GCHECK(x, x->status[i] == 0);
+}
+
+/* Reads i = from..to-1 of page i of the disk (sector i * 8) into page i
+ * of buf, each accepted. */
+static void sub_reads(struct ctx *x, uint8_t *buf, unsigned int from, unsigned int to)
+{
+    for (unsigned int i = from; i < to; i++)
+        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
 }
 
 /* n contiguous guest pages. */
 static uint8_t *alloc_pages(struct ctx *x, unsigned int n)
 {
-    uint64_t gfn;
-    uint8_t *first = xg_page_alloc(x->t.p, &gfn);
+    return bg_alloc_pages(x->t.p, n);
+}
 
-    for (unsigned int i = 1; i < n; i++) {
-        uint8_t *p = xg_page_alloc(x->t.p, &gfn);
-        if (p != first + (size_t)i * 4096)
-            return NULL;
-    }
-    return first;
+/* With the backend holding its answers (stall), reads 0..n-1 (as
+ * sub_reads) into `pages` new pages; the pages. */
+static uint8_t *stalled_reads(struct ctx *x, unsigned int pages, unsigned int n)
+{
+    uint8_t *buf = alloc_pages(x, pages);
+
+    x->rb.stall = true;
+    sub_reads(x, buf, 0, n);
+    return buf;
 }
 
 static bool matches_pattern(const uint8_t *buf, uint64_t sector, uint32_t n)
@@ -205,17 +207,8 @@ static struct ctx *run_case(const struct rb_config *rc, const struct xg_blkfront
     struct ctx *x = calloc(1, sizeof(*x));
 
     assert_non_null(x);
-    x->bf = aligned_alloc(64, (xg_blkfront_size() + 63) / 64 * 64);
-    assert_non_null(x->bf);
-    memset(x->bf, 0, xg_blkfront_size());
-    th_config_init(&cfg, 2);
-    cfg.xenstore = true;
-    cfg.main = guest_main;
-    cfg.user = x;
-    cfg.ram_pages = 2048;
-    cfg.world.time_limit_ns = 2ull * 1000 * 1000 * 1000;
-    cfg.policy = next_policy;
-    cfg.world.seed = next_seed;
+    x->bf = bg_blkfront_alloc();
+    bg_config(&cfg, guest_main, x, next_policy, next_seed);
     assert_int_equal(th_create(&x->t, &cfg, NULL), 0);
     if (fc != NULL)
         x->fcfg = *fc;
@@ -241,12 +234,7 @@ static struct ctx *run_case(const struct rb_config *rc, const struct xg_blkfront
                 x->rb.stall, x->rb.nlog, x->rb.responses, x->rb.notifies, x->finished, x->reached,
                 x->setup_rc, x->attach_rc, st.connects);
     }
-    if (r != XSIM_STOP_QUIESCENT)
-        fail_msg("run ended %s (%s) policy %s seed %" PRIu64, xsim_stop_reason_name(r), x->msg,
-                 next_policy ? next_policy : "time", next_seed);
-    if (x->msg[0] != '\0')
-        fail_msg("%s (policy %s seed %" PRIu64 ")", x->msg, next_policy ? next_policy : "time",
-                 next_seed);
+    bg_check_run(r, x->msg, next_policy, next_seed);
     assert_int_equal(x->setup_rc, 0);
     assert_int_equal(x->attach_rc, 0);
     assert_true(x->finished);
@@ -275,20 +263,14 @@ static void body_rw(struct ctx *x)
 
     GCHECK(x, buf != NULL);
     /* Read 20 sectors starting mid-page: 4 segments. */
-    GCHECK(x, sub(x, 0, XG_BLK_READ, sec, 20, buf + 1024) == 0);
-    wait_done(x, 1);
-    GCHECK(x, x->status[0] == 0);
+    io_ok(x, 0, XG_BLK_READ, sec, 20, buf + 1024);
     GCHECK(x, matches_pattern(buf + 1024, sec, 20));
     /* Write a new pattern, read it back into a zeroed buffer. */
     for (unsigned int i = 0; i < 16 * 512; i++)
         buf[i] = (uint8_t)(i ^ 0x5a);
-    GCHECK(x, sub(x, 1, XG_BLK_WRITE, 2000, 16, buf) == 0);
-    wait_done(x, 2);
-    GCHECK(x, x->status[1] == 0);
+    io_ok(x, 1, XG_BLK_WRITE, 2000, 16, buf);
     memset(buf + 16 * 512, 0, 16 * 512);
-    GCHECK(x, sub(x, 2, XG_BLK_READ, 2000, 16, buf + 16 * 512) == 0);
-    wait_done(x, 3);
-    GCHECK(x, x->status[2] == 0);
+    io_ok(x, 2, XG_BLK_READ, 2000, 16, buf + 16 * 512);
     GCHECK(x, memcmp(buf, buf + 16 * 512, 16 * 512) == 0);
     GCHECK(x, memcmp(x->rb.disk + 2000 * 512, buf, 16 * 512) == 0);
     /* Bad requests are refused at submit. */
@@ -371,20 +353,14 @@ static void body_indirect(struct ctx *x)
     GCHECK(x, buf != NULL);
     xg_blkfront_get_info(x->bf, &in);
     /* 128 pages = 1024 sectors in one request. */
-    GCHECK(x, sub(x, 0, XG_BLK_READ, 1024, 1024, buf) == 0);
-    wait_done(x, 1);
-    GCHECK(x, x->status[0] == 0);
+    io_ok(x, 0, XG_BLK_READ, 1024, 1024, buf);
     GCHECK(x, matches_pattern(buf, 1024, 1024));
     for (unsigned int i = 0; i < 1024 * 512; i++)
         buf[i] = (uint8_t)(i * 13);
-    GCHECK(x, sub(x, 1, XG_BLK_WRITE, 3000, 1024, buf) == 0);
-    wait_done(x, 2);
-    GCHECK(x, x->status[1] == 0);
+    io_ok(x, 1, XG_BLK_WRITE, 3000, 1024, buf);
     GCHECK(x, memcmp(x->rb.disk + 3000 * 512, buf, 1024 * 512) == 0);
     /* The largest io whatever its alignment. */
-    GCHECK(x, sub(x, 2, XG_BLK_READ, 0, in.max_sectors, buf + 512 * 7) == 0);
-    wait_done(x, 3);
-    GCHECK(x, x->status[2] == 0);
+    io_ok(x, 2, XG_BLK_READ, 0, in.max_sectors, buf + 512 * 7);
     GCHECK(x, matches_pattern(buf + 512 * 7, 0, in.max_sectors));
     GCHECK(x, sub(x, 3, XG_BLK_READ, 0, in.max_sectors + 1, buf) == -E2BIG);
 }
@@ -395,9 +371,7 @@ static void body_no_indirect(struct ctx *x)
 
     GCHECK(x, buf != NULL);
     GCHECK(x, sub(x, 0, XG_BLK_READ, 0, 88, buf) == -E2BIG);
-    GCHECK(x, sub(x, 0, XG_BLK_READ, 0, 81, buf + 512 * 7) == 0);
-    wait_done(x, 1);
-    GCHECK(x, x->status[0] == 0);
+    io_ok(x, 0, XG_BLK_READ, 0, 81, buf + 512 * 7);
     GCHECK(x, matches_pattern(buf + 512 * 7, 0, 81));
 }
 
@@ -451,9 +425,7 @@ static void body_barrier_refused(struct ctx *x)
     GCHECK(x, x->status[0] == 0 && x->status[1] == 0 && x->status[2] == 0);
     GCHECK(x, memcmp(x->rb.disk + 40 * 512, buf, 4096) == 0);
     /* Barrier now off: a second one goes straight to write + flush. */
-    GCHECK(x, sub(x, 3, XG_BLK_WRITE_BARRIER, 50, 8, buf) == 0);
-    wait_done(x, 4);
-    GCHECK(x, x->status[3] == 0);
+    io_ok(x, 3, XG_BLK_WRITE_BARRIER, 50, 8, buf);
     xg_blkfront_get_info(x->bf, &x->info);
 }
 
@@ -473,9 +445,7 @@ static void body_flush_refused(struct ctx *x)
     GCHECK(x, sub(x, 2, XG_BLK_FLUSH, 0, 0, NULL) == 0);
     GCHECK(x, x->status[2] == -EOPNOTSUPP);
     uint8_t *buf = alloc_pages(x, 1);
-    GCHECK(x, sub(x, 3, XG_BLK_WRITE_BARRIER, 8, 8, buf) == 0);
-    wait_done(x, 4);
-    GCHECK(x, x->status[3] == 0);
+    io_ok(x, 3, XG_BLK_WRITE_BARRIER, 8, 8, buf);
     xg_blkfront_get_info(x->bf, &x->info);
 }
 
@@ -491,9 +461,7 @@ static void body_discard_refused(struct ctx *x)
 
 static void body_discard_ok(struct ctx *x)
 {
-    GCHECK(x, sub(x, 0, XG_BLK_DISCARD, 64, 64, NULL) == 0);
-    wait_done(x, 1);
-    GCHECK(x, x->status[0] == 0);
+    io_ok(x, 0, XG_BLK_DISCARD, 64, 64, NULL);
     GCHECK(x, x->rb.disk[64 * 512] == 0 && x->rb.disk[128 * 512 - 1] == 0);
     GCHECK(x, x->rb.disk[128 * 512] == rb_pattern(128 * 512));
 }
@@ -659,8 +627,7 @@ static void body_evil(struct ctx *x)
 
     GCHECK(x, sub(x, 0, XG_BLK_READ, 0, 8, buf) == 0);
     wait_done(x, 1);
-    for (unsigned int i = 1; i < 4; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
+    sub_reads(x, buf, 1, 4);
     wait_done(x, 4);
     wait_state(x, XG_BLKFRONT_ERROR);
     GCHECK(x, x->reached == XG_BLKFRONT_ERROR);
@@ -723,9 +690,7 @@ static void body_spurious(struct ctx *x)
     rb_spurious(&x->rb, 5);
     SPIN_UNTIL(x, (xg_blkfront_get_stats(x->bf, &st), st.spurious_upcalls >= 5));
     GCHECK(x, st.spurious_upcalls >= 5);
-    GCHECK(x, sub(x, 0, XG_BLK_READ, 0, 8, buf) == 0);
-    wait_done(x, 1);
-    GCHECK(x, x->status[0] == 0);
+    io_ok(x, 0, XG_BLK_READ, 0, 8, buf);
 }
 
 static void test_spurious(void **state)
@@ -745,12 +710,9 @@ static void test_spurious(void **state)
 
 static void body_ring_full(struct ctx *x)
 {
-    uint8_t *buf = alloc_pages(x, 42);
+    uint8_t *buf = stalled_reads(x, 42, 42);
     struct xg_blkfront_stats st;
 
-    x->rb.stall = true;
-    for (unsigned int i = 0; i < 42; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
     GCHECK(x, sub(x, 42, XG_BLK_READ, 0, 8, buf) == -ENOSPC);
     xg_blkfront_get_stats(x->bf, &st);
     GCHECK(x, st.in_flight == 32);
@@ -786,15 +748,11 @@ static void test_ring_full(void **state)
 
 static void body_resume_same(struct ctx *x)
 {
-    uint8_t *buf = alloc_pages(x, 8);
+    uint8_t *buf = stalled_reads(x, 8, 4);
 
-    x->rb.stall = true;
-    for (unsigned int i = 0; i < 4; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
     GCHECK(x, xg_blkfront_suspend(x->bf) == 0);
     GCHECK(x, xg_blkfront_state(x->bf) == XG_BLKFRONT_SUSPENDED);
-    for (unsigned int i = 4; i < 8; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
+    sub_reads(x, buf, 4, 8);
     struct xg_blkfront_stats st;
     xg_blkfront_get_stats(x->bf, &st);
     GCHECK(x, st.in_flight == 4 && st.queued == 4);
@@ -895,13 +853,9 @@ static void body_snoop(struct ctx *x)
     memset(buf, 0, 8192);
     memcpy(buf, "SECRET!", 7);
     memset(buf + 2048, 0x77, 2048);
-    GCHECK(x, sub(x, 0, XG_BLK_WRITE, 300, 4, buf + 2048) == 0);
-    wait_done(x, 1);
-    GCHECK(x, x->status[0] == 0);
+    io_ok(x, 0, XG_BLK_WRITE, 300, 4, buf + 2048);
     GCHECK(x, memcmp(x->rb.disk + 300 * 512, buf + 2048, 2048) == 0);
-    GCHECK(x, sub(x, 1, XG_BLK_READ, 500, 4, buf + 2048) == 0);
-    wait_done(x, 2);
-    GCHECK(x, x->status[1] == 0);
+    io_ok(x, 1, XG_BLK_READ, 500, 4, buf + 2048);
     GCHECK(x, matches_pattern(buf + 2048, 500, 4));
     GCHECK(x, memcmp(buf, "SECRET!", 7) == 0); /* untouched by the copy back */
     /* Several pages, not aligned. */
@@ -948,11 +902,8 @@ static void test_bounce(void **state)
 
 static void body_detach_inflight(struct ctx *x)
 {
-    uint8_t *buf = alloc_pages(x, 3);
+    uint8_t *buf = stalled_reads(x, 3, 3);
 
-    x->rb.stall = true;
-    for (unsigned int i = 0; i < 3; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
     GCHECK(x, xg_blkfront_detach(x->bf) == 0);
     x->detached = true;
     for (unsigned int i = 0; i < 3; i++)
@@ -963,11 +914,8 @@ static void body_detach_inflight(struct ctx *x)
 
 static void body_backend_closes(struct ctx *x)
 {
-    uint8_t *buf = alloc_pages(x, 2);
+    uint8_t *buf = stalled_reads(x, 2, 2);
 
-    x->rb.stall = true;
-    for (unsigned int i = 0; i < 2; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
     rb_close(&x->rb);
     wait_done(x, 2);
     for (unsigned int i = 0; i < 2; i++)
@@ -1017,8 +965,7 @@ static void body_detach_garbage_state(struct ctx *x)
 
     GCHECK(x, sub(x, 0, XG_BLK_READ, 0, 8, buf) == 0);
     wait_done(x, 1);
-    for (unsigned int i = 1; i < 3; i++)
-        GCHECK(x, sub(x, i, XG_BLK_READ, i * 8, 8, buf + i * 4096) == 0);
+    sub_reads(x, buf, 1, 3);
     wait_done(x, 3);
     wait_state(x, XG_BLKFRONT_ERROR);
     GCHECK(x, x->reached == XG_BLKFRONT_ERROR);

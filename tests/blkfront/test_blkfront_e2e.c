@@ -17,6 +17,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "blk_guest.h"
+#include "blkdev.h"
 #include "harness.h"
 #include "xensim/blkback.h"
 #include "xensim/guest/xg_blkfront.h"
@@ -55,18 +57,6 @@ struct ex {
     char msg[256];
 };
 
-#define GCHECK(x, cond)                                                                   \
-    do {                                                                                  \
-        if (!(cond) && (x)->msg[0] == '\0')                                               \
-            snprintf((x)->msg, sizeof((x)->msg), "%s:%d: %s", __FILE__, __LINE__, #cond); \
-    } while (0)
-
-#define SPIN_UNTIL(x, cond)                                     \
-    do {                                                        \
-        for (int spin_ = 0; spin_ < 200000 && !(cond); spin_++) \
-            xg_point((x)->t.p, XG_POINT_SPIN, NULL);            \
-    } while (0)
-
 static void on_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
 {
     struct ex *x = io->arg;
@@ -86,27 +76,14 @@ static int sub(struct ex *x, unsigned int i, enum xg_blk_op op, uint64_t sector,
 {
     struct xg_blk_io *io = &x->io[i];
 
-    memset(io, 0, sizeof(*io));
-    io->op = op;
-    io->sector = sector;
-    io->nsectors = n;
-    io->buf = buf;
-    io->done = on_done;
-    io->arg = x;
+    bg_io_init(io, op, sector, n, buf, on_done, x);
     x->status[i] = 1;
     return xg_blkfront_submit(x->bf, io);
 }
 
 static uint8_t *alloc_pages(struct ex *x, unsigned int n)
 {
-    uint64_t gfn;
-    uint8_t *first = xg_page_alloc(x->t.p, &gfn);
-
-    for (unsigned int i = 1; i < n; i++) {
-        if (xg_page_alloc(x->t.p, &gfn) != first + (size_t)i * 4096)
-            return NULL;
-    }
-    return first;
+    return bg_alloc_pages(x->t.p, n);
 }
 
 static void fill(uint8_t *p, size_t n, unsigned int tag)
@@ -199,45 +176,22 @@ static struct ex *e_run(const struct xsim_blkback_config *bc, bool cdrom, ebody_
 {
     struct th_config cfg;
     struct xsim_storage_config scfg;
-    struct xsim_blkback_config bcfg;
+    uint32_t devid;
     struct ex *x = calloc(1, sizeof(*x));
 
     assert_non_null(x);
-    x->bf = aligned_alloc(64, (xg_blkfront_size() + 63) / 64 * 64);
-    assert_non_null(x->bf);
-    memset(x->bf, 0, xg_blkfront_size());
+    x->bf = bg_blkfront_alloc();
     x->body = body;
-    th_config_init(&cfg, 2);
-    cfg.xenstore = true;
-    cfg.ram_pages = 2048;
-    cfg.main = e_main;
-    cfg.user = x;
-    cfg.world.time_limit_ns = 2ull * 1000 * 1000 * 1000;
-    cfg.policy = next_policy;
-    cfg.world.seed = next_seed;
+    bg_config(&cfg, e_main, x, next_policy, next_seed);
     assert_int_equal(th_create(&x->t, &cfg, NULL), 0);
     memset(&scfg, 0, sizeof(scfg));
     scfg.sectors = DISK_SECTORS;
     scfg.write_cache = true;
-    if (cdrom)
-        assert_int_equal(xsim_storage_cdrom_create(&scfg, &x->s), 0);
-    else
-        assert_int_equal(xsim_storage_mem_create(&scfg, &x->s), 0);
-    if (bc != NULL)
-        bcfg = *bc;
-    else
-        xsim_blkback_config_init(&bcfg);
-    bcfg.storage = x->s;
-    assert_int_equal(xsim_blkback_create(x->t.w, x->t.hv, x->t.xs, &bcfg, &x->b), 0);
-    xg_blkfront_config_init(&x->fcfg, bcfg.devid);
+    devid = th_blkback_start(&x->t, &scfg, cdrom, bc, &x->s, &x->b);
+    xg_blkfront_config_init(&x->fcfg, devid);
     x->fcfg.ring_pages = ring_pages;
     enum xsim_stop_reason r = th_run(&x->t);
-    if (r != XSIM_STOP_QUIESCENT)
-        fail_msg("run ended %s (%s) policy %s seed %" PRIu64, xsim_stop_reason_name(r), x->msg,
-                 next_policy ? next_policy : "time", next_seed);
-    if (x->msg[0] != '\0')
-        fail_msg("%s (policy %s seed %" PRIu64 ")", x->msg, next_policy ? next_policy : "time",
-                 next_seed);
+    bg_check_run(r, x->msg, next_policy, next_seed);
     assert_int_equal(x->setup_rc, 0);
     assert_true(x->finished);
     assert_int_equal(x->reached, XG_BLKFRONT_CONNECTED);

@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "shell.h"
+#include "support/policy.h"
 #include "xensim/scenario.h"
 #include "xensim/world.h"
 
@@ -35,15 +37,7 @@ static const char *const policies[] = {"", "random", "random+time", "pct:3+time"
 
 static struct xsim_policy *make(const char *spec)
 {
-    struct xsim_error err;
-    struct xsim_policy *p;
-
-    if (spec[0] == '\0')
-        return NULL;
-    p = xsim_policy_create(spec, &err);
-    if (p == NULL)
-        fail_msg("policy %s: %s", spec, err.text);
-    return p;
+    return spec[0] == '\0' ? NULL : th_policy(spec);
 }
 
 static void run_on(const struct xsim_scenario *s, const char *spec, uint64_t seed,
@@ -121,30 +115,9 @@ static void test_same_decisions_and_digest(void **state)
     assert_true(nscen >= 10);
 }
 
-/* Run a shell command; returns its exit status and its stdout (malloc'd). */
-static int sh(const char *cmd, char **out)
-{
-    FILE *p = popen(cmd, "r");
-    char *buf = malloc(1 << 20);
-    size_t len = 0, got;
-    int st;
-
-    assert_non_null(p);
-    assert_non_null(buf);
-    while ((got = fread(buf + len, 1, (1 << 20) - 1 - len, p)) > 0)
-        len += got;
-    buf[len] = '\0';
-    st = pclose(p);
-    if (out != NULL)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void test_cli_backend_option(void **state)
 {
-    char cmd[2048], *out, dir[] = "/tmp/xsim-backends-XXXXXX";
+    char cmd[2048], dir[] = "/tmp/xsim-backends-XXXXXX";
     int rc;
 
     (void)state;
@@ -154,46 +127,40 @@ static void test_cli_backend_option(void **state)
     snprintf(cmd, sizeof(cmd),
              "%s run " XENSIM_SOURCE_DIR "/sim/scenarios/demo.json --backend thread --json",
              XENSIM);
-    assert_int_equal(sh(cmd, &out), 0);
-    assert_non_null(strstr(out, "\"backend\":\"thread\""));
-    free(out);
+    ts_shell_expect(cmd, 0, "\"backend\":\"thread\"");
     snprintf(cmd, sizeof(cmd),
              "%s run " XENSIM_SOURCE_DIR "/sim/scenarios/demo.json --backend fiber --json", XENSIM);
-    assert_int_equal(sh(cmd, &out), 0);
-    assert_non_null(strstr(out, "\"backend\":\"fiber\""));
-    free(out);
+    ts_shell_expect(cmd, 0, "\"backend\":\"fiber\"");
     /* A bad value is a usage error. */
     snprintf(cmd, sizeof(cmd),
              "%s run " XENSIM_SOURCE_DIR "/sim/scenarios/demo.json --backend green 2>/dev/null",
              XENSIM);
-    assert_int_equal(sh(cmd, NULL), 2);
+    assert_int_equal(ts_shell(cmd, NULL), 2);
     /* The scenario key chooses too. */
     snprintf(cmd, sizeof(cmd),
              "%s run " XENSIM_SOURCE_DIR
              "/sim/scenarios/demo.json --set machine.backend=thread --json",
              XENSIM);
-    assert_int_equal(sh(cmd, &out), 0);
-    assert_non_null(strstr(out, "\"backend\":\"thread\""));
-    free(out);
+    ts_shell_expect(cmd, 0, "\"backend\":\"thread\"");
     /* A failure found on fibers replays, and shrinks, on threads. */
     assert_non_null(mkdtemp(dir));
     snprintf(cmd, sizeof(cmd),
              "%s explore " XENSIM_SOURCE_DIR "/tests/data/scenarios/lost-update.json "
              "--schedules 50 --policy random --backend fiber --out %s 2>/dev/null",
              XENSIM, dir);
-    assert_int_equal(sh(cmd, NULL), 1);
+    assert_int_equal(ts_shell(cmd, NULL), 1);
     snprintf(cmd, sizeof(cmd),
              "%s replay %s/lost-update-seed1.replay.json --backend thread >/dev/null 2>&1", XENSIM,
              dir);
-    rc = sh(cmd, NULL);
+    rc = ts_shell(cmd, NULL);
     assert_int_equal(rc, 1); /* the failure reproduced, digest matched */
     snprintf(cmd, sizeof(cmd),
              "%s shrink %s/lost-update-seed1.replay.json --backend thread --out %s/s.json "
              ">/dev/null 2>&1 && %s replay %s/s.json --backend fiber >/dev/null 2>&1",
              XENSIM, dir, dir, XENSIM, dir);
-    assert_int_equal(sh(cmd, NULL), 1);
+    assert_int_equal(ts_shell(cmd, NULL), 1);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    (void)sh(cmd, NULL);
+    (void)ts_shell(cmd, NULL);
 }
 
 int main(void)

@@ -20,37 +20,24 @@
 
 #include <jansson.h>
 
+#include "shell.h"
+
 #define XENSIM    XENSIM_BINARY_DIR "/xensim"
 #define SCENARIOS XENSIM_SOURCE_DIR "/sim/scenarios"
 #define DATA      XENSIM_SOURCE_DIR "/tests/data"
 
-/* Run a shell command; returns its exit status and its stdout (malloc'd). */
-static int run(const char *cmd, char **out)
+/* Run `cmd`: it exits with `status` and prints a JSON report; the report
+ * (json_decref it). */
+static json_t *run_json(const char *cmd, int status)
 {
-    FILE *p = popen(cmd, "r");
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int st;
+    char *out;
+    json_t *o;
 
-    assert_non_null(p);
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, p);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    buf[len] = '\0';
-    st = pclose(p);
-    if (out != NULL)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    assert_int_equal(ts_shell(cmd, &out), status);
+    o = json_loads(out, 0, NULL);
+    assert_non_null(o);
+    free(out);
+    return o;
 }
 
 static void test_shipped_scenarios_pass(void **state)
@@ -68,7 +55,7 @@ static void test_shipped_scenarios_pass(void **state)
         if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0)
             continue;
         snprintf(cmd, sizeof(cmd), "%s run %s/%s 2>&1", XENSIM, SCENARIOS, e->d_name);
-        int rc = run(cmd, &out);
+        int rc = ts_shell(cmd, &out);
         if (rc != 0)
             fail_msg("%s: exit %d\n%s", e->d_name, rc, out);
         assert_non_null(strstr(out, "digest "));
@@ -88,7 +75,7 @@ static void test_json_report(void **state)
     json_t *v;
 
     (void)state;
-    assert_int_equal(run(XENSIM " run " SCENARIOS "/demo.json --json", &out), 0);
+    assert_int_equal(ts_shell(XENSIM " run " SCENARIOS "/demo.json --json", &out), 0);
     o = json_loads(out, 0, &jerr);
     if (o == NULL)
         fail_msg("--json output does not parse: %s\n%s", jerr.text, out);
@@ -122,7 +109,7 @@ static void test_json_report(void **state)
             char cmd[256];
             snprintf(cmd, sizeof(cmd), XENSIM " run " SCENARIOS "/demo.json --json --set %s",
                      sets[i]);
-            assert_int_equal(run(cmd, &out), 0);
+            assert_int_equal(ts_shell(cmd, &out), 0);
             o = json_loads(out, 0, &jerr);
             assert_non_null(o);
             json_t *guest = json_object_get(o, "guest");
@@ -135,9 +122,9 @@ static void test_json_report(void **state)
     }
     /* The same seed gives the same digest; --seed changes the run. */
     char *a, *b, *c;
-    run(XENSIM " run " SCENARIOS "/demo.json --json --seed 5", &a);
-    run(XENSIM " run " SCENARIOS "/demo.json --json --seed 5", &b);
-    run(XENSIM " run " SCENARIOS "/demo.json --json --seed 6", &c);
+    ts_shell(XENSIM " run " SCENARIOS "/demo.json --json --seed 5", &a);
+    ts_shell(XENSIM " run " SCENARIOS "/demo.json --json --seed 5", &b);
+    ts_shell(XENSIM " run " SCENARIOS "/demo.json --json --seed 6", &c);
     json_t *ja = json_loads(a, 0, NULL), *jb = json_loads(b, 0, NULL), *jc = json_loads(c, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(ja, "digest")),
                         json_string_value(json_object_get(jb, "digest")));
@@ -163,19 +150,17 @@ static void test_explore_replay_shrink(void **state)
     snprintf(cmd, sizeof(cmd),
              "%s explore %s/scenarios/lost-update.json --schedules 200 --jobs 2 --out %s 2>&1",
              XENSIM, DATA, dir);
-    assert_int_equal(run(cmd, &out), 1);
+    assert_int_equal(ts_shell(cmd, &out), 1);
     char *p = strstr(out, "xensim replay ");
     assert_non_null(p);
     sscanf(p + strlen("xensim replay "), "%1023s", file);
     free(out);
     /* ...replays bit for bit (exit 1: the oracle fails again, digest same)... */
     snprintf(cmd, sizeof(cmd), "%s replay %s 2>&1", XENSIM, file);
-    assert_int_equal(run(cmd, &out), 1);
-    assert_non_null(strstr(out, "matches the recording"));
-    free(out);
+    ts_shell_expect(cmd, 1, "matches the recording");
     /* ...and shrinks to a strictly shorter choice list that still fails. */
     snprintf(cmd, sizeof(cmd), "%s shrink %s 2>&1", XENSIM, file);
-    assert_int_equal(run(cmd, &out), 0);
+    assert_int_equal(ts_shell(cmd, &out), 0);
     size_t before = 0, after = 0;
     p = strstr(out, "from ");
     assert_non_null(p);
@@ -195,14 +180,14 @@ static void test_explore_replay_shrink(void **state)
     json_decref(orig);
     json_decref(shrunk);
     snprintf(cmd, sizeof(cmd), "%s replay %s 2>&1", XENSIM, shrunk_file);
-    assert_int_equal(run(cmd, &out), 1);
+    assert_int_equal(ts_shell(cmd, &out), 1);
     assert_non_null(strstr(out, "matches the recording"));
     assert_non_null(strstr(out, "lost_update      FAIL"));
     free(out);
     /* --explain shows the race: a handoff right before vCPU's pending
      * store of the counter (marked !), the other vCPU reading it first. */
     snprintf(cmd, sizeof(cmd), "%s replay %s --explain 2>&1", XENSIM, shrunk_file);
-    assert_int_equal(run(cmd, &out), 1);
+    assert_int_equal(ts_shell(cmd, &out), 1);
     {
         char *h = strstr(out, "handoff");
         bool race = false;
@@ -224,29 +209,27 @@ static void test_explore_replay_shrink(void **state)
     free(out);
     /* Shrinking the shrunk file again writes a new file, never over its input. */
     snprintf(cmd, sizeof(cmd), "%s shrink %s 2>&1", XENSIM, shrunk_file);
-    assert_int_equal(run(cmd, &out), 0);
+    assert_int_equal(ts_shell(cmd, &out), 0);
     assert_non_null(strstr(out, ".shrunk-2.json"));
     assert_null(strstr(out, ".shrunk.json.shrunk"));
     free(out);
     /* replay writes the trace and log a run writes; - is standard output. */
     snprintf(cmd, sizeof(cmd), "%s replay %s --trace - --log %s/log.txt 2>/dev/null", XENSIM,
              shrunk_file, dir);
-    assert_int_equal(run(cmd, &out), 1);
-    assert_non_null(strstr(out, "{\"t\":"));
-    free(out);
+    ts_shell_expect(cmd, 1, "{\"t\":");
     snprintf(cmd, sizeof(cmd), "test -s %s/log.txt", dir);
-    assert_int_equal(run(cmd, NULL), 0);
+    assert_int_equal(ts_shell(cmd, NULL), 0);
     snprintf(cmd, sizeof(cmd), "%s replay %s --json --trace - 2>&1", XENSIM, shrunk_file);
-    assert_int_equal(run(cmd, NULL), 2);
+    assert_int_equal(ts_shell(cmd, NULL), 2);
     /* A tampered replay file is an input error, not a crash. */
     snprintf(cmd, sizeof(cmd),
              "sed 's/\"decisions\": [0-9]*/\"decisions\": 1/' %s > %s/bad.json && %s replay "
              "%s/bad.json 2>&1",
              file, dir, XENSIM, dir);
-    assert_int_equal(run(cmd, &out), 2);
+    assert_int_equal(ts_shell(cmd, &out), 2);
     free(out);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    run(cmd, NULL);
+    ts_shell(cmd, NULL);
 }
 
 static void test_bad_scenarios(void **state)
@@ -269,7 +252,7 @@ static void test_bad_scenarios(void **state)
         assert_non_null(sub);
         *sub++ = '\0';
         snprintf(cmd, sizeof(cmd), "%s run %s/scenarios-bad/%s 2>&1", XENSIM, DATA, file);
-        int rc = run(cmd, &out);
+        int rc = ts_shell(cmd, &out);
         snprintf(want, sizeof(want), "%s:%s:", file, pos);
         if (rc != 2 || strstr(out, want) == NULL || strstr(out, sub) == NULL)
             fail_msg("%s: exit %d (want 2), want \"%s\" and \"%s\" in:\n%s", file, rc, want, sub,
@@ -303,17 +286,15 @@ static void test_usage_errors(void **state)
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         char cmd[1024];
         snprintf(cmd, sizeof(cmd), "%s 2>&1", cmds[i]);
-        int rc = run(cmd, NULL);
+        int rc = ts_shell(cmd, NULL);
         if (rc != 2)
             fail_msg("'%s' exited %d, expected 2", cmds[i], rc);
     }
     for (const char *const *c = (const char *const[]){"run", "explore", "replay", "shrink", NULL};
          *c != NULL; c++) {
-        char cmd[256], *out;
+        char cmd[256];
         snprintf(cmd, sizeof(cmd), "%s %s --help", XENSIM, *c);
-        assert_int_equal(run(cmd, &out), 0);
-        assert_non_null(strstr(out, "Usage: xensim"));
-        free(out);
+        ts_shell_expect(cmd, 0, "Usage: xensim");
     }
 }
 
@@ -321,28 +302,21 @@ static void test_usage_errors(void **state)
  * without destaging loses promised writes in a power cut. */
 static void test_blk_planted_failures(void **state)
 {
-    char *out;
     json_t *o, *orc;
 
     (void)state;
-    assert_int_equal(run(XENSIM " run " DATA "/scenarios/blk-lying-flush.json --json", &out), 1);
-    o = json_loads(out, 0, NULL);
-    assert_non_null(o);
+    o = run_json(XENSIM " run " DATA "/scenarios/blk-lying-flush.json --json", 1);
     orc = json_object_get(o, "oracles");
     assert_false(json_is_true(json_object_get(json_object_get(orc, "blk_durable"), "pass")));
     assert_true(json_is_true(json_object_get(json_object_get(orc, "blk_no_lost_io"), "pass")));
     json_decref(o);
-    free(out);
     /* The same workload on an honest disk holds. */
-    assert_int_equal(run(XENSIM " run " SCENARIOS "/blk-power-loss.json --json", &out), 0);
-    o = json_loads(out, 0, NULL);
-    assert_non_null(o);
+    o = run_json(XENSIM " run " SCENARIOS "/blk-power-loss.json --json", 0);
     json_t *d = json_array_get(json_object_get(o, "disks"), 0);
     assert_non_null(d);
     assert_true(json_integer_value(json_object_get(d, "durable_checked")) > 1000);
     assert_int_equal(json_integer_value(json_object_get(d, "durable_bad")), 0);
     json_decref(o);
-    free(out);
     /* The cut does lose cached writes: whether the cache holds any at 40 ms
      * depends on the run's timing, so look over a few seeds for one. */
     bool lost = false;
@@ -350,14 +324,11 @@ static void test_blk_planted_failures(void **state)
         char cmd[512];
         snprintf(cmd, sizeof(cmd), XENSIM " run " SCENARIOS "/blk-power-loss.json --json --seed %u",
                  seed);
-        assert_int_equal(run(cmd, &out), 0);
-        o = json_loads(out, 0, NULL);
-        assert_non_null(o);
+        o = run_json(cmd, 0);
         d = json_array_get(json_object_get(o, "disks"), 0);
         assert_int_equal(json_integer_value(json_object_get(d, "durable_bad")), 0);
         lost = json_integer_value(json_object_get(d, "lost_sectors")) > 0;
         json_decref(o);
-        free(out);
     }
     assert_true(lost);
 }
@@ -390,9 +361,7 @@ static void test_blk_refused_for_good(void **state)
     const char *detail;
 
     (void)state;
-    assert_int_equal(run(XENSIM " run " DATA "/scenarios/blk-backend-gone.json --json", &out), 1);
-    o = json_loads(out, 0, NULL);
-    assert_non_null(o);
+    o = run_json(XENSIM " run " DATA "/scenarios/blk-backend-gone.json --json", 1);
     w = json_array_get(json_object_get(o, "workloads"), 0);
     assert_blk_counts_add_up(w);
     assert_true(json_integer_value(json_object_get(w, "refused")) > 50);
@@ -412,9 +381,8 @@ static void test_blk_refused_for_good(void **state)
     assert_true(json_is_true(
         json_object_get(json_object_get(json_object_get(o, "oracles"), "blk_data"), "pass")));
     json_decref(o);
-    free(out);
     /* The text report says it too. */
-    assert_int_equal(run(XENSIM " run " DATA "/scenarios/blk-backend-gone.json", &out), 1);
+    assert_int_equal(ts_shell(XENSIM " run " DATA "/scenarios/blk-backend-gone.json", &out), 1);
     assert_non_null(strstr(out, " refused ("));
     assert_non_null(strstr(out, "blk_no_lost_io   FAIL"));
     free(out);
@@ -424,14 +392,11 @@ static void test_blk_refused_for_good(void **state)
  * the oracle holds (also across a migration's reconnect). */
 static void test_blk_refused_for_now(void **state)
 {
-    char *out;
     json_t *o, *wls;
     json_int_t retried = 0;
 
     (void)state;
-    assert_int_equal(run(XENSIM " run " DATA "/scenarios/blk-queue-full.json --json", &out), 0);
-    o = json_loads(out, 0, NULL);
-    assert_non_null(o);
+    o = run_json(XENSIM " run " DATA "/scenarios/blk-queue-full.json --json", 0);
     wls = json_object_get(o, "workloads");
     assert_int_equal(json_array_size(wls), 5);
     for (size_t i = 0; i < json_array_size(wls); i++) {
@@ -447,7 +412,6 @@ static void test_blk_refused_for_now(void **state)
         json_object_get(json_object_get(o, "oracles"), "blk_no_lost_io"), "detail"));
     assert_non_null(strstr(detail, "retried"));
     json_decref(o);
-    free(out);
 }
 
 /* Discards the device does not offer (never, or not since a migration to
@@ -468,7 +432,7 @@ static void test_blk_unsupported(void **state)
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         char *out;
         json_t *o, *w;
-        int rc = run(cmds[i], &out);
+        int rc = ts_shell(cmds[i], &out);
         if (rc != 0)
             fail_msg("'%s' exited %d:\n%s", cmds[i], rc, out);
         o = json_loads(out, 0, NULL);
@@ -493,8 +457,8 @@ static void test_migration_report(void **state)
     json_t *ja, *jb, *m, *d;
 
     (void)state;
-    assert_int_equal(run(XENSIM " run " SCENARIOS "/migration-under-io.json --json", &a), 0);
-    assert_int_equal(run(XENSIM " run " SCENARIOS "/migration-under-io.json --json", &b), 0);
+    assert_int_equal(ts_shell(XENSIM " run " SCENARIOS "/migration-under-io.json --json", &a), 0);
+    assert_int_equal(ts_shell(XENSIM " run " SCENARIOS "/migration-under-io.json --json", &b), 0);
     ja = json_loads(a, 0, NULL);
     jb = json_loads(b, 0, NULL);
     assert_non_null(ja);
@@ -537,12 +501,12 @@ static void test_explore_shipped(void **state)
         snprintf(cmd, sizeof(cmd),
                  "%s explore %s/%s.json --schedules %lu --policy time --jobs 2 --out %s 2>&1",
                  XENSIM, SCENARIOS, names[i], n, dir);
-        int rc = run(cmd, &out);
+        int rc = ts_shell(cmd, &out);
         if (rc != 0 || strstr(out, "every oracle held") == NULL)
             fail_msg("%s: exit %d\n%s", names[i], rc, out);
         free(out);
         snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-        assert_int_equal(run(cmd, NULL), 0);
+        assert_int_equal(ts_shell(cmd, NULL), 0);
     }
 }
 
@@ -554,27 +518,25 @@ static void test_timed_policies(void **state)
     char dir[] = "/tmp/xensim-cli-XXXXXX", cmd[2048], *out;
 
     (void)state;
-    assert_int_equal(
-        run(XENSIM " run " SCENARIOS "/migration-under-io.json --policy pct:3+time", &out), 0);
-    assert_non_null(strstr(out, "policy pct:3+time"));
-    free(out);
+    ts_shell_expect(XENSIM " run " SCENARIOS "/migration-under-io.json --policy pct:3+time", 0,
+                    "policy pct:3+time");
     /* 200 suspends under PCT: every oracle holds on a few schedules. */
     assert_non_null(mkdtemp(dir));
     snprintf(cmd, sizeof(cmd),
              "%s explore %s/migration-soak.json --schedules 6 --policy pct:3+time --jobs 2 "
              "--out %s 2>&1",
              XENSIM, SCENARIOS, dir);
-    if (run(cmd, &out) != 0 || strstr(out, "every oracle held") == NULL)
+    if (ts_shell(cmd, &out) != 0 || strstr(out, "every oracle held") == NULL)
         fail_msg("%s", out);
     free(out);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(run(cmd, NULL), 0);
+    assert_int_equal(ts_shell(cmd, NULL), 0);
     strcpy(dir, "/tmp/xensim-cli-XXXXXX");
     /* Seed 68 once lost a tick: the timer expired inside the idle loop's
      * own re-arm and the CPU then halted with nothing armed. */
-    assert_int_equal(run(XENSIM " run " SCENARIOS
-                                "/migration-fallback.json --policy random+time --seed 68",
-                         &out),
+    assert_int_equal(ts_shell(XENSIM " run " SCENARIOS
+                                     "/migration-fallback.json --policy random+time --seed 68",
+                              &out),
                      0);
     free(out);
     assert_non_null(mkdtemp(dir));
@@ -582,14 +544,12 @@ static void test_timed_policies(void **state)
              "%s explore %s/scenarios/lost-update.json --schedules 50 --policy random+time "
              "--out %s 2>&1",
              XENSIM, DATA, dir);
-    assert_int_equal(run(cmd, &out), 1);
+    assert_int_equal(ts_shell(cmd, &out), 1);
     free(out);
     snprintf(cmd, sizeof(cmd), "%s replay %s/lost-update-seed1.replay.json 2>&1", XENSIM, dir);
-    assert_int_equal(run(cmd, &out), 1);
-    assert_non_null(strstr(out, "matches the recording"));
-    free(out);
+    ts_shell_expect(cmd, 1, "matches the recording");
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    assert_int_equal(run(cmd, NULL), 0);
+    assert_int_equal(ts_shell(cmd, NULL), 0);
 }
 
 /* Schedules that once broke the guest or the model, replayed from their
@@ -612,7 +572,7 @@ static void test_found_by_the_soak(void **state)
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         char cmd[1024], *out;
         snprintf(cmd, sizeof(cmd), "%s 2>&1", cmds[i]);
-        int rc = run(cmd, &out);
+        int rc = ts_shell(cmd, &out);
         if (rc != 0)
             fail_msg("'%s' exited %d:\n%s", cmds[i], rc, out);
         free(out);
@@ -633,27 +593,24 @@ static void test_explore_edges(void **state)
              "%s explore %s/scenarios/lost-update.json --schedules 200 --seed 40 --json "
              "--out %s 2>/dev/null",
              XENSIM, DATA, dir);
-    assert_int_equal(run(cmd, &out), 1);
-    o = json_loads(out, 0, NULL);
-    assert_non_null(o);
+    o = run_json(cmd, 1);
     assert_string_equal(json_string_value(json_object_get(o, "result")), "failed");
     assert_int_equal(json_integer_value(json_object_get(o, "first_seed")), 40);
     assert_true(json_integer_value(json_object_get(o, "failed_seed")) >= 40);
     assert_string_equal(json_string_value(json_object_get(o, "failed_oracles")), "lost_update");
     assert_non_null(strstr(json_string_value(json_object_get(o, "replay")), dir));
     json_decref(o);
-    free(out);
     static const char *const bad[] = {"--schedules -5", "--schedules 5x", "--jobs -1",
                                       "--schedules 5 --seed -2",
                                       "--schedules 5 --policy dfs:2 --shard 1/2"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        snprintf(cmd, sizeof(cmd), "%s explore %s/scenarios/lost-update.json %s 2>&1", XENSIM,
-                 DATA, bad[i]);
-        if (run(cmd, NULL) != 2)
+        snprintf(cmd, sizeof(cmd), "%s explore %s/scenarios/lost-update.json %s 2>&1", XENSIM, DATA,
+                 bad[i]);
+        if (ts_shell(cmd, NULL) != 2)
             fail_msg("explore %s did not exit 2", bad[i]);
     }
     snprintf(cmd, sizeof(cmd), "%s explore --help", XENSIM);
-    assert_int_equal(run(cmd, &out), 0);
+    assert_int_equal(ts_shell(cmd, &out), 0);
     assert_null(strstr(out, "%%"));
     free(out);
     /* A name with a path and shell syntax in it: the replay file stays in
@@ -663,7 +620,7 @@ static void test_explore_edges(void **state)
              "%s/scenarios/lost-update.json > %s/odd.json && "
              "%s explore %s/odd.json --schedules 200 --out '%s/o u t' 2>/dev/null",
              DATA, dir, XENSIM, dir, dir);
-    assert_int_equal(run(cmd, &out), 1);
+    assert_int_equal(ts_shell(cmd, &out), 1);
     /* ...and the suggested command, run as printed, replays it. */
     char *p = strstr(out, "replay it with: ");
     assert_non_null(p);
@@ -671,33 +628,26 @@ static void test_explore_edges(void **state)
     char *nl = strchr(p, '\n');
     assert_non_null(nl);
     *nl = '\0';
-    snprintf(cmd, sizeof(cmd), "cd %s && PATH=%s:$PATH %s >/dev/null 2>&1", dir,
-             XENSIM_BINARY_DIR, p + strlen("replay it with: "));
+    snprintf(cmd, sizeof(cmd), "cd %s && PATH=%s:$PATH %s >/dev/null 2>&1", dir, XENSIM_BINARY_DIR,
+             p + strlen("replay it with: "));
     free(out);
-    assert_int_equal(run(cmd, NULL), 1);
-    snprintf(cmd, sizeof(cmd), "ls '%s/o u t' | grep -q 'esc_aped' && ! ls %s | grep -q esc",
-             dir, dir);
-    assert_int_equal(run(cmd, NULL), 0);
+    assert_int_equal(ts_shell(cmd, NULL), 1);
+    snprintf(cmd, sizeof(cmd), "ls '%s/o u t' | grep -q 'esc_aped' && ! ls %s | grep -q esc", dir,
+             dir);
+    assert_int_equal(ts_shell(cmd, NULL), 0);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    run(cmd, NULL);
+    ts_shell(cmd, NULL);
 }
 
 /* The cost oracle: without its storm throttle the guest spends an upcall
  * on every notification of a misbehaving backend, and that fails. */
 static void test_storm_cost(void **state)
 {
-    char *out;
-
     (void)state;
-    assert_int_equal(run(XENSIM " run " SCENARIOS "/event-storm.json 2>&1", &out), 0);
-    assert_non_null(strstr(out, "upcall_cost      pass"));
-    free(out);
-    assert_int_equal(run(XENSIM " run " SCENARIOS "/event-storm.json --set "
-                                "guest.storm_threshold=1000000 2>&1",
-                         &out),
-                     1);
-    assert_non_null(strstr(out, "upcall_cost      FAIL"));
-    free(out);
+    ts_shell_expect(XENSIM " run " SCENARIOS "/event-storm.json 2>&1", 0, "upcall_cost      pass");
+    ts_shell_expect(XENSIM " run " SCENARIOS "/event-storm.json --set "
+                           "guest.storm_threshold=1000000 2>&1",
+                    1, "upcall_cost      FAIL");
 }
 
 int main(void)

@@ -111,16 +111,12 @@ static void shinfo_main(struct th *t, unsigned int cpu)
 
 static void test_shinfo_semantics(void **state)
 {
-    struct th_config cfg;
     struct th t;
     struct shinfo_ctx x;
 
     (void)state;
     memset(&x, 0, sizeof(x));
-    th_config_init(&cfg, 1);
-    cfg.main = shinfo_main;
-    cfg.user = &x;
-    assert_int_equal(th_create(&t, &cfg, NULL), 0);
+    assert_int_equal(th_create_main(&t, 1, shinfo_main, &x), 0);
     assert_int_equal(th_run(&t), XSIM_STOP_QUIESCENT);
     assert_int_equal(t.boot_rc, 0);
     assert_int_equal(xg_guest_callback(t.g), XG_CB_PERCPU_VECTOR);
@@ -176,15 +172,11 @@ static void errors_main(struct th *t, unsigned int cpu)
 
 static void test_hypervisor_errors(void **state)
 {
-    struct th_config cfg;
     struct th t;
     long rc[11];
 
     (void)state;
-    th_config_init(&cfg, 2);
-    cfg.main = errors_main;
-    cfg.user = rc;
-    assert_int_equal(th_create(&t, &cfg, NULL), 0);
+    assert_int_equal(th_create_main(&t, 2, errors_main, rc), 0);
     th_run(&t);
     assert_int_equal(rc[0], 0);
     assert_int_equal(rc[1], -EEXIST);
@@ -265,16 +257,12 @@ static void poll_main(struct th *t, unsigned int cpu)
 
 static void test_poll(void **state)
 {
-    struct th_config cfg;
     struct th t;
     struct poll_ctx x;
 
     (void)state;
     memset(&x, 0, sizeof(x));
-    th_config_init(&cfg, 1);
-    cfg.main = poll_main;
-    cfg.user = &x;
-    assert_int_equal(th_create(&t, &cfg, NULL), 0);
+    assert_int_equal(th_create_main(&t, 1, poll_main, &x), 0);
     enum xsim_stop_reason r = th_run(&t);
     if (r != XSIM_STOP_QUIESCENT)
         fail_msg("stopped: %s %s", xsim_stop_reason_name(r), xsim_world_failure(t.w) ?: "");
@@ -338,16 +326,12 @@ static void move_main(struct th *t, unsigned int cpu)
 
 static void test_rereg_and_move(void **state)
 {
-    struct th_config cfg;
     struct th t;
     struct move_ctx x;
 
     (void)state;
     memset(&x, 0, sizeof(x));
-    th_config_init(&cfg, 2);
-    cfg.main = move_main;
-    cfg.user = &x;
-    assert_int_equal(th_create(&t, &cfg, NULL), 0);
+    assert_int_equal(th_create_main(&t, 2, move_main, &x), 0);
     th_run(&t);
     assert_int_equal(x.hits_after_rereg, 1);
     assert_int_equal(x.move_rc, 0);
@@ -489,8 +473,7 @@ int main(void)
     };
     int failed = 0;
 
-    failed += cmocka_run_group_tests_name("2-level", tests, th_abi_group_2l, NULL);
-    failed += cmocka_run_group_tests_name("fifo", tests, th_abi_group_fifo, NULL);
+    failed += TH_RUN_PER_ABI(tests);
     failed += cmocka_run_group_tests_name("fifo-only", fifo_only, th_abi_group_fifo, NULL);
     return failed;
 }

@@ -29,6 +29,7 @@
 #include "broken_2l.h"
 #include "broken_fifo.h"
 #include "harness.h"
+#include "policy.h"
 
 struct race;
 struct pair {
@@ -216,16 +217,6 @@ static bool run_race(const struct xg_evtchn_ops *ops, struct xsim_policy *pol, u
     return ok;
 }
 
-static struct xsim_policy *policy(const char *spec)
-{
-    struct xsim_error err;
-    struct xsim_policy *p = xsim_policy_create(spec, &err);
-
-    if (p == NULL)
-        fail_msg("%s", err.text);
-    return p;
-}
-
 static uint64_t schedules(void)
 {
     const char *s = getenv("XSIM_EXPLORE_SCHEDULES");
@@ -238,7 +229,7 @@ static uint64_t schedules(void)
 static uint64_t explore(const struct xg_evtchn_ops *ops, const char *spec, uint64_t n, char *why,
                         size_t whylen)
 {
-    struct xsim_policy *pol = policy(spec);
+    struct xsim_policy *pol = th_policy(spec);
     uint64_t found = 0;
 
     const char *one = getenv("XSIM_EXPLORE_SEED"); /* start there (reading one schedule) */
@@ -257,7 +248,7 @@ static char pct2[32], pct3[32];
 
 static void set_pct_specs(void)
 {
-    struct xsim_policy *pol = policy("time");
+    struct xsim_policy *pol = th_policy("time");
     char why[256];
     uint64_t d = 0;
 
@@ -288,7 +279,7 @@ static void test_real_code_holds(void **state)
 
 static void test_real_code_dfs(void **state)
 {
-    struct xsim_policy *pol = policy("dfs:1");
+    struct xsim_policy *pol = th_policy("dfs:1");
     char why[256];
     uint64_t runs = 0;
 
@@ -371,9 +362,6 @@ int main(void)
         cmocka_unit_test(test_real_code_dfs),
         cmocka_unit_test(test_broken_variants_caught),
     };
-    int failed = 0;
 
-    failed += cmocka_run_group_tests_name("2-level", tests, th_abi_group_2l, NULL);
-    failed += cmocka_run_group_tests_name("fifo", tests, th_abi_group_fifo, NULL);
-    return failed;
+    return TH_RUN_PER_ABI(tests);
 }

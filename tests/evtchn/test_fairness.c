@@ -127,7 +127,6 @@ static void flood_main(struct th *t, unsigned int cpu)
 static void run_flood(struct flood_ctx *x, uint64_t f_gap, uint64_t q_every, uint64_t until,
                       bool spurious)
 {
-    struct th_config cfg;
     struct th t;
 
     memset(x, 0, sizeof(*x));
@@ -135,10 +134,7 @@ static void run_flood(struct flood_ctx *x, uint64_t f_gap, uint64_t q_every, uin
     x->q_every_ns = q_every;
     x->until_ns = until;
     x->f_spurious = spurious;
-    th_config_init(&cfg, 1);
-    cfg.main = flood_main;
-    cfg.user = x;
-    assert_int_equal(th_create(&t, &cfg, NULL), 0);
+    assert_int_equal(th_create_main(&t, 1, flood_main, x), 0);
     x->t = &t;
     assert_int_equal(th_run(&t), XSIM_STOP_QUIESCENT);
     th_destroy(&t);
@@ -217,15 +213,11 @@ static void test_balance_at_bind(void **state)
     (void)state;
     for (unsigned int ncpu = 2; ncpu <= 4; ncpu++) {
         for (unsigned int nports = 1; nports <= 13; nports += 3) {
-            struct th_config cfg;
             struct th t;
             struct bal_ctx x = {.nports = nports};
             unsigned int per[XG_MAX_CPUS] = {0}, lo = ~0u, hi = 0;
 
-            th_config_init(&cfg, ncpu);
-            cfg.main = bal_main;
-            cfg.user = &x;
-            assert_int_equal(th_create(&t, &cfg, NULL), 0);
+            assert_int_equal(th_create_main(&t, ncpu, bal_main, &x), 0);
             th_run(&t);
             for (unsigned int i = 0; i < nports; i++) {
                 struct xsim_hv_port_info pi;
@@ -347,10 +339,6 @@ int main(void)
         cmocka_unit_test(test_balance_at_bind),
         cmocka_unit_test(test_rebalancer),
     };
-    int failed = 0;
 
-    /* Every case once per event channel ABI. */
-    failed += cmocka_run_group_tests_name("2-level", tests, th_abi_group_2l, NULL);
-    failed += cmocka_run_group_tests_name("fifo", tests, th_abi_group_fifo, NULL);
-    return failed;
+    return TH_RUN_PER_ABI(tests);
 }

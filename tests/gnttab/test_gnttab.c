@@ -109,15 +109,11 @@ static void gt_main(struct th *t, unsigned int cpu)
 
 static void test_grant_semantics(void **state)
 {
-    struct th_config cfg;
     struct th t;
     struct gt_ctx *x = calloc(1, sizeof(*x));
 
     (void)state;
-    th_config_init(&cfg, 1);
-    cfg.main = gt_main;
-    cfg.user = x;
-    assert_int_equal(th_create(&t, &cfg, NULL), 0);
+    assert_int_equal(th_create_main(&t, 1, gt_main, x), 0);
     th_run(&t);
     assert_int_equal(x->init_rc, 0);
     assert_int_equal(x->query_rc, 0);

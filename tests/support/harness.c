@@ -7,7 +7,6 @@
 
 #include "harness.h"
 
-
 enum xg_event_abi th_event_abi = XG_EVENT_ABI_AUTO;
 
 int th_abi_group_2l(void **state)
@@ -40,14 +39,52 @@ void th_config_init(struct th_config *cfg, unsigned int ncpus)
     cfg->idle_after_main = true;
 }
 
+int th_create_main(struct th *t, unsigned int ncpus, th_main_fn main, void *user)
+{
+    struct th_config cfg;
+
+    th_config_init(&cfg, ncpus);
+    cfg.main = main;
+    cfg.user = user;
+    return th_create(t, &cfg, NULL);
+}
+
+void th_config_xs(struct th_config *cfg, unsigned int ncpus, size_t ram_pages, th_main_fn main,
+                  void *user)
+{
+    th_config_init(cfg, ncpus);
+    cfg->xenstore = true;
+    cfg->ram_pages = ram_pages;
+    cfg->main = main;
+    cfg->user = user;
+}
+
+bool th_startup_ipi(struct th *t, uint8_t vector)
+{
+    if (vector != TH_STARTUP_VECTOR)
+        return false;
+    xg_eoi(t->p);
+    return true;
+}
+
+void th_spin_u32(const struct xg_platform *p, volatile uint32_t *flag, uint32_t value)
+{
+    while (xg_read_u32(p, flag) < value)
+        xg_point(p, XG_POINT_SPIN, flag);
+}
+
+void th_spin_barrier(const struct xg_platform *p, volatile uint32_t *arrived, uint32_t n)
+{
+    xg_fetch_add_u32(p, arrived, 1);
+    th_spin_u32(p, arrived, n);
+}
+
 static void guest_interrupt(void *guest, unsigned int cpu, uint8_t vector)
 {
     struct th *t = guest;
 
-    if (vector == TH_STARTUP_VECTOR) {
-        xg_eoi(t->p);
+    if (th_startup_ipi(t, vector))
         return;
-    }
     if (t->cfg.interrupt != NULL && t->cfg.interrupt(t, cpu, vector))
         return;
     xg_guest_interrupt(t->g, vector);
@@ -125,8 +162,7 @@ bool th_bring_up_spin(struct th *t, unsigned int cpu)
         xg_fetch_add_u32(p, &t->nup, 1);
         if (t->cpu_up_rc[cpu] != 0)
             return false;
-        while (xg_read_u32(p, &t->all_up) == 0)
-            xg_point(p, XG_POINT_SPIN, &t->all_up);
+        th_spin_u32(p, &t->all_up, 1);
     }
     xg_irq_restore(p, true);
     return true;

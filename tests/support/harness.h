@@ -67,16 +67,38 @@ int th_abi_group_2l(void **state);
 int th_abi_group_fifo(void **state);
 /* The ABI the current group runs ("2-level" or "fifo"). */
 const char *th_abi_name(void);
+/* Run the array `tests` once per ABI, as groups named after it; the
+ * number of failed tests. A macro, as CMocka's group runner is one. */
+#define TH_RUN_PER_ABI(tests)                                               \
+    (cmocka_run_group_tests_name("2-level", tests, th_abi_group_2l, NULL) + \
+     cmocka_run_group_tests_name("fifo", tests, th_abi_group_fifo, NULL))
 
 /* Defaults: 2 CPUs, every feature, time policy, idle after main. */
 void th_config_init(struct th_config *cfg, unsigned int ncpus);
+/* The same, for a guest that talks to a XenStore (cfg.xenstore) with
+ * `ram_pages` of RAM, running `main` with `user`: the set-up of the
+ * device tests. */
+void th_config_xs(struct th_config *cfg, unsigned int ncpus, size_t ram_pages, th_main_fn main,
+                  void *user);
 /* Build everything; `pol` may be NULL (then cfg->policy is parsed). */
 int th_create(struct th *t, const struct th_config *cfg, struct xsim_policy *pol);
+/* th_create with the defaults for `ncpus` (th_config_init), `main` on
+ * each CPU and `user`: the set-up of most single-run tests. */
+int th_create_main(struct th *t, unsigned int ncpus, th_main_fn main, void *user);
 enum xsim_stop_reason th_run(struct th *t);
 void th_destroy(struct th *t);
 
 /* Wait (halting, not spinning) until *flag >= value; wake with th_wake_*. */
 void th_wait_u32(struct th *t, volatile uint32_t *flag, uint32_t value);
+/* Spin until *flag >= value, each turn a scheduling point on the flag
+ * (XG_POINT_SPIN), so that every policy can run the CPU waited for. */
+void th_spin_u32(const struct xg_platform *p, volatile uint32_t *flag, uint32_t value);
+/* A spinning barrier of `n` CPUs on *arrived (0 to start with): count this
+ * CPU in, then wait for the others. */
+void th_spin_barrier(const struct xg_platform *p, volatile uint32_t *arrived, uint32_t n);
+/* For harnesses with their own interrupt entry: true when `vector` is the
+ * wakeup IPI (TH_STARTUP_VECTOR), which this then acknowledges. */
+bool th_startup_ipi(struct th *t, uint8_t vector);
 /* IPI every other CPU / one CPU with TH_STARTUP_VECTOR (a plain wakeup). */
 void th_wake_others(struct th *t);
 void th_wake_cpu(struct th *t, unsigned int cpu);

@@ -25,10 +25,8 @@ static void sh_interrupt(void *guest, unsigned int cpu, uint8_t vector)
 {
     struct sh *x = guest;
 
-    if (vector == TH_STARTUP_VECTOR) {
-        xg_eoi(x->th.p);
+    if (th_startup_ipi(&x->th, vector))
         return;
-    }
     if (xg_timer_interrupt(&x->tm, vector) || xg_ipi_interrupt(&x->ipi, vector))
         return;
     xg_guest_interrupt(x->th.g, vector);
@@ -122,14 +120,11 @@ static void setup(struct sh *x, unsigned int cpu)
         setup0(x);
         xg_write_u32(p, &x->phase, 1);
     } else {
-        while (xg_read_u32(p, &x->phase) == 0)
-            xg_point(p, XG_POINT_SPIN, &x->phase);
+        th_spin_u32(p, &x->phase, 1);
     }
     note(x, xg_timer_cpu_init(&x->tm, timer_cb, x));
     note(x, xg_ipi_cpu_init(&x->ipi));
-    xg_fetch_add_u32(p, &x->ninit, 1);
-    while (xg_read_u32(p, &x->ninit) < x->cfg.th.ncpus)
-        xg_point(p, XG_POINT_SPIN, &x->ninit);
+    th_spin_barrier(p, &x->ninit, x->cfg.th.ncpus);
 }
 
 static void idle(struct sh *x, unsigned int cpu)

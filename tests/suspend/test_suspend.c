@@ -201,6 +201,20 @@ static struct sh *make(struct sh_config *cfg, struct obs *o)
     return x;
 }
 
+/* make with the defaults for `ncpus` CPUs, and *m a move at 5 ms for the
+ * test to adjust and schedule. */
+static struct sh *make_moving(unsigned int ncpus, struct obs *o, struct xsim_migration *m)
+{
+    struct sh_config cfg;
+    struct sh *x;
+
+    sh_config_init(&cfg, ncpus);
+    x = make(&cfg, o);
+    xsim_migration_init(m);
+    m->at_ns = 5 * MS;
+    return x;
+}
+
 static void check_common_after(struct sh *x, struct obs *o)
 {
     const char *f = xsim_world_failure(x->th.w);
@@ -239,7 +253,6 @@ static void check_common_after(struct sh *x, struct obs *o)
 
 static void test_cancelled(void **state)
 {
-    struct sh_config cfg;
     struct obs o = {.nsusp = 1};
     struct xsim_migration m;
     struct xsim_toolstack_stats ts;
@@ -247,10 +260,7 @@ static void test_cancelled(void **state)
     struct sh *x;
 
     (void)state;
-    sh_config_init(&cfg, 3);
-    x = make(&cfg, &o);
-    xsim_migration_init(&m);
-    m.at_ns = 5 * MS;
+    x = make_moving(3, &o, &m);
     m.downtime_ns = 2 * MS;
     m.cancel = true;
     assert_int_equal(xsim_toolstack_schedule(x->ts, &m), 0);
@@ -449,7 +459,6 @@ static void test_migrate_no_percpu_vector(void **state)
  * after each move (check_common_after: timers, IPIs, the rebound port). */
 static void test_migrate_fifo_fallback(void **state)
 {
-    struct sh_config cfg;
     struct obs o = {.nsusp = 1};
     struct xsim_migration m;
     struct xsim_toolstack_stats ts;
@@ -459,10 +468,7 @@ static void test_migrate_fifo_fallback(void **state)
     for (int back = 0; back < 2; back++) {
         memset(&o, 0, sizeof(o));
         o.nsusp = back ? 2 : 1;
-        sh_config_init(&cfg, 2);
-        x = make(&cfg, &o);
-        xsim_migration_init(&m);
-        m.at_ns = 5 * MS;
+        x = make_moving(2, &o, &m);
         m.has_hv_features = true;
         xsim_hv_features_default(&m.hv_features);
         m.hv_features.fifo_events = false;
@@ -487,7 +493,6 @@ static void test_migrate_fifo_fallback(void **state)
 
 static void test_back_to_back(void **state)
 {
-    struct sh_config cfg;
     struct obs o = {.nsusp = 2};
     struct xsim_migration m;
     struct xsim_toolstack_stats ts;
@@ -495,10 +500,7 @@ static void test_back_to_back(void **state)
     struct sh *x;
 
     (void)state;
-    sh_config_init(&cfg, 2);
-    x = make(&cfg, &o);
-    xsim_migration_init(&m);
-    m.at_ns = 5 * MS;
+    x = make_moving(2, &o, &m);
     m.tsc_hz = 3000000000ull;
     assert_int_equal(xsim_toolstack_schedule(x->ts, &m), 0);
     m.at_ns = 6 * MS; /* while the first is in progress: it waits */

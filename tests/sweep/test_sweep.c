@@ -21,6 +21,8 @@
 
 #include <jansson.h>
 
+#include "shell.h"
+
 #define XENSIM XENSIM_BINARY_DIR "/xensim"
 #define TINY   XENSIM_SOURCE_DIR "/tests/data/sweep/tiny.json"
 #define GRID \
@@ -31,55 +33,31 @@ static int run(const char *cmd, char **out)
 {
     size_t flen = strlen(cmd) + 8;
     char *full = malloc(flen);
-    FILE *p;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int st;
+    int rc;
 
     assert_non_null(full);
     snprintf(full, flen, "%s 2>&1", cmd);
-    p = popen(full, "r");
+    rc = ts_shell(full, out);
     free(full);
-    assert_non_null(p);
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, p);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    buf[len] = '\0';
-    st = pclose(p);
-    if (out != NULL)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return rc;
+}
+
+/* Run `cmd` (as run): it exits with `status` and says `text`. */
+static void expect(const char *cmd, int status, const char *text)
+{
+    char *out;
+
+    assert_int_equal(run(cmd, &out), status);
+    assert_non_null(strstr(out, text));
+    free(out);
 }
 
 static char *slurp(const char *dir, const char *file)
 {
     char path[512];
-    FILE *f;
-    char *buf;
-    long n;
 
     snprintf(path, sizeof(path), "%s/%s", dir, file);
-    f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot read %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return buf;
+    return ts_slurp(path);
 }
 
 static bool exists(const char *dir, const char *file)
@@ -316,9 +294,7 @@ static void test_bad_input(void **state)
         cmd, 512, "%s sweep %s --vary stop.time=1ms --out %s/bad --set name=", XENSIM, TINY, dir);
     memset(cmd + len, 'x', n);
     cmd[len + (int)n] = '\0';
-    assert_int_equal(run(cmd, &out), 2);
-    assert_non_null(strstr(out, "'name' must be a string of 1 to 63 bytes"));
-    free(out);
+    expect(cmd, 2, "'name' must be a string of 1 to 63 bytes");
     free(cmd);
     remove_dir(dir);
 }
@@ -387,28 +363,18 @@ static void test_run_set(void **state)
     json_decref(j);
     free(out);
     /* A relative cost profile resolves next to the scenario file. */
-    assert_int_equal(run("cd / && " XENSIM " run " TINY
-                         " --set machine.cost_profile=slow-eoi.json --json",
-                         &out),
-                     0);
-    assert_non_null(strstr(out, "\"cost_profile\":\"slow-eoi\""));
-    free(out);
+    expect("cd / && " XENSIM " run " TINY " --set machine.cost_profile=slow-eoi.json --json", 0,
+           "\"cost_profile\":\"slow-eoi\"");
     /* Keys the scenario omits are created; several --set apply in order. */
-    assert_int_equal(run(XENSIM " run " TINY " --set 'workloads[1].rate=1k/s' --set "
-                                "'workloads[1].rate=2k/s' --set oracles.max_latency=1ns --json",
-                         &out),
-                     1);
-    assert_non_null(strstr(out, "\"max_latency\":{\"pass\":false"));
-    free(out);
-    assert_int_equal(run(XENSIM " run " TINY " --set 'workloads[1].rate=fast'", &out), 2);
-    assert_non_null(strstr(out, "(after --set workloads[1].rate=fast)"));
-    free(out);
-    assert_int_equal(run(XENSIM " run " TINY " --set '[99999999999]=1'", &out), 2);
-    assert_non_null(strstr(out, "the scenario is an object, not an array"));
-    free(out);
-    assert_int_equal(run(XENSIM " run " TINY " --set 'workloads[1].rate.x=1'", &out), 2);
-    assert_non_null(strstr(out, "'workloads[1].rate' is the string \"10k/s\", not an object"));
-    free(out);
+    expect(XENSIM " run " TINY " --set 'workloads[1].rate=1k/s' --set "
+                  "'workloads[1].rate=2k/s' --set oracles.max_latency=1ns --json",
+           1, "\"max_latency\":{\"pass\":false");
+    expect(XENSIM " run " TINY " --set 'workloads[1].rate=fast'", 2,
+           "(after --set workloads[1].rate=fast)");
+    expect(XENSIM " run " TINY " --set '[99999999999]=1'", 2,
+           "the scenario is an object, not an array");
+    expect(XENSIM " run " TINY " --set 'workloads[1].rate.x=1'", 2,
+           "'workloads[1].rate' is the string \"10k/s\", not an object");
 }
 
 int main(void)

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "cli/sweep.h"
+#include "shell.h"
 
 /* A report as xsim_report_print_json writes one, with made-up figures
  * that depend on the point and the seed. `full`: with the keys newer
@@ -113,23 +114,6 @@ static void make_sweep(struct xsim_sweep *sw, struct xsim_vary *vary, const char
     assert_int_equal(xsim_sweep_summarise(sw), 0);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf;
-    long n;
-
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return buf;
-}
-
 static size_t col(const struct xsim_sweep *sw, const char *name)
 {
     for (size_t c = 0; c < sw->ncols; c++) {
@@ -158,7 +142,7 @@ static void check_image(const char *dir, const char *name, const char *magic)
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     if (stat(path, &st) != 0 || st.st_size < 1000)
         fail_msg("%s missing or small", path);
-    char *s = slurp(path);
+    char *s = ts_slurp(path);
     assert_non_null(strstr(s, magic));
     free(s);
 }
@@ -237,7 +221,7 @@ static void test_full_reports(void **state)
     assert_int_equal(xsim_sweep_write_csv(&sw), 0);
     assert_int_equal(xsim_sweep_write_json(&sw), 0);
     snprintf(path, sizeof(path), "%s/results.csv", dir);
-    csv = slurp(path);
+    csv = ts_slurp(path);
     assert_memory_equal(csv, "point,guest.callback,workloads[0].rate,seed,digest,pass,oracle:run,",
                         67);
     assert_non_null(strstr(csv, ",exits_per_s:hypercall,exits_per_s:exit_eoi,error\n1,pci-intx,"
@@ -274,7 +258,7 @@ static void test_full_reports(void **state)
 
     assert_int_equal(xsim_sweep_plot(&sw), 0);
     snprintf(path, sizeof(path), "%s/plot.gp", dir);
-    gp = slurp(path);
+    gp = ts_slurp(path);
     assert_non_null(strstr(gp, "sojourn time, p99 (ns)"));
     assert_non_null(strstr(gp, "utilisation of each vCPU"));
     assert_non_null(strstr(gp, "yerrorlines"));
@@ -307,7 +291,7 @@ static void test_old_reports(void **state)
     assert_int_equal(xsim_sweep_write_json(&sw), 0);
     assert_int_equal(xsim_sweep_plot(&sw), 0);
     snprintf(path, sizeof(path), "%s/plot.gp", dir);
-    gp = slurp(path);
+    gp = ts_slurp(path);
     assert_non_null(strstr(gp, "the reports have no sojourn times"));
     assert_non_null(strstr(gp, "no cpu plot"));
     free(gp);

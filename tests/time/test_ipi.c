@@ -101,15 +101,13 @@ static void test_exact_targets(void **state)
         struct tt *x = tt_alloc();
 
         memset(&c, 0, sizeof(c));
-        tt_config_init(&cfg, NCPU);
+        tt_config_main(&cfg, NCPU, tgt_main, &c);
         cfg.ipi.force = (enum xg_ipi_mode)mode;
         for (int k = 0; k < XG_IPI__COUNT; k++) {
             cfg.ipi.fn[k] = count_ipi;
             cfg.ipi.arg[k] = &c;
         }
         cfg.no_timers = true;
-        cfg.main = tgt_main;
-        cfg.user = &c;
         assert_int_equal(tt_create(x, &cfg, NULL), 0);
         assert_int_equal(tt_run(x), XSIM_STOP_QUIESCENT);
         assert_int_equal(xg_ipi_mode(&x->ipi), mode);
@@ -187,13 +185,11 @@ static void test_burst_coalesces(void **state)
             memset(&c, 0, sizeof(c));
             c.burst = 8;
             c.busy_target = busy;
-            tt_config_init(&cfg, 3);
+            tt_config_main(&cfg, 3, burst_main, &c);
             cfg.ipi.force = (enum xg_ipi_mode)mode;
             cfg.ipi.fn[XG_IPI_CALL] = burst_ipi;
             cfg.ipi.arg[XG_IPI_CALL] = &c;
             cfg.no_timers = true;
-            cfg.main = burst_main;
-            cfg.user = &c;
             assert_int_equal(tt_create(x, &cfg, NULL), 0);
             assert_int_equal(tt_run(x), XSIM_STOP_QUIESCENT);
             for (unsigned int i = 0; i < c.burst; i++)
@@ -292,14 +288,12 @@ static void test_exit_accounting(void **state)
         xsim_cost_profile_default(&prof);
         prof.apicv = want[i].apicv;
         prof.posted_interrupts = want[i].apicv;
-        tt_config_init(&cfg, 2);
+        tt_config_main(&cfg, 2, acct_main, &c);
         cfg.th.world.costs = &prof;
         cfg.ipi.force = want[i].mode;
         cfg.ipi.fn[XG_IPI_CALL] = acct_ipi;
         cfg.ipi.arg[XG_IPI_CALL] = x;
         cfg.no_timers = true;
-        cfg.main = acct_main;
-        cfg.user = &c;
         assert_int_equal(tt_create(x, &cfg, NULL), 0);
         assert_int_equal(tt_run(x), XSIM_STOP_QUIESCENT);
         assert_int_equal(c.rc, 1);

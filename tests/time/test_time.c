@@ -42,6 +42,26 @@ static struct tt *run(const struct tt_config *cfg, enum xsim_stop_reason want)
     return x;
 }
 
+/* Every test starts from the defaults for `ncpus` CPUs, its `main` on each
+ * of them and its own context zeroed as the user pointer; the test then
+ * changes only what it is about. */
+static void setup(struct tt_config *cfg, unsigned int ncpus, tt_main_fn main, void *ctx,
+                  size_t ctx_size)
+{
+    memset(ctx, 0, ctx_size);
+    tt_config_main(cfg, ncpus, main, ctx);
+}
+
+/* As setup, for the register tests: no guest timer and no IPIs, so that
+ * only the test's own register accesses touch the emulated devices. */
+static void setup_bare(struct tt_config *cfg, unsigned int ncpus, tt_main_fn main, void *ctx,
+                       size_t ctx_size)
+{
+    setup(cfg, ncpus, main, ctx, ctx_size);
+    cfg->no_timers = true;
+    cfg->no_ipis = true;
+}
+
 static long vcpu_op(struct tt *x, unsigned int cmd, unsigned int vcpu, void *arg)
 {
     return xg_hypercall(x->th.p, __HYPERVISOR_vcpu_op, cmd, vcpu, (unsigned long)arg);
@@ -89,13 +109,10 @@ static void test_pvclock_published(void **state)
     struct tt *x;
 
     (void)state;
-    memset(&c, 0, sizeof(c));
-    tt_config_init(&cfg, 3);
+    setup(&cfg, 3, pub_main, &c, sizeof(c));
     cfg.time.system_time_origin_ns = -5000000000ll; /* the host booted 5 s before */
     cfg.time.wc_sec = 1700000000;
     cfg.time.wc_nsec = 999999000;
-    cfg.main = pub_main;
-    cfg.user = &c;
     x = run(&cfg, XSIM_STOP_QUIESCENT);
     assert_int_equal(xg_clock_source(&x->clk), XG_CLOCK_PVCLOCK);
     for (unsigned int i = 0; i < 3; i++) {
@@ -236,11 +253,8 @@ static void test_vcpuop_timers(void **state)
     struct tt *x;
 
     (void)state;
-    memset(&c, 0, sizeof(c));
-    tt_config_init(&cfg, 2);
+    setup(&cfg, 2, sshot_main, &c, sizeof(c));
     cfg.no_timers = true; /* raw hypercalls only */
-    cfg.main = sshot_main;
-    cfg.user = &c;
     x = run(&cfg, XSIM_STOP_QUIESCENT);
     assert_int_equal(c.rc_past_future, -ETIME);
     assert_int_equal(c.after_etime, 0);
@@ -415,11 +429,8 @@ static void test_set_timer_op(void **state)
     struct tt *x;
 
     (void)state;
-    memset(&c, 0, sizeof(c));
-    tt_config_init(&cfg, 2);
+    setup(&cfg, 2, top_main, &c, sizeof(c));
     cfg.no_timers = true; /* raw hypercalls only */
-    cfg.main = top_main;
-    cfg.user = &c;
     x = run(&cfg, XSIM_STOP_QUIESCENT);
     for (int i = 0; i <= 10; i++)
         if (c.rc[i] != 0)
@@ -546,24 +557,22 @@ static void kind_main(struct tt *x, unsigned int cpu)
     c->after_stop[cpu] = r->n;
 }
 
+/* The four timer kinds, in the order the kind tests run them. */
+static const enum xg_timer_kind kinds[] = {XG_TIMER_PV, XG_TIMER_TSC_DEADLINE, XG_TIMER_LAPIC,
+                                           XG_TIMER_HPET};
+
 static void test_timer_kinds(void **state)
 {
-    static const enum xg_timer_kind kinds[] = {XG_TIMER_PV, XG_TIMER_TSC_DEADLINE, XG_TIMER_LAPIC,
-                                               XG_TIMER_HPET};
-
     (void)state;
     for (unsigned int k = 0; k < 4; k++) {
         struct tt_config cfg;
         struct kind_ctx c;
         struct tt *x;
 
-        memset(&c, 0, sizeof(c));
-        tt_config_init(&cfg, 3);
+        setup(&cfg, 3, kind_main, &c, sizeof(c));
         cfg.timer.force = kinds[k];
         cfg.timer_fn = kind_cb;
         cfg.timer_arg = &c;
-        cfg.main = kind_main;
-        cfg.user = &c;
         x = run(&cfg, XSIM_STOP_QUIESCENT);
         assert_int_equal(xg_timer_kind(&x->tm), kinds[k]);
         for (unsigned int i = 0; i < 3; i++) {
@@ -601,9 +610,6 @@ static void ghz_main(struct tt *x, unsigned int cpu)
 
 static void test_timers_3ghz_tsc(void **state)
 {
-    static const enum xg_timer_kind kinds[] = {XG_TIMER_PV, XG_TIMER_TSC_DEADLINE, XG_TIMER_LAPIC,
-                                               XG_TIMER_HPET};
-
     (void)state;
     for (unsigned int v = 0; v < 8; v++) {
         struct tt_config cfg;
@@ -613,16 +619,13 @@ static void test_timers_3ghz_tsc(void **state)
         bool tsc_clock = v >= 4;
         int rc;
 
-        memset(&c, 0, sizeof(c));
-        tt_config_init(&cfg, 3);
+        setup(&cfg, 3, ghz_main, &c, sizeof(c));
         cfg.time.tsc_hz = 3000000000ull;
         cfg.time.system_time_origin_ns = -1000 * (int64_t)MS;
         cfg.th.features.hvm_safe_pvclock = !tsc_clock;
         cfg.timer.force = kind;
         cfg.timer_fn = kind_cb;
         cfg.timer_arg = &c.k;
-        cfg.main = ghz_main;
-        cfg.user = &c;
         rc = tt_create(x, &cfg, NULL);
         if (rc == -EOPNOTSUPP) {
             tt_free(x);
@@ -780,11 +783,8 @@ static void test_exit_accounting(void **state)
         struct acct_ctx c;
         struct tt *x;
 
-        memset(&c, 0, sizeof(c));
-        tt_config_init(&cfg, 1);
+        setup(&cfg, 1, acct_main, &c, sizeof(c));
         cfg.timer.force = want[i].kind;
-        cfg.main = acct_main;
-        cfg.user = &c;
         x = run(&cfg, XSIM_STOP_QUIESCENT);
         assert_int_equal(xg_timer_kind(&x->tm), want[i].kind);
         assert_int_equal(c.rc, 0);
@@ -913,13 +913,10 @@ static void test_migration(void **state)
     struct tt *x;
 
     (void)state;
-    memset(&c, 0, sizeof(c));
-    tt_config_init(&cfg, 3);
+    setup(&cfg, 3, mig_main, &c, sizeof(c));
     cfg.time.system_time_origin_ns = -1000 * (int64_t)MS; /* the host booted 1 s earlier */
     cfg.timer_fn = mig_cb;
     cfg.timer_arg = &c;
-    cfg.main = mig_main;
-    cfg.user = &c;
     x = tt_alloc();
     c.x = x;
     assert_int_equal(tt_create(x, &cfg, NULL), 0);
@@ -994,13 +991,10 @@ static void test_resume_rearms(void **state)
 
     (void)state;
     skip_if_queue_clamps();
-    memset(&c, 0, sizeof(c));
-    tt_config_init(&cfg, 2);
+    setup(&cfg, 2, resume_main, &c, sizeof(c));
     cfg.time.system_time_origin_ns = -1000 * (int64_t)MS;
     cfg.timer_fn = mig_cb;
     cfg.timer_arg = &c.m;
-    cfg.main = resume_main;
-    cfg.user = &c;
     x = tt_alloc();
     c.m.x = x;
     assert_int_equal(tt_create(x, &cfg, NULL), 0);
@@ -1040,9 +1034,6 @@ static void order_main(struct tt *x, unsigned int cpu)
 
 static void test_timers_across_cpus(void **state)
 {
-    static const enum xg_timer_kind kinds[] = {XG_TIMER_PV, XG_TIMER_TSC_DEADLINE, XG_TIMER_LAPIC,
-                                               XG_TIMER_HPET};
-
     (void)state;
     skip_if_queue_clamps();
     for (unsigned int k = 0; k < 4; k++) {
@@ -1050,13 +1041,10 @@ static void test_timers_across_cpus(void **state)
         struct order_ctx c;
         struct tt *x;
 
-        memset(&c, 0, sizeof(c));
-        tt_config_init(&cfg, 2);
+        setup(&cfg, 2, order_main, &c, sizeof(c));
         cfg.timer.force = kinds[k];
         cfg.timer_fn = kind_cb;
         cfg.timer_arg = &c.k;
-        cfg.main = order_main;
-        cfg.user = &c;
         x = run(&cfg, XSIM_STOP_QUIESCENT);
         for (unsigned int i = 0; i < 2; i++) {
             struct fire_rec *r = &c.k.cpu[i];
@@ -1180,13 +1168,8 @@ static void test_hpet_registers(void **state)
     struct tt *x;
 
     (void)state;
-    memset(&c, 0, sizeof(c));
-    tt_config_init(&cfg, 1);
-    cfg.no_timers = true;
-    cfg.no_ipis = true;
-    cfg.main = hpet_main;
+    setup_bare(&cfg, 1, hpet_main, &c, sizeof(c));
     cfg.intr = hpet_intr;
-    cfg.user = &c;
     x = run(&cfg, XSIM_STOP_QUIESCENT);
     assert_true((c.id >> 32) == 16000000u); /* 16 ns in fs */
     assert_int_equal((c.id >> 8) & 31, 2);  /* 3 comparators */
@@ -1202,13 +1185,8 @@ static void test_hpet_registers(void **state)
     assert_int_equal(c.legacy_irqs, 1);
     tt_free(x);
 
-    memset(&c, 0, sizeof(c));
-    tt_config_init(&cfg, 1);
+    setup_bare(&cfg, 1, absent_main, &c, sizeof(c));
     cfg.time.hpet = false;
-    cfg.no_timers = true;
-    cfg.no_ipis = true;
-    cfg.main = absent_main;
-    cfg.user = &c;
     x = run(&cfg, XSIM_STOP_QUIESCENT);
     assert_true(c.absent == ~0ull);
     tt_free(x);
@@ -1297,13 +1275,8 @@ static void test_lapic_timer_registers(void **state)
     struct tt *x;
 
     (void)state;
-    memset(&c, 0, sizeof(c));
-    tt_config_init(&cfg, 1);
-    cfg.no_timers = true;
-    cfg.no_ipis = true;
-    cfg.main = lapic_main;
+    setup_bare(&cfg, 1, lapic_main, &c, sizeof(c));
     cfg.intr = lapic_intr;
-    cfg.user = &c;
     x = run(&cfg, XSIM_STOP_QUIESCENT);
     assert_int_equal(c.rc_bad_mode, -EINVAL);
     assert_int_equal(c.rc_tmcct_write, -EINVAL);
@@ -1317,13 +1290,8 @@ static void test_lapic_timer_registers(void **state)
     assert_int_equal(c.deadline_after, 0);
     tt_free(x);
 
-    memset(&c, 0, sizeof(c));
-    tt_config_init(&cfg, 1);
+    setup_bare(&cfg, 1, lapic_hidden_main, &c, sizeof(c));
     cfg.time.tsc_deadline = false;
-    cfg.no_timers = true;
-    cfg.no_ipis = true;
-    cfg.main = lapic_hidden_main;
-    cfg.user = &c;
     x = run(&cfg, XSIM_STOP_QUIESCENT);
     assert_int_equal(c.rc_hidden, -EINVAL);
     tt_free(x);

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "policy.h"
 #include "time_harness.h"
 
 #define US 1000ull
@@ -41,16 +42,6 @@
 
 typedef bool (*scenario_fn)(struct xsim_policy *pol, uint64_t seed, const void *arg, char *why,
                             size_t len);
-
-static struct xsim_policy *policy(const char *spec)
-{
-    struct xsim_error err;
-    struct xsim_policy *p = xsim_policy_create(spec, &err);
-
-    if (p == NULL)
-        fail_msg("%s", err.text);
-    return p;
-}
 
 static uint64_t scaled(uint64_t n)
 {
@@ -80,7 +71,7 @@ static bool only(const char *name, const char *spec, uint64_t *seed)
 static uint64_t explore(const char *name, scenario_fn fn, const void *arg, const char *spec,
                         uint64_t n, bool expect_failure)
 {
-    struct xsim_policy *pol = policy(spec);
+    struct xsim_policy *pol = th_policy(spec);
     char why[256] = "";
     uint64_t seed = 0, found = 0;
 
@@ -205,13 +196,11 @@ static bool torn_run(struct xsim_policy *pol, uint64_t seed, const void *arg, ch
 
     memset(&c, 0, sizeof(c));
     c.naive = arg != NULL;
-    tt_config_init(&cfg, 3);
+    tt_config_main(&cfg, 3, torn_main, &c);
     cfg.time.calibrate_ns = 2 * US;
     cfg.time.calibrate_count = 20;
     cfg.no_timers = true;
     cfg.no_ipis = true;
-    cfg.main = torn_main;
-    cfg.user = &c;
     x = make(&cfg, pol, seed);
     c.x = x;
     r = tt_run(x);
@@ -336,15 +325,13 @@ static bool timer_run(struct xsim_policy *pol, uint64_t seed, const void *arg, c
 
     memset(&c, 0, sizeof(c));
     c.seed = seed;
-    tt_config_init(&cfg, 2);
+    tt_config_main(&cfg, 2, t_main, &c);
     cfg.time.timer_slop_ns = 3 * US;
     cfg.timer.force = *kind;
     cfg.timer.min_delta_ns = 1 * US;
     cfg.timer_fn = t_cb;
     cfg.timer_arg = &c;
     cfg.no_ipis = true;
-    cfg.main = t_main;
-    cfg.user = &c;
     cfg.th.world.keep_trace = *kind == XG_TIMER_PV;
     x = make(&cfg, pol, seed);
     r = tt_run(x);
@@ -437,13 +424,11 @@ static bool burst_run(struct xsim_policy *pol, uint64_t seed, const void *arg, c
     bool ok;
 
     memset(&c, 0, sizeof(c));
-    tt_config_init(&cfg, 2);
+    tt_config_main(&cfg, 2, b_main, &c);
     cfg.ipi.force = *mode;
     cfg.ipi.fn[XG_IPI_CALL] = b_ipi;
     cfg.ipi.arg[XG_IPI_CALL] = &c;
     cfg.no_timers = true;
-    cfg.main = b_main;
-    cfg.user = &c;
     x = make(&cfg, pol, seed);
     r = tt_run(x);
     ok = r == XSIM_STOP_QUIESCENT && tt_all_done(x) && c.last_send != 0 &&

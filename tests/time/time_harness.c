@@ -17,6 +17,13 @@ void tt_config_init(struct tt_config *cfg, unsigned int ncpus)
     xg_ipi_config_init(&cfg->ipi);
 }
 
+void tt_config_main(struct tt_config *cfg, unsigned int ncpus, tt_main_fn main, void *user)
+{
+    tt_config_init(cfg, ncpus);
+    cfg->main = main;
+    cfg->user = user;
+}
+
 struct tt *tt_alloc(void)
 {
     return calloc(1, sizeof(struct tt));
@@ -26,10 +33,8 @@ static void tt_interrupt(void *guest, unsigned int cpu, uint8_t vector)
 {
     struct tt *x = guest;
 
-    if (vector == TH_STARTUP_VECTOR) {
-        xg_eoi(x->th.p);
+    if (th_startup_ipi(&x->th, vector))
         return;
-    }
     if (x->cfg.intr != NULL && x->cfg.intr(x, cpu, vector))
         return;
     if (xg_timer_interrupt(&x->tm, vector) || xg_ipi_interrupt(&x->ipi, vector))
@@ -50,16 +55,13 @@ static void tt_setup(struct tt *x, unsigned int cpu)
         x->ipi_rc = x->cfg.no_ipis ? -ENODEV : xg_ipi_init(&x->ipi, x->th.g, &x->cfg.ipi);
         xg_write_u32(p, &x->phase, 1);
     } else {
-        while (xg_read_u32(p, &x->phase) == 0)
-            xg_point(p, XG_POINT_SPIN, &x->phase);
+        th_spin_u32(p, &x->phase, 1);
     }
     x->timer_cpu_rc[cpu] = x->timers_rc == 0
                                ? xg_timer_cpu_init(&x->tm, x->cfg.timer_fn, x->cfg.timer_arg)
                                : x->timers_rc;
     x->ipi_cpu_rc[cpu] = x->ipi_rc == 0 ? xg_ipi_cpu_init(&x->ipi) : x->ipi_rc;
-    xg_fetch_add_u32(p, &x->ninit, 1);
-    while (xg_read_u32(p, &x->ninit) < x->cfg.th.ncpus)
-        xg_point(p, XG_POINT_SPIN, &x->ninit);
+    th_spin_barrier(p, &x->ninit, x->cfg.th.ncpus);
 }
 
 static void tt_th_main(struct th *t, unsigned int cpu)

@@ -50,6 +50,8 @@ struct tt {
 /* Defaults: th_config_init's, xsim_hv_time_config_default, clock, timer
  * and ipi configs' defaults. */
 void tt_config_init(struct tt_config *cfg, unsigned int ncpus);
+/* The same, with `main` on each CPU and `user`: what every test sets. */
+void tt_config_main(struct tt_config *cfg, unsigned int ncpus, tt_main_fn main, void *user);
 /* `x` is caller-allocated (large: use tt_alloc). */
 struct tt *tt_alloc(void);
 int tt_create(struct tt *x, const struct tt_config *cfg, struct xsim_policy *pol);

@@ -16,21 +16,24 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "support/policy.h"
 #include "xensim/world.h"
 
-static struct xsim_policy *policy(const char *spec)
+/* A world from `cfg` and `pol` holding domain 1, `ncpus` vCPUs that run
+ * `guest` through `ops`; the domain's platform, for the guest to use. */
+static const struct xg_platform *start(const struct xsim_world_config *cfg, struct xsim_policy *pol,
+                                       unsigned int ncpus, const struct xsim_guest_ops *ops,
+                                       void *guest, struct xsim_world **w, struct xsim_domain **d)
 {
-    struct xsim_error err;
-    struct xsim_policy *p = xsim_policy_create(spec, &err);
-
-    assert_non_null(p);
-    return p;
+    assert_int_equal(xsim_world_create(cfg, pol, w), 0);
+    assert_int_equal(xsim_domain_create(*w, 1, ncpus, 0, ops, guest, d), 0);
+    return xsim_domain_platform(*d);
 }
 
 static void test_backend_choice(void **state)
 {
     struct xsim_world_config cfg;
-    struct xsim_policy *pol = policy("time");
+    struct xsim_policy *pol = th_policy("time");
     struct xsim_world *w;
     enum xsim_backend b;
 
@@ -88,7 +91,7 @@ static uint64_t run_who(enum xsim_backend b, const char *spec, uint64_t seed, ui
 {
     static const struct xsim_guest_ops ops = {.start = who_start};
     struct xsim_world_config cfg;
-    struct xsim_policy *pol = policy(spec);
+    struct xsim_policy *pol = th_policy(spec);
     struct xsim_world *w;
     struct who_guest g = {0};
     uint64_t digest;
@@ -96,9 +99,7 @@ static uint64_t run_who(enum xsim_backend b, const char *spec, uint64_t seed, ui
     xsim_world_config_init(&cfg);
     cfg.backend = b;
     cfg.seed = seed;
-    assert_int_equal(xsim_world_create(&cfg, pol, &w), 0);
-    assert_int_equal(xsim_domain_create(w, 1, 4, 0, &ops, &g, &g.d), 0);
-    g.p = xsim_domain_platform(g.d);
+    g.p = start(&cfg, pol, 4, &ops, &g, &w, &g.d);
     assert_int_equal(xsim_world_run(w), XSIM_STOP_ALL_DONE);
     assert_null(xsim_vcpu_current());
     assert_int_equal(g.wrong, 0);
@@ -153,7 +154,7 @@ static void test_destroy_mid_stack(void **state)
      * with nothing left of the frames abandoned on them. */
     for (int i = 0; i < 200; i++) {
         struct xsim_world_config cfg;
-        struct xsim_policy *pol = policy(i % 2 ? "random" : "pct:2");
+        struct xsim_policy *pol = th_policy(i % 2 ? "random" : "pct:2");
         struct xsim_world *w;
         struct xsim_domain *d;
         struct spin_guest g = {0};
@@ -162,9 +163,7 @@ static void test_destroy_mid_stack(void **state)
         cfg.seed = (uint64_t)i + 1;
         cfg.max_decisions = 50 + (uint64_t)i;
         cfg.stack_size = i % 3 == 0 ? 64 * 1024 : 0;
-        assert_int_equal(xsim_world_create(&cfg, pol, &w), 0);
-        assert_int_equal(xsim_domain_create(w, 1, 3, 0, &ops, &g, &d), 0);
-        g.p = xsim_domain_platform(d);
+        g.p = start(&cfg, pol, 3, &ops, &g, &w, &d);
         assert_int_equal(xsim_world_run(w), XSIM_STOP_STEP_LIMIT);
         xsim_world_destroy(w);
         xsim_policy_destroy(pol);
@@ -222,7 +221,7 @@ static void crash_run(bool wild, unsigned int victim, const char *expect)
 {
     static const struct xsim_guest_ops ops = {.start = crash_start};
     struct xsim_world_config cfg;
-    struct xsim_policy *pol = policy("random");
+    struct xsim_policy *pol = th_policy("random");
     struct xsim_world *w;
     struct xsim_domain *d;
     struct crash_guest g = {.victim = victim, .wild = wild};
@@ -238,9 +237,7 @@ static void crash_run(bool wild, unsigned int victim, const char *expect)
     cfg.backend = XSIM_BACKEND_FIBER;
     cfg.stack_size = 64 * 1024;
     cfg.max_decisions = 1000000;
-    assert_int_equal(xsim_world_create(&cfg, pol, &w), 0);
-    assert_int_equal(xsim_domain_create(w, 1, 2, 0, &ops, &g, &d), 0);
-    g.p = xsim_domain_platform(d);
+    g.p = start(&cfg, pol, 2, &ops, &g, &w, &d);
     assert_int_equal(xsim_world_run(w), XSIM_STOP_FAILED);
     assert_non_null(xsim_world_failure(w));
     if (strstr(xsim_world_failure(w), expect) == NULL ||
@@ -288,16 +285,14 @@ static void test_session_keeps_then_restores(void **state)
     xsim_world_session_begin();
     for (int i = 0; i < 3; i++) {
         struct xsim_world_config cfg;
-        struct xsim_policy *pol = policy("random");
+        struct xsim_policy *pol = th_policy("random");
         struct xsim_world *w;
         struct xsim_domain *d;
         struct spin_guest g = {0};
         xsim_world_config_init(&cfg);
         cfg.backend = XSIM_BACKEND_FIBER;
         cfg.max_decisions = 100;
-        assert_int_equal(xsim_world_create(&cfg, pol, &w), 0);
-        assert_int_equal(xsim_domain_create(w, 1, 2, 0, &ops, &g, &d), 0);
-        g.p = xsim_domain_platform(d);
+        g.p = start(&cfg, pol, 2, &ops, &g, &w, &d);
         assert_int_equal(xsim_world_run(w), XSIM_STOP_STEP_LIMIT);
         xsim_world_destroy(w);
         xsim_policy_destroy(pol);

@@ -12,10 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "ping.h"
 #include "xensim/world.h"
-
-#define TEST_IPI_OP 63
-#define PING_VECTOR 0x40
 
 struct fr_guest {
     const struct xg_platform *p;
@@ -23,17 +21,6 @@ struct fr_guest {
     volatile uint64_t pings[8];
     volatile uint64_t counter;
 };
-
-static long test_ipi(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, unsigned long a1,
-                     unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
-{
-    struct xsim_vcpu *t = xsim_domain_vcpu(d, (unsigned int)a1);
-
-    if (t == NULL)
-        return -EINVAL;
-    xsim_vcpu_raise(t, (uint8_t)a2, true);
-    return 0;
-}
 
 static void fr_interrupt(void *guest, unsigned int cpu, uint8_t vector)
 {
@@ -49,9 +36,7 @@ static void fr_start(void *guest, unsigned int cpu)
     const struct xg_platform *p = g->p;
     uint64_t seen = 0;
 
-    xg_irq_restore(p, true);
-    if (cpu == 0)
-        xg_hypercall(p, TEST_IPI_OP, 1 % g->ncpu, PING_VECTOR, 0);
+    ping_join(p, cpu, g->ncpu);
     while (seen < g->rounds) {
         for (int i = 0; i < 50; i++) {
             uint64_t old = xg_read_u64(p, &g->counter);
@@ -65,8 +50,7 @@ static void fr_start(void *guest, unsigned int cpu)
         }
         xg_irq_restore(p, was);
         seen++;
-        if (!(cpu == 0 && seen == g->rounds))
-            xg_hypercall(p, TEST_IPI_OP, (cpu + 1) % g->ncpu, PING_VECTOR, 0);
+        ping_pass(p, cpu, g->ncpu, seen, g->rounds);
     }
 }
 

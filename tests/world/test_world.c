@@ -14,10 +14,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "ping.h"
+#include "support/policy.h"
 #include "xensim/world.h"
-
-#define TEST_IPI_OP 63
-#define PING_VECTOR 0x40
 
 /* ---- a 4-vCPU ping-pong guest: vCPU i halts until pinged, then pings
  * i+1 through a test hypercall; vCPU 0 starts the ring. ---- */
@@ -30,17 +29,6 @@ struct pp_guest {
     volatile uint64_t shared; /* contended counter: creates interleavings */
     uint64_t handled[8];
 };
-
-static long test_ipi(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, unsigned long a1,
-                     unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)
-{
-    struct xsim_vcpu *t = xsim_domain_vcpu(d, (unsigned int)a1);
-
-    if (t == NULL)
-        return -EINVAL;
-    xsim_vcpu_raise(t, (uint8_t)a2, true);
-    return 0;
-}
 
 static void pp_interrupt(void *guest, unsigned int cpu, uint8_t vector)
 {
@@ -59,17 +47,14 @@ static void pp_start(void *guest, unsigned int cpu)
     const struct xg_platform *p = g->p;
     uint64_t seen = 0;
 
-    xg_irq_restore(p, true);
-    if (cpu == 0)
-        xg_hypercall(p, TEST_IPI_OP, 1 % g->ncpu, PING_VECTOR, 0);
+    ping_join(p, cpu, g->ncpu);
     while (seen < g->rounds) {
         uint64_t old = xg_read_u64(p, &g->shared);
         xg_write_u64(p, &g->shared, old + 1); /* racy on purpose */
         while (xg_read_u64(p, &g->pings[cpu]) == seen)
             xg_halt(p);
         seen++;
-        if (!(cpu == 0 && seen == g->rounds))
-            xg_hypercall(p, TEST_IPI_OP, (cpu + 1) % g->ncpu, PING_VECTOR, 0);
+        ping_pass(p, cpu, g->ncpu, seen, g->rounds);
     }
 }
 
@@ -113,16 +98,6 @@ static void run_pingpong(uint64_t seed, struct xsim_policy *pol, unsigned int nc
     xsim_world_destroy(w);
 }
 
-static struct xsim_policy *policy(const char *spec)
-{
-    struct xsim_error err;
-    struct xsim_policy *p = xsim_policy_create(spec, &err);
-
-    if (p == NULL)
-        fail_msg("policy %s: %s", spec, err.text);
-    return p;
-}
-
 static void check_pingpong_done(const struct run_result *r, unsigned int ncpu, unsigned int rounds)
 {
     assert_int_equal(r->reason, XSIM_STOP_ALL_DONE);
@@ -137,7 +112,7 @@ static void test_digest_repeats(void **state)
 
     (void)state;
     for (size_t s = 0; s < sizeof(specs) / sizeof(specs[0]); s++) {
-        struct xsim_policy *pol = policy(specs[s]);
+        struct xsim_policy *pol = th_policy(specs[s]);
         struct run_result first;
         run_pingpong(7, pol, 4, 20, &first);
         check_pingpong_done(&first, 4, 20);
@@ -167,7 +142,7 @@ static bool choices_equal(const struct xsim_choices *a, const struct xsim_choice
 
 static void test_seeds_differ(void **state)
 {
-    struct xsim_policy *pol = policy("random");
+    struct xsim_policy *pol = th_policy("random");
     struct run_result a, b;
     int distinct = 0;
 
@@ -191,8 +166,8 @@ static void test_replay_reproduces(void **state)
 
     (void)state;
     for (size_t s = 0; s < sizeof(specs) / sizeof(specs[0]); s++) {
-        struct xsim_policy *pol = policy(specs[s]);
-        struct xsim_policy *rp = policy("replay");
+        struct xsim_policy *pol = th_policy(specs[s]);
+        struct xsim_policy *rp = th_policy("replay");
         struct run_result orig, rep;
 
         run_pingpong(99, pol, 4, 15, &orig);
@@ -210,8 +185,8 @@ static void test_replay_reproduces(void **state)
 
 static void test_replay_too_short(void **state)
 {
-    struct xsim_policy *pol = policy("random");
-    struct xsim_policy *rp = policy("replay");
+    struct xsim_policy *pol = th_policy("random");
+    struct xsim_policy *rp = th_policy("replay");
     struct run_result orig, rep;
 
     (void)state;
@@ -249,7 +224,7 @@ static void test_bad_policy(void **state)
         assert_non_null(strstr(err.text, "expected"));
     }
     assert_null(xsim_policy_create(NULL, &err));
-    struct xsim_policy *p = policy("time");
+    struct xsim_policy *p = th_policy("time");
     assert_int_equal(xsim_policy_set_bytes(p, (const uint8_t *)"x", 1), -EINVAL);
     assert_false(xsim_policy_dfs_next(p));
     xsim_policy_destroy(p);
@@ -326,7 +301,7 @@ static void test_dfs_enumerates(void **state)
         for (unsigned int bound = 0; bound <= 7; bound++) {
             char spec[32];
             snprintf(spec, sizeof(spec), "dfs:%u", bound);
-            struct xsim_policy *pol = policy(spec);
+            struct xsim_policy *pol = th_policy(spec);
             uint64_t runs = 0;
             uint64_t digests[512];
             do {
@@ -417,8 +392,8 @@ static void test_pct_depth2(void **state)
 
     (void)state;
     snprintf(spec, sizeof(spec), "pct:2:%u", k);
-    struct xsim_policy *pol = policy(spec);
-    struct xsim_policy *rnd = policy("random");
+    struct xsim_policy *pol = th_policy(spec);
+    struct xsim_policy *rnd = th_policy("random");
     for (uint64_t seed = 1; seed <= SEEDS; seed++) {
         found += run_depth2(pol, seed, FILLERS);
         found_random += run_depth2(rnd, seed, FILLERS);
@@ -454,7 +429,7 @@ static void test_time_limit_and_events(void **state)
 {
     struct xsim_world_config cfg;
     struct xsim_world *w;
-    struct xsim_policy *pol = policy("time");
+    struct xsim_policy *pol = th_policy("time");
     struct tick_ctx t = {.period = 1000};
 
     (void)state;
@@ -497,7 +472,7 @@ static void test_quiescent_and_destroy(void **state)
     struct xsim_world_config cfg;
     struct xsim_world *w;
     struct xsim_domain *d;
-    struct xsim_policy *pol = policy("time");
+    struct xsim_policy *pol = th_policy("time");
     const struct xsim_guest_ops ops = {.start = halt_forever};
     const struct xg_platform *p = NULL;
 
@@ -530,7 +505,7 @@ static void test_fail(void **state)
     struct xsim_world_config cfg;
     struct xsim_world *w;
     struct xsim_domain *d;
-    struct xsim_policy *pol = policy("random");
+    struct xsim_policy *pol = th_policy("random");
     const struct xsim_guest_ops ops = {.start = fail_start};
     const struct xg_platform *p = NULL;
 
@@ -548,7 +523,7 @@ static void test_fail(void **state)
 /* bytes: the same buffer gives the same run; running out is not an error. */
 static void test_bytes_policy(void **state)
 {
-    struct xsim_policy *pol = policy("bytes");
+    struct xsim_policy *pol = th_policy("bytes");
     uint8_t buf[64];
     uint64_t d1, d2, d3;
 
@@ -589,7 +564,7 @@ static void test_hypercall_and_pages(void **state)
     struct xsim_world_config cfg;
     struct xsim_world *w;
     struct xsim_domain *d;
-    struct xsim_policy *pol = policy("time");
+    struct xsim_policy *pol = th_policy("time");
     const struct xsim_guest_ops ops = {.start = misc_start};
     struct misc_guest g;
 
@@ -620,7 +595,7 @@ static void test_trace_export(void **state)
 {
     struct xsim_world_config cfg;
     struct xsim_world *w;
-    struct xsim_policy *pol = policy("random");
+    struct xsim_policy *pol = th_policy("random");
     struct pp_guest g;
     char *buf = NULL;
     size_t len = 0;

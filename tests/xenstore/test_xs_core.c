@@ -42,6 +42,40 @@ static void domu(struct tc *t, unsigned int domid)
     tc_open(xs, t, domid, false);
 }
 
+/* Write a path of `len` characters (`prefix`, then `fill` with a '/' at
+ * every 50th position) through t0: accepted when `ok`, else EINVAL. */
+static void write_long_path(char *buf, const char *prefix, char fill, uint32_t len, bool ok)
+{
+    uint32_t n = (uint32_t)sprintf(buf, "%s", prefix);
+
+    for (; n < len; n++)
+        buf[n] = (n % 50 == 0) ? '/' : fill;
+    buf[n] = '\0';
+    tc_send(&t0, XS_WRITE, 0, buf, n + 1);
+    if (ok)
+        EXPECT_OK(&t0, XS_WRITE);
+    else
+        EXPECT_ERR(&t0, "EINVAL");
+}
+
+/* A payload of the 6 bytes of `head`, `count` times `c` and a NUL; its
+ * length. */
+static size_t head_and_fill(char *buf, const char *head, char c, size_t count)
+{
+    memcpy(buf, head, 6);
+    memset(buf + 6, c, count);
+    buf[6 + count] = '\0';
+    return 6 + count + 1;
+}
+
+/* t0 commits transaction `tx` that another connection's change made
+ * stale: EAGAIN. */
+static void commit_conflicts(uint32_t tx)
+{
+    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
+    EXPECT_ERR(&t0, "EAGAIN");
+}
+
 static void test_initial_tree(void **state)
 {
     TQ(&t0, XS_DIRECTORY, 0, "/\0");
@@ -233,26 +267,8 @@ static void test_errors_and_paths(void **state)
     EXPECT_ERR(&t0, "ENOSYS");
     /* limits: 2048 after /local/domain/<id>/, else 2048 in all */
     for (uint32_t total = 2047; total <= 2049; total++) {
-        uint32_t n;
-
-        memcpy(buf, "/l", 2);
-        for (n = 2; n < total; n++)
-            buf[n] = (n % 50 == 0) ? '/' : 'x';
-        buf[n] = '\0';
-        tc_send(&t0, XS_WRITE, 0, buf, n + 1);
-        if (total <= 2048)
-            EXPECT_OK(&t0, XS_WRITE);
-        else
-            EXPECT_ERR(&t0, "EINVAL");
-        n = (uint32_t)sprintf(buf, "/local/domain/3/");
-        for (; n < total + 16; n++)
-            buf[n] = (n % 50 == 0) ? '/' : 'y';
-        buf[n] = '\0';
-        tc_send(&t0, XS_WRITE, 0, buf, n + 1);
-        if (total <= 2048)
-            EXPECT_OK(&t0, XS_WRITE);
-        else
-            EXPECT_ERR(&t0, "EINVAL");
+        write_long_path(buf, "/l", 'x', total, total <= 2048);
+        write_long_path(buf, "/local/domain/3/", 'y', total + 16, total <= 2048);
     }
     /* a maximal payload is fine, one byte more ends the connection */
     memcpy(buf, "/max\0", 5);
@@ -548,21 +564,12 @@ static void test_watches(void **state)
         char buf[XENSTORE_PAYLOAD_MAX];
         size_t n = 0;
 
-        memcpy(buf, "/long\0", 6);
-        n = 6;
-        memset(buf + n, 't', 4000);
-        n += 4000;
-        buf[n++] = '\0';
+        n = head_and_fill(buf, "/long\0", 't', 4000);
         tc_send(&t1, XS_WATCH, 0, buf, (uint32_t)n);
         EXPECT_OK(&t1, XS_WATCH);
         assert_int_equal(t1.nev, 1);
         tc_clear_events(&t1);
-        n = 0;
-        memcpy(buf, "/long/", 6);
-        n = 6;
-        memset(buf + n, 'd', 100);
-        n += 100;
-        buf[n++] = '\0';
+        n = head_and_fill(buf, "/long/", 'd', 100);
         tc_send(&t0, XS_WRITE, 0, buf, (uint32_t)n);
         EXPECT_OK(&t0, XS_WRITE);
         EXPECT_NO_EVENT(&t1);
@@ -874,8 +881,7 @@ static void test_transaction_snapshot(void **state)
     TQ(&t0, XS_READ, tx, "/rp/x\0");
     EXPECT(&t0, XS_READ, "old");
     /* what it read changed: the commit fails and changes nothing */
-    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
-    EXPECT_ERR(&t0, "EAGAIN");
+    commit_conflicts(tx);
     TQ(&t0, XS_READ, 0, "/rp/x\0");
     EXPECT_ERR(&t0, "ENOENT");
     TQ(&t0, XS_DIRECTORY, 0, "/rp\0");
@@ -892,8 +898,7 @@ static void test_transaction_snapshot(void **state)
     EXPECT_OK(&t0, XS_MKDIR);
     TQ(&t0, XS_READ, tx, "/ab/c\0");
     EXPECT(&t0, XS_READ, "");
-    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
-    EXPECT_ERR(&t0, "EAGAIN");
+    commit_conflicts(tx);
     TQ(&t0, XS_READ, 0, "/ab/c\0");
     EXPECT(&t0, XS_READ, "outside");
 
@@ -919,8 +924,7 @@ static void test_transaction_snapshot(void **state)
     EXPECT_OK(&t0, XS_RM);
     TQ(&t0, XS_DIRECTORY, tx, "/rp\0");
     EXPECT(&t0, XS_DIRECTORY, "y\0z\0");
-    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
-    EXPECT_ERR(&t0, "EAGAIN");
+    commit_conflicts(tx);
     tc_clear_events(&t0);
     tc_clear_events(&t1);
 }
@@ -948,8 +952,7 @@ static void test_transaction_rm_inconsistent(void **state)
     EXPECT_ERR(&t0, "ENOENT");
     TQ(&t0, XS_READ, tx, "/ru/a/e\0");
     EXPECT(&t0, XS_READ, "v");
-    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
-    EXPECT_ERR(&t0, "EAGAIN");
+    commit_conflicts(tx);
     TQ(&t0, XS_DIRECTORY, 0, "/ru/a\0");
     EXPECT(&t0, XS_DIRECTORY, "b\0e\0");
     /* a child its parent's copy does not list: removed, then EIO */
@@ -960,8 +963,7 @@ static void test_transaction_rm_inconsistent(void **state)
     EXPECT_ERR(&t0, "EIO");
     TQ(&t0, XS_READ, tx, "/ru/n/m\0");
     EXPECT_ERR(&t0, "ENOENT");
-    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
-    EXPECT_ERR(&t0, "EAGAIN");
+    commit_conflicts(tx);
     /* the parent gone from the view: EINVAL */
     tx = tc_txn(&t0);
     TQ(&t0, XS_READ, tx, "/ru/a/b\0");
@@ -970,8 +972,7 @@ static void test_transaction_rm_inconsistent(void **state)
     EXPECT_ERR(&t0, "EINVAL");
     TQ(&t0, XS_READ, tx, "/ru/a/b\0");
     EXPECT(&t0, XS_READ, "v");
-    TQ(&t0, XS_TRANSACTION_END, tx, "T\0");
-    EXPECT_ERR(&t0, "EAGAIN");
+    commit_conflicts(tx);
     tc_clear_events(&t0);
     tc_clear_events(&t1);
 }
@@ -1544,28 +1545,32 @@ static void test_alloc_failure_sweep(void **state)
     printf("allocation-failure sweep: %ld allocation sites failed in turn\n", n);
 }
 
+/* A case run on a fresh store and its two dom0 connections: setup before
+ * it, teardown after. */
+#define FRESH(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_initial_tree, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_write_directory, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_directory_part, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_errors_and_paths, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_perms_unprivileged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_quotas, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_watches, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_event_queue_bound, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_event_merge, setup, teardown),
+        FRESH(test_initial_tree),
+        FRESH(test_read_write_directory),
+        FRESH(test_directory_part),
+        FRESH(test_errors_and_paths),
+        FRESH(test_perms_unprivileged),
+        FRESH(test_quotas),
+        FRESH(test_watches),
+        FRESH(test_event_queue_bound),
+        FRESH(test_event_merge),
         cmocka_unit_test(test_event_bytes_bound),
-        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_transaction_snapshot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_transaction_rm_inconsistent, setup, teardown),
+        FRESH(test_transactions),
+        FRESH(test_transaction_snapshot),
+        FRESH(test_transaction_rm_inconsistent),
         cmocka_unit_test(test_transaction_memory_bound),
-        cmocka_unit_test_setup_teardown(test_transaction_end_args, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_release_during_transaction, setup, teardown),
+        FRESH(test_transaction_end_args),
+        FRESH(test_domains),
+        FRESH(test_release_during_transaction),
         cmocka_unit_test(test_hooks),
-        cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
+        FRESH(test_framing),
         cmocka_unit_test(test_input_buffer),
         cmocka_unit_test(test_alloc_failure_sweep),
     };

@@ -263,14 +263,18 @@ static void test_transactions(void **state)
     xs_close(h2);
 }
 
+/* A case run on a freshly spawned store with a libxenstore handle to it:
+ * setup before it, teardown after. */
+#define FRESH(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_read_write_directory_rm, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_big_directory, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_watches, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        FRESH(test_read_write_directory_rm),
+        FRESH(test_big_directory),
+        FRESH(test_permissions),
+        FRESH(test_watches),
+        FRESH(test_transactions),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

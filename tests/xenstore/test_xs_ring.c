@@ -115,6 +115,16 @@ static uint32_t ring_call(uint32_t type, const void *p, uint32_t len, char *repl
 
 #define RC(type, lit, reply, rlen) ring_call(type, lit, sizeof(lit) - 1, reply, rlen)
 
+/* A dom0 connection that has introduced the ring's guest, domain 7. */
+static void open_dom0_with_guest(struct tc *t0)
+{
+    tc_open(xs, t0, 0, true);
+    TQ(t0, XS_INTRODUCE, 0,
+       "7\0"
+       "1\0"
+       "1\0");
+}
+
 static void test_basic(void **state)
 {
     char r[XENSTORE_PAYLOAD_MAX + 1];
@@ -177,11 +187,7 @@ static void test_reply_bigger_than_ring(void **state)
     char r[XENSTORE_PAYLOAD_MAX + 1], buf[64];
     uint32_t rl;
 
-    tc_open(xs, &t0, 0, true);
-    TQ(&t0, XS_INTRODUCE, 0,
-       "7\0"
-       "1\0"
-       "1\0"); /* perms may name it now */
+    open_dom0_with_guest(&t0); /* perms may name it now */
     TQ(&t0, XS_MKDIR, 0, "/local/domain/7\0");
     TQ(&t0, XS_SET_PERMS, 0, "/local/domain/7\0n7\0");
     for (int i = 0; i < 150; i++) {
@@ -206,11 +212,7 @@ static void test_async_events(void **state)
     uint32_t rl;
     int before;
 
-    tc_open(xs, &t0, 0, true);
-    TQ(&t0, XS_INTRODUCE, 0,
-       "7\0"
-       "1\0"
-       "1\0");
+    open_dom0_with_guest(&t0);
     TQ(&t0, XS_WRITE, 0, "/shared\0");
     TQ(&t0, XS_SET_PERMS, 0, "/shared\0n0\0r7\0");
     assert_int_equal(RC(XS_WATCH, "/shared\0tok\0", r, &rl), XS_WATCH);
@@ -303,11 +305,7 @@ static void test_release_cuts_ring(void **state)
     char r[XENSTORE_PAYLOAD_MAX + 1];
     uint32_t rl;
 
-    tc_open(xs, &t0, 0, true);
-    TQ(&t0, XS_INTRODUCE, 0,
-       "7\0"
-       "1\0"
-       "1\0");
+    open_dom0_with_guest(&t0);
     EXPECT_OK(&t0, XS_INTRODUCE);
     assert_int_equal(RC(XS_GET_DOMAIN_PATH, "7\0", r, &rl), XS_GET_DOMAIN_PATH);
     TQ(&t0, XS_RELEASE, 0, "7\0");
@@ -318,16 +316,19 @@ static void test_release_cuts_ring(void **state)
     xsim_xs_conn_close(t0.c);
 }
 
+/* A case run on a fresh store and guest ring: setup before it, teardown after. */
+#define FRESH(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_basic, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrap_and_split, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reply_bigger_than_ring, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_async_events, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_errors_and_reconnect, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_release_cuts_ring, setup, teardown),
+        FRESH(test_basic),
+        FRESH(test_wrap_and_split),
+        FRESH(test_reply_bigger_than_ring),
+        FRESH(test_async_events),
+        FRESH(test_backpressure),
+        FRESH(test_errors_and_reconnect),
+        FRESH(test_release_cuts_ring),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
