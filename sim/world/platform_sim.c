@@ -22,11 +22,13 @@ static long p_hypercall(void *ctx, unsigned int op, unsigned long a1, unsigned l
     struct xsim_domain *d = ctx;
     struct xsim_world *w = d->world;
     struct xsim_vcpu *v = me();
+    uint64_t t0;
     long rc;
 
     /* The exit happens before the hypervisor looks at anything, so this is
      * where another CPU can slip in. */
     xsim_point(w);
+    t0 = v->vtime;
     xsim_charge(v, XSIM_COST_HYPERCALL, xsim_cost(w, XSIM_COST_HYPERCALL));
     if (op < XSIM_MAX_HYPERCALLS) {
         if (w->cfg.mode == XSIM_MODE_FREE_RUN)
@@ -41,6 +43,8 @@ static long p_hypercall(void *ctx, unsigned int op, unsigned long a1, unsigned l
     else
         rc = w->hcall[op](d, v, w->hcall_ctx[op], a1, a2, a3, a4, a5);
     xsim__trace_rec(w, XSIM_TR_HCALL, xsim__entity(v), op, a1, (uint64_t)rc);
+    if (w->cfg.keep_trace && w->cfg.mode != XSIM_MODE_FREE_RUN)
+        xsim__span_keep(w, v->index, XSIM__SPAN_HYPERCALL, t0, op, a1);
     if (w->cfg.mode == XSIM_MODE_FREE_RUN)
         pthread_mutex_unlock(&w->big);
     return rc;

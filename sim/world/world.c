@@ -685,7 +685,7 @@ static void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
     charge_owed_exit(w, v);
     while (v->if_flag) {
         int vec;
-        uint64_t bit;
+        uint64_t bit, t0;
 
         if (v->entry_hook != NULL)
             v->entry_hook(v, v->entry_hook_arg);
@@ -700,11 +700,14 @@ static void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
         v->intr_depth++;
         stat_add(w, &w->stats.interrupts, 1);
         xsim__trace_rec(w, XSIM_TR_INTR, v->index, (uint64_t)vec, 0, 0);
+        t0 = v->vtime;
         xsim_charge(v, XSIM_COST_INJECT, xsim_cost(w, XSIM_COST_INJECT));
         if (w->cpu_hooks.deliver != NULL)
             w->cpu_hooks.deliver(v, w->cpu_hooks.ctx, vec);
         if (d->ops.interrupt != NULL)
             d->ops.interrupt(d->guest, v->cpu, (uint8_t)vec);
+        if (w->cfg.keep_trace && w->cfg.mode != XSIM_MODE_FREE_RUN)
+            xsim__span_keep(w, v->index, XSIM__SPAN_INTERRUPT, t0, (uint64_t)vec, 0);
         v->intr_depth--;
         /* iret: the interrupted context had interrupts enabled. */
         v->if_flag = true;

@@ -163,6 +163,10 @@ struct xsim_world {
     uint64_t ntrace;
     struct xsim_trace_rec *trace;
     size_t trace_len, trace_cap;
+    /* Spans of vCPU activity for the exports (config.keep_trace): not
+     * records, not in the digest. */
+    struct xsim__span *spans;
+    size_t nspans, spans_cap;
 
     /* free-run mode */
     pthread_mutex_t big;    /* hypervisor state, event queue, trace */
@@ -207,7 +211,20 @@ int xsim__policy_pick(struct xsim_world *w, const uint32_t *cand, const uint64_t
 void xsim__policy_run_end(struct xsim_world *w);
 
 
-/* trace.c */
+/* trace.c. A span is a stretch of one vCPU's time doing one thing, kept
+ * (config.keep_trace) for the Chrome export only: an interrupt from its
+ * delivery to its return (the handlers it ran: an event channel upcall is
+ * one), a hypercall from its exit to its return. Spans are not trace
+ * records and leave the digest alone. */
+enum xsim__span_kind { XSIM__SPAN_INTERRUPT = 1, XSIM__SPAN_HYPERCALL };
+struct xsim__span {
+    uint64_t start_ns, end_ns;
+    uint32_t entity;
+    uint32_t kind; /* enum xsim__span_kind */
+    uint64_t a, b; /* interrupt: vector; hypercall: op, first argument */
+};
+void xsim__span_keep(struct xsim_world *w, uint32_t entity, uint32_t kind, uint64_t start_ns,
+                     uint64_t a, uint64_t b);
 void xsim__trace_rec(struct xsim_world *w, uint32_t type, uint32_t entity, uint64_t a, uint64_t b,
                      uint64_t c);
 void xsim__trace_free(struct xsim_world *w);

@@ -650,17 +650,90 @@ static void test_storm_cost(void **state)
                     1, "upcall_cost      FAIL");
 }
 
+/* The Chrome trace of a run: interrupts and hypercalls are spans on their
+ * vCPU's track, every arrow that starts at an event channel send ends at
+ * the start of an interrupt span on the vCPU it raised, and asking for the
+ * export leaves the run's digest alone. */
+static void test_chrome_spans_and_flows(void **state)
+{
+    char path[] = "/tmp/xsim-chrome-XXXXXX", cmd[1024];
+    int fd = mkstemp(path);
+    json_t *plain, *traced, *doc, *ev, *e;
+    size_t i, interrupts = 0, hypercalls = 0, starts = 0, ends = 0;
+
+    (void)state;
+    assert_true(fd >= 0);
+    close(fd);
+    plain = run_json(XENSIM " run " SCENARIOS "/migration-under-io.json --json", 0);
+    snprintf(cmd, sizeof(cmd), "%s run %s/migration-under-io.json --json --chrome-trace %s", XENSIM,
+             SCENARIOS, path);
+    traced = run_json(cmd, 0);
+    assert_string_equal(json_string_value(json_object_get(plain, "digest")),
+                        json_string_value(json_object_get(traced, "digest")));
+    doc = json_load_file(path, 0, NULL);
+    assert_non_null(doc);
+    ev = json_object_get(doc, "traceEvents");
+    json_array_foreach(ev, i, e)
+    {
+        const char *ph = json_string_value(json_object_get(e, "ph"));
+        const char *cat = json_string_value(json_object_get(e, "cat"));
+        if (strcmp(ph, "X") == 0 && cat != NULL && strcmp(cat, "interrupt") == 0)
+            interrupts++;
+        if (strcmp(ph, "X") == 0 && cat != NULL && strcmp(cat, "hypercall") == 0)
+            hypercalls++;
+        if (strcmp(ph, "s") == 0)
+            starts++;
+        if (strcmp(ph, "f") == 0) {
+            /* An interrupt span starts on the same track at the same time. */
+            json_t *x;
+            size_t j;
+            bool found = false;
+            ends++;
+            json_array_foreach(ev, j, x)
+            {
+                const char *xc = json_string_value(json_object_get(x, "cat"));
+                if (xc != NULL && strcmp(xc, "interrupt") == 0 &&
+                    json_equal(json_object_get(x, "tid"), json_object_get(e, "tid")) &&
+                    json_real_value(json_object_get(x, "ts")) ==
+                        json_real_value(json_object_get(e, "ts"))) {
+                    found = true;
+                    break;
+                }
+            }
+            if (!found)
+                fail_msg("arrow %lld ends where no interrupt starts",
+                         (long long)json_integer_value(json_object_get(e, "id")));
+        }
+    }
+    assert_true(interrupts > 100);
+    assert_true(hypercalls > 10);
+    assert_true(starts > 100);
+    assert_int_equal(starts, ends);
+    json_decref(doc);
+    json_decref(plain);
+    json_decref(traced);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shipped_scenarios_pass), cmocka_unit_test(test_json_report),
-        cmocka_unit_test(test_explore_replay_shrink),  cmocka_unit_test(test_bad_scenarios),
-        cmocka_unit_test(test_explore_edges),          cmocka_unit_test(test_storm_cost),
-        cmocka_unit_test(test_usage_errors),           cmocka_unit_test(test_blk_planted_failures),
-        cmocka_unit_test(test_migration_report),       cmocka_unit_test(test_explore_shipped),
-        cmocka_unit_test(test_timed_policies),         cmocka_unit_test(test_blk_refused_for_good),
-        cmocka_unit_test(test_blk_refused_for_now),    cmocka_unit_test(test_blk_unsupported),
+        cmocka_unit_test(test_shipped_scenarios_pass),
+        cmocka_unit_test(test_json_report),
+        cmocka_unit_test(test_explore_replay_shrink),
+        cmocka_unit_test(test_bad_scenarios),
+        cmocka_unit_test(test_explore_edges),
+        cmocka_unit_test(test_storm_cost),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_blk_planted_failures),
+        cmocka_unit_test(test_migration_report),
+        cmocka_unit_test(test_explore_shipped),
+        cmocka_unit_test(test_timed_policies),
+        cmocka_unit_test(test_blk_refused_for_good),
+        cmocka_unit_test(test_blk_refused_for_now),
+        cmocka_unit_test(test_blk_unsupported),
         cmocka_unit_test(test_found_by_the_soak),
+        cmocka_unit_test(test_chrome_spans_and_flows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
