@@ -28,7 +28,7 @@ static long p_hypercall(void *ctx, unsigned int op, unsigned long a1, unsigned l
     /* The exit happens before the hypervisor looks at anything, so this is
      * where another CPU can slip in. */
     xsim_point(w);
-    t0 = v->vtime;
+    t0 = v != NULL ? v->vtime : 0; /* NULL: set-up code outside any vCPU */
     xsim_charge(v, XSIM_COST_HYPERCALL, xsim_cost(w, XSIM_COST_HYPERCALL));
     if (op < XSIM_MAX_HYPERCALLS) {
         if (w->cfg.mode == XSIM_MODE_FREE_RUN)
@@ -43,7 +43,7 @@ static long p_hypercall(void *ctx, unsigned int op, unsigned long a1, unsigned l
     else
         rc = w->hcall[op](d, v, w->hcall_ctx[op], a1, a2, a3, a4, a5);
     xsim__trace_rec(w, XSIM_TR_HCALL, xsim__entity(v), op, a1, (uint64_t)rc);
-    if (w->cfg.keep_trace && w->cfg.mode != XSIM_MODE_FREE_RUN)
+    if (w->cfg.keep_trace && w->cfg.mode != XSIM_MODE_FREE_RUN && v != NULL)
         xsim__span_keep(w, v->index, XSIM__SPAN_HYPERCALL, t0, op, a1);
     if (w->cfg.mode == XSIM_MODE_FREE_RUN)
         pthread_mutex_unlock(&w->big);
