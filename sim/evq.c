@@ -201,7 +201,7 @@ static bool normalize(struct xsim_evq *q)
     }
 }
 
-bool xsim_evq_peek(struct xsim_evq *q, uint64_t *time)
+bool xsim__evq_peek_slow(struct xsim_evq *q, uint64_t *time)
 {
     if (q->size == 0 || !normalize(q))
         return false;

@@ -60,7 +60,22 @@ void xsim_evq_free(struct xsim_evq *q);
  * Returns the handle (seq << 24 | index), or 0 if full or out of memory. */
 uint64_t xsim_evq_push(struct xsim_evq *q, uint64_t time, uint32_t kind, void *fn, void *arg);
 /* Earliest event's time; false if empty. Amortised O(1). */
-bool xsim_evq_peek(struct xsim_evq *q, uint64_t *time);
+bool xsim__evq_peek_slow(struct xsim_evq *q, uint64_t *time);
+static inline bool xsim_evq_peek(struct xsim_evq *q, uint64_t *time)
+{
+    /* The common case, inline: bucket 0's head is a live event (it stays
+     * the earliest until the next pop, cancel or earlier push). */
+    if (q->size == 0)
+        return false;
+    if (q->head0 < q->b[0].n) {
+        uint64_t idx = q->b[0].e[q->head0].key & XSIM_EVQ_MAX;
+        if ((q->pending[idx >> 6] >> (idx & 63)) & 1) {
+            *time = q->b[0].e[q->head0].time;
+            return true;
+        }
+    }
+    return xsim__evq_peek_slow(q, time);
+}
 /* Remove the earliest event; fills its fields. False if empty. */
 bool xsim_evq_pop(struct xsim_evq *q, uint64_t *time, uint32_t *kind, void **fn, void **arg);
 bool xsim_evq_cancel(struct xsim_evq *q, uint64_t handle);

@@ -159,6 +159,7 @@ struct xsim_world {
     struct xsim_choices choices;
 
     /* trace */
+    bool trace_slow; /* records are kept, or free-run mode: not inline */
     uint64_t digest;
     uint64_t ntrace;
     struct xsim_trace_rec *trace;
@@ -208,8 +209,9 @@ void xsim__policy_run_end(struct xsim_world *w);
 
 
 /* trace.c */
-void xsim__trace_rec(struct xsim_world *w, uint32_t type, uint32_t entity, uint64_t a, uint64_t b,
-                     uint64_t c);
+/* A record kept for export, or in free-run mode (under `big`). */
+void xsim__trace_rec_slow(struct xsim_world *w, uint32_t type, uint32_t entity, uint64_t a,
+                          uint64_t b, uint64_t c);
 void xsim__trace_free(struct xsim_world *w);
 
 /* world.c, for platform_sim.c */
@@ -238,6 +240,33 @@ static inline uint64_t xsim__now(const struct xsim_world *w)
 static inline uint32_t xsim__entity(const struct xsim_vcpu *v)
 {
     return v != NULL ? v->index : XSIM_ENTITY_EVENT;
+}
+
+/* One step of the run digest's fold (its definition is in trace.c). */
+static inline uint64_t xsim__digest_fold(uint64_t h, uint64_t word)
+{
+    h = (h ^ word) * 0x100000001b3ULL;
+    return h ^ (h >> 32);
+}
+
+/* A trace record: folded into the digest, and kept when asked. Inline, as
+ * deterministic runs without an export only fold it (every scheduling
+ * decision that switches, interrupt, hypercall and timed event makes one). */
+static inline void xsim__trace_rec(struct xsim_world *w, uint32_t type, uint32_t entity,
+                                   uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t h;
+
+    if (w->trace_slow) {
+        xsim__trace_rec_slow(w, type, entity, a, b, c);
+        return;
+    }
+    h = xsim__digest_fold(w->digest, (uint64_t)type | (uint64_t)entity << 32);
+    h = xsim__digest_fold(h, xsim__now(w));
+    h = xsim__digest_fold(h, a);
+    h = xsim__digest_fold(h, b);
+    w->digest = xsim__digest_fold(h, c);
+    w->ntrace++;
 }
 
 #endif
