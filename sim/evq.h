@@ -51,6 +51,10 @@ struct xsim_evq {
     uint32_t *free_list;
     size_t nfree, nodes_cap, nodes_used;
     uint64_t next_seq;
+    /* The earliest event's time as the last peek found it, while nothing
+     * that could change it (a pop, a cancel, an earlier push) happened. */
+    bool head_known;
+    uint64_t head_time;
 };
 
 void xsim_evq_init(struct xsim_evq *q);
@@ -63,16 +67,12 @@ uint64_t xsim_evq_push(struct xsim_evq *q, uint64_t time, uint32_t kind, void *f
 bool xsim__evq_peek_slow(struct xsim_evq *q, uint64_t *time);
 static inline bool xsim_evq_peek(struct xsim_evq *q, uint64_t *time)
 {
-    /* The common case, inline: bucket 0's head is a live event (it stays
-     * the earliest until the next pop, cancel or earlier push). */
-    if (q->size == 0)
-        return false;
-    if (q->head0 < q->b[0].n) {
-        uint64_t idx = q->b[0].e[q->head0].key & XSIM_EVQ_MAX;
-        if ((q->pending[idx >> 6] >> (idx & 63)) & 1) {
-            *time = q->b[0].e[q->head0].time;
-            return true;
-        }
+    /* The common case, inline: nothing changed the head since the last
+     * peek (a scheduling point peeks; events are pushed and popped far
+     * less often). */
+    if (q->head_known) {
+        *time = q->head_time;
+        return true;
     }
     return xsim__evq_peek_slow(q, time);
 }

@@ -997,22 +997,32 @@ static void order_for_yield(struct xsim_world *w, uint32_t *cand, uint64_t *time
     }
 }
 
-/* The general path below, when `self` is its only candidate: the only
- * runnable vCPU, not yielding, no timed event it would have to consider
- * (none, or one "+time" holds back) and within the time limit. It would
- * choose `self` without a decision; about half of a scenario's scheduling
- * points are such. */
-static inline bool sole_candidate(struct xsim_world *w, const struct xsim_vcpu *self)
+/* A non-yielding point of `self` under a policy other than `time`, when
+ * reschedule would find `self` its only candidate: the only runnable vCPU,
+ * no timed event to consider (none, or one "+time" holds back), within
+ * the time limit. Does what reschedule would (no decision: `self` goes on)
+ * and returns true; about half of a scenario's scheduling points are
+ * such. */
+static inline bool sole_candidate(struct xsim_world *w, struct xsim_vcpu *self)
 {
     uint64_t head;
 
-    if (w->nrunnable != 1 || self->state != XSIM_VCPU_RUNNABLE)
+    if (w->stopping || w->nrunnable != 1 || self->state != XSIM_VCPU_RUNNABLE)
         return false;
     if (xsim_evq_peek(&w->evq, &head) &&
         (!w->events_in_time || w->fair_drain || head <= self->vtime ||
          head - self->vtime <= w->events_skew_ns))
         return false;
-    return w->cfg.time_limit_ns == 0 || self->vtime <= w->cfg.time_limit_ns;
+    if (w->cfg.time_limit_ns != 0 && self->vtime > w->cfg.time_limit_ns)
+        return false;
+    /* As reschedule with n == 1: no decision, `self` goes on. */
+    w->sched.yield_from = -1;
+    self->last_ran = w->stats.decisions;
+    if (self->vtime < w->now)
+        self->vtime = w->now;
+    else
+        w->now = self->vtime;
+    return true;
 }
 
 /*
@@ -1035,16 +1045,6 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
 
         if (w->stopping) {
             stop_now(w, self);
-            return;
-        }
-        if (!yield && self != NULL && sole_candidate(w, self)) {
-            /* As below with n == 1: no decision, `self` goes on. */
-            w->sched.yield_from = -1;
-            self->last_ran = w->stats.decisions;
-            if (self->vtime < w->now)
-                self->vtime = w->now;
-            else
-                w->now = self->vtime;
             return;
         }
         for (unsigned int i = 0; i < words; i++) {
@@ -1191,7 +1191,7 @@ void xsim_point(struct xsim_world *w)
         return;
     }
     self->last_point_no = ++w->stats.points;
-    if (!(w->policy_time && !w->stopping && time_fast_path(w, self)))
+    if (w->policy_time ? !(!w->stopping && time_fast_path(w, self)) : !sole_candidate(w, self))
         reschedule(w, self, false);
     deliver_pending(w, self);
 }
