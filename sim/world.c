@@ -223,6 +223,7 @@ int xsim_world_create(const struct xsim_world_config *cfg, struct xsim_policy *p
     w->events_in_time = policy != NULL && xsim__policy_events_in_time(policy);
     w->events_skew_ns = policy != NULL ? xsim__policy_events_skew(policy) : 0;
     w->policy_time = xsim__policy_is_time(policy);
+    w->policy_random = xsim__policy_is_random(policy);
     w->costs = cfg->costs != NULL ? cfg->costs : builtin_costs();
     /* One turn of a wait loop (a pause and a re-read): named cost "spin". */
     w->spin_ns = xsim_cost_profile_get(w->costs, "spin", 50);
@@ -449,10 +450,13 @@ void xsim_vcpu_account(const struct xsim_vcpu *v, uint64_t at_ns, struct xsim_vc
 {
     uint64_t end = v->vtime < at_ns ? v->vtime : at_ns, idle = v->idle_ns;
 
-    memset(out, 0, sizeof(*out));
-    for (unsigned int r = 0; r < XSIM_COST__COUNT; r++) {
-        out->cost_ns[r] = v->cost_ns[r];
-        out->since_wake_ns[r] = v->wakes != 0 ? v->cost_ns[r] - v->cost_ns_at_wake[r] : 0;
+    /* Every field is written below (the workloads call this per item). */
+    memcpy(out->cost_ns, v->cost_ns, sizeof(out->cost_ns));
+    if (v->wakes != 0) {
+        for (unsigned int r = 0; r < XSIM_COST__COUNT; r++)
+            out->since_wake_ns[r] = v->cost_ns[r] - v->cost_ns_at_wake[r];
+    } else {
+        memset(out->since_wake_ns, 0, sizeof(out->since_wake_ns));
     }
     out->wakes = v->wakes;
     out->woke_at_ns = v->woke_at;
@@ -672,14 +676,14 @@ static int deliverable(struct xsim_vcpu *v)
 
 /* Charge the external-interrupt exit a kick or host interrupt left owed:
  * the exit happened whether or not the vector can be taken now. */
-static void charge_owed_exit(struct xsim_world *w, struct xsim_vcpu *v)
+static inline void charge_owed_exit(struct xsim_world *w, struct xsim_vcpu *v)
 {
     if (__atomic_load_n(&v->intr_exit_pending, __ATOMIC_ACQUIRE) &&
         __atomic_exchange_n(&v->intr_exit_pending, false, __ATOMIC_ACQ_REL))
         xsim_charge(v, XSIM_COST_EXIT_INTR, xsim_cost(w, XSIM_COST_EXIT_INTR));
 }
 
-static void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
+static inline void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
 {
     struct xsim_domain *d = v->dom;
 
@@ -1097,7 +1101,9 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
         } else if (w->fair_drain) {
             k = xsim__policy_pick_fair(w, cand, times, n, selfi);
         } else {
-            k = xsim__policy_pick(w, cand, times, n, selfi);
+            /* `random` is a uniform draw (xsim__policy_pick's case). */
+            k = w->policy_random ? (int)xsim_rng_below(&w->sched.rng, n)
+                                 : xsim__policy_pick(w, cand, times, n, selfi);
             if (k < 0) {
                 w->stop_reason = XSIM_STOP_REPLAY_ERROR;
                 stop_now(w, self);

@@ -118,6 +118,7 @@ struct xsim_world {
     bool fair_drain;
     uint64_t drain_limit_ns;
     bool policy_time;    /* the policy is `time` (its fast path), read once */
+    bool policy_random;  /* the policy is `random`, read once */
     struct xsim_sched sched;
     const struct xsim_cost_profile *costs;
     uint64_t spin_ns; /* the profile's "spin" cost, looked up once */
@@ -198,6 +199,8 @@ static inline void xsim__point_note(struct xsim_world *w, struct xsim_vcpu *v, u
         xsim__point_keep(w, v);
 }uint64_t xsim__policy_events_skew(const struct xsim_policy *p);
 bool xsim__policy_is_time(const struct xsim_policy *p);
+/* The policy is `random` (reschedule draws its pick inline). */
+bool xsim__policy_is_random(const struct xsim_policy *p);
 /* The `time` rule (earliest first), for the fair drain after the time
  * limit of an exploring policy. */
 int xsim__policy_pick_fair(struct xsim_world *w, const uint32_t *cand, const uint64_t *times,
