@@ -902,12 +902,17 @@ void xsim_vcpu_lower(struct xsim_vcpu *v, uint8_t vector)
 
 /* ---- the baton scheduler (deterministic mode) ---- */
 
+/* The largest choice list this thread grew (up to 1M entries): an
+ * explorer's next schedule starts there instead of growing (and copying)
+ * it again. */
+static __thread size_t choices_cap_hint;
+
 static void record_switch(struct xsim_world *w, uint32_t entity)
 {
     struct xsim_choices *c = &w->choices;
 
     if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
+        size_t cap = c->cap ? c->cap * 2 : choices_cap_hint > 256 ? choices_cap_hint : 256;
         struct xsim_switch *sw = realloc(c->sw, cap * sizeof(*sw));
         if (sw == NULL) {
             /* Out of memory: the run can no longer be replayed; say so. */
@@ -918,6 +923,8 @@ static void record_switch(struct xsim_world *w, uint32_t entity)
         }
         c->sw = sw;
         c->cap = cap;
+        if (cap <= ((size_t)1 << 20))
+            choices_cap_hint = cap;
     }
     c->sw[c->n].decision = w->stats.decisions;
     c->sw[c->n].entity = entity;
