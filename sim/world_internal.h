@@ -117,8 +117,8 @@ struct xsim_world {
      * the guest, not a starving schedule. */
     bool fair_drain;
     uint64_t drain_limit_ns;
-    bool policy_time;    /* the policy is `time` (its fast path), read once */
-    bool policy_random;  /* the policy is `random`, read once */
+    bool policy_time;   /* the policy is `time` (its fast path), read once */
+    bool policy_random; /* the policy is `random`, read once */
     struct xsim_sched sched;
     const struct xsim_cost_profile *costs;
     uint64_t spin_ns; /* the profile's "spin" cost, looked up once */
