@@ -683,7 +683,7 @@ static inline void charge_owed_exit(struct xsim_world *w, struct xsim_vcpu *v)
         xsim_charge(v, XSIM_COST_EXIT_INTR, xsim_cost(w, XSIM_COST_EXIT_INTR));
 }
 
-static inline void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
+static void deliver_pending_slow(struct xsim_world *w, struct xsim_vcpu *v)
 {
     struct xsim_domain *d = v->dom;
 
@@ -714,6 +714,17 @@ static inline void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
         /* iret: the interrupted context had interrupts enabled. */
         v->if_flag = true;
     }
+}
+
+/* Most points have nothing to deliver: no exit owed, and interrupts off or
+ * no entry hook and no deliverable vector (what the loop above finds in
+ * its first turn). */
+static inline void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
+{
+    if (!__atomic_load_n(&v->intr_exit_pending, __ATOMIC_ACQUIRE) &&
+        (!v->if_flag || (v->entry_hook == NULL && deliverable(v) < 0)))
+        return;
+    deliver_pending_slow(w, v);
 }
 
 int xsim__eoi(struct xsim_vcpu *v, bool *level)
