@@ -169,13 +169,32 @@ static long memory_op(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, uns
 
 /* ---- HVM params and ops ---- */
 
+/* Install the VM-entry hook (xsim__hv_vcpu_entry) on the vCPUs where the
+ * callback mode gives it something to do: every vCPU for the vector
+ * callback, vCPU 0 for a GSI or PCI INTx line. Elsewhere it would return
+ * at once, and it runs at every scheduling point. In free-run mode other
+ * vCPUs read their hook while this runs: it stays installed throughout. */
+static void set_entry_hooks(struct xsim_hv_dom *hd)
+{
+    bool fixed = xsim_world_mode(hd->hv->w) == XSIM_MODE_FREE_RUN;
+
+    for (unsigned int i = 0; i < hd->nr_vcpus; i++) {
+        bool acts = fixed || hd->cb_mode == XSIM_CB_VECTOR ||
+                    (i == 0 && (hd->cb_mode == XSIM_CB_GSI || hd->cb_mode == XSIM_CB_PCI_INTX));
+        xsim_vcpu_set_entry_hook(hd->vcpus[i].v, acts ? xsim__hv_vcpu_entry : NULL,
+                                 acts ? hd : NULL);
+    }
+}
+
 static void set_callback(struct xsim_hv_dom *hd, uint64_t val)
 {
     unsigned int type = (unsigned int)(val >> 56);
 
     hd->cb_mode = XSIM_CB_NONE;
-    if (val == 0)
+    if (val == 0) {
+        set_entry_hooks(hd);
         return;
+    }
     switch (type) {
     case HVM_PARAM_CALLBACK_TYPE_GSI:
         hd->cb_mode = XSIM_CB_GSI;
@@ -194,6 +213,7 @@ static void set_callback(struct xsim_hv_dom *hd, uint64_t val)
         hd->cb_vector = (uint8_t)(val & 0xff);
         break;
     }
+    set_entry_hooks(hd);
     /* Events already pending are delivered through the new path. */
     for (unsigned int i = 0; i < hd->nr_vcpus; i++) {
         if (hd->vcpus[i].vi != NULL && hd->vcpus[i].vi->evtchn_upcall_pending)
@@ -604,10 +624,9 @@ int xsim_hv_add_domain(struct xsim_hv *hv, struct xsim_domain *d, const struct x
     hd->si = hd->si_private;
     hd->nr_vcpus = n;
     hd->shutdown_reason = -1;
-    for (unsigned int i = 0; i < n; i++) {
+    for (unsigned int i = 0; i < n; i++)
         hd->vcpus[i].v = xsim_domain_vcpu(d, i);
-        xsim_vcpu_set_entry_hook(hd->vcpus[i].v, xsim__hv_vcpu_entry, hd);
-    }
+    set_entry_hooks(hd);
     point_vcpu_infos(hd);
     /* Port 0 is reserved, as in Xen. */
     hd->ports[0].state = 0xff;
@@ -745,6 +764,7 @@ int xsim_hv_domain_migrate(struct xsim_hv *hv, domid_t domid, const struct xsim_
         memset(hv_v->virq_port, 0, sizeof(hv_v->virq_port));
     }
     hd->cb_mode = XSIM_CB_NONE;
+    set_entry_hooks(hd);
     hd->cb_gsi = 0;
     hd->cb_vector = 0;
     hd->params[HVM_PARAM_CALLBACK_IRQ] = 0;

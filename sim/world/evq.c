@@ -60,6 +60,7 @@ static int insert_early(struct xsim_evq *q, struct xsim_evq_entry ent)
 
     if (append(q, 0, ent) != 0)
         return -ENOMEM;
+    q->head_known = false; /* it may go before the head */
     i = b->n - 1;
     while (i > q->head0 && b->e[i - 1].time > ent.time) {
         b->e[i] = b->e[i - 1];
@@ -201,16 +202,19 @@ static bool normalize(struct xsim_evq *q)
     }
 }
 
-bool xsim_evq_peek(struct xsim_evq *q, uint64_t *time)
+bool xsim__evq_peek_slow(struct xsim_evq *q, uint64_t *time)
 {
     if (q->size == 0 || !normalize(q))
         return false;
     *time = q->b[0].e[q->head0].time;
+    q->head_time = *time;
+    q->head_known = true;
     return true;
 }
 
 bool xsim_evq_pop(struct xsim_evq *q, uint64_t *time, uint32_t *kind, void **fn, void **arg)
 {
+    q->head_known = false;
     if (q->size == 0 || !normalize(q))
         return false;
     struct xsim_evq_entry ent = q->b[0].e[q->head0++];
@@ -234,6 +238,7 @@ bool xsim_evq_cancel(struct xsim_evq *q, uint64_t handle)
     /* Leave the entry as a tombstone; its index is freed when it is
      * dropped at the head of bucket 0. */
     set_pending(q, idx, false);
+    q->head_known = false;
     q->size--;
     return true;
 }

@@ -51,6 +51,10 @@ struct xsim_evq {
     uint32_t *free_list;
     size_t nfree, nodes_cap, nodes_used;
     uint64_t next_seq;
+    /* The earliest event's time as the last peek found it, while nothing
+     * that could change it (a pop, a cancel, an earlier push) happened. */
+    bool head_known;
+    uint64_t head_time;
 };
 
 void xsim_evq_init(struct xsim_evq *q);
@@ -60,7 +64,18 @@ void xsim_evq_free(struct xsim_evq *q);
  * Returns the handle (seq << 24 | index), or 0 if full or out of memory. */
 uint64_t xsim_evq_push(struct xsim_evq *q, uint64_t time, uint32_t kind, void *fn, void *arg);
 /* Earliest event's time; false if empty. Amortised O(1). */
-bool xsim_evq_peek(struct xsim_evq *q, uint64_t *time);
+bool xsim__evq_peek_slow(struct xsim_evq *q, uint64_t *time);
+static inline bool xsim_evq_peek(struct xsim_evq *q, uint64_t *time)
+{
+    /* The common case, inline: nothing changed the head since the last
+     * peek (a scheduling point peeks; events are pushed and popped far
+     * less often). */
+    if (q->head_known) {
+        *time = q->head_time;
+        return true;
+    }
+    return xsim__evq_peek_slow(q, time);
+}
 /* Remove the earliest event; fills its fields. False if empty. */
 bool xsim_evq_pop(struct xsim_evq *q, uint64_t *time, uint32_t *kind, void **fn, void **arg);
 bool xsim_evq_cancel(struct xsim_evq *q, uint64_t handle);

@@ -198,6 +198,11 @@ bool xsim__policy_is_time(const struct xsim_policy *p)
     return p->kind == P_TIME;
 }
 
+bool xsim__policy_is_random(const struct xsim_policy *p)
+{
+    return p->kind == P_RANDOM;
+}
+
 void xsim_choices_free(struct xsim_choices *c)
 {
     free(c->sw);

@@ -54,6 +54,18 @@ uint64_t xsim_rng_next(struct xsim_rng *rng)
     return result;
 }
 
+/* The rejection loop below with a constant bound, which the compiler turns
+ * into multiplications: the same draws without the two divisions. */
+static inline uint64_t below_const(struct xsim_rng *rng, uint64_t bound)
+{
+    uint64_t x, threshold = (0 - bound) % bound;
+
+    do {
+        x = xsim_rng_next(rng);
+    } while (x < threshold);
+    return x % bound;
+}
+
 uint64_t xsim_rng_below(struct xsim_rng *rng, uint64_t bound)
 {
     uint64_t x, threshold;
@@ -65,6 +77,17 @@ uint64_t xsim_rng_below(struct xsim_rng *rng, uint64_t bound)
      * a scheduling decision among 2 candidates would otherwise pay. */
     if ((bound & (bound - 1)) == 0)
         return xsim_rng_next(rng) & (bound - 1);
+    /* The candidate counts of small machines (vCPUs plus the event). */
+    switch (bound) {
+    case 3:
+        return below_const(rng, 3);
+    case 5:
+        return below_const(rng, 5);
+    case 6:
+        return below_const(rng, 6);
+    case 7:
+        return below_const(rng, 7);
+    }
     /* Reject the low values that would bias the modulo (Lemire-style
      * threshold: (2^64 - bound) mod bound). */
     threshold = (0 - bound) % bound;

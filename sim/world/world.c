@@ -223,6 +223,7 @@ int xsim_world_create(const struct xsim_world_config *cfg, struct xsim_policy *p
     w->events_in_time = policy != NULL && xsim__policy_events_in_time(policy);
     w->events_skew_ns = policy != NULL ? xsim__policy_events_skew(policy) : 0;
     w->policy_time = xsim__policy_is_time(policy);
+    w->policy_random = xsim__policy_is_random(policy);
     w->costs = cfg->costs != NULL ? cfg->costs : builtin_costs();
     /* One turn of a wait loop (a pause and a re-read): named cost "spin". */
     w->spin_ns = xsim_cost_profile_get(w->costs, "spin", 50);
@@ -234,6 +235,7 @@ int xsim_world_create(const struct xsim_world_config *cfg, struct xsim_policy *p
     pthread_mutexattr_destroy(&ma);
     pthread_cond_init(&w->fr_cv, NULL);
     w->digest = 0xcbf29ce484222325ULL;
+    w->trace_slow = cfg->keep_trace || cfg->mode == XSIM_MODE_FREE_RUN;
     /* Fibers share one thread: nothing to pin. */
     w->pin_cpu = w->fibers ? -2 : cfg->pin_cpu == -1 ? xsim_host_cpu() : cfg->pin_cpu;
     *out = w;
@@ -448,10 +450,13 @@ void xsim_vcpu_account(const struct xsim_vcpu *v, uint64_t at_ns, struct xsim_vc
 {
     uint64_t end = v->vtime < at_ns ? v->vtime : at_ns, idle = v->idle_ns;
 
-    memset(out, 0, sizeof(*out));
-    for (unsigned int r = 0; r < XSIM_COST__COUNT; r++) {
-        out->cost_ns[r] = v->cost_ns[r];
-        out->since_wake_ns[r] = v->wakes != 0 ? v->cost_ns[r] - v->cost_ns_at_wake[r] : 0;
+    /* Every field is written below (the workloads call this per item). */
+    memcpy(out->cost_ns, v->cost_ns, sizeof(out->cost_ns));
+    if (v->wakes != 0) {
+        for (unsigned int r = 0; r < XSIM_COST__COUNT; r++)
+            out->since_wake_ns[r] = v->cost_ns[r] - v->cost_ns_at_wake[r];
+    } else {
+        memset(out->since_wake_ns, 0, sizeof(out->since_wake_ns));
     }
     out->wakes = v->wakes;
     out->woke_at_ns = v->woke_at;
@@ -671,14 +676,14 @@ static int deliverable(struct xsim_vcpu *v)
 
 /* Charge the external-interrupt exit a kick or host interrupt left owed:
  * the exit happened whether or not the vector can be taken now. */
-static void charge_owed_exit(struct xsim_world *w, struct xsim_vcpu *v)
+static inline void charge_owed_exit(struct xsim_world *w, struct xsim_vcpu *v)
 {
     if (__atomic_load_n(&v->intr_exit_pending, __ATOMIC_ACQUIRE) &&
         __atomic_exchange_n(&v->intr_exit_pending, false, __ATOMIC_ACQ_REL))
         xsim_charge(v, XSIM_COST_EXIT_INTR, xsim_cost(w, XSIM_COST_EXIT_INTR));
 }
 
-static void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
+static void deliver_pending_slow(struct xsim_world *w, struct xsim_vcpu *v)
 {
     struct xsim_domain *d = v->dom;
 
@@ -712,6 +717,17 @@ static void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
         /* iret: the interrupted context had interrupts enabled. */
         v->if_flag = true;
     }
+}
+
+/* Most points have nothing to deliver: no exit owed, and interrupts off or
+ * no entry hook and no deliverable vector (what the loop above finds in
+ * its first turn). */
+static inline void deliver_pending(struct xsim_world *w, struct xsim_vcpu *v)
+{
+    if (!__atomic_load_n(&v->intr_exit_pending, __ATOMIC_ACQUIRE) &&
+        (!v->if_flag || (v->entry_hook == NULL && deliverable(v) < 0)))
+        return;
+    deliver_pending_slow(w, v);
 }
 
 int xsim__eoi(struct xsim_vcpu *v, bool *level)
@@ -900,12 +916,17 @@ void xsim_vcpu_lower(struct xsim_vcpu *v, uint8_t vector)
 
 /* ---- the baton scheduler (deterministic mode) ---- */
 
+/* The largest choice list this thread grew (up to 1M entries): an
+ * explorer's next schedule starts there instead of growing (and copying)
+ * it again. */
+static __thread size_t choices_cap_hint;
+
 static void record_switch(struct xsim_world *w, uint32_t entity)
 {
     struct xsim_choices *c = &w->choices;
 
     if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
+        size_t cap = c->cap ? c->cap * 2 : choices_cap_hint > 256 ? choices_cap_hint : 256;
         struct xsim_switch *sw = realloc(c->sw, cap * sizeof(*sw));
         if (sw == NULL) {
             /* Out of memory: the run can no longer be replayed; say so. */
@@ -916,6 +937,8 @@ static void record_switch(struct xsim_world *w, uint32_t entity)
         }
         c->sw = sw;
         c->cap = cap;
+        if (cap <= ((size_t)1 << 20))
+            choices_cap_hint = cap;
     }
     c->sw[c->n].decision = w->stats.decisions;
     c->sw[c->n].entity = entity;
@@ -999,6 +1022,34 @@ static void order_for_yield(struct xsim_world *w, uint32_t *cand, uint64_t *time
     }
 }
 
+/* A non-yielding point of `self` under a policy other than `time`, when
+ * reschedule would find `self` its only candidate: the only runnable vCPU,
+ * no timed event to consider (none, or one "+time" holds back), within
+ * the time limit. Does what reschedule would (no decision: `self` goes on)
+ * and returns true; about half of a scenario's scheduling points are
+ * such. */
+static inline bool sole_candidate(struct xsim_world *w, struct xsim_vcpu *self)
+{
+    uint64_t head;
+
+    if (w->stopping || w->nrunnable != 1 || self->state != XSIM_VCPU_RUNNABLE)
+        return false;
+    if (xsim_evq_peek(&w->evq, &head) &&
+        (!w->events_in_time || w->fair_drain || head <= self->vtime ||
+         head - self->vtime <= w->events_skew_ns))
+        return false;
+    if (w->cfg.time_limit_ns != 0 && self->vtime > w->cfg.time_limit_ns)
+        return false;
+    /* As reschedule with n == 1: no decision, `self` goes on. */
+    w->sched.yield_from = -1;
+    self->last_ran = w->stats.decisions;
+    if (self->vtime < w->now)
+        self->vtime = w->now;
+    else
+        w->now = self->vtime;
+    return true;
+}
+
 /*
  * Decide who runs next, from the baton holder `self` (NULL for the main
  * thread at the start). Returns when `self` should go on running (at once,
@@ -1009,6 +1060,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
 {
     uint32_t cand[XSIM_MAX_VCPUS + 1];
     uint64_t times[XSIM_MAX_VCPUS + 1];
+    unsigned int words = (w->nvcpus + 63) / 64;
 
     for (;;) {
         unsigned int n = 0;
@@ -1020,7 +1072,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
             stop_now(w, self);
             return;
         }
-        for (unsigned int i = 0; i < XSIM_MAX_VCPUS / 64; i++) {
+        for (unsigned int i = 0; i < words; i++) {
             uint64_t bits = w->runnable[i];
             while (bits != 0) {
                 unsigned int idx = i * 64 + (unsigned)__builtin_ctzll(bits);
@@ -1070,7 +1122,9 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
         } else if (w->fair_drain) {
             k = xsim__policy_pick_fair(w, cand, times, n, selfi);
         } else {
-            k = xsim__policy_pick(w, cand, times, n, selfi);
+            /* `random` is a uniform draw (xsim__policy_pick's case). */
+            k = w->policy_random ? (int)xsim_rng_below(&w->sched.rng, n)
+                                 : xsim__policy_pick(w, cand, times, n, selfi);
             if (k < 0) {
                 w->stop_reason = XSIM_STOP_REPLAY_ERROR;
                 stop_now(w, self);
@@ -1164,7 +1218,7 @@ void xsim_point(struct xsim_world *w)
         return;
     }
     self->last_point_no = ++w->stats.points;
-    if (!(w->policy_time && !w->stopping && time_fast_path(w, self)))
+    if (w->policy_time ? !(!w->stopping && time_fast_path(w, self)) : !sole_candidate(w, self))
         reschedule(w, self, false);
     deliver_pending(w, self);
 }

@@ -117,7 +117,8 @@ struct xsim_world {
      * the guest, not a starving schedule. */
     bool fair_drain;
     uint64_t drain_limit_ns;
-    bool policy_time;    /* the policy is `time` (its fast path), read once */
+    bool policy_time;   /* the policy is `time` (its fast path), read once */
+    bool policy_random; /* the policy is `random`, read once */
     struct xsim_sched sched;
     const struct xsim_cost_profile *costs;
     uint64_t spin_ns; /* the profile's "spin" cost, looked up once */
@@ -159,6 +160,7 @@ struct xsim_world {
     struct xsim_choices choices;
 
     /* trace */
+    bool trace_slow; /* records are kept, or free-run mode: not inline */
     uint64_t digest;
     uint64_t ntrace;
     struct xsim_trace_rec *trace;
@@ -201,6 +203,8 @@ static inline void xsim__point_note(struct xsim_world *w, struct xsim_vcpu *v, u
         xsim__point_keep(w, v);
 }uint64_t xsim__policy_events_skew(const struct xsim_policy *p);
 bool xsim__policy_is_time(const struct xsim_policy *p);
+/* The policy is `random` (reschedule draws its pick inline). */
+bool xsim__policy_is_random(const struct xsim_policy *p);
 /* The `time` rule (earliest first), for the fair drain after the time
  * limit of an exploring policy. */
 int xsim__policy_pick_fair(struct xsim_world *w, const uint32_t *cand, const uint64_t *times,
@@ -225,8 +229,9 @@ struct xsim__span {
 };
 void xsim__span_keep(struct xsim_world *w, uint32_t entity, uint32_t kind, uint64_t start_ns,
                      uint64_t a, uint64_t b);
-void xsim__trace_rec(struct xsim_world *w, uint32_t type, uint32_t entity, uint64_t a, uint64_t b,
-                     uint64_t c);
+/* A record kept for export, or in free-run mode (under `big`). */
+void xsim__trace_rec_slow(struct xsim_world *w, uint32_t type, uint32_t entity, uint64_t a,
+                          uint64_t b, uint64_t c);
 void xsim__trace_free(struct xsim_world *w);
 
 /* world.c, for platform_sim.c */
@@ -255,6 +260,33 @@ static inline uint64_t xsim__now(const struct xsim_world *w)
 static inline uint32_t xsim__entity(const struct xsim_vcpu *v)
 {
     return v != NULL ? v->index : XSIM_ENTITY_EVENT;
+}
+
+/* One step of the run digest's fold (its definition is in trace.c). */
+static inline uint64_t xsim__digest_fold(uint64_t h, uint64_t word)
+{
+    h = (h ^ word) * 0x100000001b3ULL;
+    return h ^ (h >> 32);
+}
+
+/* A trace record: folded into the digest, and kept when asked. Inline, as
+ * deterministic runs without an export only fold it (every scheduling
+ * decision that switches, interrupt, hypercall and timed event makes one). */
+static inline void xsim__trace_rec(struct xsim_world *w, uint32_t type, uint32_t entity,
+                                   uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t h;
+
+    if (w->trace_slow) {
+        xsim__trace_rec_slow(w, type, entity, a, b, c);
+        return;
+    }
+    h = xsim__digest_fold(w->digest, (uint64_t)type | (uint64_t)entity << 32);
+    h = xsim__digest_fold(h, xsim__now(w));
+    h = xsim__digest_fold(h, a);
+    h = xsim__digest_fold(h, b);
+    w->digest = xsim__digest_fold(h, c);
+    w->ntrace++;
 }
 
 #endif
