@@ -1,0 +1,154 @@
+/*
+ * fuzz_sched.c - coverage-guided schedule fuzzing of a scenario: the
+ * libFuzzer entry point (and, through standalone_main.c, an AFL++ or plain
+ * driver). The input is 8 bytes of fault choices (a migration's instant,
+ * disk I/O errors, backend response time, the timing gate, the seed) and
+ * the schedule for the `bytes` policy (or a sparse list of choices); its
+ * meaning is sim/cli/fuzz_input.h's, shared with `xensim fuzz-replay`.
+ * Every oracle that applies to the scenario is armed.
+ *
+ * A finding is an oracle failure and nothing else: any input, of any
+ * length, runs. On one the target writes a replay file,
+ * $XSIM_FUZZ_OUT/<scenario>-fuzz-<hash>.replay.json (default directory:
+ * the current one), and the input beside it, prints where, and aborts so
+ * that the fuzzer keeps the input. The scenario: $XSIM_FUZZ_SCENARIO, else
+ * the one the target was built for (XSIM_FUZZ_DEFAULT_SCENARIO).
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/fuzz_input.h"
+#include "fuzz_sched.h"
+
+static struct xsim_fuzz_target target;
+static bool loaded;
+static uint64_t execs;
+static double t0;
+
+bool xsim_fuzz_keep_going;
+uint64_t xsim_fuzz_findings;
+const char *xsim_fuzz_scenario;
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void load(void)
+{
+    const char *path = xsim_fuzz_scenario;
+    struct xsim_error err;
+    char buf[1024];
+
+    if (loaded)
+        return;
+    if (path == NULL)
+        path = getenv("XSIM_FUZZ_SCENARIO");
+#ifdef XSIM_FUZZ_DEFAULT_SCENARIO
+    if (path == NULL)
+        path = XSIM_FUZZ_DEFAULT_SCENARIO;
+#endif
+    if (path == NULL) {
+        fprintf(stderr, "fuzz: no scenario (set XSIM_FUZZ_SCENARIO or pass --scenario)\n");
+        exit(2);
+    }
+    if (xsim_fuzz_target_load(&target, path, &err) != 0) {
+        fprintf(stderr, "fuzz: %s\n", xsim_error_format(&err, buf, sizeof(buf)));
+        exit(2);
+    }
+    loaded = true;
+    t0 = now_s();
+    fprintf(stderr, "fuzz: scenario %s (%s), policy bytes%s\n", target.base.name, path,
+            target.gate);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    load();
+    return 0;
+}
+
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static void finding(const uint8_t *data, size_t size, const struct xsim_report *rep)
+{
+    const char *dir = getenv("XSIM_FUZZ_OUT");
+    char path[1024], ipath[1024], buf[1024];
+    struct xsim_report again;
+    struct xsim_error err;
+    FILE *f;
+    int rc;
+
+    xsim_fuzz_findings++;
+    fprintf(stderr, "fuzz: finding at execution %" PRIu64 " (%.2f s):", execs, now_s() - t0);
+    for (size_t i = 0; i < rep->noracles; i++) {
+        if (!rep->oracles[i].pass)
+            fprintf(stderr, " %s (%s)", rep->oracles[i].name, rep->oracles[i].detail);
+    }
+    fprintf(stderr, "\n");
+    snprintf(path, sizeof(path), "%s/%s-fuzz-%016" PRIx64 ".replay.json", dir ? dir : ".",
+             target.base.name, fnv1a(data, size));
+    snprintf(ipath, sizeof(ipath), "%.*s.input", (int)(strlen(path) - strlen(".replay.json")),
+             path);
+    if ((f = fopen(ipath, "wb")) != NULL) {
+        if (size > 0)
+            fwrite(data, 1, size, f);
+        fclose(f);
+    }
+    rc = xsim_fuzz_write_replay(&target, data, size, path, &again, &err);
+    if (rc < 0) {
+        fprintf(stderr, "fuzz: %s\n", xsim_error_format(&err, buf, sizeof(buf)));
+    } else {
+        if (again.digest != rep->digest || rc != 1)
+            fprintf(stderr, "fuzz: the run did not repeat (digest %016" PRIx64 ", then %016" PRIx64
+                            ")\n",
+                    rep->digest, again.digest);
+        fprintf(stderr, "fuzz: wrote %s (input: %s)\nfuzz: replay it with: xensim replay %s\n",
+                path, ipath, path);
+        xsim_report_free(&again);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct xsim_report rep;
+    bool failed;
+
+    load();
+    execs++;
+    if (xsim_fuzz_run(&target, data, size, &rep, NULL) != 0) {
+        /* Never expected: every input is a run. Say so, but it is the
+         * harness's problem, not a finding. */
+        fprintf(stderr, "fuzz: input of %zu bytes could not run: %s\n", size, rep.failure);
+        xsim_report_free(&rep);
+        return 0;
+    }
+    failed = !rep.all_pass;
+    if (failed)
+        finding(data, size, &rep);
+    xsim_report_free(&rep);
+    if (failed && !xsim_fuzz_keep_going)
+        abort();
+    return 0;
+}
+
+uint64_t xsim_fuzz_executions(void)
+{
+    return execs;
+}
