@@ -12,7 +12,9 @@
  * $XSIM_FUZZ_OUT/<scenario>-fuzz-<hash>.replay.json (default directory:
  * the current one), and the input beside it, prints where, and aborts so
  * that the fuzzer keeps the input. The scenario: $XSIM_FUZZ_SCENARIO, else
- * the one the target was built for (XSIM_FUZZ_DEFAULT_SCENARIO).
+ * the one the target was built for (XSIM_FUZZ_DEFAULT_SCENARIO). With
+ * XSIM_FUZZ_KEEP_GOING set, findings are counted (the first ten written)
+ * instead of aborting, to measure a target whose bug is found at once.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -41,6 +43,12 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static void say_findings(void)
+{
+    fprintf(stderr, "fuzz: %" PRIu64 " findings in %" PRIu64 " executions\n", xsim_fuzz_findings,
+            execs);
+}
+
 static void load(void)
 {
     const char *path = xsim_fuzz_scenario;
@@ -64,15 +72,53 @@ static void load(void)
         exit(2);
     }
     loaded = true;
+    if (getenv("XSIM_FUZZ_KEEP_GOING") != NULL)
+        xsim_fuzz_keep_going = true;
+    if (xsim_fuzz_keep_going)
+        atexit(say_findings);
     t0 = now_s();
     fprintf(stderr, "fuzz: scenario %s (%s), policy bytes%s\n", target.base.name, path,
             target.gate);
 }
 
+#ifdef XSIM_LIBFUZZER
+/* Defaults for libFuzzer's flags, added to the command line unless given
+ * there: a schedule needs its length at once (-len_control=0; libFuzzer
+ * would otherwise start at 4 bytes, the header alone, and grow slowly), up
+ * to what the target's scenario needs (-max_len). */
+static void default_flags(int *argc, char ***argv)
+{
+    static char maxlen[32], lenctl[] = "-len_control=0";
+    static char *args[256];
+    bool has_max = false, has_len = false;
+    int n = *argc;
+
+    if (n < 1 || n > 250)
+        return;
+    for (int i = 1; i < n; i++) {
+        has_max = has_max || strncmp((*argv)[i], "-max_len=", 9) == 0;
+        has_len = has_len || strncmp((*argv)[i], "-len_control=", 13) == 0;
+    }
+    memcpy(args, *argv, (size_t)n * sizeof(*args));
+    snprintf(maxlen, sizeof(maxlen), "-max_len=%d", XSIM_FUZZ_MAX_LEN);
+    if (!has_max)
+        args[n++] = maxlen;
+    if (!has_len)
+        args[n++] = lenctl;
+    args[n] = NULL;
+    *argc = n;
+    *argv = args;
+}
+#endif
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+#ifdef XSIM_LIBFUZZER
+    default_flags(argc, argv);
+#else
     (void)argc;
     (void)argv;
+#endif
     load();
     return 0;
 }
@@ -95,7 +141,9 @@ static void finding(const uint8_t *data, size_t size, const struct xsim_report *
     FILE *f;
     int rc;
 
-    xsim_fuzz_findings++;
+    /* Counting without stopping (keep-going): the first ten are written. */
+    if (++xsim_fuzz_findings > 10)
+        return;
     fprintf(stderr, "fuzz: finding at execution %" PRIu64 " (%.2f s):", execs, now_s() - t0);
     for (size_t i = 0; i < rep->noracles; i++) {
         if (!rep->oracles[i].pass)

@@ -1,15 +1,15 @@
 #!/bin/sh
-# smoke.sh PROGRAM CORPUS EXPECT WORKDIR SECONDS MAXLEN - the fuzz-smoke
+# smoke.sh PROGRAM CORPUS EXPECT WORKDIR SECONDS - the fuzz-smoke
 # test of one schedule fuzz target: fuzz for SECONDS from the checked-in
 # CORPUS (read only: new inputs go to WORKDIR/corpus), then check the
 # outcome: EXPECT "finding" (the planted bug must be found, its replay file
 # written) or "clean" (no finding, no crash of the harness).
 set -u
-prog=$1 corpus=$2 expect=$3 work=$4 secs=$5 maxlen=$6
+prog=$1 corpus=$2 expect=$3 work=$4 secs=$5
 rm -rf "$work"
 mkdir -p "$work/corpus" "$work/artifacts" || exit 1
 cd "$work" || exit 1
-XSIM_FUZZ_OUT="$work/artifacts" "$prog" -max_total_time="$secs" -max_len="$maxlen" \
+XSIM_FUZZ_OUT="$work/artifacts" "$prog" -max_total_time="$secs" \
     -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus" "$corpus" \
     >"$work/log" 2>&1
 rc=$?
