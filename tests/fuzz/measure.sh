@@ -1,17 +1,18 @@
 #!/bin/sh
-# measure.sh FUZZ_BUILD DEFAULT_BUILD SRC [RUNS] [SECONDS] - the numbers of
+# measure.sh FUZZ_BUILD DEFAULT_BUILD SRC [RUNS] [SECONDS] [MUTANT_RUNS] - the numbers of
 # docs/fuzzing.md: executions to the first finding of the planted lost
 # update (and of the mutants whose fuzz_mutant<N> and xensim-mutant-<N> are
 # built), over RUNS libFuzzer seeds, beside `xensim explore --policy
-# random` schedules to the first failure from RUNS starting seeds; then
-# each target's executions per second over SECONDS of fuzzing.
+# random` schedules to the first failure from RUNS starting seeds (the
+# mutants: MUTANT_RUNS of each, default RUNS, each fuzzing run at most
+# SECONDS); then each target's executions per second over SECONDS.
 #
 #   cmake --build --preset fuzz && cmake --build --preset default
 #   cmake --build --preset fuzz --target fuzz_mutant1 fuzz_mutant4     # optional
 #   cmake --build build --target xensim_mutant1 xensim_mutant4          # optional
 #   sh tests/fuzz/measure.sh build-fuzz build . 20 30
 set -u
-fb=$1 db=$2 src=$3 runs=${4:-20} secs=${5:-30}
+fb=$1 db=$2 src=$3 runs=${4:-20} secs=${5:-30} mruns=${6:-${4:-20}}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -42,27 +43,27 @@ explore() {
         2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["schedules"] if d["result"] == "failed" else "-")'
 }
 
-compare() { # NAME FUZZER CORPUS XENSIM SCENARIO LIMIT BUDGET
+compare() { # NAME FUZZER CORPUS XENSIM SCENARIO LIMIT BUDGET RUNS
     f="" e=""
-    for s in $(seq 1 "$runs"); do
+    for s in $(seq 1 "$8"); do
         f="$f $(fuzz "$2" "$3" "$s" "$6")"
         e="$e $(explore "$4" "$5" $((s * 1000)) "$7")"
     done
     echo "$1: libFuzzer executions to the first finding:$f"
-    echo "    $(stats "$f" "$runs")  (limit $6 s each)"
+    echo "    $(stats "$f" "$8")  (limit $6 s each)"
     echo "$1: explore --policy random schedules to the first failure:$e"
-    echo "    $(stats "$e" "$runs")  (budget $7 schedules each)"
+    echo "    $(stats "$e" "$8")  (budget $7 schedules each)"
 }
 
 compare lost-update "$fb/tests/fuzz/fuzz_lost-update" "$src/tests/fuzz/corpus/lost-update" \
-    "$db/xensim" "$src/tests/data/scenarios/lost-update.json" 60 1000
+    "$db/xensim" "$src/tests/data/scenarios/lost-update.json" 60 1000 "$runs"
 for m in 1 4; do
     [ -x "$fb/tests/fuzz/fuzz_mutant$m" ] && [ -x "$db/mutants/xensim-mutant-$m" ] || continue
     scn=$(awk -F'|' -v id="$m" '$1 == id { print $4 }' "$src/tests/mutants/catalogue.txt")
     case $scn in */*) scn=$src/$scn ;; *) scn=$src/sim/scenarios/$scn.json ;; esac
     mkdir -p "$work/empty"
     compare "mutant $m" "$fb/tests/fuzz/fuzz_mutant$m" "$work/empty" \
-        "$db/mutants/xensim-mutant-$m" "$scn" "$secs" 300
+        "$db/mutants/xensim-mutant-$m" "$scn" "$secs" 300 "$mruns"
 done
 
 echo "executions per second, $secs s each:"
