@@ -271,6 +271,7 @@ int xsim_fuzz_run(struct xsim_fuzz_target *t, const uint8_t *data, size_t size,
     }
     ro.seed = s->seed + (h[1] | (unsigned int)h[2] << 8);
     ro.seed_set = true;
+    ro.explain = t->explain;
     rc = xsim_run(s, &ro, rep, NULL, NULL);
 out_pol:
     xsim_choices_free(&list);

@@ -36,6 +36,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "xensim/error.h"
 #include "xensim/scenario.h"
@@ -49,6 +50,9 @@ struct xsim_fuzz_target {
     struct xsim_scenario base; /* `text`, loaded once */
     char gate[32];             /* the default gate suffix ("" or "+time:50us") */
     bool time_driven;
+    /* Where runs write their --explain text (borrowed; NULL: nowhere): the
+     * interleavings a target may feed back to the fuzzer. */
+    FILE *explain;
 };
 
 /* Load the scenario at `path` and arm its oracles. 0, or a negative errno

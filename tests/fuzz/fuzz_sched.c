@@ -15,6 +15,7 @@
  * the one the target was built for (XSIM_FUZZ_DEFAULT_SCENARIO). With
  * XSIM_FUZZ_KEEP_GOING set, findings are counted (the first ten written)
  * instead of aborting, to measure a target whose bug is found at once.
+ * XSIM_FUZZ_INTERLEAVINGS set adds interleaving feedback (below).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -27,6 +28,19 @@
 #include "fuzz_sched.h"
 
 static struct xsim_fuzz_target target;
+
+/* Interleaving feedback (XSIM_FUZZ_INTERLEAVINGS set): each handoff from
+ * one vCPU to another, as the pair (the access the preempted vCPU was
+ * about to do, the first access of the one that took over: kind and
+ * source line of each, and whether they touch one object), counted in
+ * libFuzzer's extra counters, so that a new interleaving of the same code
+ * is new coverage. From the run's --explain text: it costs the points
+ * kept and the text. */
+#ifdef XSIM_LIBFUZZER
+__attribute__((used, section("__libfuzzer_extra_counters")))
+#endif
+static uint8_t interleavings[1 << 14];
+static bool want_interleavings;
 static bool loaded;
 static uint64_t execs;
 static double t0;
@@ -72,13 +86,14 @@ static void load(void)
         exit(2);
     }
     loaded = true;
+    want_interleavings = getenv("XSIM_FUZZ_INTERLEAVINGS") != NULL;
     if (getenv("XSIM_FUZZ_KEEP_GOING") != NULL)
         xsim_fuzz_keep_going = true;
     if (xsim_fuzz_keep_going)
         atexit(say_findings);
     t0 = now_s();
-    fprintf(stderr, "fuzz: scenario %s (%s), policy bytes%s\n", target.base.name, path,
-            target.gate);
+    fprintf(stderr, "fuzz: scenario %s (%s), policy bytes%s%s\n", target.base.name, path,
+            target.gate, want_interleavings ? ", interleaving feedback" : "");
 }
 
 #ifdef XSIM_LIBFUZZER
@@ -173,14 +188,62 @@ static void finding(const uint8_t *data, size_t size, const struct xsim_report *
     }
 }
 
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    for (; *s != '\0'; s++)
+        h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+    return h;
+}
+
+/* Count the handoffs of an --explain text (sim/explain.c's format). */
+static void count_interleavings(const char *text)
+{
+    char kind[2][16], obj[2][16], loc[2][256];
+    bool have_before = false;
+    unsigned int e;
+    double t;
+
+    for (const char *line = text; line != NULL && *line != '\0';) {
+        const char *nl = strchr(line, '\n');
+        if (strncmp(line, "  ! vCPU", 8) == 0) {
+            have_before = sscanf(line, "  ! vCPU %u %lf us %15s %15s %255s", &e, &t, kind[0],
+                                 obj[0], loc[0]) == 5;
+        } else if (strncmp(line, "  > vCPU", 8) == 0 && have_before &&
+                   sscanf(line, "  > vCPU %u %lf us %15s %15s %255s", &e, &t, kind[1], obj[1],
+                          loc[1]) == 5) {
+            uint64_t h = 0xcbf29ce484222325ull;
+            h = hash_str(hash_str(hash_str(hash_str(h, kind[0]), loc[0]), kind[1]), loc[1]);
+            h ^= strcmp(obj[0], obj[1]) == 0 && strcmp(obj[0], "-") != 0;
+            uint8_t *c = &interleavings[(h ^ (h >> 32)) % sizeof(interleavings)];
+            if (*c < 255)
+                (*c)++;
+            have_before = false;
+        }
+        line = nl != NULL ? nl + 1 : NULL;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct xsim_report rep;
+    char *text = NULL;
+    size_t len = 0;
     bool failed;
+    int rc;
 
     load();
     execs++;
-    if (xsim_fuzz_run(&target, data, size, &rep, NULL) != 0) {
+    if (want_interleavings)
+        target.explain = open_memstream(&text, &len);
+    rc = xsim_fuzz_run(&target, data, size, &rep, NULL);
+    if (target.explain != NULL) {
+        fclose(target.explain);
+        target.explain = NULL;
+        if (rc == 0 && text != NULL)
+            count_interleavings(text);
+        free(text);
+    }
+    if (rc != 0) {
         /* Never expected: every input is a run. Say so, but it is the
          * harness's problem, not a finding. */
         fprintf(stderr, "fuzz: input of %zu bytes could not run: %s\n", size, rep.failure);
