@@ -215,6 +215,7 @@ int xsim_fuzz_run(struct xsim_fuzz_target *t, const uint8_t *data, size_t size,
     struct xsim_run_options ro = {0};
     struct xsim_choices list = {0};
     struct xsim_error err;
+    uint8_t *wrapped = NULL;
     char spec[64], gate[32];
     bool sparse;
     int rc;
@@ -266,14 +267,30 @@ int xsim_fuzz_run(struct xsim_fuzz_target *t, const uint8_t *data, size_t size,
         if ((rc = xsim_policy_set_replay(ro.policy, &list)) != 0 ||
             (rc = xsim_policy_set_replay_lenient(ro.policy, true)) != 0)
             goto out_pol;
-    } else if ((rc = xsim_policy_set_bytes(ro.policy, sched, nsched)) != 0) {
-        goto out_pol;
+    } else {
+        /* Flag bit 1: the schedule repeats (byte i is byte i % length), so
+         * that a short input reaches the whole run. */
+        if ((h[0] & 2) != 0 && nsched > 0 && nsched < XSIM_FUZZ_WRAP_BYTES) {
+            wrapped = malloc(XSIM_FUZZ_WRAP_BYTES);
+            if (wrapped == NULL) {
+                rc = -ENOMEM;
+                goto out_pol;
+            }
+            for (size_t i = 0; i < XSIM_FUZZ_WRAP_BYTES; i += nsched)
+                memcpy(wrapped + i, sched,
+                       XSIM_FUZZ_WRAP_BYTES - i < nsched ? XSIM_FUZZ_WRAP_BYTES - i : nsched);
+            sched = wrapped;
+            nsched = XSIM_FUZZ_WRAP_BYTES;
+        }
+        if ((rc = xsim_policy_set_bytes(ro.policy, sched, nsched)) != 0)
+            goto out_pol;
     }
     ro.seed = s->seed + (h[1] | (unsigned int)h[2] << 8);
     ro.seed_set = true;
     ro.explain = t->explain;
     rc = xsim_run(s, &ro, rep, NULL, NULL);
 out_pol:
+    free(wrapped);
     xsim_choices_free(&list);
     xsim_policy_destroy(ro.policy);
 out_scn:

@@ -13,7 +13,11 @@
  *              bytes [gap low, gap high, who]: at decision previous + 1 +
  *              gap (the first: gap) run vCPU who % vcpus, or the timed
  *              events when who is 255 (a lenient replay list: a choice that
- *              is not runnable keeps the running vCPU). Other bits: unused.
+ *              is not runnable keeps the running vCPU). Bit 1, with a dense
+ *              schedule: it repeats (byte i is byte i % length, for the
+ *              first XSIM_FUZZ_WRAP_BYTES decisions), so that a short input
+ *              reaches the whole run; clear: past its end the running vCPU
+ *              keeps going. Other bits: unused.
  *   bytes 1-2  seed: the scenario's seed plus this (little endian)
  *   bytes 3-4  fault instants: 0 as written; else every migration and
  *              power loss moves by the same amount, within [-E/2, 3T/4 - L]
@@ -42,6 +46,7 @@
 #include "xensim/scenario.h"
 
 #define XSIM_FUZZ_HEADER 8
+#define XSIM_FUZZ_WRAP_BYTES (1u << 20)
 
 struct xsim_fuzz_target {
     char path[512];
