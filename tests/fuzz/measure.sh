@@ -61,8 +61,7 @@ for m in 1 4; do
     [ -x "$fb/tests/fuzz/fuzz_mutant$m" ] && [ -x "$db/mutants/xensim-mutant-$m" ] || continue
     scn=$(awk -F'|' -v id="$m" '$1 == id { print $4 }' "$src/tests/mutants/catalogue.txt")
     case $scn in */*) scn=$src/$scn ;; *) scn=$src/sim/scenarios/$scn.json ;; esac
-    mkdir -p "$work/empty"
-    compare "mutant $m" "$fb/tests/fuzz/fuzz_mutant$m" "$work/empty" \
+    compare "mutant $m" "$fb/tests/fuzz/fuzz_mutant$m" "$src/tests/fuzz/corpus/any" \
         "$db/mutants/xensim-mutant-$m" "$scn" "$secs" 300 "$mruns"
 done
 
