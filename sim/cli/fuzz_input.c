@@ -206,10 +206,10 @@ static int fault_overrides(const struct xsim_fuzz_target *t, const uint8_t *h, s
 int xsim_fuzz_run(struct xsim_fuzz_target *t, const uint8_t *data, size_t size,
                   struct xsim_report *rep, struct xsim_scenario *scn)
 {
+    static const uint8_t none[1];
     uint8_t h[XSIM_FUZZ_HEADER] = {0};
-    size_t nh = size < XSIM_FUZZ_HEADER ? size : XSIM_FUZZ_HEADER;
-    const uint8_t *sched = data + nh;
-    size_t nsched = size - nh;
+    size_t nh, nsched;
+    const uint8_t *sched;
     struct ovlist l = {0};
     struct xsim_scenario own, *s = &t->base;
     struct xsim_run_options ro = {0};
@@ -221,6 +221,13 @@ int xsim_fuzz_run(struct xsim_fuzz_target *t, const uint8_t *data, size_t size,
     int rc;
 
     memset(rep, 0, sizeof(*rep));
+    if (data == NULL) {
+        data = none;
+        size = 0;
+    }
+    nh = size < XSIM_FUZZ_HEADER ? size : XSIM_FUZZ_HEADER;
+    sched = data + nh;
+    nsched = size - nh;
     if (nh > 0)
         memcpy(h, data, nh);
     sparse = (h[0] & 1) != 0;
