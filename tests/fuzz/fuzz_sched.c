@@ -203,8 +203,15 @@ static void count_interleavings(const char *text)
     unsigned int e;
     double t;
 
-    for (const char *line = text; line != NULL && *line != '\0';) {
-        const char *nl = strchr(line, '\n');
+    for (const char *next = text; next != NULL && *next != '\0';) {
+        /* One line at a time into a buffer: sscanf on the whole text would
+         * measure all of it at every call. */
+        const char *nl = strchr(next, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - next) : strlen(next);
+        char line[512];
+        snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1),
+                 next);
+        next = nl != NULL ? nl + 1 : NULL;
         if (strncmp(line, "  ! vCPU", 8) == 0) {
             have_before = sscanf(line, "  ! vCPU %u %lf us %15s %15s %255s", &e, &t, kind[0],
                                  obj[0], loc[0]) == 5;
@@ -219,7 +226,6 @@ static void count_interleavings(const char *text)
                 (*c)++;
             have_before = false;
         }
-        line = nl != NULL ? nl + 1 : NULL;
     }
 }
 
