@@ -89,10 +89,10 @@ static int arm_oracles(const struct xsim_scenario *s, struct ovlist *l)
     }
     for (size_t d = 0; d < s->ndisks; d++)
         power = power || s->disks[d].power_loss_ns != 0;
-#define ARM(cond, name)                                                      \
-    do {                                                                     \
-        if (rc == 0 && (cond))                                               \
-            rc = ov_add(l, "oracles." name, json_true());                    \
+#define ARM(cond, name)                                   \
+    do {                                                  \
+        if (rc == 0 && (cond))                            \
+            rc = ov_add(l, "oracles." name, json_true()); \
     } while (0)
     ARM(lost, "lost_update");
     ARM(events, "no_lost_events");
@@ -121,8 +121,8 @@ int xsim_fuzz_target_load(struct xsim_fuzz_target *t, const char *path, struct x
         return rc;
     rc = arm_oracles(&plain, &l);
     if (rc == 0)
-        rc = xsim_scenario_load_overrides(&t->base, path, plain.text, strlen(plain.text), l.ov,
-                                          l.n, err);
+        rc = xsim_scenario_load_overrides(&t->base, path, plain.text, strlen(plain.text), l.ov, l.n,
+                                          err);
     xsim_scenario_free(&plain);
     ov_free(&l);
     if (rc != 0)

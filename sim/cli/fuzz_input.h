@@ -45,7 +45,7 @@
 #include "xensim/error.h"
 #include "xensim/scenario.h"
 
-#define XSIM_FUZZ_HEADER 8
+#define XSIM_FUZZ_HEADER     8
 #define XSIM_FUZZ_WRAP_BYTES (1u << 20)
 
 struct xsim_fuzz_target {

@@ -179,8 +179,8 @@ static void finding(const uint8_t *data, size_t size, const struct xsim_report *
         fprintf(stderr, "fuzz: %s\n", xsim_error_format(&err, buf, sizeof(buf)));
     } else {
         if (again.digest != rep->digest || rc != 1)
-            fprintf(stderr, "fuzz: the run did not repeat (digest %016" PRIx64 ", then %016" PRIx64
-                            ")\n",
+            fprintf(stderr,
+                    "fuzz: the run did not repeat (digest %016" PRIx64 ", then %016" PRIx64 ")\n",
                     rep->digest, again.digest);
         fprintf(stderr, "fuzz: wrote %s (input: %s)\nfuzz: replay it with: xensim replay %s\n",
                 path, ipath, path);

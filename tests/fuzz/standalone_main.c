@@ -128,8 +128,7 @@ int main(int argc, char **argv)
                 return 2;
             }
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("Usage: %s [--scenario PATH] [--expect clean|finding] [FILE|DIR]...\n",
-                   argv[0]);
+            printf("Usage: %s [--scenario PATH] [--expect clean|finding] [FILE|DIR]...\n", argv[0]);
             return 0;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "fuzz: unknown option %s\n", argv[i]);
