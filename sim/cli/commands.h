@@ -33,6 +33,7 @@ int xsim_cmd_shrink(int argc, char **argv);
 int xsim_cmd_sweep(int argc, char **argv);
 int xsim_cmd_xenstored(int argc, char **argv);
 int xsim_cmd_profile(int argc, char **argv);
+int xsim_cmd_fuzz_replay(int argc, char **argv);
 
 #include <stdbool.h>
 /* --backend's value for command `cmd` into *out (an enum xsim_backend);
@@ -47,6 +48,8 @@ bool xsim_cli_backend(const char *cmd, const char *arg, int *out);
          xsim_cmd_explore},                                                                     \
         {"replay", "re-run a recorded schedule bit for bit", xsim_cmd_replay},                  \
         {"shrink", "shorten a failing schedule's choice list", xsim_cmd_shrink},                \
+        {"fuzz-replay", "turn a schedule fuzzer's input into a replay file",                    \
+         xsim_cmd_fuzz_replay},                                                                 \
         {"sweep", "run a scenario over a grid of parameter values and seeds, with plots",       \
          xsim_cmd_sweep},                                                                       \
         {"profile", "list the cost profiles, or show one with its sources", xsim_cmd_profile},  \

@@ -16,7 +16,7 @@ static void usage(FILE *out)
                  "Commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (commands[i].name != NULL)
-            fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+            fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     }
     fprintf(out, "\nRun 'xensim COMMAND --help' for a command's options.\n");
 }
