@@ -247,6 +247,16 @@ int xsim__eoi(struct xsim_vcpu *v, bool *level);
 void xsim__platform_init(struct xsim_domain *d);
 extern __thread struct xsim_vcpu *xsim__self;
 
+/* Add to a statistic: atomically in free-run mode, where vCPUs run in
+ * parallel. */
+static inline void xsim__stat_add(struct xsim_world *w, uint64_t *field, uint64_t n)
+{
+    if (w->cfg.mode == XSIM_MODE_FREE_RUN)
+        __atomic_fetch_add(field, n, __ATOMIC_RELAXED);
+    else
+        *field += n;
+}
+
 /* xsim_world_now for the hot paths (trace records). */
 static inline uint64_t xsim__now(const struct xsim_world *w)
 {
