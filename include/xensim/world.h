@@ -245,6 +245,9 @@ struct xsim_vcpu_account {
     uint64_t halted_ns;                       /* time halted, up to at_ns */
 };
 void xsim_vcpu_account(const struct xsim_vcpu *v, uint64_t at_ns, struct xsim_vcpu_account *out);
+/* How many times `v` was woken from halt (xsim_vcpu_account's wakes, alone
+ * and cheap: per-item measurement asks it first). */
+uint64_t xsim_vcpu_wakes(const struct xsim_vcpu *v);
 
 /* How a vector reaches the local APIC (xsim_vcpu_raise_flags). */
 enum xsim_irq_flags {

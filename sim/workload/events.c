@@ -160,11 +160,9 @@ static void zero_load(struct xsim_events *e, unsigned int cpu, uint64_t sent, ui
     struct xsim_vcpu *v = xsim_vcpu_current();
     struct xsim_vcpu_account a;
 
-    if (v == NULL || cpu >= e->ncpus)
+    if (v == NULL || cpu >= e->ncpus || xsim_vcpu_wakes(v) == e->wakes_seen[cpu])
         return;
     xsim_vcpu_account(v, start, &a);
-    if (a.wakes == e->wakes_seen[cpu])
-        return;
     e->wakes_seen[cpu] = a.wakes;
     /* Its send woke the CPU, and no other item was served before it. */
     if (a.woke_at_ns != sent || start < sent || a.since_wake_ns[XSIM_COST_HANDLER] != 0)

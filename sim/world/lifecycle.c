@@ -395,6 +395,11 @@ bool xsim_vcpu_halted(const struct xsim_vcpu *v)
     return __atomic_load_n(&v->state, __ATOMIC_RELAXED) == XSIM_VCPU_HALTED;
 }
 
+uint64_t xsim_vcpu_wakes(const struct xsim_vcpu *v)
+{
+    return v->wakes;
+}
+
 void xsim_vcpu_account(const struct xsim_vcpu *v, uint64_t at_ns, struct xsim_vcpu_account *out)
 {
     uint64_t end = v->vtime < at_ns ? v->vtime : at_ns, idle = v->idle_ns;
