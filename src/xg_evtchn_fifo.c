@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "xensim/guest/xg_evtchn.h"
+#include "xg_mutant.h"
 
 #define BIT(n) ((event_word_t)1 << (n))
 
@@ -213,7 +214,7 @@ int xg_fifo_unmask(struct xg_guest *g, evtchn_port_t port)
     }
     /* An event that arrived while masked is PENDING but was never queued:
      * only Xen can link it (EVTCHNOP_unmask relinks a pending word). */
-    if (word_test(p, w, EVTCHN_FIFO_PENDING)) {
+    if (!XG_MUTATED(18) && word_test(p, w, EVTCHN_FIFO_PENDING)) {
         struct evtchn_unmask um = {.port = port};
         return (int)evtchn_op(g, EVTCHNOP_unmask, &um);
     }
@@ -307,6 +308,11 @@ unsigned int xg_fifo_consume_one(struct xg_guest *g, unsigned int cpu, unsigned 
         g->ports[port].kind != XG_PORT_FREE) {
         /* Claim the event before its handler runs, as the 2-level scan
          * does: a new event during the handler sets PENDING and relinks. */
+        if (XG_MUTATED(11)) {
+            xg_evtchn_dispatch(g, cpu, port);
+            (void)word_test_and_clear(p, w, EVTCHN_FIFO_PENDING);
+            return 1;
+        }
         if (word_test_and_clear(p, w, EVTCHN_FIFO_PENDING)) {
             xg_evtchn_dispatch(g, cpu, port);
             return 1;

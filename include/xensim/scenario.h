@@ -59,6 +59,7 @@ struct xsim_scn_disk {
     struct {
         double read_error_rate, write_error_rate;
         bool refuse_flush, refuse_barrier, lose_all_cached, flush_lies;
+        int duplicate_response; /* the backend answers its Nth request twice (0: never) */
     } faults;
     uint64_t power_loss_ns;   /* 0: none */
     uint64_t backend_gone_ns; /* the toolstack removes the disk then; 0: never */
