@@ -30,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "xensim/abi/apic.h"
 #include "xensim/cost.h"
 #include "xensim/guest/xg_evtchn.h"
 #include "xensim/guest/xg_ipi.h"
@@ -41,7 +42,6 @@
 #include "bench_util.h"
 
 #define STARTUP_VECTOR 0x30
-#define MSR_ICR        0x830
 #define GUEST_DOMID    1
 
 /* ---- a guest on N vCPUs with clock, timers and IPIs (a small copy of
@@ -101,7 +101,7 @@ static void bg_start(void *guest, unsigned int cpu)
         }
         xg_write_u32(p, &b->started, 1);
         if (b->ncpus > 1)
-            (void)xg_wrmsr(p, MSR_ICR, (3u << 18) | STARTUP_VECTOR);
+            (void)xg_wrmsr(p, X2APIC_MSR_ICR, APIC_ICR_ALL_BUT_SELF | STARTUP_VECTOR);
         spin_until(b, &b->nup, b->ncpus - 1);
         if (xg_clock_init(&b->clk, b->g, NULL) != 0 ||
             xg_timers_init(&b->tm, b->g, &b->clk, &b->tcfg) != 0 ||

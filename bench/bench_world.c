@@ -35,7 +35,7 @@
 #include "xensim/world.h"
 
 /* The bare context switch, for the baseline (a private header of sim/). */
-#include "fiber.h"
+#include "world/fiber.h"
 #include "bench_util.h"
 
 /* ---- points ---- */

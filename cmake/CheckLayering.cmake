@@ -1,4 +1,4 @@
-# Scans SRC_DIR (the guest library) for anything outside what ARCHITECTURE.md
+# Scans SRC_DIR (the guest library) for anything outside what docs/architecture.md
 # allows: includes other than the freestanding C headers, include/xensim/abi/,
 # platform.h and src/'s own headers; calls into pthreads, libuv, jansson,
 # stdio, the allocator, host clocks; any xsim_ name.

@@ -2,7 +2,8 @@
  * xg_evtchn_2l.c - the 2-level event channel ABI: 4096 ports as bitmaps in
  * shared_info, a per-vCPU selector word, and the upcall that scans them.
  *
- * The ordering rules here are the guest invariants of XEN-FACTS.md; each
+ * The ordering rules here are the guest invariants of docs/invariants.md
+ * (section "Event channels"); each
  * "why" comment names the race it closes.
  */
 #include <errno.h>

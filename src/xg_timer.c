@@ -46,21 +46,31 @@
 #define LAPIC_CALIBRATE_POLLS 100000u
 #define LAPIC_MAX_COUNT       0xffffffffull
 
+/*
+ * What differs between the timer devices, one table per kind. A kind's
+ * probe tells whether it works here (and sets up what is device-wide, on
+ * CPU 0); cpu_setup is each CPU's part; arm programs an expiry at
+ * `raw_target` in the clock source's own time (s: the clock sample it was
+ * computed from); disarm cancels one where the device allows, else the
+ * expiry finds no deadline and is ignored. vector: the local interrupt the
+ * device raises (0: it comes as an event channel).
+ */
+struct timer_kind_ops {
+    const char *name;
+    uint8_t vector;
+    uint64_t min_delta_ns;
+    bool (*probe)(struct xg_timers *t);
+    int (*cpu_setup)(struct xg_timers *t, unsigned int cpu);
+    int (*arm)(struct xg_timers *t, unsigned int cpu, const struct xg_clock_sample *s,
+               uint64_t raw_target);
+    int (*disarm)(struct xg_timers *t, unsigned int cpu);
+};
+
+static const struct timer_kind_ops *kind_ops(enum xg_timer_kind k);
+
 const char *xg_timer_kind_name(enum xg_timer_kind k)
 {
-    switch (k) {
-    case XG_TIMER_NONE:
-        return "none";
-    case XG_TIMER_PV:
-        return "pv";
-    case XG_TIMER_TSC_DEADLINE:
-        return "tsc-deadline";
-    case XG_TIMER_LAPIC:
-        return "lapic";
-    case XG_TIMER_HPET:
-        return "hpet";
-    }
-    return "unknown";
+    return k >= XG_TIMER_NONE && k <= XG_TIMER_HPET ? kind_ops(k)->name : "unknown";
 }
 
 void xg_timer_config_init(struct xg_timer_config *cfg)
@@ -137,9 +147,7 @@ bool xg_timer_interrupt(struct xg_timers *t, uint8_t vector)
     cpu = xg_cpu(t->g->p);
     if (cpu >= XG_MAX_CPUS)
         return false;
-    if (!((vector == XG_VECTOR_LAPIC_TIMER &&
-           (t->kind == XG_TIMER_TSC_DEADLINE || t->kind == XG_TIMER_LAPIC)) ||
-          (vector == XG_VECTOR_HPET && t->kind == XG_TIMER_HPET)))
+    if (kind_ops(t->kind)->vector == 0 || kind_ops(t->kind)->vector != vector)
         return false;
     /* EOI first: an expiry that comes while the callback runs (it may
      * re-arm a short timer) is taken when it returns, not lost. */
@@ -204,26 +212,7 @@ static int program(struct xg_timers *t, unsigned int cpu, uint64_t deadline)
     /* In the source's own time; never before s.raw_ns since mono >= raw +
      * offset. Relative devices count from there. */
     raw_target = xg_clock_raw_for(&s, target);
-    switch (t->kind) {
-    case XG_TIMER_PV: {
-        /* flags 0: a deadline that passed meanwhile still gets its event
-         * (VCPU_SSHOTTMR_future would make it -ETIME and lose it). */
-        struct vcpu_set_singleshot_timer st = {
-            .timeout_abs_ns = raw_target, .flags = XG_MUTATED(1) ? VCPU_SSHOTTMR_future : 0};
-        return (int)vcpu_op(t, VCPUOP_set_singleshot_timer, cpu, &st);
-    }
-    case XG_TIMER_TSC_DEADLINE: {
-        uint64_t tsc = xg_clock_tsc_for(&s, raw_target);
-        return xg_wrmsr(t->g->p, MSR_TSC_DEADLINE, tsc != 0 ? tsc : 1);
-    }
-    case XG_TIMER_LAPIC:
-        return program_lapic(t, raw_target - s.raw_ns);
-    case XG_TIMER_HPET:
-        return program_hpet(t, cpu, raw_target - s.raw_ns);
-    case XG_TIMER_NONE:
-        break;
-    }
-    return -ENODEV;
+    return kind_ops(t->kind)->arm(t, cpu, &s, raw_target);
 }
 
 static struct xg_timer_cpu *this_cpu(struct xg_timers *t, unsigned int *cpu)
@@ -277,19 +266,7 @@ int xg_timer_stop(struct xg_timers *t)
     was = xg_irq_save(p);
     c->deadline_ns = 0;
     c->st.stops++;
-    switch (t->kind) {
-    case XG_TIMER_PV:
-        rc = (int)vcpu_op(t, VCPUOP_stop_singleshot_timer, cpu, NULL);
-        break;
-    case XG_TIMER_TSC_DEADLINE:
-        rc = xg_wrmsr(p, MSR_TSC_DEADLINE, 0);
-        break;
-    case XG_TIMER_LAPIC:
-        rc = xg_wrmsr(p, MSR_TMICT, 0);
-        break;
-    default:
-        break; /* hpet: the next expiry finds no deadline and is ignored */
-    }
+    rc = kind_ops(t->kind)->disarm(t, cpu);
     xg_irq_restore(p, was);
     return rc;
 }
@@ -346,19 +323,7 @@ int xg_timer_cpu_suspend(struct xg_timers *t)
     /* The deadline stays: resume re-arms it from the monotonic clock. An
      * expiry already pending is taken after resume, and finds it. */
     c->suspended = true;
-    switch (t->kind) {
-    case XG_TIMER_PV:
-        (void)vcpu_op(t, VCPUOP_stop_singleshot_timer, cpu, NULL);
-        break;
-    case XG_TIMER_TSC_DEADLINE:
-        (void)xg_wrmsr(p, MSR_TSC_DEADLINE, 0);
-        break;
-    case XG_TIMER_LAPIC:
-        (void)xg_wrmsr(p, MSR_TMICT, 0);
-        break;
-    default:
-        break; /* hpet: an expiry now is ignored (suspended) */
-    }
+    (void)kind_ops(t->kind)->disarm(t, cpu); /* hpet: an expiry now is ignored (suspended) */
     xg_irq_restore(p, was);
     return 0;
 }
@@ -516,28 +481,6 @@ static bool pv_allowed(const struct xg_timers *t)
            xg_clock_source(t->clk) == XG_CLOCK_PVCLOCK;
 }
 
-static bool try_kind(struct xg_timers *t, enum xg_timer_kind k)
-{
-    const struct xg_platform *p = t->g->p;
-
-    switch (k) {
-    case XG_TIMER_PV:
-        return pv_allowed(t);
-    case XG_TIMER_TSC_DEADLINE:
-        /* A LAPIC without TSC-deadline mode refuses the mode (#GP). */
-        return xg_wrmsr(p, MSR_LVT_TIMER, LVT_MASKED | LVT_TSC_DEADLINE | XG_VECTOR_LAPIC_TIMER) ==
-               0;
-    case XG_TIMER_LAPIC:
-        return xg_wrmsr(p, MSR_LVT_TIMER, LVT_MASKED | LVT_ONESHOT | XG_VECTOR_LAPIC_TIMER) == 0 &&
-               xg_wrmsr(p, MSR_TDCR, TDCR_DIVIDE_1) == 0 && calibrate_lapic(t) == 0;
-    case XG_TIMER_HPET:
-        return hpet_probe(t);
-    case XG_TIMER_NONE:
-        break;
-    }
-    return false;
-}
-
 /* The forced kind if it works, else the first that works in the order
  * pv, tsc-deadline, lapic, hpet; XG_TIMER_NONE if none does. */
 static enum xg_timer_kind choose(struct xg_timers *t)
@@ -545,10 +488,10 @@ static enum xg_timer_kind choose(struct xg_timers *t)
     static const enum xg_timer_kind order[] = {XG_TIMER_PV, XG_TIMER_TSC_DEADLINE, XG_TIMER_LAPIC,
                                                XG_TIMER_HPET};
 
-    if (t->cfg.force != XG_TIMER_NONE && try_kind(t, t->cfg.force))
+    if (t->cfg.force != XG_TIMER_NONE && kind_ops(t->cfg.force)->probe(t))
         return t->cfg.force;
     for (unsigned int i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        if (order[i] != t->cfg.force && try_kind(t, order[i]))
+        if (order[i] != t->cfg.force && kind_ops(order[i])->probe(t))
             return order[i];
     }
     return XG_TIMER_NONE;
@@ -558,7 +501,7 @@ static void set_min_delta(struct xg_timers *t)
 {
     t->min_delta_ns = t->cfg.min_delta_ns;
     if (t->min_delta_ns == 0)
-        t->min_delta_ns = t->kind == XG_TIMER_PV ? PV_MIN_DELTA_NS : EMULATED_MIN_DELTA_NS;
+        t->min_delta_ns = kind_ops(t->kind)->min_delta_ns;
 }
 
 int xg_timers_init(struct xg_timers *t, struct xg_guest *g, struct xg_clock *clk,
@@ -592,37 +535,10 @@ enum xg_timer_kind xg_timer_kind(const struct xg_timers *t)
 }
 
 /* This CPU's part of the device (xg_timer_cpu_init, and
- * xg_timer_cpu_resume after a change of kind): pv binds and unmasks
- * VIRQ_TIMER; the LAPIC modes program this CPU's LVT (and divider); hpet
- * needs comparator `cpu`, which CPU 0 routed here. */
+ * xg_timer_cpu_resume after a change of kind). */
 static int cpu_setup(struct xg_timers *t, unsigned int cpu)
 {
-    const struct xg_platform *p = t->g->p;
-    struct xg_timer_cpu *c = &t->cpu[cpu];
-    evtchn_port_t port;
-    int rc = 0;
-
-    switch (t->kind) {
-    case XG_TIMER_PV:
-        rc = xg_evtchn_bind_virq(t->g, VIRQ_TIMER, cpu, virq_handler, t, &port);
-        if (rc == 0) {
-            c->port = port;
-            rc = xg_evtchn_unmask(t->g, port);
-        }
-        return rc;
-    case XG_TIMER_TSC_DEADLINE:
-        return xg_wrmsr(p, MSR_LVT_TIMER, LVT_TSC_DEADLINE | XG_VECTOR_LAPIC_TIMER);
-    case XG_TIMER_LAPIC:
-        rc = xg_wrmsr(p, MSR_TDCR, TDCR_DIVIDE_1);
-        if (rc == 0)
-            rc = xg_wrmsr(p, MSR_LVT_TIMER, LVT_ONESHOT | XG_VECTOR_LAPIC_TIMER);
-        return rc;
-    case XG_TIMER_HPET:
-        return cpu < hpet_usable(t) ? 0 : -ENOSPC;
-    case XG_TIMER_NONE:
-        break;
-    }
-    return -EINVAL;
+    return kind_ops(t->kind)->cpu_setup(t, cpu);
 }
 
 int xg_timer_cpu_init(struct xg_timers *t, xg_timer_fn fn, void *arg)
@@ -643,6 +559,164 @@ int xg_timer_cpu_init(struct xg_timers *t, xg_timer_fn fn, void *arg)
         c->ready = true;
     }
     return rc;
+}
+
+/* ---- the kinds ---- */
+
+static bool none_probe(struct xg_timers *t)
+{
+    (void)t;
+    return false;
+}
+
+static int none_cpu_setup(struct xg_timers *t, unsigned int cpu)
+{
+    (void)t;
+    (void)cpu;
+    return -EINVAL;
+}
+
+static int none_arm(struct xg_timers *t, unsigned int cpu, const struct xg_clock_sample *s,
+                    uint64_t raw_target)
+{
+    (void)t;
+    (void)cpu;
+    (void)s;
+    (void)raw_target;
+    return -ENODEV;
+}
+
+static int nothing_to_disarm(struct xg_timers *t, unsigned int cpu)
+{
+    (void)t;
+    (void)cpu;
+    return 0;
+}
+
+static bool pv_probe(struct xg_timers *t)
+{
+    return pv_allowed(t);
+}
+
+/* pv: VCPUOP_set_singleshot_timer on the CPU itself, expiring as that
+ * CPU's VIRQ_TIMER. */
+static int pv_cpu_setup(struct xg_timers *t, unsigned int cpu)
+{
+    evtchn_port_t port;
+    int rc = xg_evtchn_bind_virq(t->g, VIRQ_TIMER, cpu, virq_handler, t, &port);
+
+    if (rc == 0) {
+        t->cpu[cpu].port = port;
+        rc = xg_evtchn_unmask(t->g, port);
+    }
+    return rc;
+}
+
+static int pv_arm(struct xg_timers *t, unsigned int cpu, const struct xg_clock_sample *s,
+                  uint64_t raw_target)
+{
+    /* flags 0: a deadline that passed meanwhile still gets its event
+     * (VCPU_SSHOTTMR_future would make it -ETIME and lose it;
+     * docs/invariants.md, time 3). */
+    struct vcpu_set_singleshot_timer st = {.timeout_abs_ns = raw_target,
+                                           .flags = XG_MUTATED(1) ? VCPU_SSHOTTMR_future : 0};
+
+    (void)s;
+    return (int)vcpu_op(t, VCPUOP_set_singleshot_timer, cpu, &st);
+}
+
+static int pv_disarm(struct xg_timers *t, unsigned int cpu)
+{
+    return (int)vcpu_op(t, VCPUOP_stop_singleshot_timer, cpu, NULL);
+}
+
+/* tsc-deadline: the LAPIC timer in TSC-deadline mode. A LAPIC without the
+ * mode refuses it (#GP). */
+static bool tsc_deadline_probe(struct xg_timers *t)
+{
+    return xg_wrmsr(t->g->p, MSR_LVT_TIMER,
+                    LVT_MASKED | LVT_TSC_DEADLINE | XG_VECTOR_LAPIC_TIMER) == 0;
+}
+
+static int tsc_deadline_cpu_setup(struct xg_timers *t, unsigned int cpu)
+{
+    (void)cpu;
+    return xg_wrmsr(t->g->p, MSR_LVT_TIMER, LVT_TSC_DEADLINE | XG_VECTOR_LAPIC_TIMER);
+}
+
+static int tsc_deadline_arm(struct xg_timers *t, unsigned int cpu, const struct xg_clock_sample *s,
+                            uint64_t raw_target)
+{
+    uint64_t tsc = xg_clock_tsc_for(s, raw_target);
+
+    (void)cpu;
+    return xg_wrmsr(t->g->p, MSR_TSC_DEADLINE, tsc != 0 ? tsc : 1);
+}
+
+static int tsc_deadline_disarm(struct xg_timers *t, unsigned int cpu)
+{
+    (void)cpu;
+    return xg_wrmsr(t->g->p, MSR_TSC_DEADLINE, 0);
+}
+
+/* lapic: the LAPIC timer in one-shot mode at divide 1, calibrated. */
+static bool lapic_probe(struct xg_timers *t)
+{
+    const struct xg_platform *p = t->g->p;
+
+    return xg_wrmsr(p, MSR_LVT_TIMER, LVT_MASKED | LVT_ONESHOT | XG_VECTOR_LAPIC_TIMER) == 0 &&
+           xg_wrmsr(p, MSR_TDCR, TDCR_DIVIDE_1) == 0 && calibrate_lapic(t) == 0;
+}
+
+static int lapic_cpu_setup(struct xg_timers *t, unsigned int cpu)
+{
+    int rc = xg_wrmsr(t->g->p, MSR_TDCR, TDCR_DIVIDE_1);
+
+    (void)cpu;
+    return rc == 0 ? xg_wrmsr(t->g->p, MSR_LVT_TIMER, LVT_ONESHOT | XG_VECTOR_LAPIC_TIMER) : rc;
+}
+
+static int lapic_arm(struct xg_timers *t, unsigned int cpu, const struct xg_clock_sample *s,
+                     uint64_t raw_target)
+{
+    (void)cpu;
+    return program_lapic(t, raw_target - s->raw_ns);
+}
+
+static int lapic_disarm(struct xg_timers *t, unsigned int cpu)
+{
+    (void)cpu;
+    return xg_wrmsr(t->g->p, MSR_TMICT, 0);
+}
+
+/* hpet: comparator `cpu`, which CPU 0 routed to this CPU in the probe. */
+static int hpet_cpu_setup(struct xg_timers *t, unsigned int cpu)
+{
+    return cpu < hpet_usable(t) ? 0 : -ENOSPC;
+}
+
+static int hpet_arm(struct xg_timers *t, unsigned int cpu, const struct xg_clock_sample *s,
+                    uint64_t raw_target)
+{
+    return program_hpet(t, cpu, raw_target - s->raw_ns);
+}
+
+static const struct timer_kind_ops kinds[] = {
+    [XG_TIMER_NONE] = {"none", 0, EMULATED_MIN_DELTA_NS, none_probe, none_cpu_setup, none_arm,
+                       nothing_to_disarm},
+    [XG_TIMER_PV] = {"pv", 0, PV_MIN_DELTA_NS, pv_probe, pv_cpu_setup, pv_arm, pv_disarm},
+    [XG_TIMER_TSC_DEADLINE] = {"tsc-deadline", XG_VECTOR_LAPIC_TIMER, EMULATED_MIN_DELTA_NS,
+                               tsc_deadline_probe, tsc_deadline_cpu_setup, tsc_deadline_arm,
+                               tsc_deadline_disarm},
+    [XG_TIMER_LAPIC] = {"lapic", XG_VECTOR_LAPIC_TIMER, EMULATED_MIN_DELTA_NS, lapic_probe,
+                        lapic_cpu_setup, lapic_arm, lapic_disarm},
+    [XG_TIMER_HPET] = {"hpet", XG_VECTOR_HPET, EMULATED_MIN_DELTA_NS, hpet_probe, hpet_cpu_setup,
+                       hpet_arm, nothing_to_disarm},
+};
+
+static const struct timer_kind_ops *kind_ops(enum xg_timer_kind k)
+{
+    return (unsigned int)k < sizeof(kinds) / sizeof(kinds[0]) ? &kinds[k] : &kinds[XG_TIMER_NONE];
 }
 
 int xg_timer_stats(const struct xg_timers *t, unsigned int cpu, struct xg_timer_stats *out)

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "xensim/abi/apic.h"
 #include "xensim/abi/cpuid.h"
 #include "xensim/abi/event_channel.h"
 #include "xensim/abi/hvm_op.h"
@@ -48,11 +49,9 @@
 #define EX_WAKE_VECTOR   0x30 /* CPU bring-up and "look again" kicks */
 #define EX_UPCALL_VECTOR 0xf3 /* event-channel upcall */
 
-/* x2APIC interrupt command register: bits 0-7 vector, 18-19 destination
- * shorthand, 32-63 destination APIC id (= CPU index here). */
-#define MSR_X2APIC_ICR   0x830
-#define ICR_ALL_BUT_SELF (3ull << 18)
-#define ICR_DEST(cpu)    ((uint64_t)(cpu) << 32)
+/* The x2APIC interrupt command register (xensim/abi/apic.h): the
+ * destination APIC id is the CPU index here. */
+#define ICR_DEST(cpu) ((uint64_t)(cpu) << APIC_ICR_DEST_SHIFT)
 
 _Static_assert(EX_PORT_WORDS == sizeof(((struct shared_info *)0)->evtchn_pending) / 8,
                "one bitmap word per 64 ports");
@@ -150,7 +149,7 @@ static long vcpu_op(struct ex_state *st, unsigned int cmd, unsigned int cpu, voi
 static void kick(struct ex_state *st, uint64_t dest)
 {
     if (st->env->ncpus > 1)
-        (void)xg_wrmsr(st->p, MSR_X2APIC_ICR, dest | EX_WAKE_VECTOR);
+        (void)xg_wrmsr(st->p, X2APIC_MSR_ICR, dest | EX_WAKE_VECTOR);
 }
 
 /* Publish a bring-up flag: everything written before it (shared_info,
@@ -592,7 +591,7 @@ static bool boot_cpu0(struct ex_state *st)
         env->setup_failed(env, "VIRQ_TIMER on CPU 0", rc);
     /* The others wait for this, halted with interrupts off. */
     publish(st, &st->started, 1);
-    kick(st, ICR_ALL_BUT_SELF);
+    kick(st, APIC_ICR_ALL_BUT_SELF);
     wait_for(st, &st->nup, env->ncpus - 1);
     bind_devices(st);
     ex_log(st, XG_LOG_INFO, "set up: Xen %u.%u, callback %s, %u devices on %u CPUs",
@@ -600,7 +599,7 @@ static bool boot_cpu0(struct ex_state *st)
            env->ncpus);
     env->ready(env);
     publish(st, &st->go, 1);
-    kick(st, ICR_ALL_BUT_SELF);
+    kick(st, APIC_ICR_ALL_BUT_SELF);
     return true;
 }
 

@@ -31,7 +31,9 @@
  * Compatibility: a program built against ABI version N runs only on an
  * xensim whose XSIM_GUEST_ABI_VERSION is N; anything else is refused with a
  * message naming both versions. The version covers this header and the
- * structs it reaches (struct xsim_scenario, struct xg_blk_io).
+ * structs it reaches (struct xsim_scenario, struct xsim_report,
+ * struct xg_blk_io). Version 2: room for 32 oracle verdicts in a report
+ * (was 16), which moves the report's later fields.
  */
 #ifndef XENSIM_GUESTPROG_H
 #define XENSIM_GUESTPROG_H
@@ -46,7 +48,7 @@
 extern "C" {
 #endif
 
-#define XSIM_GUEST_ABI_VERSION 1
+#define XSIM_GUEST_ABI_VERSION 2
 /* The symbol a guest shared object exports (a const struct xsim_guest_program). */
 #define XSIM_GUEST_ENTRY_SYMBOL "xsim_guest_program"
 

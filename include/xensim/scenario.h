@@ -210,7 +210,7 @@ struct xsim_run_options {
     int backend;
 };
 
-#define XSIM_MAX_ORACLES 16
+#define XSIM_MAX_ORACLES 32
 
 struct xsim_oracle_result {
     char name[48];

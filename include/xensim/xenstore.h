@@ -4,8 +4,8 @@
  * to abstract connections; plus two transports that carry the byte stream,
  * a domain's shared ring page and a Unix socket (libuv).
  *
- * Semantics follow Debian's xenstored 4.17 (the reference peer in
- * ../shared/tools/reference-xenstored): replies, errors, watch events and
+ * Semantics follow Debian's xenstored 4.17 (the reference peer of
+ * tests/xenstore/test_xs_reference.c): replies, errors, watch events and
  * their order, child order, DIRECTORY_PART chunking and transaction
  * conflicts match it byte for byte, except where the comments below say
  * otherwise. As there, a transaction sees every node as it was when the

@@ -7,14 +7,14 @@
  *   word's bit in the notify vCPU's pending_sel (stop if already set); set
  *   upcall_pending (stop if already set); inject the callback.
  * Each step's "stop if already set" is what makes the guest's ordering
- * rules necessary; see XEN-FACTS.md. Once the domain has initialised the
+ * rules necessary; see docs/invariants.md. Once the domain has initialised the
  * FIFO ABI (evtchn_fifo.c) pending, mask and unmask go through its event
  * words and queues instead; the ports, their states and errors are shared.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "hv_internal.h"
+#include "hv/hv_internal.h"
 
 #define WORD_BITS 64
 

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv_internal.h"
+#include "hv/hv_internal.h"
 
 #define BIT(n) ((event_word_t)1 << (n))
 

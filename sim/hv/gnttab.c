@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv_internal.h"
+#include "hv/hv_internal.h"
 #include "xensim/gnttab.h"
 
 #define ENTRIES_PER_FRAME (XEN_PAGE_SIZE / sizeof(struct grant_entry_v1))

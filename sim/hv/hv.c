@@ -17,7 +17,7 @@
 #include "xensim/abi/version.h"
 #include "xensim/time.h"
 
-#include "hv_internal.h"
+#include "hv/hv_internal.h"
 
 void xsim_hv_features_default(struct xsim_hv_features *f)
 {

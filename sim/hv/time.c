@@ -20,7 +20,7 @@
 
 #include "xensim/time.h"
 
-#include "hv_internal.h"
+#include "hv/hv_internal.h"
 
 /* Timed-event kinds in the trace (ASCII tags). */
 #define KIND_SSHOT    0x544d5353u /* TMSS */

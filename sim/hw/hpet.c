@@ -22,7 +22,7 @@
 
 #include "xensim/time.h"
 
-#include "../hv/hv_internal.h"
+#include "hv/hv_internal.h"
 
 #define HPET_ID         0x000
 #define HPET_CFG        0x010

@@ -5,7 +5,7 @@
  * the GSI / platform-PCI-INTx event callback from vCPU0's upcall_pending to
  * vCPU0's local APIC.
  */
-#include "../hv/hv_internal.h"
+#include "hv/hv_internal.h"
 
 #define RTE_VECTOR(r)   ((uint8_t)((r)&0xff))
 #define RTE_REMOTE_IRR  ((uint64_t)1 << 14)

@@ -12,18 +12,13 @@
 
 #include "xensim/cost.h"
 
-#include "../hv/hv_internal.h"
+#include "hv/hv_internal.h"
+#include "xensim/abi/apic.h"
 
-#define MSR_X2APIC_FIRST    0x800
-#define MSR_X2APIC_LAST     0x8ff
-#define MSR_X2APIC_ID       0x802
-#define MSR_X2APIC_EOI      0x80b
-#define MSR_X2APIC_ICR      0x830
-#define MSR_X2APIC_SELF_IPI 0x83f
 
 bool xsim__lapic_msr(uint32_t msr)
 {
-    return msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST;
+    return msr >= X2APIC_MSR_FIRST && msr <= X2APIC_MSR_LAST;
 }
 
 static void send_ipi(struct xsim_hv_dom *hd, struct xsim_vcpu *src, uint8_t vector,
@@ -66,24 +61,25 @@ int xsim__lapic_wrmsr(struct xsim_hv_dom *hd, struct xsim_vcpu *v, uint32_t msr,
         return -EINVAL;
     apicv = xsim_world_costs(w)->apicv;
     switch (msr) {
-    case MSR_X2APIC_EOI:
+    case X2APIC_MSR_EOI:
         /* Same as the platform's eoi op. */
         return -EINVAL;
-    case MSR_X2APIC_SELF_IPI:
+    case X2APIC_MSR_SELF_IPI:
         /* Self-IPI virtualization (Intel SDM vol. 3C 29.1.5): no exit. */
         if (!apicv)
             xsim_charge(v, XSIM_COST_EXIT_MSR, exit_ns);
         send_ipi(hd, v, (uint8_t)val, 1, 0);
         return 0;
-    case MSR_X2APIC_ICR: {
-        unsigned int shorthand = (unsigned int)(val >> 18) & 3;
-        unsigned int mode = (unsigned int)(val >> 8) & 7;
-        if (mode != 0)
+    case X2APIC_MSR_ICR: {
+        unsigned int shorthand =
+            (unsigned int)(val >> APIC_ICR_SHORTHAND_SHIFT) & APIC_ICR_SHORTHAND_MASK;
+        unsigned int mode = (unsigned int)(val >> APIC_ICR_MODE_SHIFT) & APIC_ICR_MODE_MASK;
+        if (mode != APIC_ICR_MODE_FIXED)
             return -EINVAL; /* only fixed delivery is modelled */
         /* Intercepted with or without APICv: Xen 4.17 has no IPI
          * virtualization. */
         xsim_charge(v, XSIM_COST_EXIT_MSR, exit_ns);
-        send_ipi(hd, v, (uint8_t)val, shorthand, (unsigned int)(val >> 32));
+        send_ipi(hd, v, (uint8_t)val, shorthand, (unsigned int)(val >> APIC_ICR_DEST_SHIFT));
         return 0;
     }
     default:
@@ -96,7 +92,7 @@ int xsim__lapic_rdmsr(struct xsim_hv_dom *hd, struct xsim_vcpu *v, uint32_t msr,
 {
     if (v == NULL)
         return -EINVAL;
-    if (msr == MSR_X2APIC_ID) {
+    if (msr == X2APIC_MSR_ID) {
         *val = xsim_vcpu_id(v);
         return 0;
     }

@@ -20,7 +20,7 @@
 
 #include "xensim/time.h"
 
-#include "../hv/hv_internal.h"
+#include "hv/hv_internal.h"
 
 #define MSR_TSC_DEADLINE 0x6e0
 #define MSR_LVT_TIMER    0x832

@@ -1,6 +1,6 @@
 /*
  * test_profile_dir.c - where an installed build looks for its cost profiles.
- * Built with its own copy of sim/cost.c whose compiled-in source-tree
+ * Built with its own copy of sim/world/cost.c whose compiled-in source-tree
  * directory does not exist and whose install directory is the source tree's
  * profiles, so the fallback is what answers.
  */

@@ -1,6 +1,6 @@
 /*
  * broken_2l.h - test-only variants of the 2-level event channel ABI, each
- * breaking exactly one guest invariant of XEN-FACTS.md, to measure how fast
+ * breaking exactly one guest invariant of docs/invariants.md, to measure how fast
  * the explorer catches the historical bugs.
  */
 #ifndef XSIM_TEST_BROKEN_2L_H

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jsonschema.h"
+#include "scenario/jsonschema.h"
 
 enum fx_callback { FX_CB_VECTOR, FX_CB_IRQ, FX_CB_PERCPU };
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fixture.h"
-#include "jsonschema.h"
+#include "scenario/jsonschema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

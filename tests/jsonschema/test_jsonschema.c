@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "jsonschema.h"
+#include "scenario/jsonschema.h"
 
 #define DATA_DIR XENSIM_SOURCE_DIR "/tests/jsonschema/data/"
 

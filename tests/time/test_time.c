@@ -980,7 +980,7 @@ static void skip_if_queue_clamps(void)
 {
     if (tt_event_queue_clamps()) {
         print_message("    SKIPPED: the world's event queue runs an event scheduled after a "
-                      "peek no earlier than the events then pending (sim/evq.c); this test "
+                      "peek no earlier than the events then pending (sim/world/evq.c); this test "
                       "needs the fix\n");
         skip();
     }

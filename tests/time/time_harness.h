@@ -58,7 +58,7 @@ enum xsim_stop_reason tt_run(struct tt *x);
 void tt_free(struct tt *x);
 
 /* Does the world's event queue hold an event back behind a later one that
- * was pending when the scheduler last looked (sim/evq.c before the fix the
+ * was pending when the scheduler last looked (sim/world/evq.c before the fix the
  * time work asks for)? Tests whose timers depend on that order skip then. */
 bool tt_event_queue_clamps(void);
 

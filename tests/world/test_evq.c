@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "evq.h"
+#include "world/evq.h"
 #include "xensim/prng.h"
 
 struct ref {

@@ -1,9 +1,8 @@
 /*
  * test_xs_reference.c - differential test: the same request sequence goes
- * to Debian's own xenstored 4.17 (started by
- * ../shared/tools/reference-xenstored relative to the source tree) and to
- * ours, over Unix sockets, and every reply and watch event must match byte
- * for byte.
+ * to Debian's own xenstored 4.17 (started by reference/launch.sh with the
+ * stub libraries of reference/) and to ours, over Unix sockets, and every
+ * reply and watch event must match byte for byte.
  *
  * Normalised, and only these: transaction ids (the TRANSACTION_START reply
  * and the tx_id of messages in a transaction are compared as "which
@@ -986,17 +985,11 @@ static void stop_reference(const char *dir);
 
 static int start_reference(const char *dir)
 {
-    char cmd[4096], script[2048];
-    struct stat st;
+    char cmd[4096];
 
-    snprintf(script, sizeof(script),
-             "%s/../shared/tools/reference-xenstored/start-reference-xenstored", XENSIM_SOURCE_DIR);
-    if (stat(script, &st) != 0) {
-        printf("SKIP: no reference xenstored tool (../shared/tools/reference-xenstored)\n");
-        return -1;
-    }
     stop_reference(dir); /* one left running by a run that crashed */
-    snprintf(cmd, sizeof(cmd), "'%s' '%s' >'%s.start.log' 2>&1", script, dir, dir);
+    snprintf(cmd, sizeof(cmd), "'%s' '%s' '%s' '%s' >'%s.start.log' 2>&1", XSIM_REFXS_LAUNCH, dir,
+             XSIM_REFXS_LIBDIR, XSIM_REFXS_PRELOAD, dir);
     if (system(cmd) != 0) {
         printf("SKIP: the reference xenstored did not start (see %s.start.log)\n", dir);
         return -1;

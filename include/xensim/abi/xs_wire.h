@@ -124,7 +124,8 @@ struct xenstore_domain_interface {
 #define XENSTORE_PAYLOAD_MAX 4096
 
 /* Path length ceilings of the protocol document; longer paths get EINVAL.
- * (xenstored 4.17 enforces 2048 for both, see XEN-FACTS.md.) */
+ * (xenstored 4.17, the reference daemon of the differential test, enforces
+ * 2048 for both.) */
 #define XENSTORE_ABS_PATH_MAX 3072
 #define XENSTORE_REL_PATH_MAX 2048
 

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "xensim/abi/apic.h"
 #include "xensim/abi/event_channel.h"
 #include "xensim/abi/xen.h"
 #include "xensim/platform.h"
@@ -124,12 +125,13 @@ void xg_guest_idle(struct xg_guest *g);
 void xg_wait_u32(const struct xg_platform *p, volatile uint32_t *flag, uint32_t value);
 int xg_kick(const struct xg_platform *p, int cpu, uint8_t vector);
 
-/* x2APIC registers the guest code writes (Intel SDM vol. 3, 10.12). */
-#define XG_MSR_X2APIC_ICR      0x830
-#define XG_MSR_X2APIC_SELF_IPI 0x83f
-#define XG_ICR_SELF            (1ull << 18) /* destination shorthands */
-#define XG_ICR_ALL             (2ull << 18)
-#define XG_ICR_ALL_BUT_SELF    (3ull << 18)
+/* x2APIC registers the guest code writes: xensim/abi/apic.h. These names
+ * stay for programs written against them. */
+#define XG_MSR_X2APIC_ICR      X2APIC_MSR_ICR
+#define XG_MSR_X2APIC_SELF_IPI X2APIC_MSR_SELF_IPI
+#define XG_ICR_SELF            APIC_ICR_SELF
+#define XG_ICR_ALL             APIC_ICR_ALL
+#define XG_ICR_ALL_BUT_SELF    APIC_ICR_ALL_BUT_SELF
 
 const struct xg_features *xg_guest_features(const struct xg_guest *g);
 enum xg_callback xg_guest_callback(const struct xg_guest *g);

@@ -169,6 +169,29 @@ struct xg_guest {
     struct xg_port ports[XG_MAX_PORTS];
 };
 
+/*
+ * The locks of libxenguest and how they nest, outermost first:
+ *
+ *   device locks  xg_xenbus.lock, xg_blkfront.lock: taken with interrupts
+ *                 off, because their port handlers take them too; dropped
+ *                 before any xenbus request, event notification, done
+ *                 callback or watch callback runs, so they nest neither with
+ *                 each other nor with g->lock.
+ *   g->lock       binding, closing, moving and balancing ports; taken with
+ *                 interrupts as the caller has them. The upcall path never
+ *                 takes it, so an upcall may arrive on a CPU holding it.
+ *                 Watch callbacks run from the xenbus port's handler may
+ *                 bind or close ports, and so take it from an upcall.
+ *   gnttab lock   the grant free list: a leaf, taken under a device lock or
+ *                 none, and nothing is called while it is held.
+ *
+ * xg_evtchn_close holds g->lock while it waits until no other CPU runs a
+ * handler of the port being closed (XSA-331, docs/invariants.md evtchn 7).
+ * A handler that waits for g->lock while its own port is being closed would
+ * deadlock: the only handler that takes g->lock is the xenbus one, and the
+ * xenbus port is closed only by a resume, with the other CPUs parked.
+ */
+
 /* A spinlock over platform atomics (each try is a scheduling point). */
 void xg_spin_lock(const struct xg_platform *p, volatile uint32_t *lock);
 void xg_spin_unlock(const struct xg_platform *p, volatile uint32_t *lock);

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "jsonschema.h"
+#include "scenario/jsonschema.h"
 #include "xensim/replayfile.h"
 
 int xsim_replay_write(const char *path, const struct xsim_scenario *s,

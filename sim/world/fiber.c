@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "fiber.h"
+#include "world/fiber.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)

@@ -15,7 +15,7 @@
 #include "xensim/cost.h"
 #include "xensim/world.h"
 
-#include "cost_internal.h"
+#include "world/cost_internal.h"
 
 #ifndef XENSIM_PROFILE_DIR_DEFAULT
 #define XENSIM_PROFILE_DIR_DEFAULT "sim/profiles"

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "world_internal.h"
+#include "world/world_internal.h"
 
 enum policy_kind { P_TIME, P_RANDOM, P_PCT, P_DFS, P_REPLAY, P_BYTES };
 

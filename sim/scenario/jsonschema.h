@@ -43,7 +43,7 @@ struct xsim_json_alloc {
     void *ctx;
 };
 
-struct xsim__json_slot; /* one entry of the position index (jsonschema.c) */
+struct xsim__json_slot; /* one entry of the position index (json_internal.h) */
 
 struct xsim__json_loc {
     int line;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evq.h"
+#include "world/evq.h"
 
 void xsim_evq_init(struct xsim_evq *q)
 {

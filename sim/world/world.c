@@ -11,7 +11,7 @@
  *
  * Fiber backend (deterministic mode only): the same scheduler, but every
  * vCPU is a fiber on the thread that calls xsim_world_run, and passing the
- * baton is a context switch (sim/fiber.c). xsim__self is set on every
+ * baton is a context switch (sim/world/fiber.c). xsim__self is set on every
  * switch, since all vCPUs share that thread's thread-local storage.
  *
  * Free-run mode: the same threads run in parallel; hypervisor state is
@@ -27,7 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "world_internal.h"
+#include "world/world_internal.h"
 
 __thread struct xsim_vcpu *xsim__self;
 

@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <sched.h>
 
-#include "baton.h"
+#include "world/baton.h"
 
 #ifdef __linux__
 #include <linux/futex.h>

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonschema.h"
+#include "scenario/jsonschema.h"
 #include "xensim/scenario_set.h"
 
 /* Indices above this are refused while parsing; smaller ones that are past

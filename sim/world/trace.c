@@ -14,7 +14,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "world_internal.h"
+#include "world/world_internal.h"
 
 static inline uint64_t fold(uint64_t h, uint64_t w)
 {

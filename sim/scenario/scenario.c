@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonschema.h"
+#include "scenario/jsonschema.h"
 #include "xensim/scenario_set.h"
 #include "workload/workload.h"
 #include "xensim/scenario.h"

@@ -10,8 +10,8 @@
 #include "xensim/cost.h"
 #include "xensim/world.h"
 
-#include "cost_internal.h"
-#include "jsonschema.h"
+#include "world/cost_internal.h"
+#include "scenario/jsonschema.h"
 
 /* ---- loading ---- */
 

@@ -11,9 +11,9 @@
 #include "xensim/cost.h"
 #include "xensim/world.h"
 
-#include "baton.h"
-#include "evq.h"
-#include "fiber.h"
+#include "world/baton.h"
+#include "world/evq.h"
+#include "world/fiber.h"
 
 enum xsim_vcpu_state {
     XSIM_VCPU_NEW = 0,

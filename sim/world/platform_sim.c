@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "world_internal.h"
+#include "world/world_internal.h"
 
 static inline struct xsim_vcpu *me(void)
 {

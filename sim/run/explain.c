@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "explain.h"
-#include "world_internal.h"
+#include "run/explain.h"
+#include "world/world_internal.h"
 
 #define CONTEXT   3  /* points shown before and after a switch */
 #define MAX_NAMES 64 /* distinct addresses named */

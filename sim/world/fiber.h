@@ -3,7 +3,7 @@
  * fiber backend: each vCPU runs on its own stack on the one host thread that
  * runs the world, and a switch is a few instructions instead of a futex
  * handoff between threads. A hand-written switch on x86-64 and aarch64
- * (sim/fiber.c), ucontext elsewhere.
+ * (sim/world/fiber.c), ucontext elsewhere.
  */
 #ifndef XSIM_FIBER_H
 #define XSIM_FIBER_H
