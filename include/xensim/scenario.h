@@ -157,6 +157,8 @@ struct xsim_scenario {
         bool blk_data;           /* every read returned what was last written */
         bool blk_durable;        /* after a power loss, every flushed write survived */
         bool blk_no_lost_io;     /* every I/O submitted completed, without error */
+        bool blk_order;          /* each I/O completed once; a barrier after every write
+                                    submitted before it */
         bool migration;          /* every suspend the toolstack asked for completed */
         bool clock_monotonic;    /* the guest's clock never went backwards */
         bool timers;             /* every timer fired, never early, also after migration */

@@ -607,6 +607,7 @@ static const struct xsim_schema_field oracle_fields[] = {
     {.name = "blk_no_lost_io",
      .type = XSIM_SCHEMA_BOOL,
      XSIM_MEMBER(scn_t, oracles.blk_no_lost_io)},
+    {.name = "blk_order", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, oracles.blk_order)},
     {.name = "migration", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, oracles.migration)},
     {.name = "clock_monotonic",
      .type = XSIM_SCHEMA_BOOL,
