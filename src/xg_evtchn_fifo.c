@@ -267,6 +267,11 @@ static evtchn_port_t clear_linked(const struct xg_platform *p, volatile event_wo
 {
     uint32_t old = xg_read_u32(p, w);
 
+    if (XG_MUTATED(21)) {
+        /* a plain read-modify-write: what Xen wrote in between is lost */
+        xg_write_u32(p, w, old & ~(BIT(EVTCHN_FIFO_LINKED) | (event_word_t)EVTCHN_FIFO_LINK_MASK));
+        return old & EVTCHN_FIFO_LINK_MASK;
+    }
     while (!xg_cmpxchg_u32(p, w, &old,
                            old & ~(BIT(EVTCHN_FIFO_LINKED) | (event_word_t)EVTCHN_FIFO_LINK_MASK)))
         ;
