@@ -56,7 +56,7 @@ int xg_gnttab_resume(struct xg_gnttab *gt, bool new_host)
     for (unsigned int i = 0; i < gt->nr_frames; i++) {
         long rc;
         memset(gt->frames[i], 0, 4096);
-        rc = place_frame(p, i, p->ops->virt_to_gfn(p->ctx, gt->frames[i]));
+        rc = XG_MUTATED(23) ? 0 : place_frame(p, i, p->ops->virt_to_gfn(p->ctx, gt->frames[i]));
         if (rc != 0)
             return (int)rc;
     }

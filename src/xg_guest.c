@@ -455,7 +455,7 @@ int xg_guest_resume(struct xg_guest *g, bool new_host)
     rc = setup_callback(g);
     if (rc != 0)
         return rc;
-    if (g->cb == XG_CB_PERCPU_VECTOR) {
+    if (g->cb == XG_CB_PERCPU_VECTOR && !XG_MUTATED(22)) {
         for (unsigned int cpu = 1; cpu < g->ncpus; cpu++) {
             if (g->cpus[cpu].up && set_upcall_vector(g, cpu) != 0)
                 return -EIO;
