@@ -783,7 +783,8 @@ static int blkfront_handler(struct xg_guest *g, evtchn_port_t port, void *arg)
             XG_RING_COPY_RESPONSE(bf->p, &bf->ring, i, &rsp);
             bf->st.responses++;
             consumed++;
-            if (rsp.id >= bf->ring.nr_ents || !bf->shadow[rsp.id].in_use) {
+            if (XG_MUTATED(16) ? rsp.id >= bf->ring.nr_ents
+                               : rsp.id >= bf->ring.nr_ents || !bf->shadow[rsp.id].in_use) {
                 enter_error_locked(bf, &dl);
                 goto out;
             }
@@ -992,6 +993,11 @@ static int connect(struct xg_blkfront *bf)
     ba = be_uint_or(bf, "feature-barrier", 0) != 0;
     di = be_uint_or(bf, "feature-discard", 0) != 0;
     indirect = be_uint_or(bf, "feature-max-indirect-segments", 0);
+    if (XG_MUTATED(19) && bf->ever_connected) {
+        /* what the old host's backend offered, kept */
+        fl = bf->flush, ba = bf->barrier, di = bf->discard;
+        indirect = bf->indirect_segs;
+    }
     was = lock(bf);
     if (detach_started_locked(bf)) {
         unlock(bf, was);
@@ -1492,7 +1498,8 @@ static void requeue_in_flight_locked(struct xg_blkfront *bf)
         struct shadow *newest = NULL;
         for (unsigned int i = 0; i < XG_BLKFRONT_MAX_RING_SLOTS; i++) {
             struct shadow *sh = &bf->shadow[i];
-            if (sh->in_use && (newest == NULL || sh->seq > newest->seq))
+            if (sh->in_use &&
+                (newest == NULL || (XG_MUTATED(17) ? sh->seq < newest->seq : sh->seq > newest->seq)))
                 newest = sh;
         }
         if (newest == NULL)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "xensim/guest/xg_evtchn.h"
+#include "xg_mutant.h"
 
 #define BIT(n) ((event_word_t)1 << (n))
 
@@ -213,7 +214,7 @@ int xg_fifo_unmask(struct xg_guest *g, evtchn_port_t port)
     }
     /* An event that arrived while masked is PENDING but was never queued:
      * only Xen can link it (EVTCHNOP_unmask relinks a pending word). */
-    if (word_test(p, w, EVTCHN_FIFO_PENDING)) {
+    if (!XG_MUTATED(18) && word_test(p, w, EVTCHN_FIFO_PENDING)) {
         struct evtchn_unmask um = {.port = port};
         return (int)evtchn_op(g, EVTCHNOP_unmask, &um);
     }
@@ -266,6 +267,11 @@ static evtchn_port_t clear_linked(const struct xg_platform *p, volatile event_wo
 {
     uint32_t old = xg_read_u32(p, w);
 
+    if (XG_MUTATED(21)) {
+        /* a plain read-modify-write: what Xen wrote in between is lost */
+        xg_write_u32(p, w, old & ~(BIT(EVTCHN_FIFO_LINKED) | (event_word_t)EVTCHN_FIFO_LINK_MASK));
+        return old & EVTCHN_FIFO_LINK_MASK;
+    }
     while (!xg_cmpxchg_u32(p, w, &old,
                            old & ~(BIT(EVTCHN_FIFO_LINKED) | (event_word_t)EVTCHN_FIFO_LINK_MASK)))
         ;
@@ -307,6 +313,11 @@ unsigned int xg_fifo_consume_one(struct xg_guest *g, unsigned int cpu, unsigned 
         g->ports[port].kind != XG_PORT_FREE) {
         /* Claim the event before its handler runs, as the 2-level scan
          * does: a new event during the handler sets PENDING and relinks. */
+        if (XG_MUTATED(11)) {
+            xg_evtchn_dispatch(g, cpu, port);
+            (void)word_test_and_clear(p, w, EVTCHN_FIFO_PENDING);
+            return 1;
+        }
         if (word_test_and_clear(p, w, EVTCHN_FIFO_PENDING)) {
             xg_evtchn_dispatch(g, cpu, port);
             return 1;

@@ -9,6 +9,7 @@
 #include "xensim/abi/memory.h"
 #include "xensim/guest/xg_evtchn.h"
 #include "xensim/guest/xg_gnttab.h"
+#include "xg_mutant.h"
 
 static struct grant_entry_v1 *entry(struct xg_gnttab *gt, grant_ref_t ref)
 {
@@ -55,7 +56,7 @@ int xg_gnttab_resume(struct xg_gnttab *gt, bool new_host)
     for (unsigned int i = 0; i < gt->nr_frames; i++) {
         long rc;
         memset(gt->frames[i], 0, 4096);
-        rc = place_frame(p, i, p->ops->virt_to_gfn(p->ctx, gt->frames[i]));
+        rc = XG_MUTATED(23) ? 0 : place_frame(p, i, p->ops->virt_to_gfn(p->ctx, gt->frames[i]));
         if (rc != 0)
             return (int)rc;
     }
@@ -108,6 +109,8 @@ int xg_gnttab_grant(struct xg_gnttab *gt, domid_t domid, uint64_t gfn, bool read
     gt->granted++;
     xg_spin_unlock(p, &gt->lock);
     e = entry(gt, r);
+    if (XG_MUTATED(14))
+        xg_write_u16(p, &e->flags, (uint16_t)(GTF_permit_access | (readonly ? GTF_readonly : 0)));
     xg_write_u32(p, &e->frame, (uint32_t)gfn);
     xg_write_u16(p, &e->domid, domid);
     /* The peer may map as soon as the type is valid: frame and domid must
@@ -154,6 +157,11 @@ int xg_gnttab_end_access(struct xg_gnttab *gt, grant_ref_t ref)
             gt->leaked_map[ref / 64] |= (uint64_t)1 << (ref % 64);
             gt->leaked++;
             return -EBUSY;
+        }
+        if (XG_MUTATED(15)) {
+            /* read, test, then a plain store: a map in between is lost */
+            xg_write_u16(p, &e->flags, 0);
+            break;
         }
     } while (!xg_cmpxchg_u16(p, &e->flags, &flags, 0));
     xg_spin_lock(p, &gt->lock);

@@ -14,6 +14,7 @@
 #include "xensim/abi/vcpu.h"
 #include "xensim/abi/version.h"
 #include "xensim/guest/xg_evtchn.h"
+#include "xg_mutant.h"
 
 #define IOAPIC_BASE         0xfec00000ull
 #define IOAPIC_REGSEL       0x00
@@ -433,14 +434,14 @@ int xg_guest_resume(struct xg_guest *g, bool new_host)
     rc = detect(g, false);
     if (rc != 0)
         return rc;
-    rc = map_shared_info(g);
+    rc = XG_MUTATED(9) ? 0 : map_shared_info(g);
     if (rc != 0)
         return rc;
     /* No port survived: every binding is rebuilt by its owner. */
     xg_evtchn_forget_all(g);
     /* Xen lets one vCPU register another's vcpu_info (it names the vcpu). */
     for (unsigned int cpu = 0; cpu < g->ncpus; cpu++) {
-        if (!g->cpus[cpu].up)
+        if (!g->cpus[cpu].up || (XG_MUTATED(10) && cpu != 0))
             continue;
         rc = register_vcpu_info(g, cpu);
         if (rc != 0)
@@ -454,7 +455,7 @@ int xg_guest_resume(struct xg_guest *g, bool new_host)
     rc = setup_callback(g);
     if (rc != 0)
         return rc;
-    if (g->cb == XG_CB_PERCPU_VECTOR) {
+    if (g->cb == XG_CB_PERCPU_VECTOR && !XG_MUTATED(22)) {
         for (unsigned int cpu = 1; cpu < g->ncpus; cpu++) {
             if (g->cpus[cpu].up && set_upcall_vector(g, cpu) != 0)
                 return -EIO;

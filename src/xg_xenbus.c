@@ -13,6 +13,7 @@
 #include "xensim/abi/hvm_params.h"
 #include "xensim/guest/xg_evtchn.h"
 #include "xensim/guest/xg_xenbus.h"
+#include "xg_mutant.h"
 
 #define RING XENSTORE_RING_SIZE
 
@@ -123,7 +124,8 @@ static void start_body(struct xg_xenbus *xb)
         return;
     }
     for (int i = 0; i < XG_XENBUS_MAX_REQS; i++) {
-        if (xb->reqs[i].in_use && !xb->reqs[i].done && xb->reqs[i].req_id == xb->hdr.req_id) {
+        if (xb->reqs[i].in_use && !xb->reqs[i].done &&
+            (XG_MUTATED(12) || xb->reqs[i].req_id == xb->hdr.req_id)) {
             xb->cur = i;
             return;
         }
@@ -216,7 +218,7 @@ again:
     /* An event queued after our last look found the flag still set and
      * left it to us: look again now that the flag is clear. */
     xg_mb(xb->g->p);
-    if (xg_read_u32(xb->g->p, (volatile uint32_t *)&xb->nevents) != 0)
+    if (!XG_MUTATED(13) && xg_read_u32(xb->g->p, (volatile uint32_t *)&xb->nevents) != 0)
         goto again;
 }
 

@@ -68,6 +68,10 @@ struct xsim_blkback_config {
     /* Misbehaviour for frontend tests: answers a barrier or flush with
      * EOPNOTSUPP although advertised (also settable in storage faults). */
     bool refuse_barrier, refuse_flush;
+    /* A broken backend: from its Nth response on, the first one sent
+     * while other requests are outstanding goes out twice, in one step
+     * (the second names a request the frontend just completed). 0: never. */
+    unsigned int duplicate_response;
 };
 
 /* Defaults: guest 1, devid 51712, flush+barrier+discard, 256 indirect

@@ -59,6 +59,7 @@ struct xsim_scn_disk {
     struct {
         double read_error_rate, write_error_rate;
         bool refuse_flush, refuse_barrier, lose_all_cached, flush_lies;
+        int duplicate_response; /* the backend answers its Nth request twice (0: never) */
     } faults;
     uint64_t power_loss_ns;   /* 0: none */
     uint64_t backend_gone_ns; /* the toolstack removes the disk then; 0: never */
@@ -156,6 +157,8 @@ struct xsim_scenario {
         bool blk_data;           /* every read returned what was last written */
         bool blk_durable;        /* after a power loss, every flushed write survived */
         bool blk_no_lost_io;     /* every I/O submitted completed, without error */
+        bool blk_order;          /* each I/O completed once; a barrier after every write
+                                    submitted before it */
         bool migration;          /* every suspend the toolstack asked for completed */
         bool clock_monotonic;    /* the guest's clock never went backwards */
         bool timers;             /* every timer fired, never early, also after migration */

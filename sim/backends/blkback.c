@@ -62,6 +62,7 @@ struct xsim_blkback {
     struct xsim_blkback_config cfg;
     char bpath[96], fpath[96];
     enum xsim_blkback_state state;
+    bool dup_done; /* the duplicate-response fault fired */
     struct xsim_rng rng;
     struct xsim_blkback_stats st;
 
@@ -746,6 +747,12 @@ static void complete(struct xsim_world *w, void *arg)
         b->barrier_running = false;
     b->st.in_flight = b->wait.n + b->run.n;
     respond(b, r->id, r->op, st);
+    if (b->cfg.duplicate_response != 0 && !b->dup_done &&
+        b->st.responses >= b->cfg.duplicate_response && b->st.in_flight > 0) {
+        /* The duplicate-response fault: the same answer again. */
+        b->dup_done = true;
+        respond(b, r->id, r->op, st);
+    }
     req_free(r);
     if (b->disconnecting && b->wait.n == 0 && b->run.n == 0) {
         finish_disconnect(b);

@@ -217,6 +217,35 @@ static void check_blk_data(const struct judge *j, struct verdict *v)
     v->pass = v->pass && verified > 0;
 }
 
+static bool armed_blk_order(const struct xsim_scenario *s)
+{
+    return s->oracles.blk_order;
+}
+
+/* Judged by the workload's driver, which knows what it submitted and in
+ * what order: no I/O completed twice or while not in flight, and no
+ * barrier completed while a write submitted before it was still out. */
+static void check_blk_order(const struct judge *j, struct verdict *v)
+{
+    uint64_t done = 0;
+
+    v->pass = true;
+    for (size_t k = 0; k < j->nblk; k++) {
+        const struct xsim_blkio_result *r = &j->blk[k];
+        done += r->completed;
+        if ((r->completed_twice != 0 || r->barrier_overtook != 0) && v->pass) {
+            v->pass = false;
+            say(v, "%s: %" PRIu64 " completions of I/Os not in flight, %" PRIu64
+                   " barriers ahead of earlier writes; %s",
+                j->s->workloads[j->blk_wl[k]].name, r->completed_twice, r->barrier_overtook,
+                r->order_detail);
+        }
+    }
+    if (v->pass)
+        say(v, "%" PRIu64 " I/Os completed once each; every barrier after the writes before it",
+            done);
+}
+
 static bool armed_blk_no_lost_io(const struct xsim_scenario *s)
 {
     return s->oracles.blk_no_lost_io;
@@ -431,6 +460,7 @@ static const struct checker checkers[] = {
     {"lost_update", armed_lost_update, check_lost_update},
     {"blk_data", armed_blk_data, check_blk_data},
     {"blk_no_lost_io", armed_blk_no_lost_io, check_blk_no_lost_io},
+    {"blk_order", armed_blk_order, check_blk_order},
     {"blk_durable", armed_blk_durable, check_blk_durable},
     {"migration", armed_migration, check_migration},
     {"clock_monotonic", armed_clock_monotonic, check_clock_monotonic},

@@ -49,6 +49,7 @@ struct slot {
     size_t log_idx;
     uint64_t submit_ns;
     uint64_t mark; /* flush: acknowledgements before its submission */
+    uint64_t seq;  /* submission order */
 };
 
 struct xsim_blkio {
@@ -68,6 +69,7 @@ struct xsim_blkio {
     size_t nlog, caplog;
     uint64_t ack_seq, durable_mark, next_version;
     uint64_t flushes_done;
+    uint64_t submit_seq;
     uint64_t next_arrival, backlog;
     bool halted;
     double cum[5]; /* cumulative mix: read, write, flush, barrier, discard */
@@ -236,6 +238,29 @@ static void io_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
     uint64_t now = b->prm.clock(b->prm.arg);
 
     (void)bf;
+    if (!sl->busy) {
+        /* Not in flight: the driver completed it twice (or made it up). */
+        if (b->r.completed_twice++ == 0)
+            snprintf(b->r.order_detail, sizeof(b->r.order_detail),
+                     "an I/O (op %d, block %" PRIu64 ") completed while not in flight", (int)sl->op,
+                     sl->block);
+        return;
+    }
+    if (sl->op == XG_BLK_WRITE_BARRIER && status == 0) {
+        /* A barrier is ordered after everything submitted before it. */
+        for (unsigned int i = 0; i < b->depth; i++) {
+            const struct slot *o = &b->slots[i];
+            if (o != sl && o->busy && o->seq < sl->seq &&
+                (o->op == XG_BLK_WRITE || o->op == XG_BLK_WRITE_BARRIER)) {
+                if (b->r.barrier_overtook++ == 0)
+                    snprintf(b->r.order_detail, sizeof(b->r.order_detail),
+                             "a barrier (block %" PRIu64 ") completed before a write submitted "
+                             "ahead of it (block %" PRIu64 ")",
+                             sl->block, o->block);
+                break;
+            }
+        }
+    }
     b->r.completed++;
     hist_add(b, now - sl->submit_ns);
     /* A discard or flush the device does not offer (now: the backend of a
@@ -401,6 +426,7 @@ static enum issue_result issue(struct xsim_blkio *b, uint64_t now)
     /* Everything io_done reads is set before the submit: a request that
      * fails at once completes inside it. */
     sl->mark = b->ack_seq;
+    sl->seq = ++b->submit_seq;
     sl->submit_ns = now;
     sl->busy = true;
     if (has_block)

@@ -125,6 +125,10 @@ struct xsim_blkio_result {
     uint64_t reads, writes, flushes, barriers, discards;
     uint64_t verified, verify_failed;
     char verify_detail[160];
+    /* Completions of an I/O not in flight (twice, or never submitted), and
+     * barriers that completed while a write submitted before them had not. */
+    uint64_t completed_twice, barrier_overtook;
+    char order_detail[160];
     uint64_t latency_ns_mean, latency_ns_p50, latency_ns_p99, latency_ns_max;
 };
 void xsim_blkio_result(const struct xsim_blkio *b, struct xsim_blkio_result *out);

@@ -3,12 +3,25 @@
 # policies, and the real guest with the same ones, and print the table of
 # schedules to the first failure (markdown, as docs/mutants.md holds it).
 #
-# usage: measure.sh BUILD_DIR SOURCE_DIR [--check]
+# usage: measure.sh BUILD_DIR SOURCE_DIR [--check] [--write]
 #   --check: exit 1 when a mutant is not found within its budget by any of
 #   its policies (unless the catalogue expects none) or when the real guest
 #   fails any of them.
+#   --write: also put the table into README.md and docs/mutants.md, between
+#   their "mutant table" markers.
+# MUTANTS="3 17" in the environment measures only those rows. The real
+# guest runs once per scenario, policy and budget, whichever rows share it
+# (its schedules are the same ones: fixed seeds from 1).
 set -u
-build=$1 src=$2 check=${3:-}
+build=$1 src=$2 check="" write=""
+shift 2
+for a in "$@"; do
+    case $a in
+    --check) check=1 ;;
+    --write) write=1 ;;
+    *) echo "measure.sh: unknown option $a" >&2 && exit 2 ;;
+    esac
+done
 cat=$src/tests/mutants/catalogue.txt
 work=${TMPDIR:-/tmp}/xensim-mutants.$$
 mkdir -p "$work"
@@ -31,9 +44,20 @@ first_failure() { # prog scenario policy budget
     esac
 }
 
+# The real guest's result for one scenario, policy and budget, measured once.
+clean_result() { # scenario policy budget
+    key=$(printf '%s_%s_%s' "$1" "$2" "$3" | tr -c 'A-Za-z0-9_.-' '_')
+    if [ ! -f "$work/clean.$key" ]; then
+        first_failure "$build/xensim" "$1" "$2" "$3" >"$work/clean.$key"
+    fi
+    cat "$work/clean.$key"
+}
+
+{
 echo "| # | bug | origin | scenario | schedules to the first failure (budget) | clean guest | caught by |"
 echo "|---|---|---|---|---|---|---|"
 grep '^[0-9]' "$cat" | while IFS='|' read -r id name origin scenario policies budget oracle; do
+    case " ${MUTANTS:-$id} " in *" $id "*) ;; *) continue ;; esac
     prog=$build/mutants/xensim-mutant-$id
     if [ ! -x "$prog" ]; then
         # (the loop runs in a subshell: the verdict goes through a file)
@@ -45,7 +69,7 @@ grep '^[0-9]' "$cat" | while IFS='|' read -r id name origin scenario policies bu
     cells="" clean=""
     for p in $(echo "$policies" | tr ',' ' '); do
         r=$(first_failure "$prog" "$scenario" "$p" "$budget")
-        c=$(first_failure "$build/xensim" "$scenario" "$p" "$budget")
+        c=$(clean_result "$scenario" "$p" "$budget")
         cells="$cells${cells:+, }$p: $r"
         [ "$c" = - ] || clean="$clean${clean:+, }$p: $c"
         case $r in - | error) ;; *) found=yes ;; esac
@@ -65,5 +89,14 @@ grep '^[0-9]' "$cat" | while IFS='|' read -r id name origin scenario policies bu
         esac
     fi
 done
+} | tee "$work/table"
 [ -f "$work/bad" ] && bad=$(cat "$work/bad")
+if [ -n "$write" ] && [ -z "${MUTANTS:-}" ]; then
+    for f in "$src/README.md" "$src/docs/mutants.md"; do
+        awk -v tf="$work/table" '
+            /<!-- mutant table:/ { print; while ((getline l < tf) > 0) print l; skip = 1; next }
+            /<!-- end of the mutant table -->/ { skip = 0 }
+            !skip { print }' "$f" >"$work/doc" && cat "$work/doc" >"$f"
+    done
+fi
 exit "$bad"
