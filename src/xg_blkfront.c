@@ -225,6 +225,28 @@ static void hold_push(struct xg_blkfront *bf, struct xg_blk_io *io, bool front)
     bf->nhold++;
 }
 
+/* A request the backend sent back (a refused barrier or flush, or the next
+ * step of a barrier's fallback) goes back on the hold queue in issue
+ * order: after those sent back that were issued before it, before
+ * everything never issued. Pushing each to the front would reverse two
+ * refused barriers answered in one batch, so the later one would be
+ * retried, and complete, first (docs/invariants.md, blk 2). */
+static void hold_requeue(struct xg_blkfront *bf, struct xg_blk_io *io, uint64_t issue_seq)
+{
+    struct xg_blk_io **pp = &bf->hold_head;
+
+    XG_BUG_ON(bf->p, io->queue != BQ_NONE);
+    io->seq = issue_seq + 1;
+    while (*pp != NULL && (*pp)->seq != 0 && (*pp)->seq < io->seq)
+        pp = &(*pp)->next;
+    io->next = *pp;
+    *pp = io;
+    if (io->next == NULL)
+        bf->hold_tail = io;
+    io->queue = BQ_HOLD;
+    bf->nhold++;
+}
+
 static struct xg_blk_io *hold_pop(struct xg_blkfront *bf)
 {
     struct xg_blk_io *io = bf->hold_head;
@@ -700,6 +722,7 @@ static void complete_one(struct xg_blkfront *bf, struct shadow *sh, int16_t rsp_
     struct xg_blk_io *io = sh->io;
     uint8_t op = sh->op == BLKIF_OP_INDIRECT ? sh->sub_op : sh->op;
     int status = status_of(rsp_status);
+    uint64_t issue_seq = sh->seq;
     bool requeue = false;
 
     /* The response's id and operation were checked against the shadow; an
@@ -739,7 +762,7 @@ static void complete_one(struct xg_blkfront *bf, struct shadow *sh, int16_t rsp_
         requeue = true;
     }
     if (requeue)
-        hold_push(bf, io, true);
+        hold_requeue(bf, io, issue_seq);
     else
         done_add(bf->p, dl, io, status);
 }
@@ -1469,6 +1492,7 @@ int xg_blkfront_submit(struct xg_blkfront *bf, struct xg_blk_io *io)
         return -ENOSPC;
     }
     bf->st.submitted++;
+    io->seq = 0;
     hold_push(bf, io, false);
     kick_and_deliver(bf, was, &dl);
     return 0;
@@ -1498,8 +1522,8 @@ static void requeue_in_flight_locked(struct xg_blkfront *bf)
         struct shadow *newest = NULL;
         for (unsigned int i = 0; i < XG_BLKFRONT_MAX_RING_SLOTS; i++) {
             struct shadow *sh = &bf->shadow[i];
-            if (sh->in_use &&
-                (newest == NULL || (XG_MUTATED(17) ? sh->seq < newest->seq : sh->seq > newest->seq)))
+            if (sh->in_use && (newest == NULL ||
+                               (XG_MUTATED(17) ? sh->seq < newest->seq : sh->seq > newest->seq)))
                 newest = sh;
         }
         if (newest == NULL)
@@ -1510,6 +1534,7 @@ static void requeue_in_flight_locked(struct xg_blkfront *bf)
         slot_release(bf, newest);
         io->queue = BQ_NONE;
         io->tries = STEP_FIRST; /* flush/discard/barrier whole */
+        io->seq = 0;            /* ahead of all, oldest first: nothing is in flight now */
         hold_push(bf, io, true);
         bf->st.requeued++;
     }

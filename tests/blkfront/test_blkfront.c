@@ -429,6 +429,19 @@ static void body_barrier_refused(struct ctx *x)
     xg_blkfront_get_info(x->bf, &x->info);
 }
 
+/* Two barriers on the ring at once, both refused: their fallbacks run in
+ * the order the barriers were issued (the requeue keeps issue order). */
+static void body_two_barriers_refused(struct ctx *x)
+{
+    uint8_t *buf = alloc_pages(x, 2);
+
+    GCHECK(x, sub(x, 0, XG_BLK_WRITE_BARRIER, 40, 8, buf) == 0);
+    GCHECK(x, sub(x, 1, XG_BLK_WRITE_BARRIER, 60, 8, buf) == 0);
+    wait_done(x, 2);
+    GCHECK(x, x->status[0] == 0 && x->status[1] == 0);
+    xg_blkfront_get_info(x->bf, &x->info);
+}
+
 static void body_flush_refused(struct ctx *x)
 {
     GCHECK(x, sub(x, 0, XG_BLK_FLUSH, 0, 0, NULL) == 0);
@@ -509,6 +522,27 @@ static void test_barrier_flush_discard(void **state)
     assert_int_equal(x->rb.log[5].op, BLKIF_OP_WRITE);
     assert_int_equal(x->rb.log[5].sector, 50);
     assert_int_equal(x->rb.log[6].op, BLKIF_OP_FLUSH_DISKCACHE);
+    end_case(x);
+
+    /* Both refused barriers' fallback writes, in issue order. */
+    rb_config_init(&rc);
+    rc.refuse_barrier = true;
+    x = run_case(&rc, NULL, body_two_barriers_refused);
+    {
+        int w40 = -1, w60 = -1;
+        for (unsigned int i = 0; i < x->rb.nlog; i++) {
+            if (x->rb.log[i].op != BLKIF_OP_WRITE)
+                continue;
+            if (x->rb.log[i].sector == 40 && w40 < 0)
+                w40 = (int)i;
+            if (x->rb.log[i].sector == 60 && w60 < 0)
+                w60 = (int)i;
+        }
+        assert_int_equal(x->rb.log[0].op, BLKIF_OP_WRITE_BARRIER);
+        assert_int_equal(x->rb.log[1].op, BLKIF_OP_WRITE_BARRIER);
+        assert_true(w40 >= 0 && w60 >= 0);
+        assert_true(w40 < w60);
+    }
     end_case(x);
 
     rb_config_init(&rc);

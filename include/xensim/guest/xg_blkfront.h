@@ -79,6 +79,8 @@ struct xg_blk_io {
     uint32_t queue; /* which queue it is on (checked on every move) */
     uint32_t slot;  /* shadow slot while in flight */
     uint32_t tries;
+    uint64_t seq; /* on the hold queue: 1 + the issue order of the attempt the
+                     backend sent back; 0 if never issued */
 };
 
 enum xg_blkfront_state {
