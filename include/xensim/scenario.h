@@ -166,6 +166,10 @@ struct xsim_scenario {
         /* CPU cost of delivery: event-channel upcalls over items served
          * (all events workloads), at most this; 0: not checked. */
         double max_upcalls_per_event;
+        /* The program's clock keeps pace with the machine's: on each CPU,
+         * between resumes, its offset from virtual time varies by at most
+         * this (a torn pvclock read stalls or jumps it); 0: not checked. */
+        uint64_t clock_accuracy_ns;
     } oracles;
     char policy[64];
     uint64_t seed;
@@ -210,6 +214,10 @@ struct xsim_run_options {
     /* enum xsim_backend; XSIM_BACKEND_AUTO (0): the scenario's
      * machine.backend. Decisions and digest do not depend on it. */
     int backend;
+    /* A replay: the policy the run was recorded under (borrowed; NULL:
+     * not a replay). A replay of a `time` run is judged as one: the
+     * oracles that hold only where virtual time is elapsed time apply. */
+    const char *replay_of;
 };
 
 #define XSIM_MAX_ORACLES 32

@@ -344,8 +344,11 @@ static int replay_run_out(const struct xsim_scenario *s, const char *recorded, u
                           const struct xsim_guest_program *guest, const struct outputs *o,
                           struct xsim_report *rep)
 {
-    struct xsim_run_options ro = {
-        .seed = seed, .seed_set = true, .guest = guest, .backend = (int)cli_backend};
+    struct xsim_run_options ro = {.seed = seed,
+                                  .seed_set = true,
+                                  .guest = guest,
+                                  .backend = (int)cli_backend,
+                                  .replay_of = recorded};
     const char *gate = strstr(recorded, "+time");
     char spec[96];
     int rc;

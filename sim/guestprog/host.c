@@ -38,6 +38,31 @@ static void clock_sample(struct xsim_gp_host *h, unsigned int cpu, uint64_t now)
     cs->last_clock = now;
 }
 
+/* Where the program's clock stands against virtual time: between resumes
+ * the two advance together (a pvclock, HPET or calibrated TSC reading
+ * differs from the machine's time only by the cost of reading it), so
+ * the offset's range on one CPU is how far the clock wandered. */
+static void clock_offset(struct xsim_gp_host *h, unsigned int cpu, uint64_t now)
+{
+    struct xsim_gp_cpu *cs = &h->cs[cpu];
+    uint64_t vt = xsim_world_now(h->w);
+    int64_t off = (int64_t)(now - vt);
+
+    if (!cs->off_set) {
+        cs->off_set = true;
+        cs->off_lo = cs->off_hi = off;
+        return;
+    }
+    if (off < cs->off_lo)
+        cs->off_lo = off;
+    if (off > cs->off_hi)
+        cs->off_hi = off;
+    if ((uint64_t)(cs->off_hi - cs->off_lo) > cs->off_worst) {
+        cs->off_worst = (uint64_t)(cs->off_hi - cs->off_lo);
+        cs->off_worst_at = vt;
+    }
+}
+
 static bool valid_cpu(const struct xsim_gp_host *h, unsigned int cpu)
 {
     return cpu < (unsigned int)h->s->machine.vcpus;
@@ -190,6 +215,7 @@ static uint64_t env_work(const struct xsim_guest_env *env, unsigned int cpu)
     bool was = xg_irq_save(env->p);
     now = prog_clock(h);
     clock_sample(h, cpu, now);
+    clock_offset(h, cpu, now);
     xg_irq_restore(env->p, was);
     drain = xg_read_u32(env->p, &h->draining) != 0;
     if (h->timer_wl != NULL && !drain && !cs->tick_pending && now >= h->timer_wl->start_ns) {
@@ -246,6 +272,10 @@ static void env_suspended(const struct xsim_guest_env *env, int rc, uint64_t clo
 
     if (h->prog->clock_ns != NULL && prog_clock(h) < clock_before_ns)
         h->suspend_backwards++;
+    /* A new host, a new offset (the program keeps its clock monotonic
+     * across the move, not in step with the new host's time). */
+    for (unsigned int c = 0; c < (unsigned int)h->s->machine.vcpus; c++)
+        h->cs[c].off_set = false;
     if (rc == 0)
         h->suspend_rc0++;
     else if (rc == 1)

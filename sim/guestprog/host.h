@@ -20,6 +20,11 @@ struct xsim_gp_cpu {
     bool tick_pending;
     uint64_t tick_deadline, armed, fired, early, last_fire;
     uint64_t last_clock, backwards;
+    /* The program's clock minus virtual time, its range since the last
+     * resume, and the widest range seen (clock_accuracy). */
+    bool off_set;
+    int64_t off_lo, off_hi;
+    uint64_t off_worst, off_worst_at;
     uint64_t ipi_sent, ipi_seen, ipi_runs, ipi_failed;
 };
 
@@ -41,7 +46,7 @@ struct xsim_gp_host {
     /* borrowed from the runner, by workload index */
     struct xsim_evsource *src[XSIM_SCN_MAX_WORKLOADS];
     struct xsim_events *ev[XSIM_SCN_MAX_WORKLOADS];
-    uint64_t handled[XSIM_SCN_MAX_WORKLOADS]; /* handler runs, by workload */
+    uint64_t handled[XSIM_SCN_MAX_WORKLOADS];       /* handler runs, by workload */
     struct xsim_blkio *bio[XSIM_SCN_MAX_WORKLOADS]; /* owned */
     struct xsim_gp_blk_target tgt[XSIM_SCN_MAX_DISKS];
     struct xsim_gp_cpu *cs;

@@ -56,6 +56,14 @@ static void say(struct verdict *v, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Virtual time is elapsed time: the run followed `time`, or replays one
+ * that did. */
+static bool time_ordered(const struct judge *j)
+{
+    return strcmp(j->rep->policy, "time") == 0 ||
+           (j->rc->replay_of != NULL && strcmp(j->rc->replay_of, "time") == 0);
+}
+
 /* ---- the run itself ---- */
 
 static bool always(const struct xsim_scenario *s)
@@ -125,7 +133,7 @@ static void check_max_latency(const struct judge *j, struct verdict *v)
      * time only under `time`. Under an exploring policy a vCPU waits as
      * long as the policy leaves it unpicked, which says nothing about the
      * guest. */
-    if (strcmp(rep->policy, "time") != 0) {
+    if (!time_ordered(j)) {
         v->pass = true;
         v->not_judged = true;
         say(v,
@@ -235,8 +243,9 @@ static void check_blk_order(const struct judge *j, struct verdict *v)
         done += r->completed;
         if ((r->completed_twice != 0 || r->barrier_overtook != 0) && v->pass) {
             v->pass = false;
-            say(v, "%s: %" PRIu64 " completions of I/Os not in flight, %" PRIu64
-                   " barriers ahead of earlier writes; %s",
+            say(v,
+                "%s: %" PRIu64 " completions of I/Os not in flight, %" PRIu64
+                " barriers ahead of earlier writes; %s",
                 j->s->workloads[j->blk_wl[k]].name, r->completed_twice, r->barrier_overtook,
                 r->order_detail);
         }
@@ -450,6 +459,46 @@ static void check_ipis(const struct judge *j, struct verdict *v)
             j->rep->ipi_mode[0] ? j->rep->ipi_mode : "the program's");
 }
 
+static bool armed_clock_accuracy(const struct xsim_scenario *s)
+{
+    return s->oracles.clock_accuracy_ns != 0;
+}
+
+/* The program's clock, read in every idle loop with interrupts off, kept
+ * pace with virtual time on every CPU between resumes: the range of its
+ * offset stayed within the bound. A torn pvclock read (a snapshot taken
+ * across an update) stalls or jumps the clock by up to the update's step. */
+static void check_clock_accuracy(const struct judge *j, struct verdict *v)
+{
+    uint64_t worst = 0, at = 0;
+    unsigned int who = 0;
+
+    /* Only `time` keeps the vCPUs' clocks together. Under an exploring
+     * policy one vCPU may run far ahead of another, and a guest clock kept
+     * monotonic across CPUs (as it must be) then runs ahead of a lagging
+     * vCPU's own time: a wander that says nothing about the guest. */
+    if (!time_ordered(j)) {
+        v->pass = true;
+        v->not_judged = true;
+        say(v, "not judged under %s (the vCPUs' clocks keep together only under 'time')",
+            j->rep->policy);
+        return;
+    }
+    for (unsigned int c = 0; c < j->ncpus; c++) {
+        if (j->rc->host.cs[c].off_worst > worst) {
+            worst = j->rc->host.cs[c].off_worst;
+            at = j->rc->host.cs[c].off_worst_at;
+            who = c;
+        }
+    }
+    v->pass = worst <= j->s->oracles.clock_accuracy_ns;
+    say(v,
+        "the clock (%s) wandered at most %" PRIu64
+        " ns from virtual time (CPU %u, by %.3f ms), bound %" PRIu64 " ns",
+        j->rep->clock_source[0] ? j->rep->clock_source : "of the program", worst, who,
+        (double)at / 1e6, j->s->oracles.clock_accuracy_ns);
+}
+
 /* In report order. */
 static const struct checker checkers[] = {
     {"run", always, check_run},
@@ -464,6 +513,7 @@ static const struct checker checkers[] = {
     {"blk_durable", armed_blk_durable, check_blk_durable},
     {"migration", armed_migration, check_migration},
     {"clock_monotonic", armed_clock_monotonic, check_clock_monotonic},
+    {"clock_accuracy", armed_clock_accuracy, check_clock_accuracy},
     {"timers", armed_timers, check_timers},
     {"ipis", armed_ipis, check_ipis},
 };

@@ -77,6 +77,7 @@ int xsim_run(const struct xsim_scenario *s, const struct xsim_run_options *opt,
     memset(&rc, 0, sizeof(rc));
     xsim_events_total_init(&rc.ev_total);
     rc.s = s;
+    rc.replay_of = opt != NULL ? opt->replay_of : NULL;
     rc.prog = opt != NULL && opt->guest != NULL ? opt->guest : &xsim_builtin_guest_program;
     rep->all_pass = true;
     snprintf(rep->scenario, sizeof(rep->scenario), "%s", s->name);

@@ -57,6 +57,7 @@ struct run_arg {
 struct run_ctx {
     const struct xsim_scenario *s;
     const struct xsim_guest_program *prog;
+    const char *replay_of; /* xsim_run_options.replay_of */
     struct xsim_machine *m;
     struct xsim_world *w;
     struct xsim_hv *hv;
