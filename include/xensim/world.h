@@ -464,6 +464,11 @@ int xsim_policy_set_replay(struct xsim_policy *p, const struct xsim_choices *c);
  * entities that cannot run and keeps going past the end of the list instead
  * of stopping with a replay error. */
 int xsim_policy_set_replay_lenient(struct xsim_policy *p, bool lenient);
+/* For "replay" of a run recorded under `time`: keep `time`'s own rules
+ * where they differ from the exploring policies' (a spinning vCPU does not
+ * yield; the run stops at its time limit rather than draining), so the
+ * replay makes the same decisions. */
+int xsim_policy_set_replay_time_rules(struct xsim_policy *p, bool on);
 /* For "bytes": the buffer choices are read from (borrowed). */
 int xsim_policy_set_bytes(struct xsim_policy *p, const uint8_t *buf, size_t len);
 /* For "dfs": after a run, advance to the next schedule; false when the

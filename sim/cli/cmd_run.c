@@ -360,7 +360,8 @@ static int replay_run_out(const struct xsim_scenario *s, const char *recorded, u
     if (ro.policy == NULL)
         return -EINVAL;
     if (xsim_policy_set_replay(ro.policy, choices) != 0 ||
-        xsim_policy_set_replay_lenient(ro.policy, lenient) != 0) {
+        xsim_policy_set_replay_lenient(ro.policy, lenient) != 0 ||
+        xsim_policy_set_replay_time_rules(ro.policy, strcmp(recorded, "time") == 0) != 0) {
         xsim_policy_destroy(ro.policy);
         fprintf(stderr, "xensim: the choice list is malformed\n");
         return -EINVAL;

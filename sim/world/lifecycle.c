@@ -172,6 +172,7 @@ int xsim_world_create(const struct xsim_world_config *cfg, struct xsim_policy *p
     w->events_in_time = policy != NULL && xsim__policy_events_in_time(policy);
     w->events_skew_ns = policy != NULL ? xsim__policy_events_skew(policy) : 0;
     w->policy_time = xsim__policy_is_time(policy);
+    w->time_rules = xsim__policy_time_rules(policy);
     w->policy_random = xsim__policy_is_random(policy);
     w->costs = cfg->costs != NULL ? cfg->costs : builtin_costs();
     /* One turn of a wait loop (a pause and a re-read): named cost "spin". */

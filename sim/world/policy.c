@@ -50,6 +50,7 @@ struct xsim_policy {
     uint64_t dfs_bound;
     struct xsim_choices replay;
     bool lenient; /* replay: ignore what does not fit, keep going past the end */
+    bool time_rules; /* replay of a `time` recording */
     const uint8_t *bytes;
     size_t nbytes;
     /* dfs state across runs */
@@ -245,6 +246,19 @@ int xsim_policy_set_replay_lenient(struct xsim_policy *p, bool lenient)
         return -EINVAL;
     p->lenient = lenient;
     return 0;
+}
+
+int xsim_policy_set_replay_time_rules(struct xsim_policy *p, bool on)
+{
+    if (p->kind != P_REPLAY)
+        return -EINVAL;
+    p->time_rules = on;
+    return 0;
+}
+
+bool xsim__policy_time_rules(const struct xsim_policy *p)
+{
+    return p != NULL && (p->kind == P_TIME || (p->kind == P_REPLAY && p->time_rules));
 }
 
 int xsim_policy_set_bytes(struct xsim_policy *p, const uint8_t *buf, size_t len)

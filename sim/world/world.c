@@ -615,7 +615,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
             }
         }
         if (w->cfg.time_limit_ns != 0 && times[k] > w->cfg.time_limit_ns) {
-            if (!w->fair_drain && !w->policy_time) {
+            if (!w->fair_drain && !w->time_rules) {
                 /* An exploring policy may have starved a vCPU for the whole
                  * run: drain fairly (for as long again at most) so that
                  * what was sent before the limit gets its chance. */
@@ -715,7 +715,9 @@ void xsim_point_spin(struct xsim_world *w)
         if (!(!w->stopping && time_fast_path(w, self)))
             reschedule(w, self, false);
     } else {
-        reschedule(w, self, true);
+        /* A replay of a `time` run does as `time` did (no yield), through
+         * the general path, where the recorded choices are read. */
+        reschedule(w, self, !w->time_rules);
     }
     deliver_pending(w, self);
 }

@@ -118,6 +118,8 @@ struct xsim_world {
     bool fair_drain;
     uint64_t drain_limit_ns;
     bool policy_time;   /* the policy is `time` (its fast path), read once */
+    bool time_rules;    /* `time`, or a replay of it: spins do not yield, the
+                           time limit stops the run (xsim__policy_time_rules) */
     bool policy_random; /* the policy is `random`, read once */
     struct xsim_sched sched;
     const struct xsim_cost_profile *costs;
@@ -203,6 +205,9 @@ static inline void xsim__point_note(struct xsim_world *w, struct xsim_vcpu *v, u
         xsim__point_keep(w, v);
 }uint64_t xsim__policy_events_skew(const struct xsim_policy *p);
 bool xsim__policy_is_time(const struct xsim_policy *p);
+/* `time` itself, or a replay of a `time` recording (spins do not yield,
+ * the time limit stops the run). */
+bool xsim__policy_time_rules(const struct xsim_policy *p);
 /* The policy is `random` (reschedule draws its pick inline). */
 bool xsim__policy_is_random(const struct xsim_policy *p);
 /* The `time` rule (earliest first), for the fair drain after the time
