@@ -64,7 +64,6 @@ void xg_evtchn_release_throttled(struct xg_guest *g, unsigned int cpu)
         struct xg_port *pt = &g->ports[port];
         if (pt->cpu != cpu || !pt->throttled || pt->release_at > c->throttle_clock)
             continue;
-        XG_BUG_ON(g->p, c->nthrottled == 0);
         pt->throttled = false;
         c->nthrottled--;
         if (!pt->user_masked && !pt->closing)

@@ -215,7 +215,8 @@ static uint64_t env_work(const struct xsim_guest_env *env, unsigned int cpu)
     bool was = xg_irq_save(env->p);
     now = prog_clock(h);
     clock_sample(h, cpu, now);
-    clock_offset(h, cpu, now);
+    if (h->s->oracles.clock_accuracy_ns != 0)
+        clock_offset(h, cpu, now);
     xg_irq_restore(env->p, was);
     drain = xg_read_u32(env->p, &h->draining) != 0;
     if (h->timer_wl != NULL && !drain && !cs->tick_pending && now >= h->timer_wl->start_ns) {
