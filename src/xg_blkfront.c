@@ -35,7 +35,7 @@ enum step {
 
 struct shadow {
     struct xg_blk_io *io;
-    uint64_t seq; /* issue order (requeue keeps it) */
+    uint64_t seq; /* order of first issue (a request sent back keeps it) */
     uint8_t op;   /* ring operation */
     uint8_t sub_op;
     bool in_use, solo;
@@ -83,6 +83,7 @@ struct xg_blkfront {
     unsigned int nfree_slots;
     void *ind_page[XG_BLKFRONT_MAX_RING_SLOTS][IND_PAGES];
     uint64_t next_seq;
+    uint64_t done_seq; /* completions decided so far (xg_blk_io.seq) */
     bool solo; /* a fallback step is alone on the ring */
     /* bounce pages (cfg.bounce): pool[i] NULL once given up for good */
     void *pool[XG_BLKFRONT_MAX_BOUNCE];
@@ -268,11 +269,17 @@ struct done_list {
     struct xg_blk_io *head, *tail;
 };
 
-static void done_add(const struct xg_platform *p, struct done_list *dl, struct xg_blk_io *io,
+/* Caller holds the lock: completions are numbered in the order they are
+ * decided, which is the order the done callbacks must be judged by - they
+ * may run from different contexts (an upcall and a submit path) in either
+ * order once the lock is dropped, as on any driver completing on several
+ * CPUs. */
+static void done_add(struct xg_blkfront *bf, struct done_list *dl, struct xg_blk_io *io,
                      int status)
 {
-    XG_BUG_ON(p, io->queue != BQ_NONE);
+    XG_BUG_ON(bf->p, io->queue != BQ_NONE);
     io->queue = BQ_DONE;
+    io->seq = ++bf->done_seq;
     io->slot = (uint32_t)status; /* the status travels in slot until delivery */
     io->next = NULL;
     if (dl->tail != NULL)
@@ -618,7 +625,7 @@ static void kick_locked(struct xg_blkfront *bf, struct done_list *dl, bool *noti
             break; /* drain first: a barrier orders after everything earlier */
         if (pl.complete) {
             XG_BUG_ON(bf->p, hold_pop(bf) != io);
-            done_add(bf->p, dl, io, pl.status);
+            done_add(bf, dl, io, pl.status);
             continue;
         }
         if (bf->nfree_slots == 0 || RING_FULL(&bf->ring))
@@ -631,14 +638,17 @@ static void kick_locked(struct xg_blkfront *bf, struct done_list *dl, bool *noti
             if (rc == -ENOSPC && bf->st.in_flight > 0)
                 break; /* retried when a response frees grants */
             XG_BUG_ON(bf->p, hold_pop(bf) != io);
-            done_add(bf->p, dl, io, rc == -ENOSPC ? -EIO : rc);
+            done_add(bf, dl, io, rc == -ENOSPC ? -EIO : rc);
             continue;
         }
         XG_BUG_ON(bf->p, hold_pop(bf) != io);
         bf->nfree_slots--;
         sh->in_use = true;
         sh->io = io;
-        sh->seq = bf->next_seq++;
+        /* A request the backend sent back keeps the place of its first
+         * issue: the steps of a barrier's fallback must not let a barrier
+         * issued after it, refused meanwhile, go ahead (hold_requeue). */
+        sh->seq = io->seq != 0 ? io->seq - 1 : bf->next_seq++;
         sh->solo = pl.solo;
         io->queue = BQ_RING;
         io->slot = (uint32_t)(sh - bf->shadow);
@@ -689,11 +699,11 @@ static void fail_all_locked(struct xg_blkfront *bf, int status, bool forget, str
         end_grants(bf, sh, forget, NULL);
         slot_release(bf, sh);
         io->queue = BQ_NONE;
-        done_add(bf->p, dl, io, status);
+        done_add(bf, dl, io, status);
     }
     bf->solo = false;
     while ((io = hold_pop(bf)) != NULL)
-        done_add(bf->p, dl, io, status);
+        done_add(bf, dl, io, status);
     XG_BUG_ON(bf->p, bf->nhold != 0);
     bf->st.queued = 0;
 }
@@ -764,7 +774,7 @@ static void complete_one(struct xg_blkfront *bf, struct shadow *sh, int16_t rsp_
     if (requeue)
         hold_requeue(bf, io, issue_seq);
     else
-        done_add(bf->p, dl, io, status);
+        done_add(bf, dl, io, status);
 }
 
 static int blkfront_handler(struct xg_guest *g, evtchn_port_t port, void *arg)
@@ -1482,7 +1492,7 @@ int xg_blkfront_submit(struct xg_blkfront *bf, struct xg_blk_io *io)
     io->next = NULL;
     if (now != 0) {
         bf->st.submitted++;
-        done_add(bf->p, &dl, io, now);
+        done_add(bf, &dl, io, now);
         unlock(bf, was);
         deliver(bf, &dl);
         return 0;

@@ -50,6 +50,10 @@ struct slot {
     uint64_t submit_ns;
     uint64_t mark; /* flush: acknowledgements before its submission */
     uint64_t seq;  /* submission order */
+    /* A barrier completed while this write's callback was still to come:
+     * the driver must have completed this write first, i.e. numbered it
+     * (xg_blk_io.seq at completion) below the barrier's. */
+    uint64_t before_stamp, before_block;
 };
 
 struct xsim_blkio {
@@ -230,6 +234,15 @@ static void verify_read(struct xsim_blkio *b, struct slot *sl)
     }
 }
 
+static void barrier_overtook(struct xsim_blkio *b, uint64_t barrier_block, uint64_t write_block)
+{
+    if (b->r.barrier_overtook++ == 0)
+        snprintf(b->r.order_detail, sizeof(b->r.order_detail),
+                 "a barrier (block %" PRIu64 ") completed before a write submitted ahead of it "
+                 "(block %" PRIu64 ")",
+                 barrier_block, write_block);
+}
+
 /* Completion, in upcall context (or inside submit for an immediate failure). */
 static void io_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
 {
@@ -246,21 +259,31 @@ static void io_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
                      sl->block);
         return;
     }
+    /* A barrier is ordered after every write submitted before it. What
+     * counts is the order in which the driver completed them, not the
+     * order their callbacks run in: xensim's blkfront numbers completions
+     * under its lock (xg_blk_io.seq), and its callbacks may then run from
+     * two contexts in either order, as on any driver completing on several
+     * CPUs. A driver that leaves seq 0 is judged by its callback order. */
     if (sl->op == XG_BLK_WRITE_BARRIER && status == 0) {
-        /* A barrier is ordered after everything submitted before it. */
         for (unsigned int i = 0; i < b->depth; i++) {
-            const struct slot *o = &b->slots[i];
-            if (o != sl && o->busy && o->seq < sl->seq &&
-                (o->op == XG_BLK_WRITE || o->op == XG_BLK_WRITE_BARRIER)) {
-                if (b->r.barrier_overtook++ == 0)
-                    snprintf(b->r.order_detail, sizeof(b->r.order_detail),
-                             "a barrier (block %" PRIu64 ") completed before a write submitted "
-                             "ahead of it (block %" PRIu64 ")",
-                             sl->block, o->block);
-                break;
+            struct slot *o = &b->slots[i];
+            if (o == sl || !o->busy || o->seq > sl->seq ||
+                (o->op != XG_BLK_WRITE && o->op != XG_BLK_WRITE_BARRIER))
+                continue;
+            if (io->seq != 0) {
+                if (io->seq < o->before_stamp) {
+                    o->before_stamp = io->seq; /* judged at o's own callback */
+                    o->before_block = sl->block;
+                }
+                continue;
             }
+            barrier_overtook(b, sl->block, o->block);
+            break;
         }
     }
+    if (sl->before_stamp != UINT64_MAX && (io->seq == 0 || io->seq > sl->before_stamp))
+        barrier_overtook(b, sl->before_block, sl->block);
     b->r.completed++;
     hist_add(b, now - sl->submit_ns);
     /* A discard or flush the device does not offer (now: the backend of a
@@ -427,6 +450,7 @@ static enum issue_result issue(struct xsim_blkio *b, uint64_t now)
      * fails at once completes inside it. */
     sl->mark = b->ack_seq;
     sl->seq = ++b->submit_seq;
+    sl->before_stamp = UINT64_MAX;
     sl->submit_ns = now;
     sl->busy = true;
     if (has_block)

@@ -29,6 +29,7 @@ struct rb_config {
     uint32_t sector_size;
     uint64_t latency_ns;
     bool refuse_barrier, refuse_flush, refuse_discard;
+    bool one_at_a_time; /* answer one request per service, each with its own event */
 };
 void rb_config_init(struct rb_config *c);
 

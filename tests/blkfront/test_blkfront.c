@@ -545,6 +545,21 @@ static void test_barrier_flush_discard(void **state)
     }
     end_case(x);
 
+    /* The same with flushes refused too, answered one at a time: after
+     * both fallback writes, the first barrier's flush step is refused and
+     * sent back again, while the second barrier, its flush now known to be
+     * off, could complete at once. The first must still complete first: a
+     * request sent back keeps the place of its first issue, not of its
+     * latest step. */
+    rb_config_init(&rc);
+    rc.refuse_barrier = true;
+    rc.refuse_flush = true;
+    rc.one_at_a_time = true;
+    x = run_case(&rc, NULL, body_two_barriers_refused);
+    assert_int_equal(x->order[0], 0);
+    assert_int_equal(x->order[1], 1);
+    end_case(x);
+
     rb_config_init(&rc);
     rc.refuse_flush = true;
     x = run_case(&rc, NULL, body_flush_refused);

@@ -80,7 +80,11 @@ struct xg_blk_io {
     uint32_t slot;  /* shadow slot while in flight */
     uint32_t tries;
     uint64_t seq; /* on the hold queue: 1 + the issue order of the attempt the
-                     backend sent back; 0 if never issued */
+                     backend sent back; 0 if never issued. In the done
+                     callback: the order in which this device completed it
+                     (1, 2, ...), decided under its lock - the callbacks
+                     themselves may run in another order, from different
+                     contexts, as on any driver completing on several CPUs */
 };
 
 enum xg_blkfront_state {
