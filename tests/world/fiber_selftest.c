@@ -63,8 +63,10 @@ static void compute(int i, bool switching, uint64_t *out_int, double *out_dbl)
     uint64_t a = seed + (uint64_t)i, b = 2, c = 3, d = 5, e = 7, f = 11, g = 13, h = 17;
     double x = dseed + i, y = 1.25, z = 2.5, w = 3.75, u = 0.125, v = 0.0625, s = 1.0, t = 2.0;
 
-    for (int r = 0; r < ROUNDS; r++) {
-        a = mix(a, h);
+    /* Each fiber counts over its own range, so that no register holds
+     * the same value in every fiber at the moment of a switch. */
+    for (uint64_t r = 1000u * (uint64_t)i; r < 1000u * (uint64_t)i + ROUNDS; r++) {
+        a = mix(a, h + r);
         b = mix(b, a);
         c = mix(c, b);
         d = mix(d, c);
