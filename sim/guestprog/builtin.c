@@ -137,16 +137,21 @@ static int events_handler(struct xg_guest *g, evtchn_port_t port, void *arg)
 {
     struct bi_bind *sc = arg;
     const struct xsim_guest_env *env = sc->d->b->env;
+    unsigned int cpu = xg_cpu(g->p);
+    uint64_t n;
 
     (void)port;
     /* Like a driver reading its device's ring: serve every item there. A
      * run that finds the ring empty (its items were served by the run
      * before, which the new sends' notifications could not know) did
-     * nothing, as the storm throttle counts it. The binding's number
-     * lets the machine see a handler that outlived its port's close. */
-    if (env->serve_binding(env, sc->d->dev, sc->binding, xg_cpu(g->p)) == 0)
-        return XG_EVTCHN_SPURIOUS;
-    return XG_EVTCHN_HANDLED;
+     * nothing, as the storm throttle counts it. A device whose port is
+     * closed and bound again serves with its binding's number, so that
+     * the machine sees a handler that outlived its port's close. */
+    if (sc->d->close_every != 0)
+        n = env->serve_binding(env, sc->d->dev, sc->binding, cpu);
+    else
+        n = env->serve(env, sc->d->dev, cpu);
+    return n != 0 ? XG_EVTCHN_HANDLED : XG_EVTCHN_SPURIOUS;
 }
 
 static int bind_device(struct bi *b, struct bi_dev *d)
