@@ -226,15 +226,16 @@ static void close_reuse_one(struct bi *b, struct bi_dev *d)
         setup_fail(b, "binding a device again after closing its port", err);
 }
 
-/* From CPU `cpu`'s idle loop: close and bind again each device whose
- * period is due and whose handler runs elsewhere. One close at a time in
- * the guest. */
+/* A close of `d` is due, and its handler runs on a CPU other than `cpu`. */
 static bool close_due(struct bi *b, struct bi_dev *d, unsigned int cpu)
 {
     return d->close_every != 0 && d->port != 0 && xg_rdtsc(b->p) >= d->next_close &&
            xg_evtchn_get_cpu(b->g, d->port) != (int)cpu;
 }
 
+/* From CPU `cpu`'s idle loop: close and bind again each device whose
+ * period is due and whose handler runs elsewhere. One close at a time in
+ * the guest; no scheduling point unless one is due. */
 static void close_reuse(struct bi *b, unsigned int cpu)
 {
     const struct xg_platform *p = b->p;
