@@ -53,7 +53,9 @@ struct bi_dev {
     struct bi_bind first; /* binding 0 */
     struct bi_bind *sc;   /* the live binding */
     uint64_t close_every; /* the workload's close_every_ns; 0: never */
-    uint64_t next_close;  /* TSC time of the next close */
+    /* TSC time of the next close. The TSC counts ns here: only a migration
+     * changes its frequency, and closes are not combined with migrations. */
+    uint64_t next_close;
 };
 
 struct bi_cpu {
