@@ -33,7 +33,8 @@
  * message naming both versions. The version covers this header and the
  * structs it reaches (struct xsim_scenario, struct xsim_report,
  * struct xg_blk_io). Version 2: room for 32 oracle verdicts in a report
- * (was 16), which moves the report's later fields.
+ * (was 16), which moves the report's later fields. Version 3: port close
+ * and reuse (env->port_closed, env->serve_binding).
  */
 #ifndef XENSIM_GUESTPROG_H
 #define XENSIM_GUESTPROG_H
@@ -48,7 +49,7 @@
 extern "C" {
 #endif
 
-#define XSIM_GUEST_ABI_VERSION 2
+#define XSIM_GUEST_ABI_VERSION 3
 /* The symbol a guest shared object exports (a const struct xsim_guest_program). */
 #define XSIM_GUEST_ENTRY_SYMBOL "xsim_guest_program"
 
@@ -166,6 +167,24 @@ struct xsim_guest_env {
     /* Nonzero once the machine stopped issuing new work (the drain
      * before the time limit). */
     bool (*draining)(const struct xsim_guest_env *env);
+
+    /* Port close and reuse (XSIM_GUEST_EVENTS, a device whose workload has
+     * close_every_ns): a driver detaching and attaching again while its
+     * device keeps sending. A device's bindings are numbered from 0 (the
+     * one bound at set-up); the driver keeps the number in its per-binding
+     * state (the handler's argument) and its handler serves with
+     * serve_binding instead of serve. Every close_every_ns the program
+     * closes the device's port from a CPU other than the one its handler
+     * runs on, calls port_closed once the close returned (binding n is
+     * then dead, its state torn down as a driver frees its softc) and
+     * binds the device's backend_port again as binding n + 1 (the
+     * hypervisor may hand out the same port number). serve_binding from a
+     * binding already closed, or returning after its binding was closed,
+     * is a handler that ran after its close returned: the machine counts
+     * it (the port_close oracle) and serves nothing. */
+    void (*port_closed)(const struct xsim_guest_env *env, unsigned int dev, uint32_t port);
+    uint64_t (*serve_binding)(const struct xsim_guest_env *env, unsigned int dev,
+                              uint32_t binding, unsigned int cpu);
 
     void *host; /* the machine's; do not touch */
 };

@@ -114,6 +114,9 @@ struct xsim_scn_workload {
     uint64_t region;     /* sectors at the start of the disk the workload uses; 0: all */
     int queue_depth;     /* I/Os in flight at most */
     uint64_t period_ns;  /* timer: re-arm period */
+    /* events: the guest closes the device's port this often, from a CPU
+     * other than its handler's, and binds a new one (0: never) */
+    uint64_t close_every_ns;
 };
 
 struct xsim_scenario {
@@ -163,6 +166,7 @@ struct xsim_scenario {
         bool clock_monotonic;    /* the guest's clock never went backwards */
         bool timers;             /* every timer fired, never early, also after migration */
         bool ipis;               /* every IPI burst reached its target */
+        bool port_close;         /* no handler of a closed binding ran after its close returned */
         /* CPU cost of delivery: event-channel upcalls over items served
          * (all events workloads), at most this; 0: not checked. */
         double max_upcalls_per_event;

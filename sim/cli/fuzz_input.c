@@ -66,12 +66,14 @@ static void ov_free(struct ovlist *l)
 static int arm_oracles(const struct xsim_scenario *s, struct ovlist *l)
 {
     bool events = false, lost = false, bio = false, timer = false, ipi = false, power = false;
+    bool closes = false;
     int rc = 0;
 
     for (size_t i = 0; i < s->nworkloads; i++) {
         switch (s->workloads[i].type) {
         case XSIM_WL_EVENTS:
             events = true;
+            closes = closes || s->workloads[i].close_every_ns != 0;
             break;
         case XSIM_WL_LOST_UPDATE:
             lost = true;
@@ -96,6 +98,7 @@ static int arm_oracles(const struct xsim_scenario *s, struct ovlist *l)
     } while (0)
     ARM(lost, "lost_update");
     ARM(events, "no_lost_events");
+    ARM(closes, "port_close");
     ARM(bio, "blk_data");
     ARM(bio, "blk_no_lost_io");
     ARM(bio && power, "blk_durable");

@@ -32,11 +32,30 @@
 #define WAKE_VECTOR    0x30
 
 struct bi;
+struct bi_dev;
+
+/* One binding of a device's port, what a driver's softc holds: the
+ * handler's argument. Bindings are numbered as the machine numbers them
+ * (env->serve_binding): 0 at set-up, one more after each close. A closed
+ * binding is torn down but kept until the end, so that a handler still
+ * running with it is counted by the machine instead of reading freed
+ * memory. */
+struct bi_bind {
+    struct bi_dev *d;
+    uint32_t binding;
+    struct bi_bind *older; /* the bindings closed before, newest first */
+};
 
 struct bi_dev {
     struct bi *b;
     unsigned int dev;     /* index in env->devices */
     evtchn_port_t port;   /* our end, 0 until bound */
+    struct bi_bind first; /* binding 0 */
+    struct bi_bind *sc;   /* the live binding */
+    uint64_t close_every; /* the workload's close_every_ns; 0: never */
+    /* TSC time of the next close. The TSC counts ns here: only a migration
+     * changes its frequency, and closes are not combined with migrations. */
+    uint64_t next_close;
 };
 
 struct bi_cpu {
@@ -67,6 +86,8 @@ struct bi {
     int boot_rc;
     int xenbus_rc;
     uint64_t next_rebalance;
+    volatile uint32_t closer; /* CPU + 1 closing a device's port now, 0: none */
+    bool any_close;           /* some device is closed and bound again periodically */
 };
 
 /* Guest-side structures live in memory the guest code owns (a kernel's
@@ -116,17 +137,23 @@ static void wake(struct bi *b, int cpu)
 
 static int events_handler(struct xg_guest *g, evtchn_port_t port, void *arg)
 {
-    struct bi_dev *d = arg;
-    const struct xsim_guest_env *env = d->b->env;
+    struct bi_bind *sc = arg;
+    const struct xsim_guest_env *env = sc->d->b->env;
+    unsigned int cpu = xg_cpu(g->p);
+    uint64_t n;
 
     (void)port;
     /* Like a driver reading its device's ring: serve every item there. A
      * run that finds the ring empty (its items were served by the run
      * before, which the new sends' notifications could not know) did
-     * nothing, as the storm throttle counts it. */
-    if (env->serve(env, d->dev, xg_cpu(g->p)) == 0)
-        return XG_EVTCHN_SPURIOUS;
-    return XG_EVTCHN_HANDLED;
+     * nothing, as the storm throttle counts it. A device whose port is
+     * closed and bound again serves with its binding's number, so that
+     * the machine sees a handler that outlived its port's close. */
+    if (sc->d->close_every != 0)
+        n = env->serve_binding(env, sc->d->dev, sc->binding, cpu);
+    else
+        n = env->serve(env, sc->d->dev, cpu);
+    return n != 0 ? XG_EVTCHN_HANDLED : XG_EVTCHN_SPURIOUS;
 }
 
 static int bind_device(struct bi *b, struct bi_dev *d)
@@ -134,8 +161,8 @@ static int bind_device(struct bi *b, struct bi_dev *d)
     const struct xsim_guest_device *gd = &b->env->devices[d->dev];
     int err;
 
-    err = xg_evtchn_bind_interdomain(b->g, gd->backend_domid, gd->backend_port, events_handler, d,
-                                     &d->port);
+    err = xg_evtchn_bind_interdomain(b->g, gd->backend_domid, gd->backend_port, events_handler,
+                                     d->sc, &d->port);
     if (err != 0)
         return err;
     if (gd->cpu >= 0)
@@ -152,6 +179,13 @@ static void bind_devices(struct bi *b)
         int err;
         d->b = b;
         d->dev = i;
+        d->first.d = d;
+        d->sc = &d->first;
+        d->close_every = b->s->workloads[env->devices[i].workload].close_every_ns;
+        if (d->close_every != 0) {
+            d->next_close = xg_rdtsc(b->p) + d->close_every;
+            b->any_close = true;
+        }
         if ((err = bind_device(b, d)) != 0) {
             char what[96];
             snprintf(what, sizeof(what), "binding device %s", env->devices[i].name);
@@ -160,6 +194,71 @@ static void bind_devices(struct bi *b)
         }
         (void)env->start_device(env, i);
     }
+}
+
+/* Close and reuse: a driver detaching from its device and attaching again
+ * while the device keeps sending. The close is made here, on a CPU other
+ * than the one the port's handler runs on, so that handler may be running
+ * meanwhile: xg_evtchn_close must not return before it is done
+ * (invariants.md, evtchn 7). Once it returned, the binding is torn down
+ * (the machine told at once: no scheduling point lies between the close's
+ * return and the call) and a new one bound to the same backend port; Xen
+ * allocates the lowest free port, so it usually gets the same number. */
+static void close_reuse_one(struct bi *b, struct bi_dev *d)
+{
+    const struct xsim_guest_env *env = b->env;
+    struct bi_bind *sc = malloc(sizeof(*sc));
+    evtchn_port_t port = d->port;
+    int err;
+
+    if (sc == NULL)
+        return; /* keep the binding; try again at the next period */
+    if ((err = xg_evtchn_close(b->g, port)) != 0) {
+        free(sc);
+        setup_fail(b, "closing a device's port", err);
+        return;
+    }
+    env->port_closed(env, d->dev, port);
+    sc->d = d;
+    sc->binding = d->sc->binding + 1;
+    sc->older = d->sc;
+    d->sc = sc;
+    d->port = 0;
+    if ((err = bind_device(b, d)) != 0)
+        setup_fail(b, "binding a device again after closing its port", err);
+}
+
+/* A close of `d` is due, and its handler runs on a CPU other than `cpu`. */
+static bool close_due(struct bi *b, struct bi_dev *d, unsigned int cpu)
+{
+    return d->close_every != 0 && d->port != 0 && xg_rdtsc(b->p) >= d->next_close &&
+           xg_evtchn_get_cpu(b->g, d->port) != (int)cpu;
+}
+
+/* From CPU `cpu`'s idle loop: close and bind again each device whose
+ * period is due and whose handler runs elsewhere. One close at a time in
+ * the guest; no scheduling point unless one is due. */
+static void close_reuse(struct bi *b, unsigned int cpu)
+{
+    const struct xg_platform *p = b->p;
+    uint32_t none = 0;
+    bool due = false;
+
+    if (!b->any_close)
+        return;
+    for (unsigned int i = 0; i < b->env->ndevices && !due; i++)
+        due = close_due(b, &b->dev[i], cpu);
+    if (!due || !xg_cmpxchg_u32(p, &b->closer, &none, cpu + 1))
+        return;
+    /* Due again under the claim: another CPU may have closed it since. */
+    for (unsigned int i = 0; i < b->env->ndevices; i++) {
+        struct bi_dev *d = &b->dev[i];
+        if (!close_due(b, d, cpu))
+            continue;
+        close_reuse_one(b, d);
+        d->next_close = xg_rdtsc(p) + d->close_every;
+    }
+    xg_write_u32(p, &b->closer, 0);
 }
 
 static int ev_suspend(void *arg)
@@ -495,6 +594,7 @@ static void bi_start(void *state, unsigned int cpu)
             (void)xg_evtchn_rebalance(b->g);
             b->next_rebalance = xg_rdtsc(p) + b->s->guest.rebalance_every_ns;
         }
+        close_reuse(b, cpu);
     }
 }
 
@@ -615,6 +715,14 @@ static void bi_fini(void *state)
 
     for (size_t i = 0; i < XSIM_SCN_MAX_DISKS; i++)
         free(b->bf[i]);
+    for (size_t i = 0; i < XSIM_SCN_MAX_WORKLOADS; i++) {
+        struct bi_bind *sc = b->dev[i].sc;
+        while (sc != NULL && sc != &b->dev[i].first) {
+            struct bi_bind *older = sc->older;
+            free(sc);
+            sc = older;
+        }
+    }
     free(b->own_sus);
     free(b->gt);
     free(b->own_ipi);

@@ -162,6 +162,69 @@ static uint64_t env_serve(const struct xsim_guest_env *env, unsigned int dev, un
     return xsim_events_serve(h->ev[i], env->p, cpu);
 }
 
+/* ---- close and reuse ---- */
+
+static void env_port_closed(const struct xsim_guest_env *env, unsigned int dev, uint32_t port)
+{
+    struct xsim_gp_host *h = host_of(env);
+    struct xsim_gp_close *c;
+
+    if (dev >= env->ndevices)
+        return;
+    c = &h->close[dev];
+    if (c->closed == c->log_cap) {
+        size_t cap = c->log_cap ? 2 * c->log_cap : 64;
+        struct xsim_gp_closed *n = realloc(c->log, cap * sizeof(*n));
+        if (n == NULL) {
+            note_setup_failure(h, "recording a port close", -ENOMEM);
+            return;
+        }
+        c->log = n;
+        c->log_cap = cap;
+    }
+    if (c->closed > 0 && port == c->log[c->closed - 1].port)
+        c->reused++;
+    c->log[c->closed++] = (struct xsim_gp_closed){.port = port, .at_ns = xsim_world_now(h->w)};
+}
+
+/* A handler of binding `binding` runs now: after that binding's close
+ * returned is a use after close. */
+static bool binding_dead(struct xsim_gp_host *h, unsigned int dev, uint32_t binding,
+                         unsigned int cpu)
+{
+    struct xsim_gp_close *c = &h->close[dev];
+
+    if (binding >= c->closed)
+        return false;
+    if (c->after_close++ == 0) {
+        c->bad_port = c->log[binding].port;
+        c->bad_binding = binding;
+        c->bad_cpu = cpu;
+        c->bad_ns = xsim_world_now(h->w);
+        c->bad_close_ns = c->log[binding].at_ns;
+    }
+    return true;
+}
+
+static uint64_t env_serve_binding(const struct xsim_guest_env *env, unsigned int dev,
+                                  uint32_t binding, unsigned int cpu)
+{
+    struct xsim_gp_host *h = host_of(env);
+    uint64_t n;
+
+    if (dev >= env->ndevices || !valid_cpu(h, cpu))
+        return 0;
+    /* Started after its close returned: the driver's state is gone, so
+     * nothing it would do counts as served. */
+    if (binding_dead(h, dev, binding, cpu))
+        return 0;
+    n = env_serve(env, dev, cpu);
+    /* Still running when its close returned (serving takes time: the
+     * close on another CPU did not wait for it). */
+    (void)binding_dead(h, dev, binding, cpu);
+    return n;
+}
+
 static int env_reconnect(const struct xsim_guest_env *env, unsigned int dev, uint32_t *new_port)
 {
     struct xsim_gp_host *h = host_of(env);
@@ -392,6 +455,8 @@ int xsim_gp_host_start(struct xsim_gp_host *h, struct xsim_world *w, const struc
     env->ipi_handled = env_ipi_handled;
     env->suspended = env_suspended;
     env->draining = env_draining;
+    env->port_closed = env_port_closed;
+    env->serve_binding = env_serve_binding;
     env->host = h;
     if ((err = h->prog->init(h->state, env)) != 0)
         return err;
@@ -408,8 +473,10 @@ void xsim_gp_host_fini(struct xsim_gp_host *h)
 {
     if (h->init_done && h->prog->fini != NULL)
         h->prog->fini(h->state);
-    for (size_t i = 0; i < XSIM_SCN_MAX_WORKLOADS; i++)
+    for (size_t i = 0; i < XSIM_SCN_MAX_WORKLOADS; i++) {
         xsim_blkio_destroy(h->bio[i]);
+        free(h->close[i].log);
+    }
     free(h->state);
     free(h->cs);
     memset(h, 0, sizeof(*h));

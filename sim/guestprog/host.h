@@ -28,6 +28,25 @@ struct xsim_gp_cpu {
     uint64_t ipi_sent, ipi_seen, ipi_runs, ipi_failed;
 };
 
+/* Close and reuse of one device's port (port_close): the bindings the
+ * program closed, and handler runs of a binding after its close returned. */
+struct xsim_gp_close {
+    uint32_t closed;        /* bindings 0 .. closed - 1 are dead */
+    uint64_t reused;        /* bindings that got the port number of the binding before */
+    uint64_t after_close;   /* handler runs seen after their binding's close returned */
+    /* The first of them: its port, CPU, binding, when it was seen and when
+     * that binding's close had returned. */
+    uint32_t bad_port, bad_binding;
+    unsigned int bad_cpu;
+    uint64_t bad_ns, bad_close_ns;
+    /* Each binding closed, in order: its port and when its close returned. */
+    struct xsim_gp_closed {
+        uint32_t port;
+        uint64_t at_ns;
+    } *log;
+    size_t log_cap;
+};
+
 struct xsim_gp_host;
 struct xsim_gp_blk_target {
     struct xsim_gp_host *h;
@@ -47,6 +66,7 @@ struct xsim_gp_host {
     struct xsim_evsource *src[XSIM_SCN_MAX_WORKLOADS];
     struct xsim_events *ev[XSIM_SCN_MAX_WORKLOADS];
     uint64_t handled[XSIM_SCN_MAX_WORKLOADS];       /* handler runs, by workload */
+    struct xsim_gp_close close[XSIM_SCN_MAX_WORKLOADS]; /* close and reuse, by device */
     struct xsim_blkio *bio[XSIM_SCN_MAX_WORKLOADS]; /* owned */
     struct xsim_gp_blk_target tgt[XSIM_SCN_MAX_DISKS];
     struct xsim_gp_cpu *cs;

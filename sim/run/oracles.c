@@ -185,6 +185,51 @@ static void check_upcall_cost(const struct judge *j, struct verdict *v)
         served, ratio, j->s->oracles.max_upcalls_per_event);
 }
 
+static bool armed_port_close(const struct xsim_scenario *s)
+{
+    return s->oracles.port_close;
+}
+
+/* Close and reuse (workloads with close_every): no handler ran with a
+ * binding after its port's close returned, counted by the machine from the
+ * binding each handler run served with (XSA-331: a close on another CPU
+ * that does not wait for a running handler frees what it still uses).
+ * Judged only if some port was closed. */
+static void check_port_close(const struct judge *j, struct verdict *v)
+{
+    const struct xsim_gp_host *h = &j->rc->host;
+    uint64_t closes = 0, reused = 0;
+
+    v->pass = true;
+    for (unsigned int d = 0; d < h->env.ndevices; d++) {
+        const struct xsim_gp_close *c = &h->close[d];
+        closes += c->closed;
+        reused += c->reused;
+        if (c->after_close != 0 && v->pass) {
+            v->pass = false;
+            say(v,
+                "%s: a handler of port %" PRIu32 " (binding %" PRIu32 ") ran on CPU %u at %.3f "
+                "ms, after its close returned at %.3f ms (%" PRIu64 " such runs)",
+                h->dev[d].name, c->bad_port, c->bad_binding, c->bad_cpu, (double)c->bad_ns / 1e6,
+                (double)c->bad_close_ns / 1e6, c->after_close);
+        }
+    }
+    if (!v->pass)
+        return;
+    if (closes == 0) {
+        /* Under an exploring policy a closing CPU may never get as far as
+         * its first close before the devices stop. */
+        v->not_judged = true;
+        say(v, "not judged: no port was closed (no events workload with close_every, or no "
+               "close came due on a CPU other than the handler's)");
+        return;
+    }
+    say(v,
+        "%" PRIu64 " ports closed (%" PRIu64 " bound again with the number just closed); no "
+        "handler ran after its close returned",
+        closes, reused);
+}
+
 static bool armed_lost_update(const struct xsim_scenario *s)
 {
     return s->oracles.lost_update;
@@ -506,6 +551,7 @@ static const struct checker checkers[] = {
     {"max_latency", armed_max_latency, check_max_latency},
     {"callback", armed_callback, check_callback},
     {"upcall_cost", armed_upcall_cost, check_upcall_cost},
+    {"port_close", armed_port_close, check_port_close},
     {"lost_update", armed_lost_update, check_lost_update},
     {"blk_data", armed_blk_data, check_blk_data},
     {"blk_no_lost_io", armed_blk_no_lost_io, check_blk_no_lost_io},

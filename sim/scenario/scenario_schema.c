@@ -234,6 +234,10 @@ static int workload_finish(struct xsim_schema_ctx *ctx, const json_t *object, vo
     if (service && strcmp(t, "events") != 0)
         return xsim_schema_fail_member(ctx, "service", "'%s': only events workloads take 'service'",
                                        xsim_schema_path(ctx));
+    if (json_object_get(object, "close_every") != NULL && strcmp(t, "events") != 0)
+        return xsim_schema_fail_member(ctx, "close_every",
+                                       "'%s': only events workloads take 'close_every'",
+                                       xsim_schema_path(ctx));
     if (w != NULL && !service) {
         w->service_kind = XSIM_SVC_FIXED;
         w->service_ns = w->handler_ns;
@@ -355,6 +359,12 @@ static const struct xsim_schema_field workload_fields[] = {
      .umax = 1000000000ull,
      XSIM_MEMBER(wl_t, count)},
     {.name = "spurious", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(wl_t, spurious)},
+    {.name = "close_every",
+     .type = XSIM_SCHEMA_DURATION,
+     .umin = 0,
+     .umax = 3600000000000ull,
+     XSIM_MEMBER(wl_t, close_every_ns),
+     .doc = "events: close the port from another CPU and bind a new one this often (0: never)"},
     {.name = "vcpu", .type = XSIM_SCHEMA_INT, .min = -1, .max = 127, XSIM_MEMBER(wl_t, vcpu)},
     {.name = "iterations",
      .type = XSIM_SCHEMA_INT,
@@ -619,6 +629,10 @@ static const struct xsim_schema_field oracle_fields[] = {
      XSIM_MEMBER(scn_t, oracles.clock_monotonic)},
     {.name = "timers", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, oracles.timers)},
     {.name = "ipis", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(scn_t, oracles.ipis)},
+    {.name = "port_close",
+     .type = XSIM_SCHEMA_BOOL,
+     XSIM_MEMBER(scn_t, oracles.port_close),
+     .doc = "no handler of a closed port's binding runs after its close returned"},
     {.name = "clock_accuracy",
      .type = XSIM_SCHEMA_DURATION,
      .umin = 1,
