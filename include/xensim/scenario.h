@@ -64,7 +64,7 @@ struct xsim_scn_disk {
         int duplicate_response; /* the backend answers its Nth request twice (0: never) */
         int stale_map;          /* every Nth response, the backend maps its grant again */
     } faults;
-    int grant_access; /* enum xsim_disk_grant_access */
+    int grant_access;         /* enum xsim_disk_grant_access */
     uint64_t power_loss_ns;   /* 0: none */
     uint64_t backend_gone_ns; /* the toolstack removes the disk then; 0: never */
     int ring_pages;           /* the guest asks for this many (1..16) */

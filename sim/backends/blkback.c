@@ -27,15 +27,15 @@
 #define BB_PAGE           4096u
 
 /* Timed-event kinds in the trace ("BB" + n). */
-#define KIND_FE   0x42420001u
-#define KIND_RING 0x42420002u
-#define KIND_DONE 0x42420003u
+#define KIND_FE    0x42420001u
+#define KIND_RING  0x42420002u
+#define KIND_DONE  0x42420003u
 #define KIND_STALE 0x42420004u
 
 /* The stale_map fault: references being mapped again at once, at most
  * (more are not tried), and the time between two steps of one. */
-#define BB_MAX_STALE       8
-#define BB_STALE_STEP_NS   500
+#define BB_MAX_STALE     8
+#define BB_STALE_STEP_NS 500
 
 enum bb_where { ON_NONE, ON_WAIT, ON_RUN };
 

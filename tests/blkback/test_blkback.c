@@ -1062,8 +1062,9 @@ struct map_probe {
 
 static uint16_t entry_flags(struct rf *f, grant_ref_t ref)
 {
-    return __atomic_load_n(&f->gt.frames[ref / XG_GNTTAB_PER_FRAME][ref % XG_GNTTAB_PER_FRAME].flags,
-                           __ATOMIC_SEQ_CST);
+    return __atomic_load_n(
+        &f->gt.frames[ref / XG_GNTTAB_PER_FRAME][ref % XG_GNTTAB_PER_FRAME].flags,
+        __ATOMIC_SEQ_CST);
 }
 
 /* Mid-service, from the hypervisor's side: what is mapped now. */
