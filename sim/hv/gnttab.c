@@ -1,8 +1,9 @@
 /*
  * gnttab.c - grant table v1 of the hypervisor model: frames placed by the
  * guest with XENMEM_add_to_physmap(XENMAPSPACE_grant_table), the
- * GNTTABOP_setup_table/query_size/get_version/set_version ops, and the
- * backend-side map, unmap and copy (see gnttab.h).
+ * GNTTABOP_setup_table/query_size/get_version/set_version ops, the
+ * backend-side map, unmap and copy, and the audit of mapped entries that
+ * the grants oracle reads (see gnttab.h).
  */
 #include <errno.h>
 #include <stdlib.h>
