@@ -72,6 +72,20 @@ struct xsim_blkback_config {
      * while other requests are outstanding goes out twice, in one step
      * (the second names a request the frontend just completed). 0: never. */
     unsigned int duplicate_response;
+    /* How data grants are reached. false (copy): each segment is copied in
+     * the step that completes the request, the grant mapped only for the
+     * copy (GNTTABOP_copy). true (map): every data grant is mapped when the
+     * request starts and stays mapped across its service time, as Linux
+     * blkback without persistent grants maps them before submitting the
+     * bio; the data moves through the mappings at completion, and they are
+     * unmapped before the response goes out. */
+    bool map_grants;
+    /* A broken backend holding stale references: at every Nth response,
+     * right after answering, it maps the answered request's first data
+     * grant again, keeps it for one service latency and unmaps it (the
+     * frontend is revoking that grant meanwhile, or has granted the
+     * reference again). 0: never. */
+    unsigned int stale_map;
 };
 
 /* Defaults: guest 1, devid 51712, flush+barrier+discard, 256 indirect
@@ -105,6 +119,8 @@ struct xsim_blkback_stats {
     uint64_t errors;       /* BLKIF_RSP_ERROR sent */
     uint64_t eopnotsupp;   /* BLKIF_RSP_EOPNOTSUPP sent */
     uint64_t bad_requests; /* rejected malformed requests (bad segments, ranges, refs) */
+    uint64_t stale_maps;   /* stale_map fault: maps tried, and how many the grant allowed */
+    uint64_t stale_mapped;
     uint64_t notifies_sent, notifies_received;
     uint64_t connects, disconnects;
     unsigned int ring_pages;

@@ -33,4 +33,35 @@ int xsim_gnttab_copy(struct xsim_hv *hv, domid_t mapper, domid_t granter, grant_
 /* Current mappings of an entry (tests). */
 unsigned int xsim_gnttab_map_count(struct xsim_hv *hv, domid_t granter, grant_ref_t ref);
 
+/*
+ * The grant audit: what the model checks that Xen does not. Xen lets a
+ * guest overwrite an entry it has granted at any time; while the entry is
+ * mapped the mapping stays, pinned by Xen's own active entry, whatever the
+ * guest writes. A guest that clears or rewrites an entry a backend holds
+ * mapped therefore believes a page free that the backend can still reach
+ * (XSA-396), and a backend that maps an entry before its frame is written
+ * holds the wrong page. Neither shows in Xen; both show here: every time
+ * the model touches a mapped entry (another map of it, an unmap, a check)
+ * it compares the entry with what was mapped: still GTF_permit_access for
+ * the mapping domain, GTF_reading (and GTF_writing for a writable mapping)
+ * still set, the same frame. The first difference per mapping is a
+ * violation, recorded with the reference and frame.
+ */
+struct xsim_gnttab_audit {
+    uint64_t maps;       /* successful maps (copies included) */
+    uint64_t violations; /* mappings that outlived or lost their grant */
+    /* the first violation */
+    domid_t granter;
+    grant_ref_t ref;
+    uint32_t frame;     /* the frame the mapping holds */
+    uint32_t frame_now; /* the entry's frame when it was found */
+    uint16_t flags_now; /* and its flags */
+    uint64_t at_ns;     /* virtual time it was found */
+    const char *what;   /* static text */
+};
+void xsim_gnttab_audit(const struct xsim_hv *hv, struct xsim_gnttab_audit *out);
+/* Compare a mapped entry with its mapping now (a backend about to use the
+ * page). 0: consistent or not mapped; -EFAULT: a violation (recorded). */
+int xsim_gnttab_check(struct xsim_hv *hv, domid_t granter, grant_ref_t ref);
+
 #endif

@@ -37,6 +37,8 @@ enum xsim_wl_type {
 
 enum xsim_disk_kind { XSIM_DISK_DISK = 0, XSIM_DISK_CDROM = 1 };
 enum xsim_disk_storage { XSIM_DISK_MEM = 0, XSIM_DISK_FILE = 1 };
+/* How the backend reaches a request's data grants (blkback.h map_grants). */
+enum xsim_disk_grant_access { XSIM_DISK_GRANT_COPY = 0, XSIM_DISK_GRANT_MAP = 1 };
 
 /* What a disk's backend advertises (also: a new host's, on migration). */
 struct xsim_scn_disk_features {
@@ -60,7 +62,9 @@ struct xsim_scn_disk {
         double read_error_rate, write_error_rate;
         bool refuse_flush, refuse_barrier, lose_all_cached, flush_lies;
         int duplicate_response; /* the backend answers its Nth request twice (0: never) */
+        int stale_map;          /* every Nth response, the backend maps its grant again */
     } faults;
+    int grant_access;         /* enum xsim_disk_grant_access */
     uint64_t power_loss_ns;   /* 0: none */
     uint64_t backend_gone_ns; /* the toolstack removes the disk then; 0: never */
     int ring_pages;           /* the guest asks for this many (1..16) */
@@ -167,6 +171,7 @@ struct xsim_scenario {
         bool timers;             /* every timer fired, never early, also after migration */
         bool ipis;               /* every IPI burst reached its target */
         bool port_close;         /* no handler of a closed binding ran after its close returned */
+        bool grants;             /* no grant revoked or rewritten while a backend maps it */
         /* CPU cost of delivery: event-channel upcalls over items served
          * (all events workloads), at most this; 0: not checked. */
         double max_upcalls_per_event;
@@ -293,6 +298,7 @@ struct xsim_disk_result {
     unsigned int indirect_segs, ring_pages;
     uint64_t requests, barrier_fallbacks, flush_fallbacks, requeued, bad_responses, connects;
     uint64_t backend_requests, backend_errors;
+    uint64_t stale_maps, stale_mapped;     /* the stale_map fault: tried, allowed */
     uint64_t power_loss_ns;                /* when the power failed (0: never) */
     uint64_t lost_sectors;                 /* cached sectors the power loss dropped */
     uint64_t durable_checked, durable_bad; /* sectors checked after the power loss */

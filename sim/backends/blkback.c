@@ -27,9 +27,15 @@
 #define BB_PAGE           4096u
 
 /* Timed-event kinds in the trace ("BB" + n). */
-#define KIND_FE   0x42420001u
-#define KIND_RING 0x42420002u
-#define KIND_DONE 0x42420003u
+#define KIND_FE    0x42420001u
+#define KIND_RING  0x42420002u
+#define KIND_DONE  0x42420003u
+#define KIND_STALE 0x42420004u
+
+/* The stale_map fault: references being mapped again at once, at most
+ * (more are not tried), and the time between two steps of one. */
+#define BB_MAX_STALE     8
+#define BB_STALE_STEP_NS 500
 
 enum bb_where { ON_NONE, ON_WAIT, ON_RUN };
 
@@ -46,6 +52,18 @@ struct bb_req {
     unsigned int nseg;
     struct blkif_request_segment *segs; /* inl or heap (indirect) */
     struct blkif_request_segment inl[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+    uint64_t ev;
+    /* map_grants: each segment's mapping (NULL: not mapped), heap */
+    void **map;
+    bool map_ro; /* mapped read-only (a write: we only read the guest's pages) */
+};
+
+/* The stale_map fault: one reference mapped again after its response. */
+struct bb_stale {
+    struct xsim_blkback *b;
+    grant_ref_t ref;
+    bool mapped;
+    uint64_t until_ns; /* no new map from then on */
     uint64_t ev;
 };
 
@@ -87,6 +105,8 @@ struct xsim_blkback {
     struct bb_list wait, run;
     bool barrier_running;
     bool disconnecting;
+
+    struct bb_stale stale[BB_MAX_STALE];
 };
 
 static void fe_schedule(struct xsim_blkback *b);
@@ -123,8 +143,25 @@ static void list_del(struct bb_list *l, struct bb_req *r)
     r->where = ON_NONE;
 }
 
+/* Unmap whatever of the request's data grants is mapped (map_grants). */
+static void unmap_data(struct bb_req *r)
+{
+    struct xsim_blkback *b = r->b;
+
+    if (r->map == NULL)
+        return;
+    for (unsigned int i = 0; i < r->nseg; i++) {
+        if (r->map[i] != NULL)
+            (void)xsim_gnttab_unmap(b->hv, b->cfg.backend, b->cfg.guest, r->segs[i].gref,
+                                    r->map_ro);
+        r->map[i] = NULL;
+    }
+}
+
 static void req_free(struct bb_req *r)
 {
+    unmap_data(r);
+    free(r->map);
     if (r->segs != r->inl)
         free(r->segs);
     free(r);
@@ -295,8 +332,11 @@ static void unmap_ring(struct xsim_blkback *b)
     b->st.ring_pages = 0;
 }
 
+static void stale_stop_all(struct xsim_blkback *b);
+
 static void finish_disconnect(struct xsim_blkback *b)
 {
+    stale_stop_all(b);
     unmap_ring(b);
     b->disconnecting = false;
     b->state = XSIM_BLKBACK_CLOSED;
@@ -688,6 +728,13 @@ static int16_t do_rw(struct xsim_blkback *b, struct bb_req *r, bool write)
     for (unsigned int i = 0; rc == 0 && i < r->nseg; i++) {
         const struct blkif_request_segment *s = &r->segs[i];
         uint32_t len = (uint32_t)(s->last_sect - s->first_sect + 1) * XSIM_SECTOR_SIZE;
+        if (r->map != NULL) {
+            /* Through the mapping taken at the start. */
+            uint8_t *page = (uint8_t *)r->map[i] + s->first_sect * XSIM_SECTOR_SIZE;
+            write ? memcpy(buf + off, page, len) : memcpy(page, buf + off, len);
+            off += len;
+            continue;
+        }
         /* Reads land in a writable grant, writes come from any grant. */
         rc = xsim_gnttab_copy(b->hv, b->cfg.backend, b->cfg.guest, s->gref, !write,
                               (uint32_t)s->first_sect * XSIM_SECTOR_SIZE, buf + off, len);
@@ -732,6 +779,99 @@ static int16_t serve(struct xsim_blkback *b, struct bb_req *r)
     }
 }
 
+/* map_grants: map every data segment's grant for the request's whole
+ * service time. A read writes the guest's pages, so it needs writable
+ * mappings; a write only reads them. */
+static int16_t map_data(struct xsim_blkback *b, struct bb_req *r)
+{
+    if (r->nsect == 0 || r->nseg == 0 ||
+        (r->kind != BLKIF_OP_READ && r->kind != BLKIF_OP_WRITE &&
+         r->kind != BLKIF_OP_WRITE_BARRIER))
+        return BLKIF_RSP_OKAY;
+    r->map = calloc(r->nseg, sizeof(*r->map));
+    if (r->map == NULL)
+        return BLKIF_RSP_ERROR;
+    r->map_ro = r->kind != BLKIF_OP_READ;
+    for (unsigned int i = 0; i < r->nseg; i++) {
+        if (xsim_gnttab_map(b->hv, b->cfg.backend, b->cfg.guest, r->segs[i].gref, r->map_ro,
+                            &r->map[i]) != 0) {
+            r->map[i] = NULL;
+            unmap_data(r);
+            b->st.bad_requests++; /* a bad or read-only grant reference */
+            return BLKIF_RSP_ERROR;
+        }
+    }
+    return BLKIF_RSP_OKAY;
+}
+
+/* ---- the stale_map fault ---- */
+
+static void stale_stop(struct bb_stale *s)
+{
+    struct xsim_blkback *b = s->b;
+
+    cancel(b, &s->ev);
+    if (s->mapped)
+        (void)xsim_gnttab_unmap(b->hv, b->cfg.backend, b->cfg.guest, s->ref, true);
+    s->mapped = false;
+    s->b = NULL;
+}
+
+/* One step of a stale mapper: unmap what it holds, or map again while its
+ * time lasts. Each map is held for one step, so that it spans whatever
+ * the frontend does meanwhile. */
+static void stale_fire(struct xsim_world *w, void *arg)
+{
+    struct bb_stale *s = arg;
+    struct xsim_blkback *b = s->b;
+    uint64_t now = xsim_world_now(w);
+    void *page;
+
+    s->ev = 0;
+    if (s->mapped) {
+        (void)xsim_gnttab_unmap(b->hv, b->cfg.backend, b->cfg.guest, s->ref, true);
+        s->mapped = false;
+    } else if (now >= s->until_ns) {
+        s->b = NULL;
+        return;
+    } else {
+        b->st.stale_maps++;
+        /* Xen refuses the map unless the entry grants a page to us now. */
+        if (xsim_gnttab_map(b->hv, b->cfg.backend, b->cfg.guest, s->ref, true, &page) == 0) {
+            b->st.stale_mapped++;
+            s->mapped = true;
+        }
+    }
+    s->ev = xsim_event_schedule(w, now + BB_STALE_STEP_NS, KIND_STALE, stale_fire, s);
+    if (s->ev == 0)
+        stale_stop(s);
+}
+
+/* Keep mapping `ref` for twice the service latency: the policy decides
+ * where the maps fall against what the frontend does with the grant. */
+static void stale_start(struct xsim_blkback *b, grant_ref_t ref)
+{
+    uint64_t now = xsim_world_now(b->w);
+
+    for (unsigned int i = 0; i < BB_MAX_STALE; i++) {
+        struct bb_stale *s = &b->stale[i];
+        if (s->b != NULL)
+            continue;
+        *s = (struct bb_stale){.b = b, .ref = ref, .until_ns = now + 2 * b->cfg.latency_ns};
+        s->ev = xsim_event_schedule(b->w, now, KIND_STALE, stale_fire, s);
+        if (s->ev == 0)
+            s->b = NULL;
+        return;
+    }
+}
+
+static void stale_stop_all(struct xsim_blkback *b)
+{
+    for (unsigned int i = 0; i < BB_MAX_STALE; i++)
+        if (b->stale[i].b != NULL)
+            stale_stop(&b->stale[i]);
+}
+
 static void complete(struct xsim_world *w, void *arg)
 {
     struct bb_req *r = arg;
@@ -742,6 +882,8 @@ static void complete(struct xsim_world *w, void *arg)
     r->ev = 0;
     if (st == BLKIF_RSP_OKAY)
         st = serve(b, r);
+    /* The frontend ends access once it sees the response: let go first. */
+    unmap_data(r);
     list_del(&b->run, r);
     if (r->kind == BLKIF_OP_WRITE_BARRIER)
         b->barrier_running = false;
@@ -753,6 +895,9 @@ static void complete(struct xsim_world *w, void *arg)
         b->dup_done = true;
         respond(b, r->id, r->op, st);
     }
+    if (b->cfg.stale_map != 0 && b->st.responses % b->cfg.stale_map == 0 && r->nseg > 0 &&
+        (r->kind == BLKIF_OP_READ || r->kind == BLKIF_OP_WRITE))
+        stale_start(b, r->segs[0].gref);
     req_free(r);
     if (b->disconnecting && b->wait.n == 0 && b->run.n == 0) {
         finish_disconnect(b);
@@ -769,6 +914,8 @@ static void start(struct xsim_blkback *b, struct bb_req *r)
     if (b->cfg.jitter > 0)
         ns += (uint64_t)((double)base * b->cfg.jitter * xsim_rng_unit(&b->rng));
     list_push(&b->run, r, ON_RUN);
+    if (b->cfg.map_grants && r->status == BLKIF_RSP_OKAY)
+        r->status = map_data(b, r);
     if (r->status == BLKIF_RSP_OKAY && r->kind == BLKIF_OP_WRITE_BARRIER)
         b->barrier_running = true;
     xsim_count(b->w, XSIM_COST_BACKEND, ns);
@@ -977,6 +1124,7 @@ void xsim_blkback_destroy(struct xsim_blkback *b)
         return;
     cancel(b, &b->fe_ev);
     drop_requests(b);
+    stale_stop_all(b);
     unmap_ring(b);
     if (b->conn != NULL)
         xsim_xs_conn_close(b->conn);
@@ -993,6 +1141,7 @@ int xsim_blkback_remove(struct xsim_blkback *b)
         (void)watch(b, XS_UNWATCH);
     cancel(b, &b->fe_ev);
     drop_requests(b);
+    stale_stop_all(b);
     unmap_ring(b);
     b->disconnecting = false;
     if (b->state == XSIM_BLKBACK_CONNECTED || b->state == XSIM_BLKBACK_BROKEN)

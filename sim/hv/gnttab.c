@@ -1,8 +1,9 @@
 /*
  * gnttab.c - grant table v1 of the hypervisor model: frames placed by the
  * guest with XENMEM_add_to_physmap(XENMAPSPACE_grant_table), the
- * GNTTABOP_setup_table/query_size/get_version/set_version ops, and the
- * backend-side map, unmap and copy (see gnttab.h).
+ * GNTTABOP_setup_table/query_size/get_version/set_version ops, the
+ * backend-side map, unmap and copy, and the audit of mapped entries that
+ * the grants oracle reads (see gnttab.h).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +21,11 @@ struct gnt_state {
     /* Mappings per entry: readers and writers (Xen's pin counts). */
     uint16_t readers[XSIM_GNTTAB_MAX_FRAMES * ENTRIES_PER_FRAME];
     uint16_t writers[XSIM_GNTTAB_MAX_FRAMES * ENTRIES_PER_FRAME];
+    /* While an entry is mapped (readers > 0): the frame and the domain it
+     * was mapped for, and whether the audit already reported it. */
+    uint32_t map_frame[XSIM_GNTTAB_MAX_FRAMES * ENTRIES_PER_FRAME];
+    domid_t map_domid[XSIM_GNTTAB_MAX_FRAMES * ENTRIES_PER_FRAME];
+    bool reported[XSIM_GNTTAB_MAX_FRAMES * ENTRIES_PER_FRAME];
 };
 
 static struct gnt_state *state(struct xsim_hv_dom *hd)
@@ -113,12 +119,51 @@ static int lookup(struct xsim_hv *hv, domid_t granter, grant_ref_t ref, struct x
     return *e != NULL ? 0 : -EINVAL;
 }
 
+/* The audit (gnttab.h): a mapped entry must still say what it said when
+ * it was mapped. Xen does not look; the model does, each time it touches
+ * the entry, so the first touch after the guest broke it reports it. */
+static int audit(struct xsim_hv *hv, struct xsim_hv_dom *hd, grant_ref_t ref,
+                 struct grant_entry_v1 *e)
+{
+    struct gnt_state *gs = hd->gnttab;
+    struct xsim_gnttab_audit *a = &hv->gnt_audit;
+    uint32_t word = __atomic_load_n((volatile uint32_t *)(void *)e, __ATOMIC_SEQ_CST);
+    uint16_t flags = (uint16_t)(word & 0xffff);
+    domid_t domid = (domid_t)(word >> 16);
+    uint32_t frame = __atomic_load_n(&e->frame, __ATOMIC_SEQ_CST);
+    const char *what = NULL;
+
+    if (gs->readers[ref] == 0 || gs->reported[ref])
+        return 0;
+    if ((flags & GTF_type_mask) != GTF_permit_access || domid != gs->map_domid[ref])
+        what = "grant revoked while mapped";
+    else if (frame != gs->map_frame[ref])
+        what = "frame changed while mapped (mapped before its frame was written?)";
+    else if (!(flags & GTF_reading) || (gs->writers[ref] != 0 && !(flags & GTF_writing)))
+        what = "in-use bits cleared while mapped";
+    if (what == NULL)
+        return 0;
+    gs->reported[ref] = true;
+    if (a->violations++ == 0) {
+        a->granter = hd->domid;
+        a->ref = ref;
+        a->frame = gs->map_frame[ref];
+        a->frame_now = frame;
+        a->flags_now = flags;
+        a->at_ns = xsim_world_now(hv->w);
+        a->what = what;
+    }
+    xsim_trace(hv->w, XSIM_TR_HV, 12 /* grant audit */, hd->domid, ref);
+    return -EFAULT;
+}
+
 int xsim_gnttab_map(struct xsim_hv *hv, domid_t mapper, domid_t granter, grant_ref_t ref,
                     bool readonly, void **page)
 {
     struct xsim_hv_dom *hd;
     struct grant_entry_v1 *e;
     struct gnt_state *gs;
+    uint32_t frame;
     void *p;
     int rc = lookup(hv, granter, ref, &hd, &e);
 
@@ -127,18 +172,26 @@ int xsim_gnttab_map(struct xsim_hv *hv, domid_t mapper, domid_t granter, grant_r
     gs = hd->gnttab;
     if (gs->readers[ref] == MAX_MAPS || gs->writers[ref] == MAX_MAPS)
         return -EBUSY;
+    (void)audit(hv, hd, ref, e);
     rc = acquire(e, mapper, readonly);
     if (rc != 0)
         return rc;
-    p = xsim_domain_gfn_to_ptr(hd->d, __atomic_load_n(&e->frame, __ATOMIC_SEQ_CST));
+    frame = __atomic_load_n(&e->frame, __ATOMIC_SEQ_CST);
+    p = xsim_domain_gfn_to_ptr(hd->d, frame);
     if (p == NULL) {
         /* A grant of a frame the domain does not own. */
         release_bits(e, gs->readers[ref] == 0, !readonly && gs->writers[ref] == 0);
         return -EINVAL;
     }
+    if (gs->readers[ref] == 0) {
+        gs->map_frame[ref] = frame;
+        gs->map_domid[ref] = mapper;
+        gs->reported[ref] = false;
+    }
     gs->readers[ref]++;
     if (!readonly)
         gs->writers[ref]++;
+    hv->gnt_audit.maps++;
     xsim_trace(hv->w, XSIM_TR_HV, 10 /* grant map */, granter, ref);
     *page = p;
     return 0;
@@ -157,6 +210,8 @@ int xsim_gnttab_unmap(struct xsim_hv *hv, domid_t mapper, domid_t granter, grant
     gs = hd->gnttab;
     if (gs->readers[ref] == 0 || (!readonly && gs->writers[ref] == 0))
         return -EINVAL;
+    /* The last look at the entry through this mapping. */
+    (void)audit(hv, hd, ref, e);
     gs->readers[ref]--;
     if (!readonly)
         gs->writers[ref]--;
@@ -192,6 +247,21 @@ unsigned int xsim_gnttab_map_count(struct xsim_hv *hv, domid_t granter, grant_re
     if (gs == NULL || ref >= XSIM_GNTTAB_MAX_FRAMES * ENTRIES_PER_FRAME)
         return 0;
     return gs->readers[ref];
+}
+
+int xsim_gnttab_check(struct xsim_hv *hv, domid_t granter, grant_ref_t ref)
+{
+    struct xsim_hv_dom *hd;
+    struct grant_entry_v1 *e;
+
+    if (lookup(hv, granter, ref, &hd, &e) != 0)
+        return 0;
+    return audit(hv, hd, ref, e);
+}
+
+void xsim_gnttab_audit(const struct xsim_hv *hv, struct xsim_gnttab_audit *out)
+{
+    *out = hv->gnt_audit;
 }
 
 /* ---- GNTTABOP ---- */

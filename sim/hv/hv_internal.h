@@ -11,6 +11,7 @@
 #include "xensim/abi/sched.h"
 #include "xensim/abi/vcpu.h"
 #include "xensim/abi/xen.h"
+#include "xensim/gnttab.h"
 #include "xensim/hv.h"
 #include "xensim/world.h"
 
@@ -124,6 +125,8 @@ struct xsim_hv {
     unsigned int ndoms;
     xsim_hv_shutdown_fn shutdown_fn;
     void *shutdown_arg;
+    /* gnttab.c: kept across migrations (a domain's table is not) */
+    struct xsim_gnttab_audit gnt_audit;
 };
 
 struct xsim_hv_dom *xsim__hv_dom(struct xsim_hv *hv, domid_t domid);

@@ -154,6 +154,8 @@ static int build_disk(struct run_ctx *rc, const struct xsim_scenario *s, size_t 
     bc.refuse_barrier = d->faults.refuse_barrier;
     bc.refuse_flush = d->faults.refuse_flush;
     bc.duplicate_response = (unsigned int)d->faults.duplicate_response;
+    bc.stale_map = (unsigned int)d->faults.stale_map;
+    bc.map_grants = d->grant_access == XSIM_DISK_GRANT_MAP;
     if ((err = xsim_toolstack_add_disk(rc->ts, &bc, &bb)) != 0)
         return err;
     rc->disk_args[i] = (struct run_arg){.rc = rc, .i = i};

@@ -196,6 +196,8 @@ static void collect_devices(struct run_ctx *rc, const struct xsim_scenario *s,
             xsim_blkback_stats(bb, &bs);
             d->backend_requests = bs.requests;
             d->backend_errors = bs.errors + bs.bad_requests;
+            d->stale_maps = bs.stale_maps;
+            d->stale_mapped = bs.stale_mapped;
         }
         if (rc->power_lost[i]) {
             struct xsim_storage_stats ss;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "run/run_internal.h"
+#include "xensim/gnttab.h"
 
 /* What every checker reads. */
 struct judge {
@@ -397,6 +398,35 @@ static void check_blk_durable(const struct judge *j, struct verdict *v)
     v->pass = v->pass && any;
 }
 
+/* ---- grants ---- */
+
+static bool armed_grants(const struct xsim_scenario *s)
+{
+    return s->oracles.grants;
+}
+
+/* The hypervisor's grant audit (gnttab.h): every mapping a backend held
+ * found its entry as it mapped it, each time the model looked (maps,
+ * unmaps). A guest that revoked or rewrote an entry under a mapping, or
+ * a map that took an entry whose frame was not written yet, shows there. */
+static void check_grants(const struct judge *j, struct verdict *v)
+{
+    struct xsim_gnttab_audit a;
+
+    xsim_gnttab_audit(j->rc->hv, &a);
+    v->pass = a.violations == 0 && a.maps > 0;
+    if (a.violations != 0)
+        say(v,
+            "%" PRIu64 " mappings lost their grant; first: ref %u of domain %u at %.3f ms: %s "
+            "(mapped frame %#" PRIx32 ", entry now frame %#" PRIx32 " flags %#x)",
+            a.violations, a.ref, a.granter, (double)a.at_ns / 1e6, a.what, a.frame, a.frame_now,
+            a.flags_now);
+    else if (a.maps == 0)
+        say(v, "no grant was mapped");
+    else
+        say(v, "%" PRIu64 " grant maps, every entry intact while mapped", a.maps);
+}
+
 /* ---- time, IPIs, migration ---- */
 
 static bool armed_migration(const struct xsim_scenario *s)
@@ -562,6 +592,7 @@ static const struct checker checkers[] = {
     {"clock_accuracy", armed_clock_accuracy, check_clock_accuracy},
     {"timers", armed_timers, check_timers},
     {"ipis", armed_ipis, check_ipis},
+    {"grants", armed_grants, check_grants},
 };
 
 _Static_assert(sizeof(checkers) / sizeof(checkers[0]) <= XSIM_MAX_ORACLES,

@@ -136,6 +136,11 @@ static void print_disk(FILE *out, const struct xsim_disk_result *d)
             d->barrier ? "on" : "off", d->discard ? "on" : "off", d->requests, d->backend_requests,
             d->backend_errors, d->connects, d->requeued, d->barrier_fallbacks, d->flush_fallbacks,
             d->bad_responses);
+    if (d->stale_maps != 0)
+        fprintf(out,
+                "  stale maps (a broken backend): %" PRIu64 " tried, %" PRIu64
+                " allowed by the grant\n",
+                d->stale_maps, d->stale_mapped);
     if (d->power_loss_ns != 0) {
         print_ns(out, "  power lost at", d->power_loss_ns);
         fprintf(out,
@@ -359,6 +364,10 @@ static json_t *disks_json(const struct xsim_report *rep)
         json_object_set_new(e, "barrier_fallbacks", json_integer((json_int_t)d->barrier_fallbacks));
         json_object_set_new(e, "flush_fallbacks", json_integer((json_int_t)d->flush_fallbacks));
         json_object_set_new(e, "bad_responses", json_integer((json_int_t)d->bad_responses));
+        if (d->stale_maps != 0) {
+            json_object_set_new(e, "stale_maps", json_integer((json_int_t)d->stale_maps));
+            json_object_set_new(e, "stale_mapped", json_integer((json_int_t)d->stale_mapped));
+        }
         if (d->power_loss_ns != 0) {
             json_object_set_new(e, "power_loss_ns", json_integer((json_int_t)d->power_loss_ns));
             json_object_set_new(e, "lost_sectors", json_integer((json_int_t)d->lost_sectors));

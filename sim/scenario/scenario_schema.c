@@ -32,6 +32,7 @@ static const char *const event_abi_names[] = {"auto", "fifo", "2l", NULL};
 static const char *const wl_types[] = {"events", "lost-update", "block-io", "timer", "ipi", NULL};
 static const char *const disk_kinds[] = {"disk", "cdrom", NULL};
 static const char *const disk_storages[] = {"mem", "file", NULL};
+static const char *const disk_grant_access[] = {"copy", "map", NULL};
 static const char *const dists[] = {"periodic", "poisson", "burst", NULL};
 
 static const struct xsim_schema_field feature_fields[] = {
@@ -442,6 +443,13 @@ static const struct xsim_schema_field dfault_fields[] = {
      .min = 0,
      .max = 1000000000,
      XSIM_MEMBER(disk_t, faults.duplicate_response)},
+    {.name = "stale_map",
+     .type = XSIM_SCHEMA_INT,
+     .min = 0,
+     .max = 1000000000,
+     XSIM_MEMBER(disk_t, faults.stale_map),
+     .doc = "a broken backend: at every Nth answer it maps the answered request's first data "
+            "grant again, holds it for one latency, unmaps it"},
     {.name = "lose_all_cached",
      .type = XSIM_SCHEMA_BOOL,
      XSIM_MEMBER(disk_t, faults.lose_all_cached)},
@@ -517,6 +525,11 @@ static const struct xsim_schema_field disk_fields[] = {
      .max = 16,
      XSIM_MEMBER(disk_t, ring_pages)},
     {.name = "indirect", .type = XSIM_SCHEMA_BOOL, XSIM_MEMBER(disk_t, indirect)},
+    {.name = "grant_access",
+     .type = XSIM_SCHEMA_ENUM,
+     .enum_values = disk_grant_access,
+     XSIM_MEMBER(disk_t, grant_access),
+     .doc = "copy: data grants copied at completion; map: mapped for the whole service time"},
 };
 static const struct xsim_schema disk_schema = XSIM_SCHEMA("disk", disk_fields);
 
@@ -633,6 +646,10 @@ static const struct xsim_schema_field oracle_fields[] = {
      .type = XSIM_SCHEMA_BOOL,
      XSIM_MEMBER(scn_t, oracles.port_close),
      .doc = "no handler of a closed port's binding runs after its close returned"},
+    {.name = "grants",
+     .type = XSIM_SCHEMA_BOOL,
+     XSIM_MEMBER(scn_t, oracles.grants),
+     .doc = "no grant is revoked or rewritten while a backend holds it mapped"},
     {.name = "clock_accuracy",
      .type = XSIM_SCHEMA_DURATION,
      .umin = 1,

@@ -4,6 +4,8 @@
  * durability and power loss, indirect requests, a 16-page ring, read-only
  * and CD-ROM devices, refused operations, and a malicious frontend (bad
  * grants, segments, sectors, operations, producer index, ring order).
+ * With map_grants, data grants stay mapped across the service time and
+ * are let go before the response.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -1048,6 +1050,120 @@ static void body_remove(struct bt *x)
     x->r[3] = xsim_gnttab_map_count(x->t.hv, TH_GUEST_DOMID, x->f.rrefs[0]) == 0;
 }
 
+/* ---- map_grants: data grants mapped for the service time ---- */
+
+struct map_probe {
+    struct bt *x;
+    grant_ref_t wref, rref;
+    unsigned int wmaps, rmaps;
+    uint16_t wflags, rflags;
+    uint64_t responses;
+};
+
+static uint16_t entry_flags(struct rf *f, grant_ref_t ref)
+{
+    return __atomic_load_n(
+        &f->gt.frames[ref / XG_GNTTAB_PER_FRAME][ref % XG_GNTTAB_PER_FRAME].flags,
+        __ATOMIC_SEQ_CST);
+}
+
+/* Mid-service, from the hypervisor's side: what is mapped now. */
+static void map_probe(struct xsim_world *w, void *arg)
+{
+    struct map_probe *m = arg;
+    struct xsim_blkback_stats st;
+
+    (void)w;
+    m->wmaps = xsim_gnttab_map_count(m->x->t.hv, TH_GUEST_DOMID, m->wref);
+    m->rmaps = xsim_gnttab_map_count(m->x->t.hv, TH_GUEST_DOMID, m->rref);
+    m->wflags = entry_flags(&m->x->f, m->wref);
+    m->rflags = entry_flags(&m->x->f, m->rref);
+    xsim_blkback_stats(m->x->b, &st);
+    m->responses = st.responses;
+}
+
+static struct map_probe g_probe;
+
+static void body_map(struct bt *x)
+{
+    struct rf *f = &x->f;
+    struct map_probe *m = &g_probe;
+    grant_ref_t wref, rref, gone;
+    struct blkif_request_segment s;
+
+    x->r[0] = rf_connect(f, 0, -1);
+    x->pg[0] = rf_page(f, true, &wref); /* the backend only reads a write's page */
+    x->pg[1] = rf_page(f, false, &rref);
+    fill(x->pg[0], 4096, 9);
+    s = seg(wref, 0, 7);
+    x->r[1] = rf_do(f, BLKIF_OP_WRITE, 1, 40, 1, &s);
+    /* A write and a read of the same sectors in flight together; look
+     * halfway through their service time. */
+    m->x = x;
+    m->wref = wref;
+    m->rref = rref;
+    rf_req(f, BLKIF_OP_WRITE, 2, 40, 1, &s);
+    s = seg(rref, 0, 7);
+    rf_req(f, BLKIF_OP_READ, 3, 80, 1, &s);
+    xsim_event_schedule(x->t.w, th_now(&x->t) + 10000, 7, map_probe, m);
+    rf_push(f);
+    x->r[2] = rf_wait_rsp(f, 3);
+    x->r[3] = xsim_gnttab_map_count(x->t.hv, TH_GUEST_DOMID, wref) +
+              xsim_gnttab_map_count(x->t.hv, TH_GUEST_DOMID, rref);
+    x->r[4] = entry_flags(f, wref);
+    x->r[5] = entry_flags(f, rref);
+    /* Read back what was written: through a writable mapping. */
+    s = seg(rref, 0, 7);
+    x->r[6] = rf_do(f, BLKIF_OP_READ, 4, 40, 1, &s);
+    x->r[7] = memcmp(x->pg[0], x->pg[1], 4096) == 0;
+    /* Both let go: revocation succeeds. */
+    x->r[8] = xg_gnttab_end_access(&f->gt, wref);
+    x->r[9] = xg_gnttab_end_access(&f->gt, rref);
+    /* A request naming a grant that is no longer granted is refused and
+     * leaves nothing mapped. */
+    x->pg[2] = rf_page(f, false, &gone);
+    xg_gnttab_end_access(&f->gt, gone);
+    s = seg(gone, 0, 7);
+    x->r[10] = rf_do(f, BLKIF_OP_READ, 5, 40, 1, &s);
+    x->r[11] = xsim_gnttab_map_count(x->t.hv, TH_GUEST_DOMID, gone);
+}
+
+static void test_map_grants(void **state)
+{
+    struct xsim_blkback_config bc;
+    struct xsim_gnttab_audit a;
+    struct bt *x;
+
+    (void)state;
+    xsim_blkback_config_init(&bc);
+    bc.map_grants = true;
+    memset(&g_probe, 0, sizeof(g_probe));
+    x = bt_run(body_map, &bc, NULL, false);
+    assert_true(x->done && x->r[0]);
+    assert_int_equal(x->r[1], BLKIF_RSP_OKAY);
+    /* Mid-service: nothing answered, both grants mapped, the write's
+     * read-only (reading), the read's writable (reading and writing). */
+    assert_int_equal(g_probe.responses, 1);
+    assert_int_equal(g_probe.wmaps, 1);
+    assert_int_equal(g_probe.rmaps, 1);
+    assert_int_equal(g_probe.wflags, GTF_permit_access | GTF_readonly | GTF_reading);
+    assert_int_equal(g_probe.rflags, GTF_permit_access | GTF_reading | GTF_writing);
+    /* After the responses: unmapped, the in-use bits gone. */
+    assert_true(x->r[2]);
+    assert_int_equal(x->r[3], 0);
+    assert_int_equal(x->r[4], GTF_permit_access | GTF_readonly);
+    assert_int_equal(x->r[5], GTF_permit_access);
+    assert_int_equal(x->r[6], BLKIF_RSP_OKAY);
+    assert_true(x->r[7]);
+    assert_int_equal(x->r[8], 0);
+    assert_int_equal(x->r[9], 0);
+    assert_int_equal(x->r[10], BLKIF_RSP_ERROR);
+    assert_int_equal(x->r[11], 0);
+    xsim_gnttab_audit(x->t.hv, &a);
+    assert_int_equal(a.violations, 0);
+    bt_end(x);
+}
+
 static void test_remove(void **state)
 {
     struct bt *x;
@@ -1074,7 +1190,7 @@ int main(void)
         cmocka_unit_test(test_bad_ring_order), cmocka_unit_test(test_destroy_inflight),
         cmocka_unit_test(test_bad_nodes),      cmocka_unit_test(test_fast_restart),
         cmocka_unit_test(test_recreate),       cmocka_unit_test(test_close_inflight),
-        cmocka_unit_test(test_remove),
+        cmocka_unit_test(test_remove),         cmocka_unit_test(test_map_grants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,11 @@
  * in dom0 maps and copies with Xen's checks, revocation fails while mapped
  * and the reference is then never reused (XSA-396), untrusted pages are
  * zeroed (XSA-403), and revocation racing a backend map never leaves a
- * mapping of a revoked grant (explored).
+ * mapping of a revoked grant (explored). The hypervisor's flag rules for
+ * map and unmap (GTF_reading while any mapping, GTF_writing while a
+ * writable one), and its audit of mapped entries (gnttab.h): a revoke, a
+ * new frame or cleared in-use bits under a mapping are each reported once,
+ * with the reference and frame.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -218,6 +222,10 @@ static void test_revoke_race(void **state)
             th_run(&t);
             if (x->violation)
                 fail_msg("%s seed %" PRIu64 ": %s", specs[s], seed, x->why);
+            /* The backend's map, if any, is still held: the hypervisor
+             * must find its entry intact. */
+            if (x->map_rc == 0)
+                assert_int_equal(xsim_gnttab_check(t.hv, TH_GUEST_DOMID, x->ref), 0);
             /* Exactly one side wins. */
             assert_true((x->end_rc == 0) != (x->map_rc == 0));
             ended += x->end_rc == 0;
@@ -233,11 +241,135 @@ static void test_revoke_race(void **state)
     assert_true(ended > 0 && busy > 0);
 }
 
+/* ---- the hypervisor's flag rules and its audit ---- */
+
+struct rules_ctx {
+    struct xg_gnttab gt;
+    uint16_t f_ro, f_rw_too, f_ro_left, f_none;
+    int map_half, map_other, unmap_twice;
+    struct xsim_gnttab_audit clean, revoked, moved, cleared, again;
+    int check_revoked;
+    grant_ref_t r_revoked, r_moved;
+    uint32_t frame_revoked;
+    uint64_t new_gfn;
+};
+
+static void rules_main(struct th *t, unsigned int cpu)
+{
+    struct rules_ctx *x = t->user;
+    struct xg_gnttab *gt = &x->gt;
+    struct grant_entry_v1 *e;
+    grant_ref_t r, half;
+    uint64_t gfn;
+    void *pg1, *pg2;
+
+    if (cpu != 0)
+        return;
+    xg_gnttab_init(gt, t->g, 1);
+    xg_page_alloc(t->p, &gfn);
+    xg_page_alloc(t->p, &x->new_gfn);
+
+    /* Reading for any mapping, writing only while a writable one is held,
+     * both gone with the last unmap. */
+    xg_gnttab_grant(gt, TH_BACKEND_DOMID, gfn, false, &r);
+    xsim_gnttab_map(t->hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, r, true, &pg1);
+    xg_gnttab_flags(gt, r, &x->f_ro);
+    xsim_gnttab_map(t->hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, r, false, &pg2);
+    xg_gnttab_flags(gt, r, &x->f_rw_too);
+    xsim_gnttab_unmap(t->hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, r, false);
+    xg_gnttab_flags(gt, r, &x->f_ro_left);
+    xsim_gnttab_unmap(t->hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, r, true);
+    xg_gnttab_flags(gt, r, &x->f_none);
+    x->unmap_twice = xsim_gnttab_unmap(t->hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, r, true);
+    /* Granted to someone else: refused. */
+    x->map_other = xsim_gnttab_map(t->hv, 7, TH_GUEST_DOMID, r, true, &pg1);
+    xg_gnttab_end_access(gt, r);
+    xsim_gnttab_audit(t->hv, &x->clean);
+
+    /* An entry being written (frame and domid set, flags not yet): not a
+     * grant, refused. */
+    xg_gnttab_grant(gt, TH_BACKEND_DOMID, gfn, false, &half);
+    xg_gnttab_end_access(gt, half);
+    e = &gt->frames[0][half];
+    e->frame = (uint32_t)x->new_gfn;
+    e->domid = TH_BACKEND_DOMID;
+    x->map_half = xsim_gnttab_map(t->hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, half, true, &pg1);
+
+    /* What mutant 15 does, by hand: the guest found the entry unused,
+     * the backend maps it, then the guest stores 0 over it. Xen keeps the
+     * mapping; the audit reports it at the next look (here, a check). */
+    xg_gnttab_grant(gt, TH_BACKEND_DOMID, gfn, false, &r);
+    xsim_gnttab_map(t->hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, r, false, &pg1);
+    __atomic_store_n(&gt->frames[0][r].flags, 0, __ATOMIC_SEQ_CST);
+    x->check_revoked = xsim_gnttab_check(t->hv, TH_GUEST_DOMID, r);
+    xsim_gnttab_audit(t->hv, &x->revoked);
+    /* Reported once per mapping, not at the unmap again. */
+    xsim_gnttab_unmap(t->hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, r, false);
+    xsim_gnttab_audit(t->hv, &x->again);
+    x->r_revoked = r;
+    x->frame_revoked = (uint32_t)gfn;
+
+    /* A new frame under a mapping (an entry mapped before its frame was
+     * written), found at the unmap. */
+    xg_gnttab_grant(gt, TH_BACKEND_DOMID, gfn, true, &r);
+    xsim_gnttab_map(t->hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, r, true, &pg1);
+    gt->frames[0][r].frame = (uint32_t)x->new_gfn;
+    xsim_gnttab_unmap(t->hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, r, true);
+    xsim_gnttab_audit(t->hv, &x->moved);
+    x->r_moved = r;
+
+    /* The flags written again under a mapping: the in-use bits are gone,
+     * found by the next map of the entry. */
+    xg_gnttab_grant(gt, TH_BACKEND_DOMID, gfn, false, &r);
+    xsim_gnttab_map(t->hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, r, false, &pg1);
+    __atomic_store_n(&gt->frames[0][r].flags, GTF_permit_access, __ATOMIC_SEQ_CST);
+    xsim_gnttab_map(t->hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, r, true, &pg2);
+    xsim_gnttab_audit(t->hv, &x->cleared);
+}
+
+static void test_flag_rules_and_audit(void **state)
+{
+    struct th t;
+    struct rules_ctx *x = calloc(1, sizeof(*x));
+
+    (void)state;
+    assert_int_equal(th_create_main(&t, 1, rules_main, x), 0);
+    th_run(&t);
+    assert_int_equal(x->f_ro, GTF_permit_access | GTF_reading);
+    assert_int_equal(x->f_rw_too, GTF_permit_access | GTF_reading | GTF_writing);
+    assert_int_equal(x->f_ro_left, GTF_permit_access | GTF_reading);
+    assert_int_equal(x->f_none, GTF_permit_access);
+    assert_int_equal(x->unmap_twice, -EINVAL);
+    assert_int_equal(x->map_other, -EPERM);
+    assert_int_equal(x->map_half, -EINVAL);
+    /* Everything so far was by the rules. */
+    assert_int_equal(x->clean.violations, 0);
+    assert_true(x->clean.maps >= 2);
+    /* The revoke under a mapping. */
+    assert_int_equal(x->check_revoked, -EFAULT);
+    assert_int_equal(x->revoked.violations, 1);
+    assert_int_equal(x->revoked.granter, TH_GUEST_DOMID);
+    assert_int_equal(x->revoked.ref, x->r_revoked);
+    assert_int_equal(x->revoked.frame, x->frame_revoked);
+    assert_int_equal(x->revoked.flags_now, 0);
+    assert_string_equal(x->revoked.what, "grant revoked while mapped");
+    assert_int_equal(x->again.violations, 1);
+    /* The frame changed under a mapping. */
+    assert_int_equal(x->moved.violations, 2);
+    /* The in-use bits cleared under a mapping. */
+    assert_int_equal(x->cleared.violations, 3);
+    /* The audit keeps the first violation. */
+    assert_int_equal(x->cleared.ref, x->r_revoked);
+    th_destroy(&t);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grant_semantics),
         cmocka_unit_test(test_revoke_race),
+        cmocka_unit_test(test_flag_rules_and_audit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
