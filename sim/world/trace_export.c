@@ -54,6 +54,8 @@ static const char *hv_name(uint64_t sub)
         return "grant-map"; /* b = granter, c = ref */
     case 11:
         return "grant-unmap";
+    case 12:
+        return "grant-audit"; /* b = granter, c = ref: a mapped entry changed under its map */
     case 0x10:
         return "timer-fire"; /* b = vCPU, c = deadline */
     case 0x11:
