@@ -45,6 +45,8 @@ static void defaults(scn_t *s)
         w->mix_flush = 0.1;
         w->io_sectors = 8;
         w->queue_depth = 8;
+        w->keys = 2;
+        w->watch = true;
     }
     for (size_t i = 0; i < XSIM_SCN_MAX_DISKS; i++) {
         disk_t *d = &s->disks[i];
