@@ -462,6 +462,12 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
             json_object_set_new(e, "verified", json_integer((json_int_t)w->verified));
             json_object_set_new(e, "verify_failed", json_integer((json_int_t)w->verify_failed));
         }
+        if (w->type == XSIM_WL_XENSTORE) {
+            /* sent/handled are requests asked and answered; the latency
+             * fields hold the worst watch-event delay */
+            json_object_set_new(e, "reads_checked", json_integer((json_int_t)w->verified));
+            json_object_set_new(e, "wrong_replies", json_integer((json_int_t)w->verify_failed));
+        }
         if (w->early != 0)
             json_object_set_new(e, "early", json_integer((json_int_t)w->early));
         if (w->type == XSIM_WL_EVENTS && w->service[0] != '\0')

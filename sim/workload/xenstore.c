@@ -41,6 +41,11 @@
 #define STORM_KEYS 4
 #define EV_STORM   0x58535354 /* "XSST": the toolstack's next storm write */
 #define MAX_PATHS  256        /* distinct event paths remembered */
+/* Events waiting for their callback, at most. A client that keeps up has
+ * at most the daemon's queue (XSIM_XS_MAX_QUEUED_EVENTS), its ring and its
+ * own queue outstanding; one that never calls back must not make the
+ * ledger grow without bound: past this, events count as lost at once. */
+#define MAX_OUTSTANDING (1u << 16)
 
 struct xs_cpu {
     bool active;
@@ -346,8 +351,14 @@ void xsim_xsload_fired(struct xsim_xsload *x, const char *path, uint32_t plen, c
 
     if (tlen != strlen(x->token) || memcmp(token, x->token, tlen) != 0)
         return;
-    if (x->head > 0 && x->head == x->nev) {
+    if (x->head > 0 && x->head == x->nev)
         x->head = x->nev = 0; /* all taken: start over */
+    if (x->nev - x->head >= MAX_OUTSTANDING) {
+        x->r.events_fired++;
+        if (x->r.events_lost++ == 0 && x->r.event_detail[0] == '\0')
+            snprintf(x->r.event_detail, sizeof(x->r.event_detail),
+                     "%u events were waiting for their callback at once", MAX_OUTSTANDING);
+        return;
     }
     if (x->nev == x->cap) {
         size_t cap = x->cap ? x->cap * 2 : 64;
