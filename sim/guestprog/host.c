@@ -360,6 +360,10 @@ static void env_suspended(const struct xsim_guest_env *env, int rc, uint64_t clo
      * across the move, not in step with the new host's time). */
     for (unsigned int c = 0; c < (unsigned int)h->s->machine.vcpus; c++)
         h->cs[c].off_set = false;
+    for (size_t i = 0; i < h->s->nworkloads; i++) {
+        if (h->xsl[i] != NULL)
+            xsim_xsload_resumed(h->xsl[i], xsim_world_now(h->w));
+    }
     if (rc == 0)
         h->suspend_rc0++;
     else if (rc == 1)

@@ -186,6 +186,9 @@ void xsim_xsload_seen(struct xsim_xsload *x, unsigned int cpu, const char *path,
 /* The guest's connection started over (a migration): events still queued
  * are gone by design, not lost. */
 void xsim_xsload_reset(struct xsim_xsload *x);
+/* The guest came back from a suspend at virtual time `vt`: an event still
+ * waiting counts its delay from then (a suspended guest takes nothing). */
+void xsim_xsload_resumed(struct xsim_xsload *x, uint64_t vt);
 
 struct xsim_xsload_result {
     uint64_t rounds, requests, answered, reads_checked, dirs_checked;

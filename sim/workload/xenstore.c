@@ -436,6 +436,14 @@ void xsim_xsload_reset(struct xsim_xsload *x)
     x->head = x->nev;
 }
 
+void xsim_xsload_resumed(struct xsim_xsload *x, uint64_t vt)
+{
+    for (size_t i = x->head; i < x->nev; i++) {
+        if (!x->ev[i].taken && x->ev[i].at < vt)
+            x->ev[i].at = vt;
+    }
+}
+
 void xsim_xsload_result(const struct xsim_xsload *x, struct xsim_xsload_result *out)
 {
     *out = x->r;
