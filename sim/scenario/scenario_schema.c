@@ -264,6 +264,12 @@ static int workload_finish(struct xsim_schema_ctx *ctx, const json_t *object, vo
     if (strcmp(t, "xenstore") == 0 && !rate)
         return xsim_schema_fail(ctx, "'%s' is a xenstore workload and needs a 'rate'",
                                 xsim_schema_path(ctx));
+    const char *dist = json_string_value(json_object_get(object, "distribution"));
+    if (strcmp(t, "xenstore") == 0 && dist != NULL && strcmp(dist, "burst") == 0)
+        return xsim_schema_fail_member(ctx, "distribution",
+                                       "'%s': a xenstore workload's rounds are periodic or "
+                                       "poisson, not burst",
+                                       xsim_schema_path(ctx));
     if (strcmp(t, "xenstore") != 0) {
         static const char *const xs_only[] = {"keys", "transaction_every", "watch", "storm_rate",
                                               "storm_count"};
