@@ -192,6 +192,15 @@ static int check_xenstore(const scn_t *s, const struct xsim_json_doc *doc, struc
         uint64_t cpus = w->vcpu >= 0 ? 1 : (uint64_t)s->machine.vcpus;
         if (w->type != XSIM_WL_XENSTORE)
             continue;
+        for (size_t k = 0; k < i; k++) {
+            /* the name makes the subtree and the watch token */
+            if (s->workloads[k].type == XSIM_WL_XENSTORE &&
+                strcmp(s->workloads[k].name, w->name) == 0)
+                return elem_error(doc, "workloads", i, err,
+                                  "'workloads[%zu]' has the name of 'workloads[%zu]', another "
+                                  "xenstore workload (each has its own data/<name>)",
+                                  i, k);
+        }
         /* each CPU's directory and keys, the workload's and the storm's
          * directories and the storm's keys */
         nodes += cpus * ((uint64_t)w->keys + 1) + 2 + (w->storm_rate > 0 ? 4 : 0);
