@@ -224,6 +224,9 @@ static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
     }
     if (timer_wl != NULL && 3 * timer_wl->period_ns > drain)
         drain = 3 * timer_wl->period_ns;
+    /* A late daemon answers the last rounds' requests that much later. */
+    if (has_xenstore_workload(s) && 40 * s->machine.xenstore_latency_ns > drain)
+        drain = 40 * s->machine.xenstore_latency_ns;
     if (drain > s->stop.time_ns / 2)
         drain = s->stop.time_ns / 2; /* a short run still drains its second half */
     if (drain > 0) {

@@ -534,8 +534,12 @@ static void check_xenbus_replies(const struct judge *j, struct verdict *v)
                 j->s->workloads[i].name, r.wrong, r.answered, r.wrong_detail);
         } else if (r.answered != r.requests) {
             v->pass = false;
-            say(v, "%s: %" PRIu64 " requests, %" PRIu64 " answered by the end",
-                j->s->workloads[i].name, r.requests, r.answered);
+            say(v, "%s: %" PRIu64 " requests, %" PRIu64 " answered by the end%s",
+                j->s->workloads[i].name, r.requests, r.answered,
+                j->rep->stop == XSIM_STOP_QUIESCENT
+                    ? "; the rest were never answered (nothing was left to run)"
+                    : "; the rest were still waiting at the stop (lengthen stop.time or lower "
+                      "the load)");
         }
     }
     if (!any) {
