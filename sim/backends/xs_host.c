@@ -68,8 +68,8 @@ static void ring_irq(void *arg, domid_t domid, evtchn_port_t port)
      * woken once reads everything the ring holds by then. */
     if (r->kick_due)
         return;
-    if (xsim_event_schedule(h->w, xsim_world_now(h->w) + h->latency_ns, EV_KICK, delayed_kick,
-                            r) != 0)
+    if (xsim_event_schedule(h->w, xsim_world_now(h->w) + h->latency_ns, EV_KICK, delayed_kick, r) !=
+        0)
         r->kick_due = true;
     else
         (void)xsim_xs_ring_kick(r->ring); /* no memory for the event: answer now */

@@ -207,8 +207,8 @@ static int xs_op(void *arg, unsigned int cpu, struct xsim_xs_op *op)
     return h->prog->xs_request(h->state, cpu, op);
 }
 
-static void env_xs_watch_fired(const struct xsim_guest_env *env, unsigned int cpu,
-                               const char *path, const char *token)
+static void env_xs_watch_fired(const struct xsim_guest_env *env, unsigned int cpu, const char *path,
+                               const char *token)
 {
     struct xsim_gp_host *h = host_of(env);
 

@@ -46,8 +46,8 @@ struct xsim_gp_host {
     /* borrowed from the runner, by workload index */
     struct xsim_evsource *src[XSIM_SCN_MAX_WORKLOADS];
     struct xsim_events *ev[XSIM_SCN_MAX_WORKLOADS];
-    uint64_t handled[XSIM_SCN_MAX_WORKLOADS];       /* handler runs, by workload */
-    struct xsim_blkio *bio[XSIM_SCN_MAX_WORKLOADS]; /* owned */
+    uint64_t handled[XSIM_SCN_MAX_WORKLOADS];        /* handler runs, by workload */
+    struct xsim_blkio *bio[XSIM_SCN_MAX_WORKLOADS];  /* owned */
     struct xsim_xsload *xsl[XSIM_SCN_MAX_WORKLOADS]; /* owned: xenstore workloads */
     struct xsim_gp_blk_target tgt[XSIM_SCN_MAX_DISKS];
     struct xsim_gp_cpu *cs;

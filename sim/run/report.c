@@ -102,8 +102,8 @@ static void print_workload(FILE *out, const struct xsim_wl_result *w)
     }
     if (w->type == XSIM_WL_XENSTORE) {
         fprintf(out,
-                "workload %-12s XenStore requests: %" PRIu64 " sent, %" PRIu64
-                " answered, %" PRIu64 " reads checked, %" PRIu64 " wrong; watch events",
+                "workload %-12s XenStore requests: %" PRIu64 " sent, %" PRIu64 " answered, %" PRIu64
+                " reads checked, %" PRIu64 " wrong; watch events",
                 w->name, w->sent, w->consumed, w->verified, w->verify_failed);
         print_ns(out, " worst delay", w->latency_ns_max);
         fprintf(out, "\n");

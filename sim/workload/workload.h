@@ -159,7 +159,7 @@ struct xsim_xsload_params {
      * writes go to /local/domain/<domid>/data/<name>/storm/... */
     struct xsim_xshost *xs;
     uint16_t domid;
-    uint64_t storm_stop_ns;       /* virtual time: no storm writes at or after it */
+    uint64_t storm_stop_ns;         /* virtual time: no storm writes at or after it */
     const volatile uint32_t *drain; /* nonzero: no new rounds */
 };
 

@@ -85,7 +85,8 @@ struct xsim_xsload {
     struct xsim_xsload_result r;
 };
 
-static void wrongf(struct xsim_xsload *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void wrongf(struct xsim_xsload *x, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void wrongf(struct xsim_xsload *x, const char *fmt, ...)
 {
@@ -98,7 +99,7 @@ static void wrongf(struct xsim_xsload *x, const char *fmt, ...)
     va_end(ap);
 }
 
-static const char *const op_names[] = {"write", "read", "directory", "transaction start",
+static const char *const op_names[] = {"write",           "read", "directory", "transaction start",
                                        "transaction end", "watch"};
 
 static int run_op(struct xsim_xsload *x, unsigned int cpu, struct xsim_xs_op *op,

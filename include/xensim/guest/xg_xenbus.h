@@ -19,8 +19,7 @@
 
 #define XG_XENBUS_MAX_REQS    16 /* outstanding requests */
 #define XG_XENBUS_MAX_WATCHES 64
-#define XG_XENBUS_MAX_EVENTS  32 /* distinct watch events queued before dispatch
-                                    * (an identical one merges; more are dropped) */
+#define XG_XENBUS_MAX_EVENTS  32 /* distinct watch events queued before dispatch */
 #define XG_XENBUS_TOKEN_MAX   32
 #define XG_XENBUS_PATH_MAX    256
 
@@ -67,7 +66,7 @@ struct xg_xenbus {
     volatile uint32_t dispatching;
     uint64_t requests, replies, watch_events, dropped_events, bad_replies;
     uint64_t merged_events; /* identical to one still queued: not queued again */
-    bool broken; /* the daemon broke the protocol: no more requests */
+    bool broken;            /* the daemon broke the protocol: no more requests */
 };
 
 /* Map the ring (HVM params), bind the event channel, start taking replies. */
