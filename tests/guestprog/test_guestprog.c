@@ -315,6 +315,41 @@ static void test_machine_judges_xenstore(void **state)
     xsim_scenario_free(&s);
 }
 
+/* The same workload across a migration to a new host (a new daemon: the
+ * watch is registered again and fires once) and a cancelled suspend: every
+ * reply still its own, no watch event lost, none late but for the
+ * downtime, which does not count. */
+static const char xenstore_migrating[] =
+    "{\"name\": \"xsmig\", \"machine\": {\"vcpus\": 3, \"xenstore_latency\": \"20us\"},"
+    " \"workloads\": [{\"name\": \"xs\", \"type\": \"xenstore\", \"rate\": \"20k/s\","
+    " \"transaction_every\": 2, \"storm_rate\": \"20k/s\"}],"
+    " \"migrations\": [{\"at\": \"2ms\", \"downtime\": \"500us\"},"
+    " {\"at\": \"4ms\", \"downtime\": \"300us\", \"cancel\": true}],"
+    " \"stop\": {\"time\": \"7ms\"},"
+    " \"oracles\": {\"xenbus_replies\": true, \"watch_delivery\": \"200us\","
+    " \"migration\": true}}";
+
+static void test_xenstore_across_migrations(void **state)
+{
+    struct xsim_scenario s;
+    struct xsim_run_options ro = {.quiet = true};
+    struct xsim_report rep;
+
+    (void)state;
+    load(&s, xenstore_migrating);
+    assert_int_equal(xsim_run(&s, &ro, &rep, NULL, NULL), 0);
+    if (!rep.all_pass) {
+        for (size_t i = 0; i < rep.noracles; i++)
+            fprintf(stderr, "%s: %s\n", rep.oracles[i].name, rep.oracles[i].detail);
+    }
+    assert_true(rep.all_pass);
+    assert_int_equal(rep.migration.guest_resumed, 1);
+    assert_int_equal(rep.migration.guest_cancelled, 1);
+    assert_true(rep.wl[0].verified > 50);
+    xsim_report_free(&rep);
+    xsim_scenario_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_machine_judges_lost_ipis),
         cmocka_unit_test(test_machine_judges_unserved_items),
         cmocka_unit_test(test_machine_judges_xenstore),
+        cmocka_unit_test(test_xenstore_across_migrations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
