@@ -83,6 +83,19 @@ static void queue_event(struct xg_xenbus *xb, uint32_t len)
         xb->bad_replies++;
         return;
     }
+    /* An event identical to one still queued says nothing that one will
+     * not (a watch promises a callback after each change, not one per
+     * change): merge it, as xenstored merges its queued events (XSA-326).
+     * So a dispatcher that falls behind (a storm, or it was preempted)
+     * holds at most one event per (path, token); only past that many is
+     * an event dropped, which keeps the queue bounded against a hostile
+     * daemon (XSA-349). */
+    for (unsigned int i = 0; i < xb->nevents; i++) {
+        if (strcmp(xb->events[i].path, path) == 0 && strcmp(xb->events[i].token, token) == 0) {
+            xb->merged_events++;
+            return;
+        }
+    }
     if (xb->nevents == XG_XENBUS_MAX_EVENTS) {
         xb->dropped_events++;
         return;

@@ -34,7 +34,10 @@
  * structs it reaches (struct xsim_scenario, struct xsim_report,
  * struct xg_blk_io). Version 2: room for 32 oracle verdicts in a report
  * (was 16), which moves the report's later fields. Version 3: port close
- * and reuse (env->port_closed, env->serve_binding).
+ * and reuse (env->port_closed, env->serve_binding) and "xenstore"
+ * workloads (XSIM_GUEST_XENSTORE, the xs_request op, env->xs_watch_fired)
+ * and their keys in struct xsim_scenario, which move its later fields and
+ * grow both this header's structs.
  */
 #ifndef XENSIM_GUESTPROG_H
 #define XENSIM_GUESTPROG_H
@@ -82,8 +85,36 @@ enum xsim_guest_caps {
      * *env->lost_update_counter without a lock, env->lost_update_iterations
      * times each). */
     XSIM_GUEST_LOST_UPDATE = 1u << 5,
+    /* "xenstore" workloads: carry out through your xenbus client the
+     * XenStore operations env->work asks for (xs_request, from any CPU,
+     * several CPUs at once), and report each watch event your callback
+     * gets with env->xs_watch_fired. Needs clock_ns and xs_request. */
+    XSIM_GUEST_XENSTORE = 1u << 6,
 };
-#define XSIM_GUEST__ALL_CAPS 0x3fu
+#define XSIM_GUEST__ALL_CAPS 0x7fu
+
+/* One XenStore operation of a "xenstore" workload, as the machine asks for
+ * it. Paths are relative to the domain's home (/local/domain/<id>). */
+enum xsim_xs_op_kind {
+    XSIM_XS_OP_WRITE = 0,     /* path = value */
+    XSIM_XS_OP_READ = 1,      /* path's value into reply */
+    XSIM_XS_OP_DIRECTORY = 2, /* path's children, each NUL-terminated, into reply */
+    XSIM_XS_OP_TXN_START = 3, /* the new transaction's id into tx */
+    XSIM_XS_OP_TXN_END = 4,   /* commit (or abort) transaction tx */
+    XSIM_XS_OP_WATCH = 5,     /* watch path with token; events go to env->xs_watch_fired */
+};
+
+struct xsim_xs_op {
+    int kind;          /* enum xsim_xs_op_kind */
+    uint32_t tx;       /* the transaction it belongs to (0: none); TXN_START sets it */
+    const char *path;  /* every kind but TXN_START and TXN_END */
+    const char *value; /* WRITE */
+    const char *token; /* WATCH */
+    bool commit;       /* TXN_END */
+    char *reply;       /* READ, DIRECTORY: the machine's buffer of reply_size bytes */
+    uint32_t reply_size;
+    uint32_t reply_len; /* out: bytes of reply (without a final NUL) */
+};
 
 /* A device of the scenario: a backend in domain `backend_domid` with an
  * unbound event-channel port `backend_port` for the guest to bind
@@ -167,6 +198,10 @@ struct xsim_guest_env {
     /* Nonzero once the machine stopped issuing new work (the drain
      * before the time limit). */
     bool (*draining)(const struct xsim_guest_env *env);
+    /* XSIM_GUEST_XENSTORE: your callback of a watch set through
+     * xs_request got an event (`path` as the daemon sent it). */
+    void (*xs_watch_fired)(const struct xsim_guest_env *env, unsigned int cpu, const char *path,
+                           const char *token);
 
     /* Port close and reuse (XSIM_GUEST_EVENTS, a device whose workload has
      * close_every_ns): a driver detaching and attaching again while its
@@ -219,6 +254,13 @@ struct xsim_guest_program {
      * program's own frontend), or a negative errno and it never runs
      * (-ENOSPC: full for now, try again; anything else: refused). */
     int (*blk_submit)(void *state, unsigned int disk, struct xg_blk_io *io);
+    /* Carry out XenStore operation `op` on `cpu` through the program's
+     * xenbus client (required by XENSTORE; guest context, interrupts on,
+     * called from env->work): 0 when the daemon answered with success
+     * (reply, reply_len, tx filled as the kind says), else the negative
+     * errno the reply named (or the client's own error). It returns when
+     * the reply came: other CPUs' requests may be outstanding meanwhile. */
+    int (*xs_request)(void *state, unsigned int cpu, struct xsim_xs_op *op);
     /* Host context, after the run (optional): fill what the machine
      * cannot see for itself - callback kind, clock source, timer kind,
      * IPI mode, per-CPU upcall counts, disk states - into `rep`. */

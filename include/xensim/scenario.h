@@ -33,6 +33,7 @@ enum xsim_wl_type {
     XSIM_WL_BLOCK_IO = 2,    /* a guest thread doing block I/O on a disk through blkfront */
     XSIM_WL_TIMER = 3,       /* every vCPU re-arms its event timer each period */
     XSIM_WL_IPI = 4,         /* vCPU 0 sends IPIs to every other vCPU at a rate */
+    XSIM_WL_XENSTORE = 5,    /* vCPUs issue XenStore requests at once; watches fire */
 };
 
 enum xsim_disk_kind { XSIM_DISK_DISK = 0, XSIM_DISK_CDROM = 1 };
@@ -121,6 +122,14 @@ struct xsim_scn_workload {
     /* events: the guest closes the device's port this often, from a CPU
      * other than its handler's, and binds a new one (0: never) */
     uint64_t close_every_ns;
+    /* xenstore: keys per CPU, a transaction every Nth round (0: never),
+     * whether the guest watches the workload's subtree, and the
+     * toolstack's writes into it (a watch storm; 0: none) */
+    int keys;
+    int transaction_every;
+    bool watch;
+    double storm_rate;
+    uint64_t storm_count;
 };
 
 struct xsim_scenario {
@@ -138,6 +147,9 @@ struct xsim_scenario {
          * while the guest runs (Xen's time calibration, every second);
          * 0: records change only at migrations. */
         uint64_t time_calibration_ns;
+        /* The XenStore daemon serves a guest's ring this long after its
+         * event channel fires; 0: at once (within the notifying call). */
+        uint64_t xenstore_latency_ns;
     } machine;
     struct {
         int callback;  /* 0 auto, 1 percpu-vector, 2 vector, 3 pci-intx, 4 gsi */
@@ -179,6 +191,12 @@ struct xsim_scenario {
          * between resumes, its offset from virtual time varies by at most
          * this (a torn pvclock read stalls or jumps it); 0: not checked. */
         uint64_t clock_accuracy_ns;
+        /* xenstore workloads: every reply the guest got is its request's */
+        bool xenbus_replies;
+        /* every watch event the daemon queued for the guest reached its
+         * callback, within watch_delivery_ns (judged under `time` only) */
+        bool watch_delivery;
+        uint64_t watch_delivery_ns;
     } oracles;
     char policy[64];
     uint64_t seed;

@@ -96,6 +96,14 @@ struct xsim_xs_config {
     void (*release)(void *ctx, unsigned int domid);
     /* Receives the text of a DEBUG "print" request. Optional. */
     void (*log)(void *ctx, const char *text);
+    /* A watch event was queued for a connection of `domid` (after the
+     * merging and the bounds of xs__queue_event: an event merged into one
+     * still queued, or dropped, is not reported). `path` is as the watcher
+     * gets it (relative when the watch was), neither string NUL-terminated.
+     * For observers that check delivery; must not call into the store.
+     * Optional. */
+    void (*event_queued)(void *ctx, unsigned int domid, const char *path, uint32_t plen,
+                         const char *token, uint32_t tlen);
     /* Allocator, realloc-like; size 0 frees and returns NULL. Optional
      * (NULL: libc). Tests inject failures through it. */
     void *(*alloc)(void *ctx, void *ptr, size_t size);

@@ -5,8 +5,11 @@
  * params STORE_PFN / STORE_EVTCHN, and INTRODUCE, after which the daemon
  * serves the guest's ring whenever its event channel fires.
  *
- * The daemon answers within the hypervisor call that notified it (no
- * modelled daemon latency); everything stays deterministic.
+ * By default the daemon answers within the hypervisor call that notified
+ * it (no modelled daemon latency). xsim_xshost_set_latency makes it answer
+ * later, as a xenstored process in dom0 does: a guest's requests then wait
+ * for their replies, and requests from several vCPUs are outstanding at
+ * once. Either way everything stays deterministic.
  */
 #ifndef XENSIM_XSHOST_H
 #define XENSIM_XSHOST_H
@@ -27,6 +30,21 @@ int xsim_xshost_add_guest(struct xsim_xshost *h, struct xsim_domain *d);
  * for the guest, set HVM_PARAM_STORE_EVTCHN to it and bind dom0's end
  * again. -ENOENT for a guest never introduced. */
 int xsim_xshost_migrate_guest(struct xsim_xshost *h, domid_t domid);
+/* Serve a guest's ring `ns` after its event channel fires (0: at once, the
+ * default): one timed event per kick, taking every request there by then. */
+void xsim_xshost_set_latency(struct xsim_xshost *h, uint64_t ns);
+/* Who watches the daemon's watch events (the oracles' ledger): event() for
+ * every watch event queued for a guest's connection (see
+ * xsim_xs_config.event_queued; strings not NUL-terminated), reset() when a
+ * guest's connection starts over at a migration (its queued events are
+ * gone by design). Either may be NULL; one observer per host. */
+struct xsim_xshost_observer {
+    void (*event)(void *arg, domid_t domid, const char *path, uint32_t plen, const char *token,
+                  uint32_t tlen);
+    void (*reset)(void *arg, domid_t domid);
+    void *arg;
+};
+void xsim_xshost_set_observer(struct xsim_xshost *h, const struct xsim_xshost_observer *obs);
 /* The store (borrowed), e.g. to open more connections. */
 struct xsim_xs *xsim_xshost_store(struct xsim_xshost *h);
 /* Toolstack request as dom0 (privileged): one xs_wire message with the

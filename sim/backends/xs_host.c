@@ -11,6 +11,8 @@
 #include "xensim/xshost.h"
 
 #define MAX_RINGS 16
+/* The tag of a delayed kick (xsim_xshost_set_latency): "XSLT". */
+#define EV_KICK 0x58534c54
 
 struct ring_slot {
     struct xsim_xshost *h;
@@ -18,6 +20,7 @@ struct ring_slot {
     evtchn_port_t bport; /* dom0's end */
     struct xsim_xs_ring *ring;
     uint64_t migrations;
+    bool kick_due; /* a delayed kick is scheduled */
 };
 
 struct xsim_xshost {
@@ -27,6 +30,8 @@ struct xsim_xshost {
     struct xsim_xs_conn *ts; /* the toolstack's dom0 connection */
     struct ring_slot rings[MAX_RINGS];
     unsigned int nrings;
+    uint64_t latency_ns;
+    struct xsim_xshost_observer obs;
 };
 
 static void ring_notify(void *ctx)
@@ -36,12 +41,60 @@ static void ring_notify(void *ctx)
     (void)xsim_hv_evtchn_send(r->h->hv, 0, r->bport);
 }
 
-static void ring_irq(void *arg, domid_t domid, evtchn_port_t port)
+static void delayed_kick(struct xsim_world *w, void *arg)
 {
     struct ring_slot *r = arg;
 
+    (void)w;
+    r->kick_due = false;
     if (r->ring != NULL)
         (void)xsim_xs_ring_kick(r->ring);
+}
+
+static void ring_irq(void *arg, domid_t domid, evtchn_port_t port)
+{
+    struct ring_slot *r = arg;
+    struct xsim_xshost *h = r->h;
+
+    (void)domid;
+    (void)port;
+    if (r->ring == NULL)
+        return;
+    if (h->latency_ns == 0) {
+        (void)xsim_xs_ring_kick(r->ring);
+        return;
+    }
+    /* Notifications while a kick is due coalesce into it, as a daemon
+     * woken once reads everything the ring holds by then. */
+    if (r->kick_due)
+        return;
+    if (xsim_event_schedule(h->w, xsim_world_now(h->w) + h->latency_ns, EV_KICK, delayed_kick, r) !=
+        0)
+        r->kick_due = true;
+    else
+        (void)xsim_xs_ring_kick(r->ring); /* no memory for the event: answer now */
+}
+
+static void event_queued(void *ctx, unsigned int domid, const char *path, uint32_t plen,
+                         const char *token, uint32_t tlen)
+{
+    struct xsim_xshost *h = ctx;
+
+    if (h->obs.event != NULL && domid != 0)
+        h->obs.event(h->obs.arg, (domid_t)domid, path, plen, token, tlen);
+}
+
+void xsim_xshost_set_latency(struct xsim_xshost *h, uint64_t ns)
+{
+    h->latency_ns = ns;
+}
+
+void xsim_xshost_set_observer(struct xsim_xshost *h, const struct xsim_xshost_observer *obs)
+{
+    if (obs != NULL)
+        h->obs = *obs;
+    else
+        memset(&h->obs, 0, sizeof(h->obs));
 }
 
 static bool domain_exists(void *ctx, unsigned int domid)
@@ -96,6 +149,7 @@ int xsim_xshost_create(struct xsim_world *w, struct xsim_hv *hv, struct xsim_xsh
     xsim_xs_config_init(&cfg);
     cfg.domain_exists = domain_exists;
     cfg.introduce = introduce;
+    cfg.event_queued = event_queued;
     cfg.ctx = h;
     rc = xsim_xs_create(&cfg, &h->xs);
     if (rc == 0)
@@ -263,6 +317,8 @@ int xsim_xshost_migrate_guest(struct xsim_xshost *h, domid_t domid)
     if (r == NULL)
         return -ENOENT;
     xsim_xs_ring_reset(r->ring);
+    if (h->obs.reset != NULL)
+        h->obs.reset(h->obs.arg, domid);
     (void)xsim_hv_evtchn_close(h->hv, 0, r->bport);
     r->bport = 0;
     rc = xsim_hv_evtchn_alloc_unbound(h->hv, domid, 0, &gport);

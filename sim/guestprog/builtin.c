@@ -639,12 +639,64 @@ static int bi_blk_submit(void *state, unsigned int disk, struct xg_blk_io *io)
     return xg_blkfront_submit(b->bf[disk], io);
 }
 
+/* A watch the machine's XenStore workload asked for fired: say so (the
+ * machine matches it against what the daemon queued). */
+static void xs_watch_cb(struct xg_xenbus *xb, const char *path, const char *token, void *arg)
+{
+    struct bi *b = arg;
+
+    (void)xb;
+    b->env->xs_watch_fired(b->env, xg_cpu(b->p), path, token);
+}
+
+static int bi_xs_request(void *state, unsigned int cpu, struct xsim_xs_op *op)
+{
+    struct bi *b = state;
+    int rc;
+
+    (void)cpu;
+    if (b->xb == NULL || b->xenbus_rc != 0)
+        return -ENODEV;
+    op->reply_len = 0;
+    switch (op->kind) {
+    case XSIM_XS_OP_WRITE:
+        return xg_xenbus_write(b->xb, op->tx, op->path, op->value);
+    case XSIM_XS_OP_READ:
+        rc = xg_xenbus_read(b->xb, op->tx, op->path, op->reply, op->reply_size);
+        if (rc < 0)
+            return rc;
+        op->reply_len = (uint32_t)rc;
+        return 0;
+    case XSIM_XS_OP_DIRECTORY: {
+        const char *parts[] = {op->path};
+        uint32_t len = 0;
+        rc = xg_xenbus_request(b->xb, XS_DIRECTORY, op->tx, parts, 1, op->reply, op->reply_size,
+                               &len);
+        if (rc != 0)
+            return rc;
+        if (len >= op->reply_size)
+            return -E2BIG;
+        op->reply_len = len;
+        return 0;
+    }
+    case XSIM_XS_OP_TXN_START:
+        return xg_xenbus_transaction_start(b->xb, &op->tx);
+    case XSIM_XS_OP_TXN_END:
+        return xg_xenbus_transaction_end(b->xb, op->tx, op->commit);
+    case XSIM_XS_OP_WATCH:
+        return xg_xenbus_watch(b->xb, op->path, op->token, xs_watch_cb, b);
+    default:
+        return -EINVAL;
+    }
+}
+
 static bool needs_time(const struct xsim_scenario *s)
 {
     if (s->ndisks > 0 || s->nmigrations > 0)
         return true;
     for (size_t i = 0; i < s->nworkloads; i++) {
-        if (s->workloads[i].type == XSIM_WL_TIMER || s->workloads[i].type == XSIM_WL_IPI)
+        if (s->workloads[i].type == XSIM_WL_TIMER || s->workloads[i].type == XSIM_WL_IPI ||
+            s->workloads[i].type == XSIM_WL_XENSTORE)
             return true;
     }
     return false;
@@ -811,5 +863,6 @@ const struct xsim_guest_program xsim_builtin_guest_program = {
     .clock_ns = bi_clock_ns,
     .send_ipi = bi_send_ipi,
     .blk_submit = bi_blk_submit,
+    .xs_request = bi_xs_request,
     .report = bi_report,
 };

@@ -261,6 +261,85 @@ static uint64_t ipi_work(struct xsim_gp_host *h, uint64_t now)
     return h->ipi_next;
 }
 
+/* ---- XenStore ---- */
+
+static int xs_op(void *arg, unsigned int cpu, struct xsim_xs_op *op)
+{
+    struct xsim_gp_host *h = arg;
+
+    return h->prog->xs_request(h->state, cpu, op);
+}
+
+static void env_xs_watch_fired(const struct xsim_guest_env *env, unsigned int cpu, const char *path,
+                               const char *token)
+{
+    struct xsim_gp_host *h = host_of(env);
+
+    if (!valid_cpu(h, cpu) || path == NULL || token == NULL)
+        return;
+    for (size_t i = 0; i < h->s->nworkloads; i++) {
+        if (h->xsl[i] != NULL && strcmp(xsim_xsload_token(h->xsl[i]), token) == 0)
+            xsim_xsload_seen(h->xsl[i], cpu, path, xsim_world_now(h->w));
+    }
+}
+
+/* The daemon's side of the watch events (xs_host.c's observer). */
+static void xs_event_queued(void *arg, domid_t domid, const char *path, uint32_t plen,
+                            const char *token, uint32_t tlen)
+{
+    struct xsim_gp_host *h = arg;
+
+    if (domid != h->domid)
+        return;
+    for (size_t i = 0; i < h->s->nworkloads; i++) {
+        if (h->xsl[i] != NULL)
+            xsim_xsload_fired(h->xsl[i], path, plen, token, tlen, xsim_world_now(h->w));
+    }
+}
+
+static void xs_conn_reset(void *arg, domid_t domid)
+{
+    struct xsim_gp_host *h = arg;
+
+    if (domid != h->domid)
+        return;
+    for (size_t i = 0; i < h->s->nworkloads; i++) {
+        if (h->xsl[i] != NULL)
+            xsim_xsload_reset(h->xsl[i]);
+    }
+}
+
+int xsim_gp_host_add_xenstore(struct xsim_gp_host *h, struct xsim_world *w, struct xsim_xshost *xs,
+                              uint16_t domid, uint64_t storm_stop_ns)
+{
+    const struct xsim_scenario *s = h->s;
+    bool any = false;
+    int err;
+
+    h->w = w;
+    h->domid = domid;
+    for (size_t i = 0; i < s->nworkloads; i++) {
+        if (s->workloads[i].type != XSIM_WL_XENSTORE)
+            continue;
+        struct xsim_xsload_params xp = {.wl = &s->workloads[i],
+                                        .w = w,
+                                        .ncpus = (unsigned int)s->machine.vcpus,
+                                        .xs = xs,
+                                        .domid = domid,
+                                        .storm_stop_ns = storm_stop_ns,
+                                        .drain = &h->draining};
+        if ((err = xsim_xsload_create(&xp, &h->xsl[i])) != 0)
+            return err;
+        any = true;
+    }
+    if (any && xs != NULL) {
+        struct xsim_xshost_observer obs = {
+            .event = xs_event_queued, .reset = xs_conn_reset, .arg = h};
+        xsim_xshost_set_observer(xs, &obs);
+    }
+    return 0;
+}
+
 static uint64_t env_work(const struct xsim_guest_env *env, unsigned int cpu)
 {
     struct xsim_gp_host *h = host_of(env);
@@ -295,6 +374,10 @@ static uint64_t env_work(const struct xsim_guest_env *env, unsigned int cpu)
     }
     if (cpu == 0 && h->ipi_wl != NULL && h->s->machine.vcpus > 1 && h->ready && !drain)
         next = min_u64(next, ipi_work(h, now));
+    for (size_t i = 0; i < h->s->nworkloads && h->ready && !drain; i++) {
+        if (h->xsl[i] != NULL && (h->prog->implements & XSIM_GUEST_XENSTORE))
+            next = min_u64(next, xsim_xsload_poll(h->xsl[i], cpu, now, xs_op, h));
+    }
     return next;
 }
 
@@ -340,6 +423,10 @@ static void env_suspended(const struct xsim_guest_env *env, int rc, uint64_t clo
      * across the move, not in step with the new host's time). */
     for (unsigned int c = 0; c < (unsigned int)h->s->machine.vcpus; c++)
         h->cs[c].off_set = false;
+    for (size_t i = 0; i < h->s->nworkloads; i++) {
+        if (h->xsl[i] != NULL)
+            xsim_xsload_resumed(h->xsl[i], xsim_world_now(h->w));
+    }
     if (rc == 0)
         h->suspend_rc0++;
     else if (rc == 1)
@@ -457,6 +544,7 @@ int xsim_gp_host_start(struct xsim_gp_host *h, struct xsim_world *w, const struc
     env->draining = env_draining;
     env->port_closed = env_port_closed;
     env->serve_binding = env_serve_binding;
+    env->xs_watch_fired = env_xs_watch_fired;
     env->host = h;
     if ((err = h->prog->init(h->state, env)) != 0)
         return err;
@@ -476,6 +564,7 @@ void xsim_gp_host_fini(struct xsim_gp_host *h)
     for (size_t i = 0; i < XSIM_SCN_MAX_WORKLOADS; i++) {
         xsim_blkio_destroy(h->bio[i]);
         free(h->close[i].log);
+        xsim_xsload_destroy(h->xsl[i]);
     }
     free(h->state);
     free(h->cs);

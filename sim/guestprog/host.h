@@ -65,9 +65,10 @@ struct xsim_gp_host {
     /* borrowed from the runner, by workload index */
     struct xsim_evsource *src[XSIM_SCN_MAX_WORKLOADS];
     struct xsim_events *ev[XSIM_SCN_MAX_WORKLOADS];
-    uint64_t handled[XSIM_SCN_MAX_WORKLOADS];       /* handler runs, by workload */
+    uint64_t handled[XSIM_SCN_MAX_WORKLOADS];           /* handler runs, by workload */
     struct xsim_gp_close close[XSIM_SCN_MAX_WORKLOADS]; /* close and reuse, by device */
-    struct xsim_blkio *bio[XSIM_SCN_MAX_WORKLOADS]; /* owned */
+    struct xsim_blkio *bio[XSIM_SCN_MAX_WORKLOADS];     /* owned */
+    struct xsim_xsload *xsl[XSIM_SCN_MAX_WORKLOADS]; /* owned: xenstore workloads */
     struct xsim_gp_blk_target tgt[XSIM_SCN_MAX_DISKS];
     struct xsim_gp_cpu *cs;
     const struct xsim_scn_workload *timer_wl, *ipi_wl;
@@ -75,6 +76,7 @@ struct xsim_gp_host {
     uint64_t ipi_next;
     unsigned int ipi_rr;
     volatile uint32_t draining, ready;
+    uint16_t domid; /* the guest's, for the XenStore observer */
     bool init_done;
     char setup_err[200];
     uint64_t suspend_rc0, suspend_rc1, suspend_fail, suspend_backwards;
@@ -91,6 +93,11 @@ const struct xsim_guest_ops *xsim_gp_host_ops(struct xsim_gp_host *h);
 /* Add the device of events workload `wl` (its source and queue exist). */
 void xsim_gp_host_add_device(struct xsim_gp_host *h, size_t wl, struct xsim_evsource *src,
                              struct xsim_events *ev);
+/* Create the xenstore workloads (before xsim_gp_host_start): `xs` is the
+ * machine's XenStore, whose observer becomes theirs; the toolstack's storm
+ * writes stop at `storm_stop_ns`. 0 or a negative errno. */
+int xsim_gp_host_add_xenstore(struct xsim_gp_host *h, struct xsim_world *w, struct xsim_xshost *xs,
+                              uint16_t domid, uint64_t storm_stop_ns);
 /* Hand the program its env (the world, the guest's platform `p`, a
  * XenStore or not) and run its init. 0 or its error. */
 int xsim_gp_host_start(struct xsim_gp_host *h, struct xsim_world *w, const struct xg_platform *p,

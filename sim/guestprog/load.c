@@ -9,8 +9,8 @@
 #include "xensim/guestprog.h"
 #include "xensim/scenario.h"
 
-static const char *const cap_names[] = {"events", "timer", "ipi", "block-io", "suspend",
-                                        "lost-update"};
+static const char *const cap_names[] = {"events",  "timer",       "ipi",     "block-io",
+                                        "suspend", "lost-update", "xenstore"};
 
 const char *xsim_guest_caps_format(uint32_t caps, char *buf, size_t size)
 {
@@ -53,6 +53,9 @@ uint32_t xsim_scenario_guest_needs(const struct xsim_scenario *s)
             break;
         case XSIM_WL_IPI:
             need |= XSIM_GUEST_IPI;
+            break;
+        case XSIM_WL_XENSTORE:
+            need |= XSIM_GUEST_XENSTORE;
             break;
         default:
             break;
@@ -105,12 +108,14 @@ int xsim_guest_program_check(const struct xsim_guest_program *prog, char *why, s
     NEED(prog->init != NULL, "init");
     NEED(prog->start != NULL, "start");
     NEED(prog->interrupt != NULL, "interrupt");
-    if (caps & (XSIM_GUEST_TIMER | XSIM_GUEST_IPI | XSIM_GUEST_BLOCK_IO))
-        NEED(prog->clock_ns != NULL, "clock_ns (timer, ipi and block-io need it)");
+    if (caps & (XSIM_GUEST_TIMER | XSIM_GUEST_IPI | XSIM_GUEST_BLOCK_IO | XSIM_GUEST_XENSTORE))
+        NEED(prog->clock_ns != NULL, "clock_ns (timer, ipi, block-io and xenstore need it)");
     if (caps & XSIM_GUEST_IPI)
         NEED(prog->send_ipi != NULL, "send_ipi (it implements ipi)");
     if (caps & XSIM_GUEST_BLOCK_IO)
         NEED(prog->blk_submit != NULL, "blk_submit (it implements block-io)");
+    if (caps & XSIM_GUEST_XENSTORE)
+        NEED(prog->xs_request != NULL, "xs_request (it implements xenstore)");
 #undef NEED
     return 0;
 }

@@ -170,6 +170,15 @@ static int build_disk(struct run_ctx *rc, const struct xsim_scenario *s, size_t 
     return 0;
 }
 
+static bool has_xenstore_workload(const struct xsim_scenario *s)
+{
+    for (size_t i = 0; i < s->nworkloads; i++) {
+        if (s->workloads[i].type == XSIM_WL_XENSTORE)
+            return true;
+    }
+    return false;
+}
+
 static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
 {
     uint64_t drain = XSIM_RUN_DRAIN_NS;
@@ -177,7 +186,8 @@ static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
 
     const struct xsim_scn_workload *timer_wl = rc->host.timer_wl;
 
-    if (s->ndisks == 0 && s->nmigrations == 0 && timer_wl == NULL && rc->host.ipi_wl == NULL)
+    if (s->ndisks == 0 && s->nmigrations == 0 && timer_wl == NULL && rc->host.ipi_wl == NULL &&
+        !has_xenstore_workload(s))
         return 0;
     if (s->ndisks > 0 || s->nmigrations > 0) {
         if ((err = xsim_machine_toolstack(rc->m, &rc->ts)) != 0)
@@ -216,6 +226,9 @@ static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
     }
     if (timer_wl != NULL && 3 * timer_wl->period_ns > drain)
         drain = 3 * timer_wl->period_ns;
+    /* A late daemon answers the last rounds' requests that much later. */
+    if (has_xenstore_workload(s) && 40 * s->machine.xenstore_latency_ns > drain)
+        drain = 40 * s->machine.xenstore_latency_ns;
     if (drain > s->stop.time_ns / 2)
         drain = s->stop.time_ns / 2; /* a short run still drains its second half */
     if (drain > 0) {
@@ -223,6 +236,9 @@ static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
                                 rc) == 0)
             return -ENOMEM;
     }
+    /* The xenstore workloads' toolstack writes stop with the rest. */
+    if (has_xenstore_workload(s))
+        return xsim_gp_host_add_xenstore(&rc->host, rc->w, rc->xs, 1, s->stop.time_ns - drain);
     return 0;
 }
 
@@ -246,7 +262,7 @@ int xsim__run_build(struct run_ctx *rc, const struct xsim_scenario *s, struct xs
     mc.features.platform_pci = s->machine.platform_pci;
     mc.features.viridian = s->machine.viridian;
     mc.features.fifo_events = s->machine.fifo_events;
-    mc.xenstore = rc->want_xs || s->ndisks > 0 || s->nmigrations > 0;
+    mc.xenstore = rc->want_xs || s->ndisks > 0 || s->nmigrations > 0 || has_xenstore_workload(s);
     mc.ops = xsim_gp_host_ops(&rc->host);
     mc.guest = rc->host.state;
     if ((err = xsim_machine_create(&mc, &rc->m, &merr)) != 0)
@@ -256,6 +272,8 @@ int xsim__run_build(struct run_ctx *rc, const struct xsim_scenario *s, struct xs
     rc->dom0 = xsim_machine_backend(rc->m);
     rc->d = xsim_machine_guest(rc->m);
     rc->xs = xsim_machine_xenstore(rc->m);
+    if (rc->xs != NULL && s->machine.xenstore_latency_ns != 0)
+        xsim_xshost_set_latency(rc->xs, s->machine.xenstore_latency_ns);
     if (s->machine.time_calibration_ns != 0) {
         /* As Xen's calibration: every record republished, odd version
          * first, the rest after a scheduling point, while the guest runs

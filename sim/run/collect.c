@@ -51,6 +51,15 @@ static void collect_workload(struct run_ctx *rc, const struct xsim_scenario *s, 
             r->early += rc->host.cs[c].early;
         }
         r->consumed = r->handled;
+    } else if (wl->type == XSIM_WL_XENSTORE && rc->host.xsl[i] != NULL) {
+        struct xsim_xsload_result x;
+        xsim_xsload_result(rc->host.xsl[i], &x);
+        r->sent = x.requests;
+        r->handled = r->consumed = x.answered;
+        r->verified = x.reads_checked;
+        r->verify_failed = x.wrong;
+        r->latency_ns_max = x.event_latency_max;
+        r->cpu = wl->vcpu;
     } else if (wl->type == XSIM_WL_IPI && rc->host.cs != NULL) {
         for (unsigned int c = 0; c < n; c++) {
             r->sent += rc->host.cs[c].ipi_sent;

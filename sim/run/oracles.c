@@ -574,6 +574,133 @@ static void check_clock_accuracy(const struct judge *j, struct verdict *v)
         (double)at / 1e6, j->s->oracles.clock_accuracy_ns);
 }
 
+/* ---- XenStore ---- */
+
+static bool armed_xenbus_replies(const struct xsim_scenario *s)
+{
+    return s->oracles.xenbus_replies;
+}
+
+/* Judged by the xenstore workloads' driver, which issued every request
+ * and knows its answer: each read returned what that CPU last wrote, each
+ * listing the keys it created, nothing failed that the daemon would not
+ * fail, and every request was answered by the end. */
+static void check_xenbus_replies(const struct judge *j, struct verdict *v)
+{
+    uint64_t requests = 0, reads = 0, dirs = 0, retries = 0;
+    bool any = false;
+
+    v->pass = true;
+    for (size_t i = 0; i < j->s->nworkloads; i++) {
+        struct xsim_xsload_result r;
+        if (j->rc->host.xsl[i] == NULL)
+            continue;
+        any = true;
+        xsim_xsload_result(j->rc->host.xsl[i], &r);
+        requests += r.requests;
+        reads += r.reads_checked;
+        dirs += r.dirs_checked;
+        retries += r.txn_retries;
+        if (!v->pass)
+            continue;
+        if (r.wrong != 0) {
+            v->pass = false;
+            say(v, "%s: %" PRIu64 " of %" PRIu64 " replies not the request's; first: %s",
+                j->s->workloads[i].name, r.wrong, r.answered, r.wrong_detail);
+        } else if (r.answered != r.requests) {
+            v->pass = false;
+            say(v, "%s: %" PRIu64 " requests, %" PRIu64 " answered by the end%s",
+                j->s->workloads[i].name, r.requests, r.answered,
+                j->rep->stop == XSIM_STOP_QUIESCENT
+                    ? "; the rest were never answered (nothing was left to run)"
+                    : "; the rest were still waiting at the stop (lengthen stop.time or lower "
+                      "the load)");
+        }
+    }
+    if (!any) {
+        v->pass = false;
+        say(v, "no xenstore workload");
+    } else if (v->pass && reads == 0) {
+        v->pass = false;
+        say(v, "no read was checked (%" PRIu64 " requests)", requests);
+    } else if (v->pass) {
+        say(v,
+            "%" PRIu64 " requests answered, each its own: %" PRIu64 " reads, %" PRIu64
+            " listings checked; %" PRIu64 " commits retried on EAGAIN",
+            requests, reads, dirs, retries);
+    }
+}
+
+static bool armed_watch_delivery(const struct xsim_scenario *s)
+{
+    return s->oracles.watch_delivery;
+}
+
+/* Every watch event the daemon queued for the guest (its own ledger, fed
+ * by the daemon) reached the callback, and only those; under `time` each
+ * within the bound (virtual time is elapsed time only there). */
+static void check_watch_delivery(const struct judge *j, struct verdict *v)
+{
+    uint64_t fired = 0, seen = 0, worst = 0, worst_at = 0, reset = 0;
+    const char *who = "";
+    bool any = false, timed = time_ordered(j);
+
+    v->pass = true;
+    for (size_t i = 0; i < j->s->nworkloads; i++) {
+        struct xsim_xsload_result r;
+        if (j->rc->host.xsl[i] == NULL)
+            continue;
+        any = true;
+        xsim_xsload_result(j->rc->host.xsl[i], &r);
+        fired += r.events_fired;
+        seen += r.events_seen;
+        reset += r.events_reset;
+        if (r.event_latency_max > worst) {
+            worst = r.event_latency_max;
+            worst_at = r.event_latency_max_at;
+            who = j->s->workloads[i].name;
+        }
+        if (v->pass && (r.events_lost != 0 || r.events_unexpected != 0)) {
+            v->pass = false;
+            say(v, "%s: %" PRIu64 " events queued, %" PRIu64 " lost, %" PRIu64 " never queued; %s",
+                j->s->workloads[i].name, r.events_fired, r.events_lost, r.events_unexpected,
+                r.event_detail);
+        }
+    }
+    if (!any) {
+        v->pass = false;
+        say(v, "no xenstore workload");
+        return;
+    }
+    if (!v->pass)
+        return;
+    if (seen == 0) {
+        v->pass = false;
+        say(v, "no watch event was queued for the guest");
+        return;
+    }
+    if (timed && worst > j->s->oracles.watch_delivery_ns) {
+        v->pass = false;
+        say(v,
+            "%s: an event queued at %.3f ms reached the callback %" PRIu64
+            " ns later, bound %" PRIu64 " ns (%" PRIu64 " events, none lost)",
+            who, (double)worst_at / 1e6, worst, j->s->oracles.watch_delivery_ns, seen);
+        return;
+    }
+    if (timed)
+        say(v,
+            "%" PRIu64 " events queued, all delivered, worst %" PRIu64 " ns, bound %" PRIu64
+            " ns%s",
+            seen, worst, j->s->oracles.watch_delivery_ns,
+            reset ? "; some dropped by a connection reset" : "");
+    else
+        say(v,
+            "%" PRIu64 " events queued, all delivered%s (the %" PRIu64
+            " ns bound is not judged under %s: delays mean elapsed time only under 'time')",
+            seen, reset ? ", some dropped by a connection reset" : "",
+            j->s->oracles.watch_delivery_ns, j->rep->policy);
+}
+
 /* In report order. */
 static const struct checker checkers[] = {
     {"run", always, check_run},
@@ -593,6 +720,8 @@ static const struct checker checkers[] = {
     {"timers", armed_timers, check_timers},
     {"ipis", armed_ipis, check_ipis},
     {"grants", armed_grants, check_grants},
+    {"xenbus_replies", armed_xenbus_replies, check_xenbus_replies},
+    {"watch_delivery", armed_watch_delivery, check_watch_delivery},
 };
 
 _Static_assert(sizeof(checkers) / sizeof(checkers[0]) <= XSIM_MAX_ORACLES,

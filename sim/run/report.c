@@ -100,6 +100,15 @@ static void print_workload(FILE *out, const struct xsim_wl_result *w)
         fprintf(out, "workload %-12s lost-update counter (see its oracle)\n", w->name);
         return;
     }
+    if (w->type == XSIM_WL_XENSTORE) {
+        fprintf(out,
+                "workload %-12s XenStore requests: %" PRIu64 " sent, %" PRIu64 " answered, %" PRIu64
+                " reads checked, %" PRIu64 " wrong; watch events",
+                w->name, w->sent, w->consumed, w->verified, w->verify_failed);
+        print_ns(out, " worst delay", w->latency_ns_max);
+        fprintf(out, "\n");
+        return;
+    }
     if (w->type == XSIM_WL_BLOCK_IO) {
         fprintf(out,
                 "workload %-12s %" PRIu64 " I/Os (%" PRIu64 " reads, %" PRIu64 " writes, %" PRIu64
@@ -431,9 +440,10 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
     for (size_t i = 0; i < rep->nwl; i++) {
         const struct xsim_wl_result *w = &rep->wl[i];
         json_t *e = json_object();
-        static const char *const types[] = {"events", "lost-update", "block-io", "timer", "ipi"};
+        static const char *const types[] = {"events", "lost-update", "block-io",
+                                            "timer",  "ipi",         "xenstore"};
         json_object_set_new(e, "name", json_string(w->name));
-        if (w->type >= 0 && w->type < 5)
+        if (w->type >= 0 && w->type < (int)(sizeof(types) / sizeof(types[0])))
             json_object_set_new(e, "type", json_string(types[w->type]));
         json_object_set_new(e, "sent", json_integer((json_int_t)w->sent));
         json_object_set_new(e, "handled", json_integer((json_int_t)w->consumed));
@@ -460,6 +470,12 @@ int xsim_report_print_json(const struct xsim_report *rep, FILE *out)
             }
             json_object_set_new(e, "verified", json_integer((json_int_t)w->verified));
             json_object_set_new(e, "verify_failed", json_integer((json_int_t)w->verify_failed));
+        }
+        if (w->type == XSIM_WL_XENSTORE) {
+            /* sent/handled are requests asked and answered; the latency
+             * fields hold the worst watch-event delay */
+            json_object_set_new(e, "reads_checked", json_integer((json_int_t)w->verified));
+            json_object_set_new(e, "wrong_replies", json_integer((json_int_t)w->verify_failed));
         }
         if (w->early != 0)
             json_object_set_new(e, "early", json_integer((json_int_t)w->early));

@@ -53,8 +53,8 @@ static void host_poll(struct xsim_world *w, void *arg)
 const char *xsim_scenario_policy_spec(const struct xsim_scenario *s, const char *spec, char *buf,
                                       size_t size)
 {
-    const uint32_t timed =
-        XSIM_GUEST_TIMER | XSIM_GUEST_IPI | XSIM_GUEST_BLOCK_IO | XSIM_GUEST_SUSPEND;
+    const uint32_t timed = XSIM_GUEST_TIMER | XSIM_GUEST_IPI | XSIM_GUEST_BLOCK_IO |
+                           XSIM_GUEST_SUSPEND | XSIM_GUEST_XENSTORE;
 
     if (spec == NULL || strcmp(spec, "time") == 0 || strstr(spec, "+time") != NULL ||
         strncmp(spec, "replay", 6) == 0 || !(xsim_scenario_guest_needs(s) & timed))

@@ -45,6 +45,8 @@ static void defaults(scn_t *s)
         w->mix_flush = 0.1;
         w->io_sectors = 8;
         w->queue_depth = 8;
+        w->keys = 2;
+        w->watch = true;
     }
     for (size_t i = 0; i < XSIM_SCN_MAX_DISKS; i++) {
         disk_t *d = &s->disks[i];
@@ -175,6 +177,42 @@ static int check_buffers(const scn_t *s, const struct xsim_json_doc *doc, struct
     return 0;
 }
 
+/* The nodes the xenstore workloads create are the guest's, under its
+ * XenStore quota (1000 nodes per domain, of which the guest's own set-up
+ * takes a few dozen): a scenario must not ask for more, or the daemon's
+ * rightful EQUOTA would read as a wrong reply. */
+#define MAX_XENSTORE_NODES 800
+
+static int check_xenstore(const scn_t *s, const struct xsim_json_doc *doc, struct xsim_error *err)
+{
+    uint64_t nodes = 0;
+
+    for (size_t i = 0; i < s->nworkloads; i++) {
+        const wl_t *w = &s->workloads[i];
+        uint64_t cpus = w->vcpu >= 0 ? 1 : (uint64_t)s->machine.vcpus;
+        if (w->type != XSIM_WL_XENSTORE)
+            continue;
+        for (size_t k = 0; k < i; k++) {
+            /* the name makes the subtree and the watch token */
+            if (s->workloads[k].type == XSIM_WL_XENSTORE &&
+                strcmp(s->workloads[k].name, w->name) == 0)
+                return elem_error(doc, "workloads", i, err,
+                                  "'workloads[%zu]' has the name of 'workloads[%zu]', another "
+                                  "xenstore workload (each has its own data/<name>)",
+                                  i, k);
+        }
+        /* each CPU's directory and keys, the workload's and the storm's
+         * directories and the storm's keys */
+        nodes += cpus * ((uint64_t)w->keys + 1) + 2 + (w->storm_rate > 0 ? 4 : 0);
+        if (nodes > MAX_XENSTORE_NODES)
+            return elem_error(doc, "workloads", i, err,
+                              "the xenstore workloads up to 'workloads[%zu]' create %llu XenStore "
+                              "nodes (vCPUs x (keys + 1) each); at most %u fit the guest's quota",
+                              i, (unsigned long long)nodes, MAX_XENSTORE_NODES);
+    }
+    return 0;
+}
+
 static int check(scn_t *s, struct xsim_json_doc *doc, struct xsim_error *err)
 {
     const json_t *oracles, *cb;
@@ -218,6 +256,8 @@ static int check(scn_t *s, struct xsim_json_doc *doc, struct xsim_error *err)
         }
     }
     if ((rc = check_buffers(s, doc, err)) != 0)
+        return rc;
+    if ((rc = check_xenstore(s, doc, err)) != 0)
         return rc;
     return check_disks(s, doc, err);
 }

@@ -29,7 +29,8 @@ static const char *const callback_names[] = {"auto",     "percpu-vector", "vecto
                                              "pci-intx", "gsi",           NULL};
 static const char *const backend_names[] = {"auto", "thread", "fiber", NULL};
 static const char *const event_abi_names[] = {"auto", "fifo", "2l", NULL};
-static const char *const wl_types[] = {"events", "lost-update", "block-io", "timer", "ipi", NULL};
+static const char *const wl_types[] = {"events", "lost-update", "block-io", "timer",
+                                       "ipi",    "xenstore",    NULL};
 static const char *const disk_kinds[] = {"disk", "cdrom", NULL};
 static const char *const disk_storages[] = {"mem", "file", NULL};
 static const char *const disk_grant_access[] = {"copy", "map", NULL};
@@ -86,6 +87,12 @@ static const struct xsim_schema_field machine_fields[] = {
      .umin = 0,
      .umax = 3600000000000ull,
      XSIM_MEMBER(scn_t, machine.time_calibration_ns)},
+    {.name = "xenstore_latency",
+     .type = XSIM_SCHEMA_DURATION,
+     .umin = 0,
+     .umax = 1000000000,
+     XSIM_MEMBER(scn_t, machine.xenstore_latency_ns),
+     .doc = "the XenStore daemon serves a guest's ring this long after it is notified"},
     {.name = "backend",
      .type = XSIM_SCHEMA_ENUM,
      .enum_values = backend_names,
@@ -259,6 +266,25 @@ static int workload_finish(struct xsim_schema_ctx *ctx, const json_t *object, vo
     if (strcmp(t, "ipi") == 0 && !rate)
         return xsim_schema_fail(ctx, "'%s' is an ipi workload and needs a 'rate'",
                                 xsim_schema_path(ctx));
+    if (strcmp(t, "xenstore") == 0 && !rate)
+        return xsim_schema_fail(ctx, "'%s' is a xenstore workload and needs a 'rate'",
+                                xsim_schema_path(ctx));
+    const char *dist = json_string_value(json_object_get(object, "distribution"));
+    if (strcmp(t, "xenstore") == 0 && dist != NULL && strcmp(dist, "burst") == 0)
+        return xsim_schema_fail_member(ctx, "distribution",
+                                       "'%s': a xenstore workload's rounds are periodic or "
+                                       "poisson, not burst",
+                                       xsim_schema_path(ctx));
+    if (strcmp(t, "xenstore") != 0) {
+        static const char *const xs_only[] = {"keys", "transaction_every", "watch", "storm_rate",
+                                              "storm_count"};
+        for (size_t i = 0; i < sizeof(xs_only) / sizeof(xs_only[0]); i++) {
+            if (json_object_get(object, xs_only[i]) != NULL)
+                return xsim_schema_fail_member(ctx, xs_only[i],
+                                               "'%s': only xenstore workloads take '%s'",
+                                               xsim_schema_path(ctx), xs_only[i]);
+        }
+    }
     return 0;
 }
 
@@ -397,6 +423,34 @@ static const struct xsim_schema_field workload_fields[] = {
      .umin = 1000,
      .umax = 1000000000,
      XSIM_MEMBER(wl_t, period_ns)},
+    {.name = "keys",
+     .type = XSIM_SCHEMA_INT,
+     .min = 1,
+     .max = 64,
+     XSIM_MEMBER(wl_t, keys),
+     .doc = "xenstore: keys each CPU writes in turn under data/<name>/c<cpu>/"},
+    {.name = "transaction_every",
+     .type = XSIM_SCHEMA_INT,
+     .min = 0,
+     .max = 1000000,
+     XSIM_MEMBER(wl_t, transaction_every),
+     .doc = "xenstore: every Nth round of a CPU writes inside a transaction (0: never)"},
+    {.name = "watch",
+     .type = XSIM_SCHEMA_BOOL,
+     XSIM_MEMBER(wl_t, watch),
+     .doc = "xenstore: the guest watches data/<name> (every write there fires it)"},
+    {.name = "storm_rate",
+     .type = XSIM_SCHEMA_RATE,
+     .dmin = 0,
+     .dmax = 1e7,
+     XSIM_MEMBER(wl_t, storm_rate),
+     .doc = "xenstore: the toolstack writes under data/<name>/storm at this rate (0: never)"},
+    {.name = "storm_count",
+     .type = XSIM_SCHEMA_UINT64,
+     .umin = 0,
+     .umax = 1000000000ull,
+     XSIM_MEMBER(wl_t, storm_count),
+     .doc = "xenstore: the toolstack's writes at most (0: until the drain)"},
 };
 static const struct xsim_schema workload_schema = {
     .name = "workload",
@@ -615,6 +669,43 @@ static const struct xsim_schema_field stop_fields[] = {
 };
 static const struct xsim_schema stop_schema = XSIM_SCHEMA("stop", stop_fields);
 
+/* The watch_delivery bound when the scenario says only `true`: generous
+ * against a daemon latency of tens of microseconds and a dispatcher that
+ * runs callbacks one at a time, far below what a stranded event waits
+ * (until the next event, or for ever). */
+#define WATCH_DELIVERY_DEFAULT_NS 1000000
+
+/* "watch_delivery": true (the default bound), false, or a bound. */
+static int watch_delivery_set(struct xsim_schema_ctx *ctx, const json_t *value, void *target)
+{
+    scn_t *s = target;
+    uint64_t ns = WATCH_DELIVERY_DEFAULT_NS;
+    char why[160];
+
+    if (json_is_boolean(value)) {
+        if (s != NULL) {
+            s->oracles.watch_delivery = json_is_true(value);
+            s->oracles.watch_delivery_ns = ns;
+        }
+        return 0;
+    }
+    if (json_is_integer(value) && json_integer_value(value) > 0) {
+        ns = (uint64_t)json_integer_value(value);
+    } else if (!json_is_string(value) ||
+               xsim_parse_duration_ns(json_string_value(value), &ns, why, sizeof(why)) != 0 ||
+               ns == 0) {
+        return xsim_schema_fail(ctx, "'%s' must be true, false or a duration above 0 (\"500us\")",
+                                xsim_schema_path(ctx));
+    }
+    if (ns > 3600000000000ull)
+        return xsim_schema_fail(ctx, "'%s' is above 1h", xsim_schema_path(ctx));
+    if (s != NULL) {
+        s->oracles.watch_delivery = true;
+        s->oracles.watch_delivery_ns = ns;
+    }
+    return 0;
+}
+
 static const struct xsim_schema_field oracle_fields[] = {
     {.name = "no_lost_events",
      .type = XSIM_SCHEMA_BOOL,
@@ -661,6 +752,15 @@ static const struct xsim_schema_field oracle_fields[] = {
      .dmin = 0.01,
      .dmax = 1e9,
      XSIM_MEMBER(scn_t, oracles.max_upcalls_per_event)},
+    {.name = "xenbus_replies",
+     .type = XSIM_SCHEMA_BOOL,
+     XSIM_MEMBER(scn_t, oracles.xenbus_replies),
+     .doc = "xenstore workloads: every reply the guest got answers its own request"},
+    {.name = "watch_delivery",
+     .type = XSIM_SCHEMA_ANY,
+     .set = watch_delivery_set,
+     .doc = "true (bound 1ms) or a bound: every watch event queued for the guest reached its "
+            "callback, within the bound under 'time'"},
 };
 static const struct xsim_schema oracle_schema = XSIM_SCHEMA("oracles", oracle_fields);
 

@@ -17,10 +17,12 @@
 #include "xensim/guest/xg_time.h"
 #include "xensim/guest/xg_timer.h"
 #include "xensim/evsource.h"
+#include "xensim/guestprog.h"
 #include "xensim/measure.h"
 #include "xensim/prng.h"
 #include "xensim/scenario.h"
 #include "xensim/storage.h"
+#include "xensim/xshost.h"
 
 /* Parse an events workload's "service" string ("exp:5us", "lognormal:5us:1.5")
  * into enum xsim_service_kind, the mean in ns and the coefficient of
@@ -144,5 +146,68 @@ struct xsim_blkio_durability {
 };
 int xsim_blkio_check_durable(const struct xsim_blkio *b, struct xsim_storage *st,
                              struct xsim_blkio_durability *out);
+
+/* ---- XenStore: several CPUs' requests at once, and watch events ---- */
+
+struct xsim_xsload;
+
+struct xsim_xsload_params {
+    const struct xsim_scn_workload *wl; /* borrowed: name, rate, keys, storm ... */
+    struct xsim_world *w;
+    unsigned int ncpus;
+    /* The toolstack's side for the watch storm (may be NULL: no storm):
+     * writes go to /local/domain/<domid>/data/<name>/storm/... */
+    struct xsim_xshost *xs;
+    uint16_t domid;
+    uint64_t storm_stop_ns;         /* virtual time: no storm writes at or after it */
+    const volatile uint32_t *drain; /* nonzero: no new rounds */
+};
+
+/* The program carrying out one operation on `cpu` (guestprog.h). */
+typedef int (*xsim_xsload_op_fn)(void *arg, unsigned int cpu, struct xsim_xs_op *op);
+
+/* *out is new; its storm (if any) is scheduled now. */
+int xsim_xsload_create(const struct xsim_xsload_params *prm, struct xsim_xsload **out);
+void xsim_xsload_destroy(struct xsim_xsload *x);
+/* From `cpu`'s idle loop (guest context): set the watch (first call on
+ * the workload's first CPU), then run the round that is due, if any, one
+ * operation at a time through `fn`, checking each reply. Returns the
+ * program-clock time of the CPU's next round (UINT64_MAX: none). */
+uint64_t xsim_xsload_poll(struct xsim_xsload *x, unsigned int cpu, uint64_t now_ns,
+                          xsim_xsload_op_fn fn, void *arg);
+/* The watch token the guest registers (to route callbacks). */
+const char *xsim_xsload_token(const struct xsim_xsload *x);
+/* The daemon queued a watch event for the guest (any token: others are
+ * ignored), at virtual time `vt`. */
+void xsim_xsload_fired(struct xsim_xsload *x, const char *path, uint32_t plen, const char *token,
+                       uint32_t tlen, uint64_t vt);
+/* The program's callback got an event of this workload's watch on `cpu`. */
+void xsim_xsload_seen(struct xsim_xsload *x, unsigned int cpu, const char *path, uint64_t vt);
+/* The guest's connection started over (a migration): events still queued
+ * are gone by design, not lost. */
+void xsim_xsload_reset(struct xsim_xsload *x);
+/* The guest came back from a suspend at virtual time `vt`: an event still
+ * waiting counts its delay from then (a suspended guest takes nothing). */
+void xsim_xsload_resumed(struct xsim_xsload *x, uint64_t vt);
+
+struct xsim_xsload_result {
+    uint64_t rounds, requests, answered, reads_checked, dirs_checked;
+    uint64_t txns, txn_retries, txn_gave_up;
+    /* Replies that cannot be the answer to their request: a read of
+     * another value than the CPU last wrote there, a listing of other
+     * children, a transaction id that is no number, an error the daemon
+     * would not give; the first one described. */
+    uint64_t wrong;
+    char wrong_detail[200];
+    uint64_t storm_writes, storm_failed;
+    bool watch_set;
+    /* Watch events: queued by the daemon, seen by the callback, seen with
+     * nothing queued to match, still undelivered at the end (lost), and
+     * dropped by a connection reset. */
+    uint64_t events_fired, events_seen, events_unexpected, events_lost, events_reset;
+    uint64_t event_latency_max, event_latency_max_at; /* queue to callback, virtual ns */
+    char event_detail[160]; /* the oldest lost or the first unexpected one */
+};
+void xsim_xsload_result(const struct xsim_xsload *x, struct xsim_xsload_result *out);
 
 #endif

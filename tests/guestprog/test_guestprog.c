@@ -219,6 +219,137 @@ static void test_machine_judges_unserved_items(void **state)
     xsim_scenario_free(&s);
 }
 
+/* Four CPUs' XenStore requests against a late daemon, with a watch and
+ * the toolstack's writes. */
+static const char with_xenstore[] =
+    "{\"name\": \"xs\", \"machine\": {\"vcpus\": 4, \"xenstore_latency\": \"10us\"},"
+    " \"workloads\": [{\"name\": \"xs\", \"type\": \"xenstore\", \"rate\": \"20k/s\","
+    " \"transaction_every\": 2, \"storm_rate\": \"20k/s\"}],"
+    " \"stop\": {\"time\": \"3ms\"},"
+    " \"oracles\": {\"xenbus_replies\": true, \"watch_delivery\": true}}";
+
+/* A program whose client hands every fifth read another request's value
+ * (as a reply matched to the wrong request does), and whose watch
+ * callbacks for the toolstack's nodes never come: the machine knew each
+ * answer and what the daemon queued, so both oracles fail. */
+static unsigned int xs_reads;
+static int garbling_xs_request(void *state, unsigned int cpu, struct xsim_xs_op *op)
+{
+    int rc = xsim_builtin_guest_program.xs_request(state, cpu, op);
+
+    if (rc == 0 && op->kind == XSIM_XS_OP_READ && ++xs_reads % 5 == 0 && op->reply_len > 0)
+        op->reply[0] ^= 1;
+    return rc;
+}
+
+static void deaf_watch_fired(const struct xsim_guest_env *env, unsigned int cpu, const char *path,
+                             const char *token)
+{
+    struct wrap *w = (struct wrap *)((char *)env - offsetof(struct wrap, env));
+
+    w->calls++;
+    if (strstr(path, "/storm/") != NULL)
+        return;
+    w->real->xs_watch_fired(w->real, cpu, path, token);
+}
+
+static int deaf_init(void *state, const struct xsim_guest_env *env)
+{
+    struct wrap *w = wrap_of(state);
+
+    w->env = *env;
+    w->real = env;
+    w->env.xs_watch_fired = deaf_watch_fired;
+    return xsim_builtin_guest_program.init(state, &w->env);
+}
+
+static void test_machine_judges_xenstore(void **state)
+{
+    struct xsim_scenario s;
+    struct xsim_guest_program p = xsim_builtin_guest_program;
+    struct xsim_run_options ro = {.guest = &p};
+    struct xsim_report rep;
+
+    (void)state;
+    load(&s, with_xenstore);
+    assert_true(xsim_scenario_guest_needs(&s) & XSIM_GUEST_XENSTORE);
+    /* The real client holds. */
+    assert_int_equal(xsim_run(&s, &ro, &rep, NULL, NULL), 0);
+    assert_true(rep.all_pass);
+    assert_true(find(&rep, "xenbus_replies")->pass);
+    assert_true(find(&rep, "watch_delivery")->pass);
+    assert_true(rep.wl[0].verified > 20);
+    xsim_report_free(&rep);
+    /* Wrong replies. */
+    p.name = "garbling";
+    p.xs_request = garbling_xs_request;
+    xs_reads = 0;
+    assert_int_equal(xsim_run(&s, &ro, &rep, NULL, NULL), 0);
+    assert_true(xs_reads >= 5);
+    assert_false(rep.all_pass);
+    assert_false(find(&rep, "xenbus_replies")->pass);
+    assert_non_null(strstr(find(&rep, "xenbus_replies")->detail, "expected"));
+    assert_true(find(&rep, "watch_delivery")->pass);
+    xsim_report_free(&rep);
+    /* Lost watch events. */
+    p = xsim_builtin_guest_program;
+    p.name = "deaf";
+    p.state_size = wrap_offset() + sizeof(struct wrap);
+    p.init = deaf_init;
+    assert_int_equal(xsim_run(&s, &ro, &rep, NULL, NULL), 0);
+    assert_false(rep.all_pass);
+    assert_true(find(&rep, "xenbus_replies")->pass);
+    assert_false(find(&rep, "watch_delivery")->pass);
+    assert_non_null(strstr(find(&rep, "watch_delivery")->detail, "lost"));
+    xsim_report_free(&rep);
+    /* A program that says it does XenStore work but has no xs_request is
+     * refused before it runs. */
+    p = xsim_builtin_guest_program;
+    p.xs_request = NULL;
+    char why[256];
+    assert_int_equal(xsim_guest_program_check(&p, why, sizeof(why)), -EINVAL);
+    assert_non_null(strstr(why, "xs_request"));
+    p.implements &= ~(uint32_t)XSIM_GUEST_XENSTORE;
+    assert_int_equal(xsim_guest_program_accepts(&p, &s, why, sizeof(why)), -ENOTSUP);
+    assert_non_null(strstr(why, "xenstore"));
+    xsim_scenario_free(&s);
+}
+
+/* The same workload across a migration to a new host (a new daemon: the
+ * watch is registered again and fires once) and a cancelled suspend: every
+ * reply still its own, no watch event lost, none late but for the
+ * downtime, which does not count. */
+static const char xenstore_migrating[] =
+    "{\"name\": \"xsmig\", \"machine\": {\"vcpus\": 3, \"xenstore_latency\": \"20us\"},"
+    " \"workloads\": [{\"name\": \"xs\", \"type\": \"xenstore\", \"rate\": \"20k/s\","
+    " \"transaction_every\": 2, \"storm_rate\": \"20k/s\"}],"
+    " \"migrations\": [{\"at\": \"2ms\", \"downtime\": \"500us\"},"
+    " {\"at\": \"4ms\", \"downtime\": \"300us\", \"cancel\": true}],"
+    " \"stop\": {\"time\": \"7ms\"},"
+    " \"oracles\": {\"xenbus_replies\": true, \"watch_delivery\": \"200us\","
+    " \"migration\": true}}";
+
+static void test_xenstore_across_migrations(void **state)
+{
+    struct xsim_scenario s;
+    struct xsim_run_options ro = {.quiet = true};
+    struct xsim_report rep;
+
+    (void)state;
+    load(&s, xenstore_migrating);
+    assert_int_equal(xsim_run(&s, &ro, &rep, NULL, NULL), 0);
+    if (!rep.all_pass) {
+        for (size_t i = 0; i < rep.noracles; i++)
+            fprintf(stderr, "%s: %s\n", rep.oracles[i].name, rep.oracles[i].detail);
+    }
+    assert_true(rep.all_pass);
+    assert_int_equal(rep.migration.guest_resumed, 1);
+    assert_int_equal(rep.migration.guest_cancelled, 1);
+    assert_true(rep.wl[0].verified > 50);
+    xsim_report_free(&rep);
+    xsim_scenario_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +358,8 @@ int main(void)
         cmocka_unit_test(test_builtin_named_or_not),
         cmocka_unit_test(test_machine_judges_lost_ipis),
         cmocka_unit_test(test_machine_judges_unserved_items),
+        cmocka_unit_test(test_machine_judges_xenstore),
+        cmocka_unit_test(test_xenstore_across_migrations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

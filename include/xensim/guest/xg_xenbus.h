@@ -19,7 +19,7 @@
 
 #define XG_XENBUS_MAX_REQS    16 /* outstanding requests */
 #define XG_XENBUS_MAX_WATCHES 64
-#define XG_XENBUS_MAX_EVENTS  32 /* queued watch events before dispatch */
+#define XG_XENBUS_MAX_EVENTS  32 /* distinct watch events queued before dispatch */
 #define XG_XENBUS_TOKEN_MAX   32
 #define XG_XENBUS_PATH_MAX    256
 
@@ -65,7 +65,8 @@ struct xg_xenbus {
     unsigned int nevents;
     volatile uint32_t dispatching;
     uint64_t requests, replies, watch_events, dropped_events, bad_replies;
-    bool broken; /* the daemon broke the protocol: no more requests */
+    uint64_t merged_events; /* identical to one still queued: not queued again */
+    bool broken;            /* the daemon broke the protocol: no more requests */
 };
 
 /* Map the ring (HVM params), bind the event channel, start taking replies. */

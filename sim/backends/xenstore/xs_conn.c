@@ -298,6 +298,8 @@ void xs__queue_event(struct xsim_xs_conn *c, const char *path, uint32_t plen, co
         m->pending = true;
     }
     msg_push(c, m);
+    if (c->xs->cfg.event_queued != NULL)
+        c->xs->cfg.event_queued(c->xs->cfg.ctx, c->domid, path, plen, token, tlen);
 }
 
 unsigned int xs__conn_peek(const struct xsim_xs_conn *c, struct xs_piece *out, unsigned int max)
