@@ -29,6 +29,8 @@
 #include "xensim/guestprog.h"
 #include "xensim/scenario.h"
 
+#include "guestprog/bi_split.h"
+
 #define WAKE_VECTOR    0x30
 
 struct bi;
@@ -636,7 +638,7 @@ static int bi_blk_submit(void *state, unsigned int disk, struct xg_blk_io *io)
 
     if (disk >= b->env->ndisks || !b->bf_init[disk])
         return -ENODEV;
-    return xg_blkfront_submit(b->bf[disk], io);
+    return bi_split_submit(b->p, b->bf[disk], io);
 }
 
 /* A watch the machine's XenStore workload asked for fired: say so (the

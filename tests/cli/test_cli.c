@@ -490,7 +490,7 @@ static void test_migration_report(void **state)
 static void test_explore_shipped(void **state)
 {
     const char *names[] = {"blk-power-loss", "migration-under-io", "migration-fallback",
-                           "migration-soak"};
+                           "migration-soak", "migration-smaller-requests"};
     const char *env = getenv("XSIM_CLI_EXPLORE");
     unsigned long n = env != NULL ? strtoul(env, NULL, 10) : 30;
 
