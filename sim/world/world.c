@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "world/prng_inline.h"
 #include "world/world_internal.h"
 
 __thread struct xsim_vcpu *xsim__self;
@@ -569,7 +570,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
     for (;;) {
         unsigned int n = 0;
         int selfi = -1, k;
-        uint64_t head;
+        uint64_t head, earliest = UINT64_MAX;
         bool have_event;
 
         if (w->stopping) {
@@ -580,6 +581,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
             uint64_t bits = w->runnable[i];
             while (bits != 0) {
                 unsigned int idx = i * 64 + (unsigned)__builtin_ctzll(bits);
+                uint64_t t;
                 bits &= bits - 1;
                 if (self != NULL && idx == self->index) {
                     /* A spinning vCPU yields: it is a candidate only when
@@ -588,7 +590,9 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
                         continue;
                     selfi = (int)n;
                 }
-                times[n] = w->vcpus[idx]->vtime;
+                t = w->vcpus[idx]->vtime;
+                earliest = t < earliest ? t : earliest;
+                times[n] = t;
                 cand[n++] = idx;
             }
         }
@@ -598,9 +602,6 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
              * more than the skew of "+time:D"), so that devices and
              * timers keep pace with the guest while the vCPUs'
              * interleaving is still the policy's to choose. */
-            uint64_t earliest = times[0];
-            for (unsigned int i = 1; i < n; i++)
-                earliest = times[i] < earliest ? times[i] : earliest;
             have_event = head <= earliest || head - earliest <= w->events_skew_ns;
         }
         if (have_event) {
@@ -627,7 +628,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
             k = xsim__policy_pick_fair(w, cand, times, n, selfi);
         } else {
             /* `random` is a uniform draw (xsim__policy_pick's case). */
-            k = w->policy_random ? (int)xsim_rng_below(&w->sched.rng, n)
+            k = w->policy_random ? (int)xsim__rng_below(&w->sched.rng, n)
                                  : xsim__policy_pick(w, cand, times, n, selfi);
             if (k < 0) {
                 w->stop_reason = XSIM_STOP_REPLAY_ERROR;
