@@ -40,14 +40,32 @@ static bool word_test(const event_word_t *w, unsigned int bit)
     return (__atomic_load_n(w, __ATOMIC_SEQ_CST) & BIT(bit)) != 0;
 }
 
-static bool word_test_and_set(event_word_t *w, unsigned int bit)
+/* The guest's vCPUs run in parallel with the hypervisor only in free-run
+ * mode; in deterministic mode the caller is the only code running and a
+ * plain update does what the locked one would, for less. */
+static inline event_word_t fetch_or(const struct xsim_hv_dom *hd, event_word_t *w,
+                                    event_word_t bits)
 {
-    return (__atomic_fetch_or(w, BIT(bit), __ATOMIC_SEQ_CST) & BIT(bit)) != 0;
+    event_word_t old;
+
+    if (!hd->hv->serial)
+        return __atomic_fetch_or(w, bits, __ATOMIC_SEQ_CST);
+    old = *w;
+    *w = old | bits;
+    return old;
 }
 
-static void word_clear(event_word_t *w, unsigned int bit)
+static bool word_test_and_set(const struct xsim_hv_dom *hd, event_word_t *w, unsigned int bit)
 {
-    __atomic_fetch_and(w, ~BIT(bit), __ATOMIC_SEQ_CST);
+    return (fetch_or(hd, w, BIT(bit)) & BIT(bit)) != 0;
+}
+
+static void word_clear(const struct xsim_hv_dom *hd, event_word_t *w, unsigned int bit)
+{
+    if (!hd->hv->serial)
+        __atomic_fetch_and(w, ~BIT(bit), __ATOMIC_SEQ_CST);
+    else
+        *w &= ~BIT(bit);
 }
 
 bool xsim__hv_fifo_is_pending(const struct xsim_hv_dom *hd, evtchn_port_t port)
@@ -78,7 +96,7 @@ void xsim__hv_fifo_clear_pending(struct xsim_hv_dom *hd, evtchn_port_t port)
     /* Only PENDING: a LINKED word stays on its queue until the guest's
      * walk unlinks it and ignores it for not being pending. */
     if (w != NULL)
-        word_clear(w, EVTCHN_FIFO_PENDING);
+        word_clear(hd, w, EVTCHN_FIFO_PENDING);
     if (port < XSIM_HV_NR_PORTS)
         hd->ports[port].fifo_pending = false;
 }
@@ -89,26 +107,34 @@ void xsim__hv_fifo_clear_pending(struct xsim_hv_dom *hd, evtchn_port_t port)
  * written). The guest may only set/clear MASKED, clear PENDING and clear
  * LINKED+LINK, so a retry is bounded; BUSY keeps a guest unmask out while
  * we retry. Returns whether the tail was linked. */
-static bool set_link(event_word_t *tail, evtchn_port_t port)
+static bool set_link(const struct xsim_hv_dom *hd, event_word_t *tail, evtchn_port_t port)
 {
     event_word_t old = __atomic_load_n(tail, __ATOMIC_SEQ_CST);
+
+    if (hd->hv->serial) {
+        /* Nobody can change the word between the test and the write. */
+        if (!(old & BIT(EVTCHN_FIFO_LINKED)))
+            return false;
+        *tail = (old & ~(BIT(EVTCHN_FIFO_BUSY) | EVTCHN_FIFO_LINK_MASK)) | port;
+        return true;
+    }
 
     for (unsigned int attempt = 0; attempt < 5; attempt++) {
         if (!(old & BIT(EVTCHN_FIFO_LINKED))) {
             if (attempt > 0)
-                word_clear(tail, EVTCHN_FIFO_BUSY);
+                word_clear(hd, tail, EVTCHN_FIFO_BUSY);
             return false;
         }
         event_word_t new = (old & ~(BIT(EVTCHN_FIFO_BUSY) | EVTCHN_FIFO_LINK_MASK)) | port;
         if (__atomic_compare_exchange_n(tail, &old, new, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
             return true; /* BUSY cleared by the same write */
         if (attempt == 0) {
-            __atomic_fetch_or(tail, BIT(EVTCHN_FIFO_BUSY), __ATOMIC_SEQ_CST);
+            fetch_or(hd, tail, BIT(EVTCHN_FIFO_BUSY));
             old = __atomic_load_n(tail, __ATOMIC_SEQ_CST);
         }
     }
     /* Xen gives up after four retries, warns and reports "linked". */
-    word_clear(tail, EVTCHN_FIFO_BUSY);
+    word_clear(hd, tail, EVTCHN_FIFO_BUSY);
     return true;
 }
 
@@ -132,8 +158,8 @@ static void fifo_set_pending_on(struct xsim_hv_dom *hd, unsigned int vcpu, evtch
      * not unmask before initialising every control block). */
     if (hv->fifo_cb == NULL)
         return;
-    check_pollers = !word_test_and_set(w, EVTCHN_FIFO_PENDING);
-    if (!word_test(w, EVTCHN_FIFO_MASKED) && !word_test_and_set(w, EVTCHN_FIFO_LINKED)) {
+    check_pollers = !word_test_and_set(hd, w, EVTCHN_FIFO_PENDING);
+    if (!word_test(w, EVTCHN_FIFO_MASKED) && !word_test_and_set(hd, w, EVTCHN_FIFO_LINKED)) {
         struct xsim_hv_vcpu *old_v = p->last_vcpu < hd->nr_vcpus ? &hd->vcpus[p->last_vcpu] : hv;
         /* The port was the tail of the queue it was last on: that queue
          * is empty now, and a later link to it must not go through this
@@ -146,7 +172,7 @@ static void fifo_set_pending_on(struct xsim_hv_dom *hd, unsigned int vcpu, evtch
         if (hv->fifo_tail[prio] != 0) {
             event_word_t *tw = word_of(hd, hv->fifo_tail[prio]);
             if (tw != NULL)
-                linked = set_link(tw, port);
+                linked = set_link(hd, tw, port);
         }
         if (!linked)
             __atomic_store_n(&hv->fifo_cb->head[prio], port, __ATOMIC_SEQ_CST);
@@ -155,7 +181,7 @@ static void fifo_set_pending_on(struct xsim_hv_dom *hd, unsigned int vcpu, evtch
                    ((uint64_t)vcpu << 32) | ((uint64_t)prio << 24) | port);
     }
     if (!linked &&
-        !(__atomic_fetch_or(&hv->fifo_cb->ready, 1u << prio, __ATOMIC_SEQ_CST) & (1u << prio)))
+        !(fetch_or(hd, &hv->fifo_cb->ready, 1u << prio) & (1u << prio)))
         xsim__hv_vcpu_mark_pending(hd, vcpu);
     if (check_pollers)
         xsim__hv_wake_pollers(hd, port);
@@ -172,7 +198,7 @@ void xsim__hv_fifo_unmask(struct xsim_hv_dom *hd, evtchn_port_t port)
 
     if (w == NULL)
         return;
-    word_clear(w, EVTCHN_FIFO_MASKED);
+    word_clear(hd, w, EVTCHN_FIFO_MASKED);
     /* Relink an event that arrived while masked (it is PENDING but was
      * never queued). */
     if (word_test(w, EVTCHN_FIFO_PENDING))

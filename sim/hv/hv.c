@@ -562,6 +562,7 @@ int xsim_hv_create(struct xsim_world *w, struct xsim_hv **out)
     if (hv == NULL)
         return -ENOMEM;
     hv->w = w;
+    hv->serial = xsim_world_mode(w) != XSIM_MODE_FREE_RUN;
     hooks.ctx = hv;
     xsim_world_set_cpu_hooks(w, &hooks);
     xsim_world_set_hypercall(w, __HYPERVISOR_xen_version, version_op, hv);

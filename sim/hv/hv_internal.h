@@ -121,6 +121,9 @@ struct xsim_hv_dom {
 
 struct xsim_hv {
     struct xsim_world *w;
+    /* Deterministic mode: one vCPU or event runs at a time, so updates of
+     * shared words need no locked instructions (evtchn_fifo.c). */
+    bool serial;
     struct xsim_hv_dom *doms[XSIM_HV_MAX_DOMS];
     unsigned int ndoms;
     xsim_hv_shutdown_fn shutdown_fn;

@@ -11,7 +11,9 @@
 #define SUB_BITS 7 /* 128 buckets per power of two */
 #define EXACT    (2u << SUB_BITS)
 
-unsigned int xsim_hist_index(uint64_t v)
+/* Inline for xsim_hist_add: a shared library's exported function is not
+ * inlined into its callers in the same file (it could be interposed). */
+static inline unsigned int index_of(uint64_t v)
 {
     unsigned int e, shift;
 
@@ -20,6 +22,11 @@ unsigned int xsim_hist_index(uint64_t v)
     e = 63u - (unsigned int)__builtin_clzll(v);
     shift = e - SUB_BITS;
     return (shift << SUB_BITS) + (unsigned int)(v >> shift);
+}
+
+unsigned int xsim_hist_index(uint64_t v)
+{
+    return index_of(v);
 }
 
 void xsim_hist_bucket_range(unsigned int index, uint64_t *lo, uint64_t *hi)
@@ -37,20 +44,41 @@ void xsim_hist_bucket_range(unsigned int index, uint64_t *lo, uint64_t *hi)
     *hi = *lo + (((uint64_t)1 << shift) - 1);
 }
 
+/* The counter of bucket `index`, its block allocated if need be; NULL when
+ * out of memory. */
+static inline uint64_t *counter(struct xsim_hist *h, unsigned int index)
+{
+    uint64_t **b = &h->block[index >> XSIM_HIST_BLOCK_BITS];
+
+    if (*b == NULL) {
+        *b = calloc(XSIM_HIST_BLOCK, sizeof(**b));
+        if (*b == NULL)
+            return NULL;
+    }
+    return &(*b)[index & (XSIM_HIST_BLOCK - 1)];
+}
+
+static inline void add_sum(struct xsim_hist *h, uint64_t lo, uint64_t hi)
+{
+    uint64_t s = h->sum_lo + lo;
+
+    h->sum_hi += hi + (s < lo);
+    h->sum_lo = s;
+}
+
 int xsim_hist_add(struct xsim_hist *h, uint64_t v)
 {
-    if (h->bucket == NULL) {
-        h->bucket = calloc(XSIM_HIST_BUCKETS, sizeof(*h->bucket));
-        if (h->bucket == NULL)
-            return -ENOMEM;
-    }
-    h->bucket[xsim_hist_index(v)]++;
+    uint64_t *c = counter(h, index_of(v));
+
+    if (c == NULL)
+        return -ENOMEM;
+    (*c)++;
     if (h->n == 0 || v < h->min)
         h->min = v;
     if (v > h->max)
         h->max = v;
     h->n++;
-    h->sum += (long double)v;
+    add_sum(h, v, 0);
     return 0;
 }
 
@@ -58,7 +86,7 @@ uint64_t xsim_hist_quantile(const struct xsim_hist *h, double q)
 {
     uint64_t rank, acc = 0, lo, hi, mid;
 
-    if (h->n == 0 || h->bucket == NULL)
+    if (h->n == 0)
         return 0;
     if (!(q > 0))
         return h->min;
@@ -67,49 +95,62 @@ uint64_t xsim_hist_quantile(const struct xsim_hist *h, double q)
     rank = (uint64_t)ceil(q * (double)h->n);
     if (rank == 0)
         rank = 1;
-    for (unsigned int i = 0; i < XSIM_HIST_BUCKETS; i++) {
-        acc += h->bucket[i];
-        if (acc < rank)
-            continue;
-        xsim_hist_bucket_range(i, &lo, &hi);
-        mid = lo + (hi - lo) / 2;
-        if (mid < h->min)
-            mid = h->min;
-        if (mid > h->max)
-            mid = h->max;
-        return mid;
+    for (unsigned int k = 0; k < XSIM_HIST_NBLOCKS; k++) {
+        const uint64_t *b = h->block[k];
+        if (b == NULL)
+            continue; /* 128 empty buckets */
+        for (unsigned int j = 0; j < XSIM_HIST_BLOCK; j++) {
+            acc += b[j];
+            if (acc < rank)
+                continue;
+            xsim_hist_bucket_range(k * XSIM_HIST_BLOCK + j, &lo, &hi);
+            mid = lo + (hi - lo) / 2;
+            if (mid < h->min)
+                mid = h->min;
+            if (mid > h->max)
+                mid = h->max;
+            return mid;
+        }
     }
     return h->max;
 }
 
 double xsim_hist_mean(const struct xsim_hist *h)
 {
-    return h->n != 0 ? (double)(h->sum / (long double)h->n) : 0.0;
+    /* Exact in long double while the sum is below 2^64 (any real run). */
+    long double sum = (long double)h->sum_hi * 0x1p64L + (long double)h->sum_lo;
+
+    return h->n != 0 ? (double)(sum / (long double)h->n) : 0.0;
 }
 
 int xsim_hist_merge(struct xsim_hist *dst, const struct xsim_hist *src)
 {
     if (src->n == 0)
         return 0;
-    if (dst->bucket == NULL) {
-        dst->bucket = calloc(XSIM_HIST_BUCKETS, sizeof(*dst->bucket));
-        if (dst->bucket == NULL)
+    /* Every block first, so that running out of memory changes nothing. */
+    for (unsigned int k = 0; k < XSIM_HIST_NBLOCKS; k++) {
+        if (src->block[k] != NULL && counter(dst, k * XSIM_HIST_BLOCK) == NULL)
             return -ENOMEM;
     }
-    for (unsigned int i = 0; i < XSIM_HIST_BUCKETS; i++)
-        dst->bucket[i] += src->bucket[i];
+    for (unsigned int k = 0; k < XSIM_HIST_NBLOCKS; k++) {
+        if (src->block[k] == NULL)
+            continue;
+        for (unsigned int j = 0; j < XSIM_HIST_BLOCK; j++)
+            dst->block[k][j] += src->block[k][j];
+    }
     if (dst->n == 0 || src->min < dst->min)
         dst->min = src->min;
     if (src->max > dst->max)
         dst->max = src->max;
     dst->n += src->n;
-    dst->sum += src->sum;
+    add_sum(dst, src->sum_lo, src->sum_hi);
     return 0;
 }
 
 void xsim_hist_free(struct xsim_hist *h)
 {
-    free(h->bucket);
+    for (unsigned int k = 0; k < XSIM_HIST_NBLOCKS; k++)
+        free(h->block[k]);
     memset(h, 0, sizeof(*h));
 }
 

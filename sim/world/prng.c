@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "xensim/prng.h"
+#include "world/prng_inline.h"
 
 uint64_t xsim_splitmix64(uint64_t *state)
 {
@@ -34,72 +34,19 @@ void xsim_rng_init(struct xsim_rng *rng, uint64_t seed, const char *stream)
         rng->s[i] = xsim_splitmix64(&sm);
 }
 
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
 uint64_t xsim_rng_next(struct xsim_rng *rng)
 {
-    uint64_t *s = rng->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* The rejection loop below with a constant bound, which the compiler turns
- * into multiplications: the same draws without the two divisions. */
-static inline uint64_t below_const(struct xsim_rng *rng, uint64_t bound)
-{
-    uint64_t x, threshold = (0 - bound) % bound;
-
-    do {
-        x = xsim_rng_next(rng);
-    } while (x < threshold);
-    return x % bound;
+    return xsim__rng_next(rng);
 }
 
 uint64_t xsim_rng_below(struct xsim_rng *rng, uint64_t bound)
 {
-    uint64_t x, threshold;
-
-    if (bound == 0)
-        return 0;
-    /* A power of two has no biased values (the threshold below is 0) and
-     * the modulo is a mask: the same result without two divisions, which
-     * a scheduling decision among 2 candidates would otherwise pay. */
-    if ((bound & (bound - 1)) == 0)
-        return xsim_rng_next(rng) & (bound - 1);
-    /* The candidate counts of small machines (vCPUs plus the event). */
-    switch (bound) {
-    case 3:
-        return below_const(rng, 3);
-    case 5:
-        return below_const(rng, 5);
-    case 6:
-        return below_const(rng, 6);
-    case 7:
-        return below_const(rng, 7);
-    }
-    /* Reject the low values that would bias the modulo (Lemire-style
-     * threshold: (2^64 - bound) mod bound). */
-    threshold = (0 - bound) % bound;
-    do {
-        x = xsim_rng_next(rng);
-    } while (x < threshold);
-    return x % bound;
+    return xsim__rng_below(rng, bound);
 }
 
 double xsim_rng_unit(struct xsim_rng *rng)
 {
-    return (double)(xsim_rng_next(rng) >> 11) * 0x1.0p-53;
+    return (double)(xsim__rng_next(rng) >> 11) * 0x1.0p-53;
 }
 
 double xsim_rng_exp(struct xsim_rng *rng, double mean)

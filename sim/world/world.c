@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "world/prng_inline.h"
 #include "world/world_internal.h"
 
 __thread struct xsim_vcpu *xsim__self;
@@ -133,6 +134,33 @@ static inline int highest_bit(const uint64_t b[4], bool atomic)
     return -1;
 }
 
+/* Read-modify-write of an APIC word (irr, noeoi, tmr). Other threads touch
+ * them only in free-run mode; in deterministic mode the baton holder alone
+ * runs (the baton orders its accesses with the previous holder's), so a
+ * plain update does, without a locked instruction per interrupt raised
+ * and delivered. Both return the word's old value. */
+static inline uint64_t apic_or(const struct xsim_world *w, uint64_t *word, uint64_t bits)
+{
+    uint64_t old;
+
+    if (free_run(w))
+        return __atomic_fetch_or(word, bits, __ATOMIC_ACQ_REL);
+    old = *word;
+    *word = old | bits;
+    return old;
+}
+
+static inline uint64_t apic_and(const struct xsim_world *w, uint64_t *word, uint64_t bits)
+{
+    uint64_t old;
+
+    if (free_run(w))
+        return __atomic_fetch_and(word, bits, __ATOMIC_ACQ_REL);
+    old = *word;
+    *word = old & bits;
+    return old;
+}
+
 /* The vector the vCPU would take now, or -1: the highest pending vector
  * whose priority class is above the highest in service. */
 static int deliverable(struct xsim_vcpu *v)
@@ -151,9 +179,13 @@ static int deliverable(struct xsim_vcpu *v)
  * the exit happened whether or not the vector can be taken now. */
 static inline void charge_owed_exit(struct xsim_world *w, struct xsim_vcpu *v)
 {
-    if (__atomic_load_n(&v->intr_exit_pending, __ATOMIC_ACQUIRE) &&
-        __atomic_exchange_n(&v->intr_exit_pending, false, __ATOMIC_ACQ_REL))
-        xsim_charge(v, XSIM_COST_EXIT_INTR, xsim_cost(w, XSIM_COST_EXIT_INTR));
+    if (!__atomic_load_n(&v->intr_exit_pending, __ATOMIC_ACQUIRE))
+        return;
+    if (!free_run(w))
+        v->intr_exit_pending = false; /* nobody else runs (apic_or) */
+    else if (!__atomic_exchange_n(&v->intr_exit_pending, false, __ATOMIC_ACQ_REL))
+        return;
+    xsim_charge(v, XSIM_COST_EXIT_INTR, xsim_cost(w, XSIM_COST_EXIT_INTR));
 }
 
 static void deliver_pending_slow(struct xsim_world *w, struct xsim_vcpu *v)
@@ -171,8 +203,8 @@ static void deliver_pending_slow(struct xsim_world *w, struct xsim_vcpu *v)
         if (vec < 0)
             return;
         bit = (uint64_t)1 << (vec & 63);
-        __atomic_fetch_and(&v->irr[vec >> 6], ~bit, __ATOMIC_ACQ_REL);
-        if (!(__atomic_fetch_and(&v->noeoi[vec >> 6], ~bit, __ATOMIC_ACQ_REL) & bit))
+        apic_and(w, &v->irr[vec >> 6], ~bit);
+        if (!(apic_and(w, &v->noeoi[vec >> 6], ~bit) & bit))
             v->isr[vec >> 6] |= bit;
         v->if_flag = false;
         v->intr_depth++;
@@ -282,12 +314,12 @@ void xsim_vcpu_raise_flags(struct xsim_vcpu *v, uint8_t vector, unsigned int fla
     /* Trigger mode is recorded at raise time, as vlapic_set_irq sets or
      * clears the TMR bit before it touches the IRR. */
     if (flags & XSIM_IRQ_LEVEL)
-        __atomic_fetch_or(&v->tmr[word], bit, __ATOMIC_ACQ_REL);
+        apic_or(w, &v->tmr[word], bit);
     else
-        __atomic_fetch_and(&v->tmr[word], ~bit, __ATOMIC_ACQ_REL);
+        apic_and(w, &v->tmr[word], ~bit);
     if (flags & XSIM_IRQ_NO_EOI)
-        __atomic_fetch_or(&v->noeoi[word], bit, __ATOMIC_ACQ_REL);
-    was = (__atomic_fetch_or(&v->irr[word], bit, __ATOMIC_ACQ_REL) & bit) != 0;
+        apic_or(w, &v->noeoi[word], bit);
+    was = (apic_or(w, &v->irr[word], bit) & bit) != 0;
     /* Xen kicks only when the IRR (or PIR) bit was newly set; a posted
      * notification reaches a running vCPU without an exit. */
     if (!was && !posted && running_elsewhere(v))
@@ -383,8 +415,8 @@ void xsim_vcpu_lower(struct xsim_vcpu *v, uint8_t vector)
 {
     uint64_t bit = (uint64_t)1 << (vector & 63);
 
-    __atomic_fetch_and(&v->irr[vector >> 6], ~bit, __ATOMIC_ACQ_REL);
-    __atomic_fetch_and(&v->noeoi[vector >> 6], ~bit, __ATOMIC_ACQ_REL);
+    apic_and(v->world, &v->irr[vector >> 6], ~bit);
+    apic_and(v->world, &v->noeoi[vector >> 6], ~bit);
 }
 
 /* ---- the baton scheduler (deterministic mode) ---- */
@@ -538,7 +570,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
     for (;;) {
         unsigned int n = 0;
         int selfi = -1, k;
-        uint64_t head;
+        uint64_t head, earliest = UINT64_MAX;
         bool have_event;
 
         if (w->stopping) {
@@ -549,6 +581,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
             uint64_t bits = w->runnable[i];
             while (bits != 0) {
                 unsigned int idx = i * 64 + (unsigned)__builtin_ctzll(bits);
+                uint64_t t;
                 bits &= bits - 1;
                 if (self != NULL && idx == self->index) {
                     /* A spinning vCPU yields: it is a candidate only when
@@ -557,7 +590,9 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
                         continue;
                     selfi = (int)n;
                 }
-                times[n] = w->vcpus[idx]->vtime;
+                t = w->vcpus[idx]->vtime;
+                earliest = t < earliest ? t : earliest;
+                times[n] = t;
                 cand[n++] = idx;
             }
         }
@@ -567,9 +602,6 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
              * more than the skew of "+time:D"), so that devices and
              * timers keep pace with the guest while the vCPUs'
              * interleaving is still the policy's to choose. */
-            uint64_t earliest = times[0];
-            for (unsigned int i = 1; i < n; i++)
-                earliest = times[i] < earliest ? times[i] : earliest;
             have_event = head <= earliest || head - earliest <= w->events_skew_ns;
         }
         if (have_event) {
@@ -596,7 +628,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
             k = xsim__policy_pick_fair(w, cand, times, n, selfi);
         } else {
             /* `random` is a uniform draw (xsim__policy_pick's case). */
-            k = w->policy_random ? (int)xsim_rng_below(&w->sched.rng, n)
+            k = w->policy_random ? (int)xsim__rng_below(&w->sched.rng, n)
                                  : xsim__policy_pick(w, cand, times, n, selfi);
             if (k < 0) {
                 w->stop_reason = XSIM_STOP_REPLAY_ERROR;

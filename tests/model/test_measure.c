@@ -90,6 +90,32 @@ static void test_small_values_exact(void **state)
     xsim_hist_free(&h);
 }
 
+/* Merging two histograms gives the histogram of both sets of values: the
+ * same count, extremes, mean and quantiles, including blocks only the
+ * source had. */
+static void test_merge(void **state)
+{
+    struct xsim_hist a = {0}, b = {0}, all = {0};
+    struct xsim_rng rng;
+
+    (void)state;
+    xsim_rng_init(&rng, 5, "merge");
+    for (int i = 0; i < 20000; i++) {
+        uint64_t v = (uint64_t)llround(exp(12 * xsim_rng_unit(&rng)));
+        /* a: the low values, b: the high ones, so b has blocks a lacks */
+        assert_int_equal(xsim_hist_add(v < 5000 ? &a : &b, v), 0);
+        assert_int_equal(xsim_hist_add(&all, v), 0);
+    }
+    assert_int_equal(xsim_hist_merge(&a, &b), 0);
+    assert_true(a.n == all.n && a.min == all.min && a.max == all.max);
+    assert_true(xsim_hist_mean(&a) == xsim_hist_mean(&all));
+    for (int k = 0; k <= 1000; k++)
+        assert_true(xsim_hist_quantile(&a, k / 1000.0) == xsim_hist_quantile(&all, k / 1000.0));
+    xsim_hist_free(&a);
+    xsim_hist_free(&b);
+    xsim_hist_free(&all);
+}
+
 /* Independent normal samples: the 95% interval covers the true mean in
  * about 95% of runs (binomial bounds for 400 runs: 360..397). */
 static void test_batch_means_coverage(void **state)
@@ -128,6 +154,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buckets_tile),
+        cmocka_unit_test(test_merge),
         cmocka_unit_test(test_quantiles_exact_enough),
         cmocka_unit_test(test_small_values_exact),
         cmocka_unit_test(test_batch_means_coverage),
