@@ -497,8 +497,12 @@ static void switch_to(struct xsim_world *w, struct xsim_vcpu *self, struct xsim_
         xsim__self = self != NULL ? self : w->main_self;
         return;
     }
+    /* Whether we come back is read before the pass: once `next` holds the
+     * baton it may wake `self` (writing its state) on its own thread. Only
+     * `self` makes itself DONE, so the answer cannot change meanwhile. */
+    bool last = self == NULL || self->state == XSIM_VCPU_DONE;
     xsim_baton_pass(&next->baton);
-    if (self == NULL || self->state == XSIM_VCPU_DONE)
+    if (last)
         return;
     xsim_baton_wait(&self->baton);
     if (__atomic_load_n(&w->exiting, __ATOMIC_ACQUIRE))
