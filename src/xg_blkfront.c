@@ -84,7 +84,7 @@ struct xg_blkfront {
     void *ind_page[XG_BLKFRONT_MAX_RING_SLOTS][IND_PAGES];
     uint64_t next_seq;
     uint64_t done_seq; /* completions decided so far (xg_blk_io.seq) */
-    bool solo; /* a fallback step is alone on the ring */
+    bool solo;         /* a fallback step is alone on the ring */
     /* bounce pages (cfg.bounce): pool[i] NULL once given up for good */
     void *pool[XG_BLKFRONT_MAX_BOUNCE];
     uint16_t pool_free[XG_BLKFRONT_MAX_BOUNCE];
@@ -274,8 +274,7 @@ struct done_list {
  * may run from different contexts (an upcall and a submit path) in either
  * order once the lock is dropped, as on any driver completing on several
  * CPUs. */
-static void done_add(struct xg_blkfront *bf, struct done_list *dl, struct xg_blk_io *io,
-                     int status)
+static void done_add(struct xg_blkfront *bf, struct done_list *dl, struct xg_blk_io *io, int status)
 {
     XG_BUG_ON(bf->p, io->queue != BQ_NONE);
     io->queue = BQ_DONE;

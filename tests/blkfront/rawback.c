@@ -409,10 +409,8 @@ static void serve(struct xsim_world *w, void *arg)
                 /* Answered alone; the rest wait for the next service. */
                 __atomic_store_n(&b->ring.sring->rsp_prod, b->ring.rsp_prod_pvt, __ATOMIC_RELEASE);
                 (void)xsim_hv_evtchn_send(b->t->hv, 0, b->port);
-                __atomic_store_n(&b->ring.sring->req_event, b->ring.req_cons + 1,
-                                 __ATOMIC_SEQ_CST);
-                if (__atomic_load_n(&b->ring.sring->req_prod, __ATOMIC_SEQ_CST) !=
-                    b->ring.req_cons)
+                __atomic_store_n(&b->ring.sring->req_event, b->ring.req_cons + 1, __ATOMIC_SEQ_CST);
+                if (__atomic_load_n(&b->ring.sring->req_prod, __ATOMIC_SEQ_CST) != b->ring.req_cons)
                     kick(b);
                 return;
             }
