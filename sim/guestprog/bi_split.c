@@ -32,14 +32,19 @@
 #include <string.h>
 
 #include "guestprog/bi_split.h"
+#include "xensim/guest/xg_evtchn.h"
 
 #define SECT           512u
 #define SECTS_PER_PAGE 8u
 
 struct bi_part;
 
-/* One I/O cut in parts. */
+/* One I/O cut in parts. Splits and parts are on their disk's list while
+ * they live, so that a run that stops with I/O in flight frees them
+ * (bi_split_fini). */
 struct bi_split {
+    struct bi_split_link link;
+    struct bi_split_disk *d;
     const struct xg_platform *p;
     struct xg_blkfront *bf;
     struct xg_blk_io *whole;
@@ -49,9 +54,42 @@ struct bi_split {
 };
 
 struct bi_part {
+    struct bi_split_link link;
     struct xg_blk_io io;
     struct bi_split *sp;
 };
+
+static void *track(struct bi_split_disk *d, size_t size)
+{
+    struct bi_split_link *l = malloc(size);
+    bool was;
+
+    if (l == NULL)
+        return NULL;
+    memset(l, 0, size);
+    was = xg_irq_save(d->p);
+    xg_spin_lock(d->p, &d->lock);
+    l->prev = &d->live;
+    l->next = d->live.next;
+    d->live.next->prev = l;
+    d->live.next = l;
+    xg_spin_unlock(d->p, &d->lock);
+    xg_irq_restore(d->p, was);
+    return l;
+}
+
+static void untrack(struct bi_split_disk *d, void *m)
+{
+    struct bi_split_link *l = m;
+    bool was = xg_irq_save(d->p);
+
+    xg_spin_lock(d->p, &d->lock);
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    xg_spin_unlock(d->p, &d->lock);
+    xg_irq_restore(d->p, was);
+    free(l);
+}
 
 static void part_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status);
 
@@ -63,7 +101,7 @@ static void split_put(struct bi_split *sp)
         uint32_t err = xg_read_u32(sp->p, &sp->error);
 
         whole->seq = xg_read_u64(sp->p, &sp->last);
-        free(sp);
+        untrack(sp->d, sp);
         whole->done(bf, whole, -(int)err);
     }
 }
@@ -94,12 +132,11 @@ static int cut(struct bi_split *sp, uint64_t sector, uint32_t nsectors, uint8_t 
         return -E2BIG;
     while (nsectors > 0) {
         uint32_t n = nsectors < chunk ? nsectors : chunk;
-        struct bi_part *pt = malloc(sizeof(*pt));
+        struct bi_part *pt = track(sp->d, sizeof(*pt));
         int rc;
 
         if (pt == NULL)
             return -ENOMEM;
-        memset(pt, 0, sizeof(*pt));
         pt->sp = sp;
         pt->io.op = sp->whole->op;
         pt->io.sector = sector;
@@ -112,11 +149,11 @@ static int cut(struct bi_split *sp, uint64_t sector, uint32_t nsectors, uint8_t 
         if (rc == -E2BIG && n > SECTS_PER_PAGE) {
             /* The limit shrank since get_info: cut this piece again. */
             (void)xg_fetch_add_u32(sp->p, &sp->left, (uint32_t)-1);
-            free(pt);
+            untrack(sp->d, pt);
             rc = cut(sp, sector, n, buf, sent);
         } else if (rc != 0) {
             (void)xg_fetch_add_u32(sp->p, &sp->left, (uint32_t)-1);
-            free(pt);
+            untrack(sp->d, pt);
         } else {
             (*sent)++;
         }
@@ -149,12 +186,34 @@ static void part_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
     }
     if (status != 0)
         split_error(sp, status);
-    free(pt);
+    untrack(sp->d, pt);
     split_put(sp);
 }
 
-int bi_split_submit(const struct xg_platform *p, struct xg_blkfront *bf, struct xg_blk_io *io)
+void bi_split_init(struct bi_split_disk *d, const struct xg_platform *p, struct xg_blkfront *bf)
 {
+    memset(d, 0, sizeof(*d));
+    d->p = p;
+    d->bf = bf;
+    d->live.prev = d->live.next = &d->live;
+}
+
+void bi_split_fini(struct bi_split_disk *d)
+{
+    if (d->live.next == NULL)
+        return; /* never initialised */
+    while (d->live.next != &d->live) {
+        struct bi_split_link *l = d->live.next;
+        d->live.next = l->next;
+        free(l);
+    }
+    d->live.prev = &d->live;
+}
+
+int bi_split_submit(struct bi_split_disk *d, struct xg_blk_io *io)
+{
+    const struct xg_platform *p = d->p;
+    struct xg_blkfront *bf = d->bf;
     struct bi_split *sp;
     unsigned int sent = 0;
     int rc;
@@ -162,10 +221,10 @@ int bi_split_submit(const struct xg_platform *p, struct xg_blkfront *bf, struct 
     if ((io->op != XG_BLK_READ && io->op != XG_BLK_WRITE && io->op != XG_BLK_WRITE_BARRIER) ||
         io->nsectors <= BI_SPLIT_ALWAYS_FITS)
         return xg_blkfront_submit(bf, io);
-    sp = malloc(sizeof(*sp));
+    sp = track(d, sizeof(*sp));
     if (sp == NULL)
         return -ENOSPC; /* a refusal the caller retries */
-    memset(sp, 0, sizeof(*sp));
+    sp->d = d;
     sp->p = p;
     sp->bf = bf;
     sp->whole = io;
@@ -175,7 +234,7 @@ int bi_split_submit(const struct xg_platform *p, struct xg_blkfront *bf, struct 
         /* Nothing went out: refuse the I/O as blkfront would have (before
          * the first connection there is no limit to cut by yet: blkfront
          * holds the I/O and judges it when the device is known). */
-        free(sp);
+        untrack(d, sp);
         return rc == -ENODEV ? xg_blkfront_submit(bf, io) : rc;
     }
     /* Part of it went out: it completes, failed, when those parts have. */

@@ -75,6 +75,7 @@ struct bi {
     struct xg_gnttab *gt;
     struct xg_blkfront *bf[XSIM_SCN_MAX_DISKS];
     bool bf_init[XSIM_SCN_MAX_DISKS]; /* xg_blkfront_init succeeded */
+    struct bi_split_disk blk[XSIM_SCN_MAX_DISKS]; /* the block layer above each */
     struct xg_clock *clk;
     struct xg_timers *tm;
     struct xg_ipi *ipi;
@@ -335,8 +336,10 @@ static void disks_up(struct bi *b)
         xg_blkfront_config_init(&bc, env->disks[i].devid);
         bc.ring_pages = env->disks[i].ring_pages;
         bc.use_indirect = env->disks[i].indirect;
-        if ((err = xg_blkfront_init(b->bf[i], b->g, b->xb, b->gt, &bc)) == 0)
+        if ((err = xg_blkfront_init(b->bf[i], b->g, b->xb, b->gt, &bc)) == 0) {
+            bi_split_init(&b->blk[i], b->p, b->bf[i]);
             b->bf_init[i] = true;
+        }
         if (err != 0 || (err = xg_blkfront_attach(b->bf[i])) != 0) {
             setup_fail(b, "blkfront attach", err);
             return;
@@ -638,7 +641,7 @@ static int bi_blk_submit(void *state, unsigned int disk, struct xg_blk_io *io)
 
     if (disk >= b->env->ndisks || !b->bf_init[disk])
         return -ENODEV;
-    return bi_split_submit(b->p, b->bf[disk], io);
+    return bi_split_submit(&b->blk[disk], io);
 }
 
 /* A watch the machine's XenStore workload asked for fired: say so (the
@@ -767,8 +770,10 @@ static void bi_fini(void *state)
 {
     struct bi *b = state;
 
-    for (size_t i = 0; i < XSIM_SCN_MAX_DISKS; i++)
+    for (size_t i = 0; i < XSIM_SCN_MAX_DISKS; i++) {
+        bi_split_fini(&b->blk[i]);
         free(b->bf[i]);
+    }
     for (size_t i = 0; i < XSIM_SCN_MAX_WORKLOADS; i++) {
         struct bi_bind *sc = b->dev[i].sc;
         while (sc != NULL && sc != &b->dev[i].first) {
