@@ -641,7 +641,7 @@ static bool armed_watch_delivery(const struct xsim_scenario *s)
  * within the bound (virtual time is elapsed time only there). */
 static void check_watch_delivery(const struct judge *j, struct verdict *v)
 {
-    uint64_t fired = 0, seen = 0, worst = 0, worst_at = 0, reset = 0;
+    uint64_t seen = 0, worst = 0, worst_at = 0, reset = 0;
     const char *who = "";
     bool any = false, timed = time_ordered(j);
 
@@ -652,7 +652,6 @@ static void check_watch_delivery(const struct judge *j, struct verdict *v)
             continue;
         any = true;
         xsim_xsload_result(j->rc->host.xsl[i], &r);
-        fired += r.events_fired;
         seen += r.events_seen;
         reset += r.events_reset;
         if (r.event_latency_max > worst) {

@@ -11,6 +11,9 @@
 #   cmake --build --preset fuzz --target fuzz_mutant1 fuzz_mutant4     # optional
 #   cmake --build build --target xensim_mutant1 xensim_mutant4          # optional
 #   sh tests/fuzz/measure.sh build-fuzz build . 20 30
+# Every mutant (docs/fuzzing.md's per-mutant table):
+#   cmake --build --preset fuzz --target fuzz-mutants && cmake --build build --target mutants
+#   FUZZ_MUTANTS="$(seq 1 23)" sh tests/fuzz/measure.sh build-fuzz build . 3 10
 set -u
 fb=$1 db=$2 src=$3 runs=${4:-20} secs=${5:-30} mruns=${6:-${4:-20}}
 work=$(mktemp -d)
@@ -57,7 +60,9 @@ compare() { # NAME FUZZER CORPUS XENSIM SCENARIO LIMIT BUDGET RUNS
 
 compare lost-update "$fb/tests/fuzz/fuzz_lost-update" "$src/tests/fuzz/corpus/lost-update" \
     "$db/xensim" "$src/tests/data/scenarios/lost-update.json" 60 1000 "$runs"
-for m in 1 4; do
+# FUZZ_MUTANTS="1 4 12" chooses the mutants (default 1 and 4; those whose
+# targets are not built are skipped).
+for m in ${FUZZ_MUTANTS:-1 4}; do
     [ -x "$fb/tests/fuzz/fuzz_mutant$m" ] && [ -x "$db/mutants/xensim-mutant-$m" ] || continue
     scn=$(awk -F'|' -v id="$m" '$1 == id { print $4 }' "$src/tests/mutants/catalogue.txt")
     case $scn in */*) scn=$src/$scn ;; *) scn=$src/sim/scenarios/$scn.json ;; esac
