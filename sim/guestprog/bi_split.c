@@ -37,16 +37,12 @@
 #define SECT           512u
 #define SECTS_PER_PAGE 8u
 
-struct bi_part;
-
 /* One I/O cut in parts. Splits and parts are on their disk's list while
  * they live, so that a run that stops with I/O in flight frees them
  * (bi_split_fini). */
 struct bi_split {
     struct bi_split_link link;
     struct bi_split_disk *d;
-    const struct xg_platform *p;
-    struct xg_blkfront *bf;
     struct xg_blk_io *whole;
     volatile uint32_t left;  /* parts submitted and not completed, +1 while cutting */
     volatile uint32_t error; /* the first part's error, negated; 0: none */
@@ -95,14 +91,15 @@ static void part_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status);
 
 static void split_put(struct bi_split *sp)
 {
-    if (xg_fetch_add_u32(sp->p, &sp->left, (uint32_t)-1) == 1) {
-        struct xg_blk_io *whole = sp->whole;
-        struct xg_blkfront *bf = sp->bf;
-        uint32_t err = xg_read_u32(sp->p, &sp->error);
+    struct bi_split_disk *d = sp->d;
 
-        whole->seq = xg_read_u64(sp->p, &sp->last);
-        untrack(sp->d, sp);
-        whole->done(bf, whole, -(int)err);
+    if (xg_fetch_add_u32(d->p, &sp->left, (uint32_t)-1) == 1) {
+        struct xg_blk_io *whole = sp->whole;
+        uint32_t err = xg_read_u32(d->p, &sp->error);
+
+        whole->seq = xg_read_u64(d->p, &sp->last);
+        untrack(d, sp);
+        whole->done(d->bf, whole, -(int)err);
     }
 }
 
@@ -110,7 +107,7 @@ static void split_error(struct bi_split *sp, int status)
 {
     uint32_t none = 0;
 
-    (void)xg_cmpxchg_u32(sp->p, &sp->error, &none, (uint32_t)-status);
+    (void)xg_cmpxchg_u32(sp->d->p, &sp->error, &none, (uint32_t)-status);
 }
 
 /* Cut [sector, sector + nsectors) of the whole I/O (buf its first byte) by
@@ -120,10 +117,11 @@ static void split_error(struct bi_split *sp, int status)
 static int cut(struct bi_split *sp, uint64_t sector, uint32_t nsectors, uint8_t *buf,
                unsigned int *sent)
 {
+    struct bi_split_disk *d = sp->d;
     struct xg_blkfront_info info;
     uint32_t chunk;
 
-    if (xg_blkfront_get_info(sp->bf, &info) != 0)
+    if (xg_blkfront_get_info(d->bf, &info) != 0)
         return -ENODEV;
     /* Whole pages, so every piece of a page-aligned buffer starts on a
      * page; max_sectors allows for the worst alignment already. */
@@ -132,7 +130,7 @@ static int cut(struct bi_split *sp, uint64_t sector, uint32_t nsectors, uint8_t 
         return -E2BIG;
     while (nsectors > 0) {
         uint32_t n = nsectors < chunk ? nsectors : chunk;
-        struct bi_part *pt = track(sp->d, sizeof(*pt));
+        struct bi_part *pt = track(d, sizeof(*pt));
         int rc;
 
         if (pt == NULL)
@@ -144,21 +142,19 @@ static int cut(struct bi_split *sp, uint64_t sector, uint32_t nsectors, uint8_t 
         pt->io.buf = buf;
         pt->io.done = part_done;
         pt->io.arg = pt;
-        (void)xg_fetch_add_u32(sp->p, &sp->left, 1);
-        rc = xg_blkfront_submit(sp->bf, &pt->io);
-        if (rc == -E2BIG && n > SECTS_PER_PAGE) {
-            /* The limit shrank since get_info: cut this piece again. */
-            (void)xg_fetch_add_u32(sp->p, &sp->left, (uint32_t)-1);
-            untrack(sp->d, pt);
-            rc = cut(sp, sector, n, buf, sent);
-        } else if (rc != 0) {
-            (void)xg_fetch_add_u32(sp->p, &sp->left, (uint32_t)-1);
-            untrack(sp->d, pt);
-        } else {
+        (void)xg_fetch_add_u32(d->p, &sp->left, 1);
+        rc = xg_blkfront_submit(d->bf, &pt->io);
+        if (rc == 0) {
             (*sent)++;
+        } else {
+            (void)xg_fetch_add_u32(d->p, &sp->left, (uint32_t)-1);
+            untrack(d, pt);
+            /* The limit shrank since get_info: cut this piece again. */
+            if (rc == -E2BIG && n > SECTS_PER_PAGE)
+                rc = cut(sp, sector, n, buf, sent);
+            if (rc != 0)
+                return rc;
         }
-        if (rc != 0)
-            return rc;
         sector += n;
         nsectors -= n;
         if (buf != NULL)
@@ -180,8 +176,8 @@ static void part_done(struct xg_blkfront *bf, struct xg_blk_io *io, int status)
          * again by the new limit. The pieces hold the split open. */
         status = cut(sp, io->sector, io->nsectors, io->buf, &sent);
     } else {
-        last = xg_read_u64(sp->p, &sp->last);
-        while (seq > last && !xg_cmpxchg_u64(sp->p, &sp->last, &last, seq))
+        last = xg_read_u64(sp->d->p, &sp->last);
+        while (seq > last && !xg_cmpxchg_u64(sp->d->p, &sp->last, &last, seq))
             ;
     }
     if (status != 0)
@@ -212,21 +208,17 @@ void bi_split_fini(struct bi_split_disk *d)
 
 int bi_split_submit(struct bi_split_disk *d, struct xg_blk_io *io)
 {
-    const struct xg_platform *p = d->p;
-    struct xg_blkfront *bf = d->bf;
     struct bi_split *sp;
     unsigned int sent = 0;
     int rc;
 
     if ((io->op != XG_BLK_READ && io->op != XG_BLK_WRITE && io->op != XG_BLK_WRITE_BARRIER) ||
         io->nsectors <= BI_SPLIT_ALWAYS_FITS)
-        return xg_blkfront_submit(bf, io);
+        return xg_blkfront_submit(d->bf, io);
     sp = track(d, sizeof(*sp));
     if (sp == NULL)
         return -ENOSPC; /* a refusal the caller retries */
     sp->d = d;
-    sp->p = p;
-    sp->bf = bf;
     sp->whole = io;
     sp->left = 1; /* held while cutting: no part completes the whole meanwhile */
     rc = cut(sp, io->sector, io->nsectors, io->buf, &sent);
@@ -235,7 +227,7 @@ int bi_split_submit(struct bi_split_disk *d, struct xg_blk_io *io)
          * the first connection there is no limit to cut by yet: blkfront
          * holds the I/O and judges it when the device is known). */
         untrack(d, sp);
-        return rc == -ENODEV ? xg_blkfront_submit(bf, io) : rc;
+        return rc == -ENODEV ? xg_blkfront_submit(d->bf, io) : rc;
     }
     /* Part of it went out: it completes, failed, when those parts have. */
     if (rc != 0)
