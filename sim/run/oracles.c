@@ -278,7 +278,8 @@ static bool armed_blk_order(const struct xsim_scenario *s)
 
 /* Judged by the workload's driver, which knows what it submitted and in
  * what order: no I/O completed twice or while not in flight, and no
- * barrier completed while a write submitted before it was still out. */
+ * barrier completed by the driver before a write submitted ahead of it
+ * (by the driver's completion numbers, xg_blk_io.seq; see blkio.c). */
 static void check_blk_order(const struct judge *j, struct verdict *v)
 {
     uint64_t done = 0;
