@@ -13,7 +13,8 @@
  * Both backends must find the same failing schedules: the bench checks it.
  * Each figure is the best of three rounds that alternate the backends.
  * The last line is one JSON object. --quick runs a short version;
- * --profile random|pct:3|demo runs one case on fibers only, for perf.
+ * --profile random|pct:3|demo [N] runs one case (N schedules) on fibers only,
+ * for perf.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -166,10 +167,14 @@ int main(int argc, char **argv)
         return 2;
     }
     if (argc > 2 && strcmp(argv[1], "--profile") == 0) {
-        /* For a profiler: one case on fibers only. */
-        struct result r = strcmp(argv[2], "demo") == 0
-                              ? scenario(&demo, XSIM_BACKEND_FIBER, "random+time", 300)
-                              : lost_update(XSIM_BACKEND_FIBER, argv[2], 200000);
+        /* For a profiler: one case on fibers only (an optional count of
+         * schedules follows). */
+        bool is_demo = strcmp(argv[2], "demo") == 0;
+        uint64_t n = argc > 3 ? strtoull(argv[3], NULL, 10) : 0;
+        if (n == 0)
+            n = is_demo ? 300 : 200000;
+        struct result r = is_demo ? scenario(&demo, XSIM_BACKEND_FIBER, "random+time", n)
+                                  : lost_update(XSIM_BACKEND_FIBER, argv[2], n);
         printf("%.0f schedules/s\n", r.per_s);
         xsim_scenario_free(&demo);
         return 0;

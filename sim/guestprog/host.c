@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "guestprog/host.h"
+#include "world/zmem.h"
 #include "xensim/evsource.h"
 
 static struct xsim_gp_host *host_of(const struct xsim_guest_env *env)
@@ -442,16 +443,6 @@ static bool env_draining(const struct xsim_guest_env *env)
 
 /* ---- the runner's side ---- */
 
-static void *state_alloc(size_t size)
-{
-    size_t sz = (size + 63) / 64 * 64;
-    void *m = aligned_alloc(64, sz != 0 ? sz : 64);
-
-    if (m != NULL)
-        memset(m, 0, sz != 0 ? sz : 64);
-    return m;
-}
-
 int xsim_gp_host_init(struct xsim_gp_host *h, const struct xsim_scenario *s,
                       const struct xsim_guest_program *prog)
 {
@@ -459,7 +450,9 @@ int xsim_gp_host_init(struct xsim_gp_host *h, const struct xsim_scenario *s,
     h->s = s;
     h->prog = prog;
     h->cs = calloc((size_t)s->machine.vcpus, sizeof(*h->cs));
-    h->state = state_alloc(prog->state_size);
+    /* A guest's state holds its port table (11 MiB for the FIFO range):
+     * mapped, so that only what the run touches is backed. */
+    h->state = xsim__zalloc(prog->state_size);
     if (h->cs == NULL || h->state == NULL)
         return -ENOMEM;
     h->ops.start = prog->start;
@@ -566,7 +559,7 @@ void xsim_gp_host_fini(struct xsim_gp_host *h)
         free(h->close[i].log);
         xsim_xsload_destroy(h->xsl[i]);
     }
-    free(h->state);
+    xsim__zfree(h->state, h->prog != NULL ? h->prog->state_size : 0);
     free(h->cs);
     memset(h, 0, sizeof(*h));
 }

@@ -18,6 +18,7 @@
 #include "xensim/time.h"
 
 #include "hv/hv_internal.h"
+#include "world/zmem.h"
 
 void xsim_hv_features_default(struct xsim_hv_features *f)
 {
@@ -586,7 +587,7 @@ void xsim_hv_destroy(struct xsim_hv *hv)
         xsim__hv_gnttab_free(hv->doms[i]);
         xsim__hv_fifo_destroy(hv->doms[i]);
         free(hv->doms[i]->si_private);
-        free(hv->doms[i]->ports);
+        xsim__zfree(hv->doms[i]->ports, XSIM_HV_NR_PORTS * sizeof(*hv->doms[i]->ports));
         free(hv->doms[i]->vcpus);
         free(hv->doms[i]);
     }
@@ -606,10 +607,10 @@ int xsim_hv_add_domain(struct xsim_hv *hv, struct xsim_domain *d, const struct x
     hd->si_private = aligned_alloc(XEN_PAGE_SIZE, XEN_PAGE_SIZE);
     hd->vcpus = calloc(n ? n : 1, sizeof(*hd->vcpus));
     /* The whole FIFO port range; pages never touched are never backed. */
-    hd->ports = calloc(XSIM_HV_NR_PORTS, sizeof(*hd->ports));
+    hd->ports = xsim__zalloc(XSIM_HV_NR_PORTS * sizeof(*hd->ports));
     if (hd->si_private == NULL || hd->vcpus == NULL || hd->ports == NULL) {
         free(hd->si_private);
-        free(hd->ports);
+        xsim__zfree(hd->ports, XSIM_HV_NR_PORTS * sizeof(*hd->ports));
         free(hd->vcpus);
         free(hd);
         return -ENOMEM;

@@ -136,8 +136,8 @@ static void collect_events_all(struct run_ctx *rc, const struct xsim_scenario *s
     struct xsim_events_result er;
     double tput = 0;
 
-    xsim_events_total_result(&rc->ev_total, &er);
-    if (er.sojourn.n == 0)
+    if (xsim_events_total_result(&rc->ev_total, rc->ev, s->nworkloads, &er) != 0 ||
+        er.sojourn.n == 0)
         return;
     rep->has_events_all = true;
     snprintf(a->name, sizeof(a->name), "all");

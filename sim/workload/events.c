@@ -29,9 +29,12 @@ struct xsim_events {
     uint64_t *wakes_seen;                  /* per CPU: the wake count at the last item served */
     uint64_t *cpu_service_ns;              /* per CPU: service charged by this workload */
     uint64_t *cpu_served;                  /* per CPU: items served */
-    uint64_t idle_n;                       /* items whose send woke their CPU */
-    long double idle_wait_sum;             /* their waits */
-    long double idle_ns[XSIM_COST__COUNT]; /* where those waits went */
+    uint64_t idle_n; /* items whose send woke their CPU */
+    /* Their waits, and where those went: exact sums, hi * 2^64 + lo (one
+     * add per wake and cost kind; long double adds cost more than the
+     * rest of the item's bookkeeping). */
+    uint64_t idle_wait_lo, idle_wait_hi;
+    uint64_t idle_lo[XSIM_COST__COUNT], idle_hi[XSIM_COST__COUNT];
     uint64_t *batch;                       /* batch service: send times of one run */
     size_t batch_cap;
 };
@@ -143,13 +146,25 @@ static void record(struct xsim_events *e, uint64_t sent, uint64_t start, uint64_
     (void)xsim_hist_add(&e->sojourn, soj);
     (void)xsim_hist_add(&e->service, service);
     xsim_bm_add(&e->bm, (double)soj);
-    if (e->total != NULL) {
-        (void)xsim_hist_add(&e->total->wait, wait);
-        (void)xsim_hist_add(&e->total->sojourn, soj);
-        (void)xsim_hist_add(&e->total->service, service);
+    /* The total's histograms are the sum of the workloads' (merged when
+     * asked for); its batch means need the items in completion order. */
+    if (e->total != NULL)
         xsim_bm_add(&e->total->bm, (double)soj);
-    }
     xsim_evsource_complete(e->src);
+}
+
+static inline void add128(uint64_t *lo, uint64_t *hi, uint64_t v)
+{
+    uint64_t s = *lo + v;
+
+    *hi += s < v;
+    *lo = s;
+}
+
+/* The mean of an exact sum, as a long double divide (exact below 2^64). */
+static double mean128(uint64_t lo, uint64_t hi, uint64_t n)
+{
+    return (double)(((long double)hi * 0x1p64L + (long double)lo) / n);
 }
 
 /* The first item served on this CPU since it was last woken: if its send
@@ -168,9 +183,9 @@ static void zero_load(struct xsim_events *e, unsigned int cpu, uint64_t sent, ui
     if (a.woke_at_ns != sent || start < sent || a.since_wake_ns[XSIM_COST_HANDLER] != 0)
         return;
     e->idle_n++;
-    e->idle_wait_sum += start - sent;
+    add128(&e->idle_wait_lo, &e->idle_wait_hi, start - sent);
     for (unsigned int r = 0; r < XSIM_COST__COUNT; r++)
-        e->idle_ns[r] += a.since_wake_ns[r];
+        add128(&e->idle_lo[r], &e->idle_hi[r], a.since_wake_ns[r]);
 }
 
 static uint64_t serve_batch(struct xsim_events *e, const struct xg_platform *p, unsigned int cpu)
@@ -263,9 +278,9 @@ void xsim_events_result(const struct xsim_events *e, struct xsim_events_result *
     out->acausal = e->acausal;
     out->idle_n = e->idle_n;
     if (e->idle_n != 0) {
-        out->idle_wait_mean = (double)(e->idle_wait_sum / e->idle_n);
+        out->idle_wait_mean = mean128(e->idle_wait_lo, e->idle_wait_hi, e->idle_n);
         for (unsigned int r = 0; r < XSIM_COST__COUNT; r++)
-            out->idle_ns_mean[r] = (double)(e->idle_ns[r] / e->idle_n);
+            out->idle_ns_mean[r] = mean128(e->idle_lo[r], e->idle_hi[r], e->idle_n);
     }
 }
 
@@ -277,20 +292,36 @@ void xsim_events_total_init(struct xsim_events_total *t)
 
 void xsim_events_total_free(struct xsim_events_total *t)
 {
-    xsim_hist_free(&t->wait);
-    xsim_hist_free(&t->sojourn);
-    xsim_hist_free(&t->service);
+    memset(t, 0, sizeof(*t));
 }
 
-void xsim_events_total_result(const struct xsim_events_total *t, struct xsim_events_result *out)
+int xsim_events_total_result(const struct xsim_events_total *t, struct xsim_events *const *ev,
+                             size_t nev, struct xsim_events_result *out)
 {
+    struct xsim_hist wait = {0}, sojourn = {0}, service = {0};
+    int err = 0;
     double m;
 
     memset(out, 0, sizeof(*out));
-    summary(&t->wait, &out->wait);
-    summary(&t->sojourn, &out->sojourn);
-    summary(&t->service, &out->service);
-    out->sojourn_ci_ok = xsim_bm_ci95(&t->bm, &m, &out->sojourn_mean_ci95);
+    for (size_t i = 0; i < nev && err == 0; i++) {
+        if (ev[i] == NULL || ev[i]->total != t)
+            continue;
+        err = xsim_hist_merge(&wait, &ev[i]->wait);
+        if (err == 0)
+            err = xsim_hist_merge(&sojourn, &ev[i]->sojourn);
+        if (err == 0)
+            err = xsim_hist_merge(&service, &ev[i]->service);
+    }
+    if (err == 0) {
+        summary(&wait, &out->wait);
+        summary(&sojourn, &out->sojourn);
+        summary(&service, &out->service);
+        out->sojourn_ci_ok = xsim_bm_ci95(&t->bm, &m, &out->sojourn_mean_ci95);
+    }
+    xsim_hist_free(&wait);
+    xsim_hist_free(&sojourn);
+    xsim_hist_free(&service);
+    return err;
 }
 
 uint64_t xsim_events_cpu_service_ns(const struct xsim_events *e, unsigned int cpu, uint64_t *served)

@@ -34,10 +34,11 @@ int xsim_service_parse(const char *spec, int *kind, uint64_t *mean_ns, double *c
 
 struct xsim_events;
 
-/* Every item of every events workload of a run, in completion order: the
- * run's overall wait and sojourn, with an interval of its own. */
+/* Every item of every events workload of a run: the run's overall wait and
+ * sojourn, with an interval of its own. Only the batch means, which need
+ * the items in completion order, are kept here; the histograms are the sum
+ * of the workloads' own, merged by xsim_events_total_result. */
 struct xsim_events_total {
-    struct xsim_hist wait, sojourn, service;
     struct xsim_batchmeans bm;
 };
 void xsim_events_total_init(struct xsim_events_total *t);
@@ -72,8 +73,11 @@ struct xsim_events_result {
     double idle_ns_mean[XSIM_COST__COUNT];
 };
 void xsim_events_result(const struct xsim_events *e, struct xsim_events_result *out);
-/* The same figures (wait, sojourn, service, interval) over every item. */
-void xsim_events_total_result(const struct xsim_events_total *t, struct xsim_events_result *out);
+/* The same figures (wait, sojourn, service, interval) over every item of
+ * the workloads among ev[0..nev) (NULLs skipped) that count into `t`.
+ * 0, or -ENOMEM (*out then holds nothing). */
+int xsim_events_total_result(const struct xsim_events_total *t, struct xsim_events *const *ev,
+                             size_t nev, struct xsim_events_result *out);
 /* Service charged on `cpu` by this workload, and the items it served there. */
 uint64_t xsim_events_cpu_service_ns(const struct xsim_events *e, unsigned int cpu,
                                     uint64_t *served);
