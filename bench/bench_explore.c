@@ -50,6 +50,8 @@ struct result {
     double per_s;
     uint64_t failed;      /* schedules whose oracle failed */
     uint64_t fail_digest; /* a fold of the failing seeds' digests */
+    uint64_t switches;    /* vCPU switches, all schedules together */
+    uint64_t points;      /* scheduling points, all schedules together */
 };
 
 static struct result lost_update(enum xsim_backend b, const char *spec, uint64_t n)
@@ -111,6 +113,8 @@ static struct result scenario(const struct xsim_scenario *s, enum xsim_backend b
             r.failed++;
             r.fail_digest = r.fail_digest * 31 + rep.digest + seed;
         }
+        r.switches += rep.stats.switches;
+        r.points += rep.stats.points;
         xsim_report_free(&rep);
     }
     xsim_world_session_end();
@@ -205,14 +209,29 @@ int main(int argc, char **argv)
     show("demo.json, random+time", n_demo, dm_t, dm_f);
     xsim_scenario_free(&demo);
 
+    /* What bounds the demo's ratio: both backends run the same simulation
+     * (fiber_us per schedule, which is nearly all of the fiber's time) and
+     * make the same switches; the thread backend adds a kernel handoff per
+     * switch. ratio = 1 + switches * handoff / fiber time. */
+    double sw = (double)dm_f.switches / (double)n_demo;
+    double fiber_us = 1e6 / dm_f.per_s, thread_us = 1e6 / dm_t.per_s;
+    double handoff_ns = sw > 0 ? (thread_us - fiber_us) * 1e3 / sw : 0;
+    printf("demo.json per schedule: %.0f scheduling points, %.0f switches; fiber %.0f us "
+           "(%.1f ns per point), thread %.0f us (%.0f ns more per switch)\n",
+           (double)dm_f.points / (double)n_demo, sw, fiber_us,
+           fiber_us * 1e3 * (double)n_demo / (double)dm_f.points, thread_us, handoff_ns);
+
     printf("{\"bench\":\"explore\",\"quick\":%s,\"lost_update_random_thread_per_s\":%.0f,"
            "\"lost_update_random_fiber_per_s\":%.0f,\"lost_update_random_speedup\":%.2f,"
            "\"lost_update_random_speedup_target\":20,"
            "\"lost_update_pct3_thread_per_s\":%.0f,\"lost_update_pct3_fiber_per_s\":%.0f,"
            "\"lost_update_pct3_speedup\":%.2f,"
            "\"demo_random_time_thread_per_s\":%.1f,\"demo_random_time_fiber_per_s\":%.1f,"
-           "\"demo_random_time_speedup\":%.2f,\"demo_random_time_speedup_target\":10}\n",
+           "\"demo_random_time_speedup\":%.2f,\"demo_random_time_speedup_target\":10,"
+           "\"demo_switches_per_schedule\":%.0f,\"demo_fiber_us_per_schedule\":%.0f,"
+           "\"demo_thread_ns_per_switch\":%.0f}\n",
            quick ? "true" : "false", lr_t.per_s, lr_f.per_s, lr_f.per_s / lr_t.per_s, lp_t.per_s,
-           lp_f.per_s, lp_f.per_s / lp_t.per_s, dm_t.per_s, dm_f.per_s, dm_f.per_s / dm_t.per_s);
+           lp_f.per_s, lp_f.per_s / lp_t.per_s, dm_t.per_s, dm_f.per_s, dm_f.per_s / dm_t.per_s, sw,
+           fiber_us, handoff_ns);
     return 0;
 }
