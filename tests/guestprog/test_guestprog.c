@@ -350,6 +350,49 @@ static void test_xenstore_across_migrations(void **state)
     xsim_scenario_free(&s);
 }
 
+/* A run too short for an exploring policy to reach the first read back:
+ * under `time` it reads (and would fail if it did not); under random+time
+ * seed 3 the CPUs are held back until the stop, and an empty run is "not
+ * judged", not a failure an explorer would stop on. */
+static const char xenstore_short[] =
+    "{\"name\": \"xsshort\", \"machine\": {\"vcpus\": 4, \"xenstore_latency\": \"10us\"},"
+    " \"workloads\": [{\"name\": \"xs\", \"type\": \"xenstore\", \"rate\": \"20k/s\","
+    " \"keys\": 3, \"transaction_every\": 3, \"watch\": true, \"storm_rate\": \"20k/s\"}],"
+    " \"stop\": {\"time\": \"300us\"},"
+    " \"oracles\": {\"xenbus_replies\": true, \"watch_delivery\": \"500us\"}}";
+
+static void test_xenstore_short_run_under_exploration(void **state)
+{
+    struct xsim_scenario s;
+    struct xsim_error err;
+    struct xsim_policy *pol = xsim_policy_create("random+time", &err);
+    struct xsim_run_options ro = {.quiet = true};
+    struct xsim_report rep;
+    const struct xsim_oracle_result *o;
+
+    (void)state;
+    assert_non_null(pol);
+    load(&s, xenstore_short);
+    assert_int_equal(xsim_run(&s, &ro, &rep, NULL, NULL), 0);
+    o = find(&rep, "xenbus_replies");
+    assert_true(o->pass);
+    assert_false(o->not_judged);
+    xsim_report_free(&rep);
+
+    ro.policy = pol;
+    ro.seed = 3;
+    ro.seed_set = true;
+    assert_int_equal(xsim_run(&s, &ro, &rep, NULL, NULL), 0);
+    o = find(&rep, "xenbus_replies");
+    assert_true(o->pass);
+    assert_true(o->not_judged);
+    assert_non_null(strstr(o->detail, "not judged"));
+    assert_true(rep.all_pass);
+    xsim_report_free(&rep);
+    xsim_policy_destroy(pol);
+    xsim_scenario_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_machine_judges_unserved_items),
         cmocka_unit_test(test_machine_judges_xenstore),
         cmocka_unit_test(test_xenstore_across_migrations),
+        cmocka_unit_test(test_xenstore_short_run_under_exploration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
