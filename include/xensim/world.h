@@ -457,6 +457,9 @@ int xsim_choices_copy(struct xsim_choices *dst, const struct xsim_choices *src);
 
 /* The choice list the world recorded (borrowed, valid until destroy). */
 const struct xsim_choices *xsim_world_choices(const struct xsim_world *w);
+/* After the run: move the recorded choice list into *dst (whose old list is
+ * freed) without copying it; the world's list is empty afterwards. */
+void xsim_world_take_choices(struct xsim_world *w, struct xsim_choices *dst);
 
 /* For "replay": the list to follow (copied). */
 int xsim_policy_set_replay(struct xsim_policy *p, const struct xsim_choices *c);

@@ -245,7 +245,10 @@ void xsim__run_collect(struct run_ctx *rc, const struct xsim_scenario *s, struct
     if (xsim_world_replay_error(rc->w) != NULL)
         snprintf(rep->replay_error, sizeof(rep->replay_error), "%s",
                  xsim_world_replay_error(rc->w));
-    (void)xsim_choices_copy(&rep->choices, xsim_world_choices(rc->w));
+    /* The world is destroyed right after the report is built: its list
+     * moves into the report instead of being copied (hundreds of KiB per
+     * schedule of a long scenario). */
+    xsim_world_take_choices(rc->w, &rep->choices);
     snprintf(rep->callback, sizeof(rep->callback), "unknown");
     snprintf(rep->hv_callback, sizeof(rep->hv_callback), "%s",
              xsim_callback_mode_name(xsim_hv_callback_mode(rc->hv, 1)));

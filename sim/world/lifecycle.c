@@ -473,6 +473,14 @@ const struct xsim_choices *xsim_world_choices(const struct xsim_world *w)
     return &w->choices;
 }
 
+void xsim_world_take_choices(struct xsim_world *w, struct xsim_choices *dst)
+{
+    free(dst->sw);
+    *dst = w->choices;
+    memset(&w->choices, 0, sizeof(w->choices));
+    w->choices.decisions = dst->decisions;
+}
+
 bool xsim_world_guest_bug(const struct xsim_world *w)
 {
     return __atomic_load_n(&w->guest_bug, __ATOMIC_ACQUIRE);

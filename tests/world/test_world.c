@@ -90,6 +90,18 @@ static void run_pingpong(uint64_t seed, struct xsim_policy *pol, unsigned int nc
     res->digest = xsim_world_digest(w);
     memset(&res->choices, 0, sizeof(res->choices));
     assert_int_equal(xsim_choices_copy(&res->choices, xsim_world_choices(w)), 0);
+    {
+        /* Taking the list moves it whole (the same entries as the copy)
+         * and leaves the world's empty. */
+        struct xsim_choices taken = {0};
+        xsim_world_take_choices(w, &taken);
+        assert_int_equal(taken.n, res->choices.n);
+        assert_int_equal(taken.decisions, res->choices.decisions);
+        if (taken.n > 0)
+            assert_memory_equal(taken.sw, res->choices.sw, taken.n * sizeof(*taken.sw));
+        assert_int_equal(xsim_world_choices(w)->n, 0);
+        xsim_choices_free(&taken);
+    }
     memcpy(res->handled, g.handled, sizeof(res->handled));
     res->shared = g.shared;
     res->decisions = xsim_world_stats(w)->decisions;
