@@ -6,8 +6,7 @@
  * cost nothing: glibc raises its mmap threshold after the first large
  * free, and from then on serves such a block from the heap and clears all
  * of it (every page faulted in, once per world). These map large blocks
- * directly, so only the pages a run touches are ever backed. (Under
- * AddressSanitizer they stay on the heap, for its redzones.)
+ * directly, so only the pages a run touches are ever backed.
  */
 #ifndef XSIM_WORLD_ZMEM_H
 #define XSIM_WORLD_ZMEM_H
