@@ -55,9 +55,7 @@ struct bi_dev {
     struct bi_bind first; /* binding 0 */
     struct bi_bind *sc;   /* the live binding */
     uint64_t close_every; /* the workload's close_every_ns; 0: never */
-    /* TSC time of the next close. The TSC counts ns here: only a migration
-     * changes its frequency, and closes are not combined with migrations. */
-    uint64_t next_close;
+    uint64_t next_close;  /* guest_now() time of the next close */
 };
 
 struct bi_cpu {
@@ -173,6 +171,15 @@ static int bind_device(struct bi *b, struct bi_dev *d)
     return xg_evtchn_unmask(b->g, d->port);
 }
 
+/* The time the program's periodic work (closes, rebalancing) is scheduled
+ * by, in ns: the guest's clock where it keeps one (always with migrations,
+ * where a new host's TSC may count at another rate), else the TSC, which
+ * counts ns on a host that never changes. */
+static uint64_t guest_now(struct bi *b)
+{
+    return b->clk != NULL ? xg_clock_now(b->clk) : xg_rdtsc(b->p);
+}
+
 static void bind_devices(struct bi *b)
 {
     const struct xsim_guest_env *env = b->env;
@@ -186,7 +193,7 @@ static void bind_devices(struct bi *b)
         d->sc = &d->first;
         d->close_every = b->s->workloads[env->devices[i].workload].close_every_ns;
         if (d->close_every != 0) {
-            d->next_close = xg_rdtsc(b->p) + d->close_every;
+            d->next_close = guest_now(b) + d->close_every;
             b->any_close = true;
         }
         if ((err = bind_device(b, d)) != 0) {
@@ -234,13 +241,16 @@ static void close_reuse_one(struct bi *b, struct bi_dev *d)
 /* A close of `d` is due, and its handler runs on a CPU other than `cpu`. */
 static bool close_due(struct bi *b, struct bi_dev *d, unsigned int cpu)
 {
-    return d->close_every != 0 && d->port != 0 && xg_rdtsc(b->p) >= d->next_close &&
+    return d->close_every != 0 && d->port != 0 && guest_now(b) >= d->next_close &&
            xg_evtchn_get_cpu(b->g, d->port) != (int)cpu;
 }
 
 /* From CPU `cpu`'s idle loop: close and bind again each device whose
  * period is due and whose handler runs elsewhere. One close at a time in
- * the guest; no scheduling point unless one is due. */
+ * the guest. Without a guest clock, no scheduling point unless one is due
+ * (the TSC read is none); with one, its pvclock reads are. A suspend never
+ * finds a close half done: the other CPUs park from this loop, after it,
+ * and CPU 0 suspends from it, before it. */
 static void close_reuse(struct bi *b, unsigned int cpu)
 {
     const struct xg_platform *p = b->p;
@@ -259,7 +269,7 @@ static void close_reuse(struct bi *b, unsigned int cpu)
         if (!close_due(b, d, cpu))
             continue;
         close_reuse_one(b, d);
-        d->next_close = xg_rdtsc(p) + d->close_every;
+        d->next_close = guest_now(b) + d->close_every;
     }
     xg_write_u32(p, &b->closer, 0);
 }
@@ -595,9 +605,9 @@ static void bi_start(void *state, unsigned int cpu)
             continue;
         }
         xg_guest_idle(b->g);
-        if (cpu == 0 && b->s->guest.rebalance_every_ns != 0 && xg_rdtsc(p) >= b->next_rebalance) {
+        if (cpu == 0 && b->s->guest.rebalance_every_ns != 0 && guest_now(b) >= b->next_rebalance) {
             (void)xg_evtchn_rebalance(b->g);
-            b->next_rebalance = xg_rdtsc(p) + b->s->guest.rebalance_every_ns;
+            b->next_rebalance = guest_now(b) + b->s->guest.rebalance_every_ns;
         }
         close_reuse(b, cpu);
     }

@@ -242,17 +242,12 @@ static int check(scn_t *s, struct xsim_json_doc *doc, struct xsim_error *err)
         }
         if (w->type == XSIM_WL_BLOCK_IO && (rc = check_block_io(s, doc, i, err)) != 0)
             return rc;
-        if (w->close_every_ns != 0 &&
-            (s->machine.vcpus < 2 || s->nmigrations > 0 || w->close_every_ns < 1000)) {
-            /* The close comes from a CPU other than the handler's; a
-             * close racing a suspend's parking of the CPUs is not modelled. */
+        if (w->close_every_ns != 0 && (s->machine.vcpus < 2 || w->close_every_ns < 1000)) {
+            /* The close comes from a CPU other than the handler's. */
             xsim_json_elem_pos(doc, json_object_get(doc->root, "workloads"), i, &line, &col);
-            return xsim_json_error_at(doc, line, col, err,
-                                      "'workloads[%zu].close_every' %s", i,
+            return xsim_json_error_at(doc, line, col, err, "'workloads[%zu].close_every' %s", i,
                                       s->machine.vcpus < 2 ? "needs at least 2 vCPUs"
-                                      : s->nmigrations > 0
-                                          ? "cannot be combined with migrations"
-                                          : "must be 0 (never) or at least 1us");
+                                                           : "must be 0 (never) or at least 1us");
         }
     }
     if ((rc = check_buffers(s, doc, err)) != 0)
