@@ -354,6 +354,10 @@ struct xsim_report {
     struct xsim_migration_result {
         uint64_t requested, suspended, migrated, cancelled, failed;
         uint64_t downtime_ns_max, ack_ns_max;
+        /* The guest's own resume, worst case: from its SCHEDOP_shutdown
+         * returning to its devices and other CPUs being back (0: none
+         * measured, or a guest program that does not report suspends). */
+        uint64_t guest_resume_ns_max;
         uint64_t guest_resumed, guest_cancelled;
         uint64_t clock_backwards; /* samples where the guest clock went back */
     } migration;

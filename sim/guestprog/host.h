@@ -80,9 +80,18 @@ struct xsim_gp_host {
     bool init_done;
     char setup_err[200];
     uint64_t suspend_rc0, suspend_rc1, suspend_fail, suspend_backwards;
+    /* The guest's own resume: from the toolstack's RESUMED step (its
+     * SCHEDOP_shutdown returns; xsim_gp_host_resumed) to the program's
+     * env->suspended (its devices and other CPUs are back). */
+    uint64_t resumed_at_ns; /* 0: no resume under way */
+    uint64_t resume_ns_max;
     volatile uint64_t lu_counter;
     uint64_t lu_expected;
 };
+
+/* The guest's SCHEDOP_shutdown(suspend) returns now (the toolstack's
+ * RESUMED step): the start of the guest's own resume. */
+void xsim_gp_host_resumed(struct xsim_gp_host *h, uint64_t now_ns);
 
 /* Set up `h` for scenario `s` (before the machine exists): allocates the
  * program's state and the per-CPU counters. */

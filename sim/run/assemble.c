@@ -179,6 +179,16 @@ static bool has_xenstore_workload(const struct xsim_scenario *s)
     return false;
 }
 
+/* The toolstack's steps the report needs: when the guest's suspend
+ * hypercall returns, its own resume starts. */
+static void ts_step(void *arg, enum xsim_toolstack_step step, uint64_t now_ns)
+{
+    struct run_ctx *rc = arg;
+
+    if (step == XSIM_TS_RESUMED)
+        xsim_gp_host_resumed(&rc->host, now_ns);
+}
+
 static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
 {
     uint64_t drain = XSIM_RUN_DRAIN_NS;
@@ -192,6 +202,7 @@ static int build_devices(struct run_ctx *rc, const struct xsim_scenario *s)
     if (s->ndisks > 0 || s->nmigrations > 0) {
         if ((err = xsim_machine_toolstack(rc->m, &rc->ts)) != 0)
             return err;
+        xsim_toolstack_set_observer(rc->ts, ts_step, rc);
         for (size_t i = 0; i < s->ndisks; i++) {
             if ((err = build_disk(rc, s, i)) != 0)
                 return err;

@@ -229,6 +229,7 @@ static void collect_devices(struct run_ctx *rc, const struct xsim_scenario *s,
         rep->migration.downtime_ns_max = ts.downtime_ns_max;
         rep->migration.ack_ns_max = ts.ack_ns_max;
     }
+    rep->migration.guest_resume_ns_max = rc->host.resume_ns_max;
     rep->migration.guest_resumed = rc->host.suspend_rc0;
     rep->migration.guest_cancelled = rc->host.suspend_rc1;
     rep->migration.clock_backwards = rc->host.suspend_backwards;

@@ -218,6 +218,8 @@ void xsim_report_print(const struct xsim_report *rep, FILE *out)
                 m->requested, m->migrated, m->cancelled, m->failed);
         print_ns(out, " worst ack", m->ack_ns_max);
         print_ns(out, ", worst downtime", m->downtime_ns_max);
+        if (m->guest_resume_ns_max != 0)
+            print_ns(out, ", worst guest resume", m->guest_resume_ns_max);
         fprintf(out, "\n");
     }
     fprintf(out, "exits and costs:");
@@ -399,6 +401,8 @@ static json_t *migration_json(const struct xsim_report *rep)
     json_object_set_new(o, "failed", json_integer((json_int_t)m->failed));
     json_object_set_new(o, "downtime_ns_max", json_integer((json_int_t)m->downtime_ns_max));
     json_object_set_new(o, "ack_ns_max", json_integer((json_int_t)m->ack_ns_max));
+    json_object_set_new(o, "guest_resume_ns_max",
+                        json_integer((json_int_t)m->guest_resume_ns_max));
     json_object_set_new(o, "guest_new_hosts", json_integer((json_int_t)m->guest_resumed));
     json_object_set_new(o, "guest_cancelled", json_integer((json_int_t)m->guest_cancelled));
     return o;
