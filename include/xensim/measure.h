@@ -26,10 +26,27 @@
 #define XSIM_HIST_BLOCK       (1u << XSIM_HIST_BLOCK_BITS)
 #define XSIM_HIST_NBLOCKS     (XSIM_HIST_BUCKETS / XSIM_HIST_BLOCK)
 
+/* An exact sum of 64-bit values: hi * 2^64 + lo. */
+struct xsim_sum {
+    uint64_t lo, hi;
+};
+
+static inline void xsim_sum_add(struct xsim_sum *s, uint64_t v)
+{
+    uint64_t lo = s->lo + v;
+
+    s->hi += lo < v;
+    s->lo = lo;
+}
+
+/* sum / n as a long double divide (exact while the sum is below 2^64);
+ * 0 when n is 0. */
+double xsim_sum_mean(const struct xsim_sum *s, uint64_t n);
+
 struct xsim_hist {
     uint64_t *block[XSIM_HIST_NBLOCKS]; /* NULL until a value falls in it */
     uint64_t n, min, max;
-    uint64_t sum_lo, sum_hi; /* the values' sum, sum_hi * 2^64 + sum_lo */
+    struct xsim_sum sum; /* the values' sum */
 };
 
 /* What a report says of a distribution (ns). */

@@ -238,35 +238,40 @@ static void close_reuse_one(struct bi *b, struct bi_dev *d)
         setup_fail(b, "binding a device again after closing its port", err);
 }
 
-/* A close of `d` is due, and its handler runs on a CPU other than `cpu`. */
-static bool close_due(struct bi *b, struct bi_dev *d, unsigned int cpu)
+/* A close of `d` is due at `now`, and its handler runs on a CPU other
+ * than `cpu`. */
+static bool close_due(struct bi *b, const struct bi_dev *d, unsigned int cpu, uint64_t now)
 {
-    return d->close_every != 0 && d->port != 0 && guest_now(b) >= d->next_close &&
+    return d->close_every != 0 && d->port != 0 && now >= d->next_close &&
            xg_evtchn_get_cpu(b->g, d->port) != (int)cpu;
 }
 
 /* From CPU `cpu`'s idle loop: close and bind again each device whose
  * period is due and whose handler runs elsewhere. One close at a time in
- * the guest. Without a guest clock, no scheduling point unless one is due
- * (the TSC read is none); with one, its pvclock reads are. A suspend never
- * finds a close half done: the other CPUs park from this loop, after it,
- * and CPU 0 suspends from it, before it. */
+ * the guest. The clock is read once to find whether any close is due (with
+ * a guest clock each read is a pvclock read, several scheduling points,
+ * and this runs on every pass of every idle loop). A suspend never finds a
+ * close half done: the other CPUs park from this loop, after it, and CPU 0
+ * suspends from it, before it. */
 static void close_reuse(struct bi *b, unsigned int cpu)
 {
     const struct xg_platform *p = b->p;
     uint32_t none = 0;
     bool due = false;
+    uint64_t now;
 
     if (!b->any_close)
         return;
+    now = guest_now(b);
     for (unsigned int i = 0; i < b->env->ndevices && !due; i++)
-        due = close_due(b, &b->dev[i], cpu);
+        due = close_due(b, &b->dev[i], cpu, now);
     if (!due || !xg_cmpxchg_u32(p, &b->closer, &none, cpu + 1))
         return;
-    /* Due again under the claim: another CPU may have closed it since. */
+    /* Due again under the claim: another CPU may have closed it since, and
+     * each close takes time. */
     for (unsigned int i = 0; i < b->env->ndevices; i++) {
         struct bi_dev *d = &b->dev[i];
-        if (!close_due(b, d, cpu))
+        if (!close_due(b, d, cpu, guest_now(b)))
             continue;
         close_reuse_one(b, d);
         d->next_close = guest_now(b) + d->close_every;
@@ -705,27 +710,19 @@ static int bi_xs_request(void *state, unsigned int cpu, struct xsim_xs_op *op)
     }
 }
 
+/* Clock and timers: for block I/O, suspends, ticks, IPIs and XenStore
+ * rounds (their latencies and periods are program-clock times). */
 static bool needs_time(const struct xsim_scenario *s)
 {
-    if (s->ndisks > 0 || s->nmigrations > 0)
-        return true;
-    for (size_t i = 0; i < s->nworkloads; i++) {
-        if (s->workloads[i].type == XSIM_WL_TIMER || s->workloads[i].type == XSIM_WL_IPI ||
-            s->workloads[i].type == XSIM_WL_XENSTORE)
-            return true;
-    }
-    return false;
+    return (xsim_scenario_guest_needs(s) & (XSIM_GUEST_BLOCK_IO | XSIM_GUEST_SUSPEND |
+                                             XSIM_GUEST_TIMER | XSIM_GUEST_IPI |
+                                             XSIM_GUEST_XENSTORE)) != 0;
 }
 
+/* PV IPIs: for the IPI workloads and for suspends (parking the CPUs). */
 static bool needs_ipi(const struct xsim_scenario *s)
 {
-    if (s->nmigrations > 0)
-        return true;
-    for (size_t i = 0; i < s->nworkloads; i++) {
-        if (s->workloads[i].type == XSIM_WL_IPI)
-            return true;
-    }
-    return false;
+    return (xsim_scenario_guest_needs(s) & (XSIM_GUEST_SUSPEND | XSIM_GUEST_IPI)) != 0;
 }
 
 static int bi_init(void *state, const struct xsim_guest_env *env)

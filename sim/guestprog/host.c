@@ -434,17 +434,18 @@ static void env_suspended(const struct xsim_guest_env *env, int rc, uint64_t clo
         h->suspend_rc1++;
     else
         h->suspend_fail++;
-    if (h->resumed_at_ns != 0) {
+    if (h->resuming) {
         uint64_t now = xsim_world_now(h->w);
         uint64_t d = now > h->resumed_at_ns ? now - h->resumed_at_ns : 0;
         h->resume_ns_max = d > h->resume_ns_max ? d : h->resume_ns_max;
-        h->resumed_at_ns = 0;
+        h->resuming = false;
     }
 }
 
 void xsim_gp_host_resumed(struct xsim_gp_host *h, uint64_t now_ns)
 {
-    h->resumed_at_ns = now_ns != 0 ? now_ns : 1;
+    h->resuming = true;
+    h->resumed_at_ns = now_ns;
 }
 
 static bool env_draining(const struct xsim_guest_env *env)

@@ -83,8 +83,8 @@ struct xsim_gp_host {
     /* The guest's own resume: from the toolstack's RESUMED step (its
      * SCHEDOP_shutdown returns; xsim_gp_host_resumed) to the program's
      * env->suspended (its devices and other CPUs are back). */
-    uint64_t resumed_at_ns; /* 0: no resume under way */
-    uint64_t resume_ns_max;
+    bool resuming;
+    uint64_t resumed_at_ns, resume_ns_max;
     volatile uint64_t lu_counter;
     uint64_t lu_expected;
 };

@@ -172,11 +172,7 @@ static int build_disk(struct run_ctx *rc, const struct xsim_scenario *s, size_t 
 
 static bool has_xenstore_workload(const struct xsim_scenario *s)
 {
-    for (size_t i = 0; i < s->nworkloads; i++) {
-        if (s->workloads[i].type == XSIM_WL_XENSTORE)
-            return true;
-    }
-    return false;
+    return (xsim_scenario_guest_needs(s) & XSIM_GUEST_XENSTORE) != 0;
 }
 
 /* The toolstack's steps the report needs: when the guest's suspend

@@ -30,11 +30,11 @@ struct xsim_events {
     uint64_t *cpu_service_ns;              /* per CPU: service charged by this workload */
     uint64_t *cpu_served;                  /* per CPU: items served */
     uint64_t idle_n; /* items whose send woke their CPU */
-    /* Their waits, and where those went: exact sums, hi * 2^64 + lo (one
-     * add per wake and cost kind; long double adds cost more than the
-     * rest of the item's bookkeeping). */
-    uint64_t idle_wait_lo, idle_wait_hi;
-    uint64_t idle_lo[XSIM_COST__COUNT], idle_hi[XSIM_COST__COUNT];
+    /* Their waits, and where those went: exact integer sums (one add per
+     * wake and cost kind; long double adds cost more than the rest of the
+     * item's bookkeeping). */
+    struct xsim_sum idle_wait;
+    struct xsim_sum idle_ns[XSIM_COST__COUNT];
     uint64_t *batch;                       /* batch service: send times of one run */
     size_t batch_cap;
 };
@@ -153,20 +153,6 @@ static void record(struct xsim_events *e, uint64_t sent, uint64_t start, uint64_
     xsim_evsource_complete(e->src);
 }
 
-static inline void add128(uint64_t *lo, uint64_t *hi, uint64_t v)
-{
-    uint64_t s = *lo + v;
-
-    *hi += s < v;
-    *lo = s;
-}
-
-/* The mean of an exact sum, as a long double divide (exact below 2^64). */
-static double mean128(uint64_t lo, uint64_t hi, uint64_t n)
-{
-    return (double)(((long double)hi * 0x1p64L + (long double)lo) / n);
-}
-
 /* The first item served on this CPU since it was last woken: if its send
  * is what woke the CPU, its whole wait is the cost of delivering it (the
  * zero-load latency), and the vCPU's accounting says where that went. */
@@ -183,9 +169,9 @@ static void zero_load(struct xsim_events *e, unsigned int cpu, uint64_t sent, ui
     if (a.woke_at_ns != sent || start < sent || a.since_wake_ns[XSIM_COST_HANDLER] != 0)
         return;
     e->idle_n++;
-    add128(&e->idle_wait_lo, &e->idle_wait_hi, start - sent);
+    xsim_sum_add(&e->idle_wait, start - sent);
     for (unsigned int r = 0; r < XSIM_COST__COUNT; r++)
-        add128(&e->idle_lo[r], &e->idle_hi[r], a.since_wake_ns[r]);
+        xsim_sum_add(&e->idle_ns[r], a.since_wake_ns[r]);
 }
 
 static uint64_t serve_batch(struct xsim_events *e, const struct xg_platform *p, unsigned int cpu)
@@ -278,9 +264,9 @@ void xsim_events_result(const struct xsim_events *e, struct xsim_events_result *
     out->acausal = e->acausal;
     out->idle_n = e->idle_n;
     if (e->idle_n != 0) {
-        out->idle_wait_mean = mean128(e->idle_wait_lo, e->idle_wait_hi, e->idle_n);
+        out->idle_wait_mean = xsim_sum_mean(&e->idle_wait, e->idle_n);
         for (unsigned int r = 0; r < XSIM_COST__COUNT; r++)
-            out->idle_ns_mean[r] = mean128(e->idle_lo[r], e->idle_hi[r], e->idle_n);
+            out->idle_ns_mean[r] = xsim_sum_mean(&e->idle_ns[r], e->idle_n);
     }
 }
 

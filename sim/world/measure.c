@@ -58,12 +58,11 @@ static inline uint64_t *counter(struct xsim_hist *h, unsigned int index)
     return &(*b)[index & (XSIM_HIST_BLOCK - 1)];
 }
 
-static inline void add_sum(struct xsim_hist *h, uint64_t lo, uint64_t hi)
+double xsim_sum_mean(const struct xsim_sum *s, uint64_t n)
 {
-    uint64_t s = h->sum_lo + lo;
+    long double sum = (long double)s->hi * 0x1p64L + (long double)s->lo;
 
-    h->sum_hi += hi + (s < lo);
-    h->sum_lo = s;
+    return n != 0 ? (double)(sum / (long double)n) : 0.0;
 }
 
 int xsim_hist_add(struct xsim_hist *h, uint64_t v)
@@ -78,7 +77,7 @@ int xsim_hist_add(struct xsim_hist *h, uint64_t v)
     if (v > h->max)
         h->max = v;
     h->n++;
-    add_sum(h, v, 0);
+    xsim_sum_add(&h->sum, v);
     return 0;
 }
 
@@ -117,10 +116,7 @@ uint64_t xsim_hist_quantile(const struct xsim_hist *h, double q)
 
 double xsim_hist_mean(const struct xsim_hist *h)
 {
-    /* Exact in long double while the sum is below 2^64 (any real run). */
-    long double sum = (long double)h->sum_hi * 0x1p64L + (long double)h->sum_lo;
-
-    return h->n != 0 ? (double)(sum / (long double)h->n) : 0.0;
+    return xsim_sum_mean(&h->sum, h->n);
 }
 
 int xsim_hist_merge(struct xsim_hist *dst, const struct xsim_hist *src)
@@ -143,7 +139,8 @@ int xsim_hist_merge(struct xsim_hist *dst, const struct xsim_hist *src)
     if (src->max > dst->max)
         dst->max = src->max;
     dst->n += src->n;
-    add_sum(dst, src->sum_lo, src->sum_hi);
+    xsim_sum_add(&dst->sum, src->sum.lo);
+    dst->sum.hi += src->sum.hi;
     return 0;
 }
 
