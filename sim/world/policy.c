@@ -13,8 +13,9 @@
  *             Musuvathi, Nagarakatte, ASPLOS 2010): random distinct initial
  *             priorities D..D+n-1, D-1 change points drawn uniformly from
  *             decisions [1, K] (default K 1000); the highest-priority
- *             candidate runs; at change point i the running vCPU's priority
- *             drops to D-i. Finds a depth-D bug with probability at least
+ *             candidate runs; at change point i the running entity's
+ *             priority drops to D-i (the timed-event entity's when events
+ *             ran since the last vCPU step). Finds a depth-D bug with probability at least
  *             1/(n K^(D-1)).
  *   dfs:B     bounded-exhaustive depth-first enumeration with at most B
  *             preemptions (Musuvathi and Qadeer, PLDI 2007): a preemption is
@@ -355,8 +356,15 @@ static int pick_pct(struct xsim_world *w, const uint32_t *cand, unsigned int n, 
     uint64_t step = w->stats.decisions + 1;
     int best = 0;
 
+    /* At change point i (from 0) the entity that took the last step drops
+     * to D-1-i: the running vCPU, or the timed-event entity when events
+     * just ran (a device's run of steps is cut short as a thread's is). */
     for (unsigned int i = 0; i < s->nchange; i++) {
-        if (s->change_at[i] == step && self >= 0)
+        if (s->change_at[i] != step)
+            continue;
+        if (s->after_event)
+            s->prio[w->nvcpus] = (int)(w->policy->pct_depth - 1 - i);
+        else if (self >= 0)
             s->prio[prio_slot(w, cand[self])] = (int)(w->policy->pct_depth - 1 - i);
     }
     /* A vCPU in a wait loop cannot progress until others do: it drops

@@ -570,6 +570,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
     uint32_t cand[XSIM_MAX_VCPUS + 1];
     uint64_t times[XSIM_MAX_VCPUS + 1];
     unsigned int words = (w->nvcpus + 63) / 64;
+    bool after_event = false;
 
     for (;;) {
         unsigned int n = 0;
@@ -631,6 +632,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
         } else if (w->fair_drain) {
             k = xsim__policy_pick_fair(w, cand, times, n, selfi);
         } else {
+            w->sched.after_event = after_event;
             /* `random` is a uniform draw (xsim__policy_pick's case). */
             k = w->policy_random ? (int)xsim__rng_below(&w->sched.rng, n)
                                  : xsim__policy_pick(w, cand, times, n, selfi);
@@ -673,6 +675,7 @@ static void reschedule(struct xsim_world *w, struct xsim_vcpu *self, bool yield)
                 return;
             }
             run_event(w);
+            after_event = true;
             continue;
         }
         struct xsim_vcpu *next = w->vcpus[cand[k]];

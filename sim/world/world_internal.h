@@ -93,6 +93,9 @@ struct xsim_sched {
     /* pct */
     int *prio;    /* by entity (vCPUs, then the event pseudo-entity) */
     int min_prio; /* yields drop a spinner below every other priority */
+    /* The entity that took the last step was the event pseudo-entity
+     * (events just ran inline): a change point lowers it, not `self`. */
+    bool after_event;
     uint64_t *change_at;
     unsigned int nchange;
     /* bytes */

@@ -418,6 +418,88 @@ static void test_pct_depth2(void **state)
     xsim_policy_destroy(rnd);
 }
 
+/* ---- pct: a device's run of steps is cut short too ----
+ * A device (a chain of timed events, each scheduling the next) sets flag1,
+ * runs FILLERS more steps, then sets flag2; one vCPU reads flag1, FILLERS
+ * fillers, then flag2. The bug shows when the vCPU sees flag1 == 1 and then
+ * flag2 == 0: the device must be stopped between its first and last step,
+ * so a PCT that only ever lowers vCPUs (the device's entity keeping its
+ * initial priority) never finds it. */
+
+struct chain_ctx {
+    const struct xg_platform *p;
+    unsigned int fillers, step;
+    volatile uint64_t flag1, flag2, scratch;
+    bool bug;
+};
+
+static void chain_step(struct xsim_world *w, void *arg)
+{
+    struct chain_ctx *c = arg;
+
+    if (c->step == 0)
+        c->flag1 = 1;
+    else if (c->step <= c->fillers)
+        c->scratch = c->step;
+    else
+        c->flag2 = 1;
+    if (c->step++ <= c->fillers)
+        assert_true(xsim_event_schedule(w, xsim_world_now(w) + 1, 1, chain_step, c) != 0);
+}
+
+static void chain_start(void *guest, unsigned int cpu)
+{
+    struct chain_ctx *c = guest;
+    const struct xg_platform *p = c->p;
+    uint64_t f1, f2;
+
+    (void)cpu;
+    f1 = xg_read_u64(p, &c->flag1);
+    for (unsigned int i = 0; i < c->fillers; i++)
+        (void)xg_read_u64(p, &c->scratch);
+    f2 = xg_read_u64(p, &c->flag2);
+    if (f1 == 1 && f2 == 0)
+        c->bug = true;
+}
+
+static const struct xsim_guest_ops chain_ops = {.start = chain_start};
+
+static void test_pct_cuts_device_steps(void **state)
+{
+    enum { SEEDS = 400, FILLERS = 10 };
+    unsigned int k = 2 * (FILLERS + 2) + 1;
+    /* One vCPU and the timed-event entity. */
+    double bound = 1.0 / (2.0 * k);
+    unsigned int found = 0;
+    char spec[32];
+
+    (void)state;
+    snprintf(spec, sizeof(spec), "pct:2:%u", k);
+    struct xsim_policy *pol = th_policy(spec);
+    for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+        struct xsim_world_config cfg;
+        struct xsim_world *w;
+        struct xsim_domain *d;
+        struct chain_ctx c = {.fillers = FILLERS};
+
+        xsim_world_config_init(&cfg);
+        cfg.seed = seed;
+        assert_int_equal(xsim_world_create(&cfg, pol, &w), 0);
+        assert_int_equal(xsim_domain_create(w, 1, 1, 0, &chain_ops, &c, &d), 0);
+        c.p = xsim_domain_platform(d);
+        assert_true(xsim_event_schedule(w, 0, 1, chain_step, &c) != 0);
+        assert_int_equal(xsim_world_run(w), XSIM_STOP_ALL_DONE);
+        /* Every step ran, whatever the order. */
+        assert_int_equal(c.step, FILLERS + 2);
+        xsim_world_destroy(w);
+        found += c.bug;
+    }
+    printf("pct:2:%u cut the device's steps in %u of %d runs (bound 1/(n k) = %.4f -> >= %.1f)\n",
+           k, found, SEEDS, bound, bound * SEEDS);
+    assert_true((double)found >= bound * SEEDS);
+    xsim_policy_destroy(pol);
+}
+
 /* ---- stop conditions and timed events ---- */
 
 struct tick_ctx {
@@ -727,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_bad_policy),
         cmocka_unit_test(test_dfs_enumerates),
         cmocka_unit_test(test_pct_depth2),
+        cmocka_unit_test(test_pct_cuts_device_steps),
         cmocka_unit_test(test_time_limit_and_events),
         cmocka_unit_test(test_quiescent_and_destroy),
         cmocka_unit_test(test_fail),
