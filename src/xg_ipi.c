@@ -236,6 +236,35 @@ int xg_ipi_send(struct xg_ipi *ipi, int dest, enum xg_ipi_kind kind)
 
 /* ---- suspend and resume ---- */
 
+/*
+ * Take the PV IPIs still pending on `cpu`'s ports out of the event channel
+ * layer and hold them for xg_ipi_cpu_unpark. An IPI sent before the
+ * suspend that its target had not taken yet (it parked with interrupts
+ * off, or its vCPU was not running) would otherwise go with the old ports
+ * to a new host, where none of them exists; FreeBSD's resume re-sends its
+ * bitmap IPI to every CPU for the same reason. Clearing the pending bit
+ * means a cancelled suspend does not run the handler twice. Called once
+ * sends are off and `cpu` is parked, so nothing can set them again.
+ */
+static void hold_pending(struct xg_ipi *ipi, unsigned int cpu)
+{
+    struct xg_guest *g = ipi->g;
+    uint8_t held;
+
+    if (ipi->mode != XG_IPI_MODE_PV || g->ops == NULL ||
+        g->ops->is_pending == NULL || g->ops->clear_pending == NULL)
+        return;
+    held = xg_read_u8(g->p, &ipi->held[cpu]);
+    for (unsigned int k = 0; k < XG_IPI__COUNT; k++) {
+        evtchn_port_t port = ipi->slot[cpu][k].port;
+        if (port != 0 && g->ops->is_pending(g, port)) {
+            g->ops->clear_pending(g, port);
+            held |= (uint8_t)(1u << k);
+        }
+    }
+    xg_write_u8(g->p, &ipi->held[cpu], held);
+}
+
 int xg_ipi_suspend(struct xg_ipi *ipi)
 {
     if (ipi->g == NULL || ipi->mode == XG_IPI_MODE_NONE)
@@ -244,6 +273,12 @@ int xg_ipi_suspend(struct xg_ipi *ipi)
     for (unsigned int c = 0; c < ipi->g->ncpus; c++) {
         ipi->was_ready[c] = ipi->ready[c];
         xg_write_u8(ipi->g->p, &ipi->ready[c], 0);
+    }
+    /* CPUs already parked hold what is pending on their ports; the others
+     * (the caller, as a rule) do it as they park. */
+    for (unsigned int c = 0; c < ipi->g->ncpus && c < XG_MAX_CPUS; c++) {
+        if (xg_read_u8(ipi->g->p, &ipi->parked[c]))
+            hold_pending(ipi, c);
     }
     return 0;
 }
@@ -298,8 +333,13 @@ void xg_ipi_cpu_park(struct xg_ipi *ipi)
 {
     unsigned int cpu = xg_cpu(ipi->g->p);
 
-    if (cpu < XG_MAX_CPUS)
-        xg_write_u8(ipi->g->p, &ipi->parked[cpu], 1);
+    if (cpu >= XG_MAX_CPUS)
+        return;
+    xg_write_u8(ipi->g->p, &ipi->parked[cpu], 1);
+    /* Parking after xg_ipi_suspend turned sends off (CPU 0, with its
+     * interrupts off): hold this CPU's pending IPIs now. */
+    if (ipi->was_ready[cpu] && !xg_read_u8(ipi->g->p, &ipi->ready[cpu]))
+        hold_pending(ipi, cpu);
 }
 
 void xg_ipi_cpu_unpark(struct xg_ipi *ipi)
@@ -313,8 +353,8 @@ void xg_ipi_cpu_unpark(struct xg_ipi *ipi)
         return;
     was = xg_irq_save(p);
     xg_write_u8(p, &ipi->parked[cpu], 0);
-    held = ipi->held[cpu];
-    ipi->held[cpu] = 0;
+    held = xg_read_u8(p, &ipi->held[cpu]);
+    xg_write_u8(p, &ipi->held[cpu], 0);
     for (unsigned int k = 0; k < XG_IPI__COUNT; k++) {
         if (held & (1u << k))
             run_handler(ipi, cpu, (enum xg_ipi_kind)k);

@@ -55,6 +55,8 @@ static void ipi_cb(struct xg_ipi *ipi, unsigned int cpu, enum xg_ipi_kind kind, 
 
     check_not_suspended(x);
     xg_fetch_add_u32(x->th.p, &x->ipis[cpu], 1);
+    if (kind == XG_IPI_TLB)
+        xg_fetch_add_u32(x->th.p, &x->tlbs[cpu], 1);
     if (kind == XG_IPI_CALL)
         (void)xg_timer_set_in(&x->tm, x->arm_delta_ns);
 }

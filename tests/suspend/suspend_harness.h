@@ -51,6 +51,7 @@ struct sh {
     uint64_t fired_late[XG_MAX_CPUS]; /* a callback before its deadline: count */
     uint64_t arm_delta_ns;
     volatile uint32_t ipis[XG_MAX_CPUS];
+    volatile uint32_t tlbs[XG_MAX_CPUS]; /* XG_IPI_TLB runs (also in ipis) */
     /* handlers (event, IPI, timer) that ran while the domain was inside
      * SCHEDOP_shutdown(suspend): CPUs must be parked then */
     uint32_t ran_while_suspended;

@@ -46,6 +46,11 @@ struct obs {
     enum xg_callback cb_after;
     bool armed_in_downtime;
     uint32_t fired_before_resume;
+    /* XG_IPI_TLB sent to the parked CPUs by the device hook: its rc, and
+     * every CPU's TLB runs before it and once the resume is done. */
+    int parked_ipi_rc;
+    uint32_t tlbs_before[4];
+    bool parked_ipis_ran;
     grant_ref_t old_ref;
     int old_grant_rc, old_map_rc;
     uint8_t *old_page;
@@ -87,6 +92,12 @@ static int arm_in_downtime(void *arg)
     struct obs *o = x->user;
 
     if (!o->armed_in_downtime) {
+        /* An IPI the parked CPUs cannot take before the suspend: it must
+         * still run on each of them once, after the resume, whichever
+         * host that is (the old ports do not come along). */
+        for (unsigned int c = 0; c < x->cfg.th.ncpus && c < 4; c++)
+            o->tlbs_before[c] = x->tlbs[c];
+        o->parked_ipi_rc = xg_ipi_send(&x->ipi, XG_IPI_ALL_BUT_SELF, XG_IPI_TLB);
         o->fired_before_resume = x->fired[0];
         o->armed_in_downtime = xg_timer_set_in(&x->tm, 1 * MS) == 0;
     }
@@ -162,6 +173,9 @@ static void main0(struct sh *x, unsigned int cpu)
         if (o->old_map_rc == 0)
             xsim_gnttab_unmap(x->th.hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, o->old_ref, true);
     }
+    o->parked_ipis_ran = true;
+    for (unsigned int c = 1; c < x->cfg.th.ncpus && c < 4; c++)
+        o->parked_ipis_ran &= sh_wait_count(x, &x->tlbs[c], o->tlbs_before[c] + 1, 10 * MS);
     o->cb_after = xg_guest_callback(x->th.g);
     snapshot_ports(x, o->timer_port_after, o->ipi_port_after);
     o->xb_after = x->xb.port;
@@ -228,6 +242,11 @@ static void check_common_after(struct sh *x, struct obs *o)
     assert_true(o->mono_after >= o->mono_before);
     assert_int_equal(x->ran_while_suspended, 0);
     assert_true(o->armed_in_downtime);
+    /* The IPI sent to the parked CPUs ran once on each, after the resume. */
+    assert_int_equal(o->parked_ipi_rc, (int)x->cfg.th.ncpus - 1);
+    assert_true(o->parked_ipis_ran);
+    for (unsigned int c = 1; c < x->cfg.th.ncpus && c < 4; c++)
+        assert_int_equal(x->tlbs[c], o->tlbs_before[c] + 1);
     assert_int_equal(o->xs_rc, 0);
     assert_int_equal(o->read_rc, 5);
     assert_string_equal(o->readback, "after");

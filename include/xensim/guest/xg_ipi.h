@@ -114,7 +114,9 @@ int xg_ipi_cpu_init(struct xg_ipi *ipi);
  * shorthand) reaches every CPU. */
 int xg_ipi_send(struct xg_ipi *ipi, int dest, enum xg_ipi_kind kind);
 
-/* Suspend (CPU 0): no CPU is ready for sends until xg_ipi_resume. */
+/* Suspend (CPU 0): no CPU is ready for sends until xg_ipi_resume. IPIs
+ * still pending on the ports of CPUs already parked are taken off them
+ * and held (a new host has none of the old ports). */
 int xg_ipi_suspend(struct xg_ipi *ipi);
 /* Resume (CPU 0, other CPUs parked, after xg_guest_resume): CPUs that
  * were ready are ready again; on a new host the pv ports of every such
@@ -123,7 +125,9 @@ int xg_ipi_suspend(struct xg_ipi *ipi);
  * host without per-CPU events (no vector callback) switches to lapic
  * instead (no ports); a lapic guest stays lapic on any host. */
 int xg_ipi_resume(struct xg_ipi *ipi, bool new_host);
-/* On each CPU while parked: LAPIC IPIs taken are held, not run... */
+/* On each CPU while parked: LAPIC IPIs taken are held, not run; a CPU
+ * parking after xg_ipi_suspend (CPU 0, interrupts off) also holds what is
+ * pending on its pv ports... */
 void xg_ipi_cpu_park(struct xg_ipi *ipi);
 /* ... and run (once per kind) here, on the same CPU, after the resume. */
 void xg_ipi_cpu_unpark(struct xg_ipi *ipi);
