@@ -251,8 +251,8 @@ static void hold_pending(struct xg_ipi *ipi, unsigned int cpu)
     struct xg_guest *g = ipi->g;
     uint8_t held;
 
-    if (ipi->mode != XG_IPI_MODE_PV || g->ops == NULL ||
-        g->ops->is_pending == NULL || g->ops->clear_pending == NULL)
+    if (ipi->mode != XG_IPI_MODE_PV || g->ops == NULL || g->ops->is_pending == NULL ||
+        g->ops->clear_pending == NULL)
         return;
     held = xg_read_u8(g->p, &ipi->held[cpu]);
     for (unsigned int k = 0; k < XG_IPI__COUNT; k++) {

@@ -15,8 +15,8 @@
  *             decisions [1, K] (default K 1000); the highest-priority
  *             candidate runs; at change point i the running entity's
  *             priority drops to D-i (the timed-event entity's when events
- *             ran since the last vCPU step). Finds a depth-D bug with probability at least
- *             1/(n K^(D-1)).
+ *             ran since the last vCPU step). Finds a depth-D bug with
+ *             probability at least 1/(n K^(D-1)).
  *   dfs:B     bounded-exhaustive depth-first enumeration with at most B
  *             preemptions (Musuvathi and Qadeer, PLDI 2007): a preemption is
  *             choosing another candidate while the running vCPU could go on.
