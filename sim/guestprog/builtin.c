@@ -56,6 +56,9 @@ struct bi_dev {
     struct bi_bind *sc;   /* the live binding */
     uint64_t close_every; /* the workload's close_every_ns; 0: never */
     uint64_t next_close;  /* guest_now() time of the next close */
+    /* After a resume: 1 + the CPU that looks at the device's "ring" once
+     * it is back (its port's CPU); 0 when there is nothing to look at. */
+    volatile uint32_t look;
 };
 
 struct bi_cpu {
@@ -286,21 +289,42 @@ static int ev_suspend(void *arg)
 }
 
 /* After a resume: on a new host the device's channel is new; either way,
- * look at the "ring" once, as a driver does after reconnecting. */
+ * the "ring" is looked at once, as a driver does after reconnecting. Not
+ * here, with the other CPUs still parked, but by the CPU the device's port
+ * is bound to once the CPUs are back, as a driver's deferred work or
+ * interrupt handler would (look_after_resume). */
 static int ev_resume(void *arg, bool new_host)
 {
     struct bi_dev *d = arg;
     struct bi *b = d->b;
     const struct xsim_guest_env *env = b->env;
+    unsigned int cpu = 0;
     int err;
 
     if (new_host) {
         if ((err = env->reconnect(env, d->dev, NULL)) != 0 || (err = bind_device(b, d)) != 0)
             return err;
     }
-    if (!env->devices[d->dev].spurious)
-        (void)env->serve(env, d->dev, xg_cpu(b->p));
+    if (!env->devices[d->dev].spurious) {
+        if (d->port != 0 && d->port < XG_MAX_PORTS && b->g->ports[d->port].cpu < env->ncpus)
+            cpu = b->g->ports[d->port].cpu;
+        xg_write_u32(b->p, &d->look, cpu + 1);
+    }
     return 0;
+}
+
+/* On `cpu`, back from a suspend (CPU 0 once xg_suspend_run returned, the
+ * others once they unparked): look at the rings left to it. */
+static void look_after_resume(struct bi *b, unsigned int cpu)
+{
+    const struct xsim_guest_env *env = b->env;
+
+    for (unsigned int i = 0; i < env->ndevices; i++) {
+        struct bi_dev *d = &b->dev[i];
+        uint32_t mine = cpu + 1;
+        if (xg_read_u32(b->p, &d->look) == mine && xg_cmpxchg_u32(b->p, &d->look, &mine, 0))
+            (void)env->serve(env, d->dev, cpu);
+    }
 }
 
 static int bf_suspend(void *arg)
@@ -603,10 +627,12 @@ static void bi_start(void *state, unsigned int cpu)
         if (b->sus != NULL && cpu == 0 && xg_suspend_requested(b->sus)) {
             xg_irq_restore(p, true);
             run_suspend(b);
+            look_after_resume(b, cpu);
             continue;
         }
         if (b->sus != NULL && cpu != 0 && xg_suspend_cpu_poll(b->sus)) {
             xg_irq_restore(p, true);
+            look_after_resume(b, cpu);
             continue;
         }
         xg_guest_idle(b->g);
