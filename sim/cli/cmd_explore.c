@@ -38,7 +38,8 @@ static double now_s(void)
 
 static const char usage[] =
     "Usage: xensim explore SCENARIO --schedules N [--policy P] [--seed S] [--jobs J]\n"
-    "                      [--shard K/N] [--out DIR] [--json] [--guest PROGRAM.so]\n"
+    "                      [--shard K/N] [--out DIR] [--json] [--keep-going]\n"
+    "                      [--guest PROGRAM.so]\n"
     "Run N schedules (seeds S .. S+N-1; S defaults to the scenario's seed) under policy P\n"
     "(default: the scenario's; random, pct:D[:K], dfs:B, ...; add +time, as in\n"
     "pct:3+time, so that devices and timers keep pace with the vCPUs - what scenarios\n"
@@ -50,6 +51,9 @@ static const char usage[] =
     "               (seeded policies; dfs enumerates one space in one process)\n"
     "  --out DIR    where replay files go (default .)\n"
     "  --json       print the outcome as one JSON object on standard output\n"
+    "  --keep-going run every schedule instead of stopping at the first failure,\n"
+    "               and count the failures (a policy's detection rate); the replay\n"
+    "               file is the first failing schedule's\n"
     "  --guest PROGRAM.so\n"
     "               explore this guest program (xensim/guestprog.h) instead of\n"
     "               xensim's own\n"
@@ -107,6 +111,8 @@ struct outcome {
     uint64_t first_seed; /* the first schedule's seed */
     uint64_t failed_seed;
     bool failed, error, whole_space;
+    bool keep_going;
+    uint64_t failures; /* failing schedules (all of them under --keep-going) */
     char replay[1024]; /* the replay file written, or "" */
     char oracles[512]; /* the failing oracles */
 };
@@ -205,18 +211,23 @@ static int explore_dfs(const struct xsim_scenario *s, const char *spec, uint64_t
             break;
         }
         if (r != 0) {
-            show(pg, true);
-            /* Re-running a dfs policy would advance it: rebuild the same
-             * schedule from the recorded position instead. */
-            oc->failed = true;
-            oc->failed_seed = oc->first_seed;
-            write_replay(s, spec, oc->first_seed, dir, pol, oc);
+            oc->failures++;
+            if (!oc->failed) {
+                if (!oc->keep_going)
+                    show(pg, true);
+                /* Re-running a dfs policy would advance it: rebuild the
+                 * same schedule from the recorded position instead. */
+                oc->failed = true;
+                oc->failed_seed = oc->first_seed;
+                write_replay(s, spec, oc->first_seed, dir, pol, oc);
+            }
             rc = 1;
-            break;
+            if (!oc->keep_going)
+                break;
         }
     } while (pg->done < n && xsim_policy_dfs_next(pol));
     xsim_world_session_end();
-    if (rc == 0) {
+    if (rc == 0 || (rc == 1 && oc->keep_going)) {
         show(pg, true);
         oc->whole_space = pg->done < n;
     }
@@ -250,6 +261,11 @@ static void print_outcome(const struct xsim_scenario *s, const char *spec, uint6
                    ")%s, every oracle held\n",
                    pg->done, spec, shard_k, shard_n,
                    oc->whole_space ? " (the whole bounded space)" : "");
+        else if (oc->keep_going && !oc->error)
+            printf("explore: %" PRIu64 " of %" PRIu64 " schedules under %s (shard %" PRIu64
+                   "/%" PRIu64 ")%s failed; the first: seed %" PRIu64 "\n",
+                   oc->failures, pg->done, spec, shard_k, shard_n,
+                   oc->whole_space ? " (the whole bounded space)" : "", oc->failed_seed);
         return;
     }
     json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:f, s:f, s:b}", "scenario",
@@ -267,6 +283,8 @@ static void print_outcome(const struct xsim_scenario *s, const char *spec, uint6
                         oc->failed ? json_integer((json_int_t)oc->failed_seed) : json_null());
     json_object_set_new(o, "failed_oracles", oc->failed ? json_string(oc->oracles) : json_null());
     json_object_set_new(o, "replay", oc->replay[0] ? json_string(oc->replay) : json_null());
+    json_object_set_new(o, "keep_going", json_boolean(oc->keep_going));
+    json_object_set_new(o, "failures", json_integer((json_int_t)oc->failures));
     json_dumpf(o, stdout, JSON_COMPACT);
     fputc('\n', stdout);
     json_decref(o);
@@ -282,6 +300,7 @@ int xsim_cmd_explore(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},
         {"seed", required_argument, NULL, 'S'},
         {"json", no_argument, NULL, 'J'},
+        {"keep-going", no_argument, NULL, 'k'},
         {"guest", required_argument, NULL, 'g'},
         {"backend", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
@@ -328,6 +347,9 @@ int xsim_cmd_explore(int argc, char **argv)
             break;
         case 'J':
             oc.json = true;
+            break;
+        case 'k':
+            oc.keep_going = true;
             break;
         case 'g':
             guest_path = optarg;
@@ -426,7 +448,7 @@ int xsim_cmd_explore(int argc, char **argv)
                 int r = one(&s, pol, oc.first_seed + i - 1);
                 fprintf(w, "%" PRIu64 " %d\n", oc.first_seed + i - 1, r);
                 fflush(w);
-                if (r != 0)
+                if (r < 0 || (r != 0 && !oc.keep_going))
                     break;
             }
             xsim_world_session_end();
@@ -441,8 +463,11 @@ int xsim_cmd_explore(int argc, char **argv)
      * seeds in increasing order and stops at its first failure; the
      * lowest failing seed is reported, so the answer does not depend on
      * --jobs or on host timing. A worker is stopped as soon as its next
-     * seed would be above the lowest failure found. */
-    uint64_t failed_seed = UINT64_MAX;
+     * seed would be above the lowest failure found. Under --keep-going
+     * every schedule runs and each failure is counted; a schedule that
+     * could not run still ends the exploration (the lowest such seed is
+     * reported). */
+    uint64_t failed_seed = UINT64_MAX, error_seed = UINT64_MAX;
     bool error = false;
     struct pollfd pfd[256];
     char lines[256][128];
@@ -475,12 +500,22 @@ int xsim_cmd_explore(int argc, char **argv)
                 if (sscanf(lines[j], "%" SCNu64 " %d", &seed, &res) == 2) {
                     pg.done++;
                     show(&pg, false);
-                    if (res != 0 && seed < failed_seed) {
-                        failed_seed = seed;
-                        error = res < 0;
+                    if (oc.keep_going) {
+                        if (res > 0) {
+                            oc.failures++;
+                            failed_seed = seed < failed_seed ? seed : failed_seed;
+                        } else if (res < 0) {
+                            error_seed = seed < error_seed ? seed : error_seed;
+                            stop = true;
+                        }
+                    } else {
+                        if (res != 0 && seed < failed_seed) {
+                            failed_seed = seed;
+                            error = res < 0;
+                        }
+                        if (seed >= failed_seed)
+                            stop = true;
                     }
-                    if (seed >= failed_seed)
-                        stop = true;
                 }
                 size_t rest = fill[j] - (size_t)(nl + 1 - lines[j]);
                 memmove(lines[j], nl + 1, rest + 1);
@@ -494,7 +529,13 @@ int xsim_cmd_explore(int argc, char **argv)
             }
         }
     }
+    if (error_seed != UINT64_MAX) {
+        error = true;
+        failed_seed = error_seed;
+    }
     bool failed = failed_seed != UINT64_MAX && !error;
+    if (failed && !oc.keep_going)
+        oc.failures = 1;
     for (uint64_t j = 0; j < jobs; j++)
         waitpid(pids[j], NULL, 0);
     show(&pg, true);

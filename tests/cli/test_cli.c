@@ -579,6 +579,86 @@ static void test_found_by_the_soak(void **state)
     }
 }
 
+/* --keep-going: every schedule runs and each failure is counted, the same
+ * for any --jobs, and the count is what stopping at each failure and going
+ * on from the next seed finds. */
+static uint64_t keep_going_failures(const char *policy, unsigned int jobs, const char *dir,
+                                    uint64_t *first)
+{
+    char cmd[2048];
+    json_t *o;
+    uint64_t n;
+
+    snprintf(cmd, sizeof(cmd),
+             "%s explore %s/scenarios/lost-update.json --schedules 1000 --seed 1 --policy %s "
+             "--keep-going --jobs %u --json --out %s 2>/dev/null",
+             XENSIM, DATA, policy, jobs, dir);
+    o = run_json(cmd, 1);
+    assert_string_equal(json_string_value(json_object_get(o, "result")), "failed");
+    assert_true(json_is_true(json_object_get(o, "keep_going")));
+    assert_int_equal(json_integer_value(json_object_get(o, "schedules")), 1000);
+    n = (uint64_t)json_integer_value(json_object_get(o, "failures"));
+    *first = (uint64_t)json_integer_value(json_object_get(o, "failed_seed"));
+    assert_non_null(json_string_value(json_object_get(o, "replay")));
+    json_decref(o);
+    return n;
+}
+
+static void test_explore_keep_going(void **state)
+{
+    char dir[] = "/tmp/xensim-cli-XXXXXX";
+    char cmd[2048];
+    uint64_t first1, first2, n1, n2, counted = 0, seed = 1, lowest = 0;
+    json_t *o;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    n1 = keep_going_failures("pct:3", 1, dir, &first1);
+    n2 = keep_going_failures("pct:3", 2, dir, &first2);
+    assert_true(n1 > 1);
+    assert_int_equal(n1, n2);
+    assert_int_equal(first1, first2);
+    /* The same count, one failure at a time. */
+    while (seed <= 1000) {
+        snprintf(cmd, sizeof(cmd),
+                 "%s explore %s/scenarios/lost-update.json --schedules %lu --seed %lu "
+                 "--policy pct:3 --json --out %s 2>/dev/null",
+                 XENSIM, DATA, (unsigned long)(1001 - seed), (unsigned long)seed, dir);
+        char *out;
+        int rc = ts_shell(cmd, &out);
+        if (rc == 0) {
+            free(out);
+            break;
+        }
+        assert_int_equal(rc, 1);
+        o = json_loads(out, 0, NULL);
+        free(out);
+        assert_non_null(o);
+        assert_int_equal(json_integer_value(json_object_get(o, "failures")), 1);
+        assert_false(json_is_true(json_object_get(o, "keep_going")));
+        uint64_t f = (uint64_t)json_integer_value(json_object_get(o, "failed_seed"));
+        json_decref(o);
+        if (counted++ == 0)
+            lowest = f;
+        seed = f + 1;
+    }
+    assert_int_equal(counted, n1);
+    assert_int_equal(lowest, first1);
+    /* dfs: the whole bounded space, every failure in it counted. */
+    snprintf(cmd, sizeof(cmd),
+             "%s explore %s/scenarios/lost-update.json --schedules 100000 --policy dfs:1 "
+             "--keep-going --json --out %s 2>/dev/null",
+             XENSIM, DATA, dir);
+    o = run_json(cmd, 1);
+    assert_true(json_is_true(json_object_get(o, "whole_space")));
+    assert_true(json_integer_value(json_object_get(o, "failures")) > 1);
+    assert_true(json_integer_value(json_object_get(o, "failures")) <
+                json_integer_value(json_object_get(o, "schedules")));
+    json_decref(o);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ts_shell(cmd, NULL);
+}
+
 /* The explore command's edges: --json, counts that must not wrap, --seed,
  * --shard under dfs, a scenario name that is not a file name. */
 static void test_explore_edges(void **state)
@@ -754,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_explore_replay_shrink),
         cmocka_unit_test(test_bad_scenarios),
         cmocka_unit_test(test_explore_edges),
+        cmocka_unit_test(test_explore_keep_going),
         cmocka_unit_test(test_storm_cost),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_blk_planted_failures),
