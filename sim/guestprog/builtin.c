@@ -298,17 +298,15 @@ static int ev_resume(void *arg, bool new_host)
     struct bi_dev *d = arg;
     struct bi *b = d->b;
     const struct xsim_guest_env *env = b->env;
-    unsigned int cpu = 0;
-    int err;
+    int err, cpu;
 
     if (new_host) {
         if ((err = env->reconnect(env, d->dev, NULL)) != 0 || (err = bind_device(b, d)) != 0)
             return err;
     }
     if (!env->devices[d->dev].spurious) {
-        if (d->port != 0 && d->port < XG_MAX_PORTS && b->g->ports[d->port].cpu < env->ncpus)
-            cpu = b->g->ports[d->port].cpu;
-        xg_write_u32(b->p, &d->look, cpu + 1);
+        cpu = xg_evtchn_get_cpu(b->g, d->port);
+        xg_write_u32(b->p, &d->look, cpu >= 0 && (unsigned int)cpu < env->ncpus ? cpu + 1 : 1);
     }
     return 0;
 }

@@ -363,7 +363,7 @@ static int pick_pct(struct xsim_world *w, const uint32_t *cand, unsigned int n, 
         if (s->change_at[i] != step)
             continue;
         if (s->after_event)
-            s->prio[w->nvcpus] = (int)(w->policy->pct_depth - 1 - i);
+            s->prio[prio_slot(w, XSIM_ENTITY_EVENT)] = (int)(w->policy->pct_depth - 1 - i);
         else if (self >= 0)
             s->prio[prio_slot(w, cand[self])] = (int)(w->policy->pct_depth - 1 - i);
     }
