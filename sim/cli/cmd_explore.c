@@ -442,12 +442,20 @@ int xsim_cmd_explore(int argc, char **argv)
             for (uint64_t k = 0; k <= j; k++)
                 close(fds[k][0]);
             uint64_t idx = 0;
+            double flushed = now_s();
             for (uint64_t i = shard_k; i <= n; i += shard_n, idx++) {
                 if (idx % jobs != j)
                     continue;
                 int r = one(&s, pol, oc.first_seed + i - 1);
                 fprintf(w, "%" PRIu64 " %d\n", oc.first_seed + i - 1, r);
-                fflush(w);
+                /* A result line per schedule, sent in batches: a write and
+                 * a wake-up of the parent per schedule would cost a short
+                 * scenario a good part of its time. A failure goes at once,
+                 * so that the other workers are stopped early. */
+                if (r != 0 || now_s() - flushed >= 0.05) {
+                    fflush(w);
+                    flushed = now_s();
+                }
                 if (r < 0 || (r != 0 && !oc.keep_going))
                     break;
             }
