@@ -62,6 +62,9 @@ int xsim_hist_add(struct xsim_hist *h, uint64_t v);
  * values at or below it), as the midpoint of its bucket, clamped to
  * [min, max]; 0 when empty. q in [0, 1]. */
 uint64_t xsim_hist_quantile(const struct xsim_hist *h, double q);
+/* xsim_hist_quantile for each of q[0..nq) into out[]: one walk over the
+ * counters when the q are in increasing order. */
+void xsim_hist_quantiles(const struct xsim_hist *h, const double *q, size_t nq, uint64_t *out);
 double xsim_hist_mean(const struct xsim_hist *h);
 /* Add every count of `src` into `dst`. 0 or -ENOMEM. */
 int xsim_hist_merge(struct xsim_hist *dst, const struct xsim_hist *src);

@@ -244,10 +244,14 @@ static void summary(const struct xsim_hist *h, struct xsim_dist_summary *s)
 {
     s->n = h->n;
     s->mean = xsim_hist_mean(h);
-    s->p50 = xsim_hist_quantile(h, 0.50);
-    s->p90 = xsim_hist_quantile(h, 0.90);
-    s->p99 = xsim_hist_quantile(h, 0.99);
-    s->p999 = xsim_hist_quantile(h, 0.999);
+    static const double q[4] = {0.50, 0.90, 0.99, 0.999};
+    uint64_t v[4];
+
+    xsim_hist_quantiles(h, q, 4, v);
+    s->p50 = v[0];
+    s->p90 = v[1];
+    s->p99 = v[2];
+    s->p999 = v[3];
     s->max = h->max;
 }
 

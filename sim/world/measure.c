@@ -81,6 +81,64 @@ int xsim_hist_add(struct xsim_hist *h, uint64_t v)
     return 0;
 }
 
+/* The nearest rank of quantile q among n > 0 values (1..n). */
+static uint64_t rank_of(uint64_t n, double q)
+{
+    uint64_t rank = (uint64_t)ceil(q * (double)n);
+
+    return rank == 0 ? 1 : rank;
+}
+
+static uint64_t clamp_mid(const struct xsim_hist *h, unsigned int index)
+{
+    uint64_t lo, hi, mid;
+
+    xsim_hist_bucket_range(index, &lo, &hi);
+    mid = lo + (hi - lo) / 2;
+    if (mid < h->min)
+        mid = h->min;
+    if (mid > h->max)
+        mid = h->max;
+    return mid;
+}
+
+void xsim_hist_quantiles(const struct xsim_hist *h, const double *q, size_t nq, uint64_t *out)
+{
+    uint64_t rank[16], acc = 0, next;
+    size_t i = 0, m = 0;
+
+    /* Up to 16 quantiles asked in increasing order share one walk over
+     * the counters; the rest, and any q outside (0, 1), are answered one
+     * by one. */
+    while (m < nq && m < 16 && h->n != 0 && q[m] > 0 && q[m] < 1 && (m == 0 || q[m] >= q[m - 1])) {
+        rank[m] = rank_of(h->n, q[m]);
+        m++;
+    }
+    for (size_t k = m; k < nq; k++)
+        out[k] = xsim_hist_quantile(h, q[k]);
+    if (m == 0)
+        return;
+    next = rank[0];
+    for (unsigned int k = 0; k < XSIM_HIST_NBLOCKS; k++) {
+        const uint64_t *b = h->block[k];
+        if (b == NULL)
+            continue;
+        for (unsigned int j = 0; j < XSIM_HIST_BLOCK; j++) {
+            acc += b[j];
+            if (acc < next)
+                continue;
+            do
+                out[i++] = clamp_mid(h, k * XSIM_HIST_BLOCK + j);
+            while (i < m && acc >= rank[i]);
+            if (i == m)
+                return;
+            next = rank[i];
+        }
+    }
+    while (i < m)
+        out[i++] = h->max;
+}
+
 uint64_t xsim_hist_quantile(const struct xsim_hist *h, double q)
 {
     uint64_t rank, acc = 0, lo, hi, mid;

@@ -118,6 +118,43 @@ static void test_merge(void **state)
 
 /* Independent normal samples: the 95% interval covers the true mean in
  * about 95% of runs (binomial bounds for 400 runs: 360..397). */
+/* The one-pass quantiles equal the one-at-a-time ones, in order or not,
+ * at the edges, on an empty histogram and on spread-out values. */
+static void test_quantiles_one_pass(void **state)
+{
+    static const double qs[] = {0.001, 0.25, 0.5, 0.5, 0.9, 0.99, 0.999, 0.9999};
+    static const double odd[] = {0.99, 0.5, 0, 1, 0.9, -1, 2, 0.5};
+    struct xsim_rng rng;
+    uint64_t got[8];
+
+    (void)state;
+    xsim_rng_init(&rng, 7, "quantiles");
+    for (int round = 0; round < 40; round++) {
+        struct xsim_hist h;
+        unsigned int n = round == 0 ? 0 : 1 + (unsigned int)xsim_rng_below(&rng, 3000);
+        memset(&h, 0, sizeof(h));
+        for (unsigned int i = 0; i < n; i++) {
+            /* From exact small values to many powers of two. */
+            uint64_t v = xsim_rng_next(&rng) >> (xsim_rng_below(&rng, 64));
+            assert_int_equal(xsim_hist_add(&h, v), 0);
+        }
+        xsim_hist_quantiles(&h, qs, 8, got);
+        for (int i = 0; i < 8; i++)
+            assert_int_equal(got[i], xsim_hist_quantile(&h, qs[i]));
+        xsim_hist_quantiles(&h, odd, 8, got);
+        for (int i = 0; i < 8; i++)
+            assert_int_equal(got[i], xsim_hist_quantile(&h, odd[i]));
+        double many[24];
+        uint64_t got24[24];
+        for (int i = 0; i < 24; i++)
+            many[i] = (i + 1) / 25.0;
+        xsim_hist_quantiles(&h, many, 24, got24);
+        for (int i = 0; i < 24; i++)
+            assert_int_equal(got24[i], xsim_hist_quantile(&h, many[i]));
+        xsim_hist_free(&h);
+    }
+}
+
 static void test_batch_means_coverage(void **state)
 {
     struct xsim_rng rng;
@@ -156,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_buckets_tile),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_quantiles_exact_enough),
+        cmocka_unit_test(test_quantiles_one_pass),
         cmocka_unit_test(test_small_values_exact),
         cmocka_unit_test(test_batch_means_coverage),
         cmocka_unit_test(test_t975),
