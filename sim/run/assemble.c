@@ -297,8 +297,11 @@ int xsim__run_build(struct run_ctx *rc, const struct xsim_scenario *s, struct xs
     for (size_t i = 0; i < s->nworkloads; i++) {
         const struct xsim_scn_workload *wl = &s->workloads[i];
         char stream[48];
-        uint64_t stop = s->stop.time_ns > XSIM_RUN_DRAIN_NS ? s->stop.time_ns - XSIM_RUN_DRAIN_NS
-                                                            : s->stop.time_ns;
+        /* Sends stop a drain period before the time limit, as the devices'
+         * new work does: a short run drains its second half. */
+        uint64_t drain = XSIM_RUN_DRAIN_NS < s->stop.time_ns / 2 ? XSIM_RUN_DRAIN_NS
+                                                                 : s->stop.time_ns / 2;
+        uint64_t stop = s->stop.time_ns - drain;
         if (wl->type != XSIM_WL_EVENTS)
             continue;
         snprintf(stream, sizeof(stream), "workload:%s", wl->name);
