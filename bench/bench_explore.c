@@ -8,6 +8,8 @@
  *                      and `pct:3`; the oracle checks the counter
  *   demo_random_time   sim/scenarios/demo.json through the scenario runner
  *                      (machine, guest, oracles, report) under random+time
+ *   demo_100us         the same stopped at 100 us: mostly the cost of a
+ *                      schedule besides its run (set-up, boot, report)
  *   *_speedup          fiber schedules/s / thread schedules/s
  *                      (targets: lost update >= 20, demo >= 10)
  * Both backends must find the same failing schedules: the bench checks it.
@@ -156,10 +158,10 @@ static void show(const char *what, uint64_t n, struct result t, struct result f)
 int main(int argc, char **argv)
 {
     bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-    uint64_t n_lu = quick ? 300 : 5000, n_demo = quick ? 5 : 60;
-    struct xsim_scenario demo;
+    uint64_t n_lu = quick ? 300 : 5000, n_demo = quick ? 5 : 60, n_short = quick ? 200 : 3000;
+    struct xsim_scenario demo, demo_short;
     struct xsim_error err;
-    struct result lr_t, lr_f, lp_t, lp_f, dm_t, dm_f;
+    struct result lr_t, lr_f, lp_t, lp_f, dm_t, dm_f, ds_t, ds_f;
 
     if (!xsim_backend_fiber_available()) {
         printf("no fiber backend in this build\n");
@@ -170,6 +172,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "demo.json: %s\n", err.text);
         return 2;
     }
+    /* The same machine stopped at 100 us: mostly what a schedule costs
+     * besides its run (building and tearing down the machine, the guest's
+     * boot, the report). */
+    if (xsim_scenario_load_file(&demo_short, XENSIM_SOURCE_DIR "/sim/scenarios/demo.json", &err) !=
+        0) {
+        fprintf(stderr, "demo.json: %s\n", err.text);
+        return 2;
+    }
+    demo_short.stop.time_ns = 100000;
     if (argc > 2 && strcmp(argv[1], "--profile") == 0) {
         /* For a profiler: one case on fibers only (an optional count of
          * schedules follows). */
@@ -181,12 +192,13 @@ int main(int argc, char **argv)
                                   : lost_update(XSIM_BACKEND_FIBER, argv[2], n);
         printf("%.0f schedules/s\n", r.per_s);
         xsim_scenario_free(&demo);
+        xsim_scenario_free(&demo_short);
         return 0;
     }
     /* Warm up (page in code, fill the fiber stack cache). */
     (void)lost_update(XSIM_BACKEND_FIBER, "random", 20);
 
-    lr_t = lr_f = lp_t = lp_f = dm_t = dm_f = (struct result){0};
+    lr_t = lr_f = lp_t = lp_f = dm_t = dm_f = ds_t = ds_f = (struct result){0};
     for (int r = 0; r < ROUNDS; r++) {
         struct result t = lost_update(XSIM_BACKEND_THREAD, "random", n_lu);
         struct result f = lost_update(XSIM_BACKEND_FIBER, "random", n_lu);
@@ -203,11 +215,18 @@ int main(int argc, char **argv)
         same_failures("demo, random+time", t, f);
         best(&dm_t, t);
         best(&dm_f, f);
+        t = scenario(&demo_short, XSIM_BACKEND_THREAD, "random+time", n_short);
+        f = scenario(&demo_short, XSIM_BACKEND_FIBER, "random+time", n_short);
+        same_failures("demo at 100 us, random+time", t, f);
+        best(&ds_t, t);
+        best(&ds_f, f);
     }
     show("lost update, random", n_lu, lr_t, lr_f);
     show("lost update, pct:3", n_lu, lp_t, lp_f);
     show("demo.json, random+time", n_demo, dm_t, dm_f);
+    show("demo at 100 us", n_short, ds_t, ds_f);
     xsim_scenario_free(&demo);
+    xsim_scenario_free(&demo_short);
 
     /* What bounds the demo's ratio: both backends run the same simulation
      * (fiber_us per schedule, which is nearly all of the fiber's time) and
@@ -229,9 +248,11 @@ int main(int argc, char **argv)
            "\"demo_random_time_thread_per_s\":%.1f,\"demo_random_time_fiber_per_s\":%.1f,"
            "\"demo_random_time_speedup\":%.2f,\"demo_random_time_speedup_target\":10,"
            "\"demo_switches_per_schedule\":%.0f,\"demo_fiber_us_per_schedule\":%.0f,"
-           "\"demo_thread_ns_per_switch\":%.0f}\n",
+           "\"demo_thread_ns_per_switch\":%.0f,"
+           "\"demo_100us_thread_per_s\":%.0f,\"demo_100us_fiber_per_s\":%.0f,"
+           "\"demo_100us_speedup\":%.2f}\n",
            quick ? "true" : "false", lr_t.per_s, lr_f.per_s, lr_f.per_s / lr_t.per_s, lp_t.per_s,
            lp_f.per_s, lp_f.per_s / lp_t.per_s, dm_t.per_s, dm_f.per_s, dm_f.per_s / dm_t.per_s, sw,
-           fiber_us, handoff_ns);
+           fiber_us, handoff_ns, ds_t.per_s, ds_f.per_s, ds_f.per_s / ds_t.per_s);
     return 0;
 }
