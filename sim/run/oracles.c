@@ -266,9 +266,15 @@ static void check_blk_data(const struct judge *j, struct verdict *v)
                 r->verify_detail);
         }
     }
-    if (v->pass)
+    if (v->pass && verified == 0) {
+        /* Nothing judged is not a pass: a run too short to read back, or a
+         * workload without reads, must not look like verified data. */
+        v->pass = false;
+        say(v, "no read was verified (the oracle needs at least one: a longer run, or reads in "
+               "the workload)");
+    } else if (v->pass) {
         say(v, "%" PRIu64 " reads returned what was last written", verified);
-    v->pass = v->pass && verified > 0;
+    }
 }
 
 static bool armed_blk_order(const struct xsim_scenario *s)
