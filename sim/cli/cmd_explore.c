@@ -45,7 +45,8 @@ static const char usage[] =
     "pct:3+time, so that devices and timers keep pace with the vCPUs - what scenarios\n"
     "with block I/O, timers or migrations need). On the first failure,\n"
     "write DIR/<scenario>-seed<S>.replay.json and print the command that replays it.\n"
-    "  --jobs J     worker processes (default 1)\n"
+    "  --jobs J     worker processes (default: one per online CPU, at most 256);\n"
+    "               the outcome is the same for any J\n"
     "  --seed S     the first schedule's seed\n"
     "  --shard K/N  run only this machine's share: schedules with (i-1) % N == K-1\n"
     "               (seeded policies; dfs enumerates one space in one process)\n"
@@ -113,6 +114,7 @@ struct outcome {
     bool failed, error, whole_space;
     bool keep_going;
     uint64_t failures; /* failing schedules (all of them under --keep-going) */
+    uint64_t jobs;     /* worker processes (dfs: 1) */
     char replay[1024]; /* the replay file written, or "" */
     char oracles[512]; /* the failing oracles */
 };
@@ -285,6 +287,7 @@ static void print_outcome(const struct xsim_scenario *s, const char *spec, uint6
     json_object_set_new(o, "replay", oc->replay[0] ? json_string(oc->replay) : json_null());
     json_object_set_new(o, "keep_going", json_boolean(oc->keep_going));
     json_object_set_new(o, "failures", json_integer((json_int_t)oc->failures));
+    json_object_set_new(o, "jobs", json_integer((json_int_t)oc->jobs));
     json_dumpf(o, stdout, JSON_COMPACT);
     fputc('\n', stdout);
     json_decref(o);
@@ -309,7 +312,7 @@ int xsim_cmd_explore(int argc, char **argv)
     struct xsim_scenario s;
     struct xsim_error err;
     const char *spec = NULL, *dir = ".";
-    uint64_t n = 0, jobs = 1, shard_k = 1, shard_n = 1, start_seed = 0;
+    uint64_t n = 0, jobs = 0, shard_k = 1, shard_n = 1, start_seed = 0;
     bool seed_set = false;
     struct outcome oc = {0};
     char ebuf[1024];
@@ -413,6 +416,7 @@ int xsim_cmd_explore(int argc, char **argv)
     pg.t0 = pg.last = now_s();
     if (strncmp(spec, "dfs:", 4) == 0) {
         pg.total = n;
+        oc.jobs = 1;
         int rc = explore_dfs(&s, spec, n, dir, &pg, &oc);
         print_outcome(&s, spec, shard_k, shard_n, &pg, &oc);
         xsim_scenario_free(&s);
@@ -420,6 +424,14 @@ int xsim_cmd_explore(int argc, char **argv)
     }
     /* The schedules of this shard: i = shard_k, shard_k + shard_n, ... */
     pg.total = n >= shard_k ? (n - shard_k) / shard_n + 1 : 0;
+    if (jobs == 0) {
+        /* A worker per online CPU, no more than there are schedules. */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = cpus < 1 ? 1 : cpus > 256 ? 256 : (uint64_t)cpus;
+        if (jobs > pg.total)
+            jobs = pg.total > 0 ? pg.total : 1;
+    }
+    oc.jobs = jobs;
     int fds[256][2];
     pid_t pids[256];
     fflush(stdout);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <jansson.h>
@@ -604,6 +605,49 @@ static uint64_t keep_going_failures(const char *policy, unsigned int jobs, const
     return n;
 }
 
+/* Without --jobs, a worker per online CPU (no more than the schedules);
+ * the outcome is the one a single worker gives. */
+static void test_explore_default_jobs(void **state)
+{
+    char dir[] = "/tmp/xensim-cli-XXXXXX";
+    char cmd[2048];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t want = cpus < 1 ? 1 : cpus > 256 ? 256 : (uint64_t)cpus;
+    const char *jobs[] = {"", "--jobs 1", "--jobs 3"};
+    json_int_t failed[3], failures[3];
+    json_t *o;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof(cmd),
+                 "%s explore %s/scenarios/lost-update.json --schedules 300 --seed 1 --policy pct:3 "
+                 "--keep-going %s --json --out %s 2>/dev/null",
+                 XENSIM, DATA, jobs[i], dir);
+        o = run_json(cmd, 1);
+        json_int_t j = json_integer_value(json_object_get(o, "jobs"));
+        assert_int_equal(j, i == 0 ? (json_int_t)(want < 300 ? want : 300) : i == 1 ? 1 : 3);
+        failed[i] = json_integer_value(json_object_get(o, "failed_seed"));
+        failures[i] = json_integer_value(json_object_get(o, "failures"));
+        assert_true(failures[i] > 0);
+        json_decref(o);
+    }
+    assert_int_equal(failed[0], failed[1]);
+    assert_int_equal(failed[2], failed[1]);
+    assert_int_equal(failures[0], failures[1]);
+    assert_int_equal(failures[2], failures[1]);
+    /* One schedule: one worker. */
+    snprintf(cmd, sizeof(cmd),
+             "%s explore %s/scenarios/lost-update.json --schedules 1 --seed 2 --policy time "
+             "--json --out %s 2>/dev/null",
+             XENSIM, DATA, dir);
+    o = run_json(cmd, 0);
+    assert_int_equal(json_integer_value(json_object_get(o, "jobs")), 1);
+    json_decref(o);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_explore_keep_going(void **state)
 {
     char dir[] = "/tmp/xensim-cli-XXXXXX";
@@ -835,6 +879,7 @@ int main(void)
         cmocka_unit_test(test_bad_scenarios),
         cmocka_unit_test(test_explore_edges),
         cmocka_unit_test(test_explore_keep_going),
+        cmocka_unit_test(test_explore_default_jobs),
         cmocka_unit_test(test_storm_cost),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_blk_planted_failures),

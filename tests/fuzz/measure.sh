@@ -43,7 +43,7 @@ fuzz() {
 # explore XENSIM SCENARIO SEED BUDGET: schedules to the first failure, or "-"
 explore() {
     "$1" explore "$2" --policy random --schedules "$4" --seed "$3" --out "$work/x" --json \
-        2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["schedules"] if d["result"] == "failed" else "-")'
+        2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["failed_seed"] - d["first_seed"] + 1 if d["result"] == "failed" else "-")'
 }
 
 compare() { # NAME FUZZER CORPUS XENSIM SCENARIO LIMIT BUDGET RUNS
