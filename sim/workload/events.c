@@ -242,11 +242,11 @@ uint64_t xsim_events_serve(struct xsim_events *e, const struct xg_platform *p, u
 
 static void summary(const struct xsim_hist *h, struct xsim_dist_summary *s)
 {
-    s->n = h->n;
-    s->mean = xsim_hist_mean(h);
     static const double q[4] = {0.50, 0.90, 0.99, 0.999};
     uint64_t v[4];
 
+    s->n = h->n;
+    s->mean = xsim_hist_mean(h);
     xsim_hist_quantiles(h, q, 4, v);
     s->p50 = v[0];
     s->p90 = v[1];
