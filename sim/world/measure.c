@@ -141,7 +141,7 @@ void xsim_hist_quantiles(const struct xsim_hist *h, const double *q, size_t nq, 
 
 uint64_t xsim_hist_quantile(const struct xsim_hist *h, double q)
 {
-    uint64_t rank, acc = 0, lo, hi, mid;
+    uint64_t rank, acc = 0;
 
     if (h->n == 0)
         return 0;
@@ -149,24 +149,15 @@ uint64_t xsim_hist_quantile(const struct xsim_hist *h, double q)
         return h->min;
     if (q >= 1)
         return h->max;
-    rank = (uint64_t)ceil(q * (double)h->n);
-    if (rank == 0)
-        rank = 1;
+    rank = rank_of(h->n, q);
     for (unsigned int k = 0; k < XSIM_HIST_NBLOCKS; k++) {
         const uint64_t *b = h->block[k];
         if (b == NULL)
             continue; /* 128 empty buckets */
         for (unsigned int j = 0; j < XSIM_HIST_BLOCK; j++) {
             acc += b[j];
-            if (acc < rank)
-                continue;
-            xsim_hist_bucket_range(k * XSIM_HIST_BLOCK + j, &lo, &hi);
-            mid = lo + (hi - lo) / 2;
-            if (mid < h->min)
-                mid = h->min;
-            if (mid > h->max)
-                mid = h->max;
-            return mid;
+            if (acc >= rank)
+                return clamp_mid(h, k * XSIM_HIST_BLOCK + j);
         }
     }
     return h->max;
