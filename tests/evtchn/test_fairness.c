@@ -1,6 +1,7 @@
 /*
- * test_fairness.c - fairness under a flood, an event storm with the
- * throttle, balancing at bind and the load rebalancer.
+ * test_fairness.c - fairness under a flood (also with four flooding ports
+ * and an upcall that serves fewer ports than are pending), an event storm
+ * with the throttle, balancing at bind and the load rebalancer.
  *
  * Fairness bound (stated and tested): once a port Q of CPU c is pending,
  * at most two handler runs of any other single port of c start before Q's
@@ -35,6 +36,14 @@ struct flood_ctx {
     uint64_t f_gap_ns, q_every_ns, until_ns;
     bool f_spurious; /* storm mode: F finds nothing to do */
     uint64_t work_loops;
+    /* More flooding ports, bound before Q so that their numbers are
+     * lower, and a per-upcall budget smaller than the flooding ports. */
+    unsigned int extra;
+    unsigned int budget;
+    struct extra_src {
+        struct flood_ctx *x;
+        evtchn_port_t g, b;
+    } ex[3];
 };
 
 static int f_handler(struct xg_guest *g, evtchn_port_t port, void *arg)
@@ -76,6 +85,16 @@ static void f_send(struct xsim_world *w, void *arg)
     xsim_event_schedule(w, xsim_world_now(w) + x->f_gap_ns, 1, f_send, x);
 }
 
+static void extra_send(struct xsim_world *w, void *arg)
+{
+    struct extra_src *e = arg;
+
+    if (xsim_world_now(w) >= e->x->until_ns)
+        return;
+    xsim_hv_evtchn_send(e->x->t->hv, TH_BACKEND_DOMID, e->b);
+    xsim_event_schedule(w, xsim_world_now(w) + e->x->f_gap_ns, 1, extra_send, e);
+}
+
 static void q_send(struct xsim_world *w, void *arg)
 {
     struct flood_ctx *x = arg;
@@ -103,11 +122,16 @@ static void connect(struct th *t, xg_evtchn_handler_fn fn, void *arg, evtchn_por
 static void flood_main(struct th *t, unsigned int cpu)
 {
     struct flood_ctx *x = t->user;
-    bool q_first = (x->q_every_ns / 1000) % 2;
+    bool q_first = x->extra == 0 && (x->q_every_ns / 1000) % 2;
 
     if (cpu != 0)
         return;
-    /* Both ports on CPU 0, in either numeric order. */
+    for (unsigned int i = 0; i < x->extra; i++) {
+        x->ex[i].x = x;
+        connect(t, f_handler, x, &x->ex[i].g, &x->ex[i].b);
+    }
+    /* Both ports on CPU 0, in either numeric order (Q last when there
+     * are more flooding ports). */
     if (q_first) {
         connect(t, q_handler, x, &x->q_g, &x->q_b);
         connect(t, f_handler, x, &x->f_g, &x->f_b);
@@ -116,6 +140,8 @@ static void flood_main(struct th *t, unsigned int cpu)
         connect(t, q_handler, x, &x->q_g, &x->q_b);
     }
     xsim_event_schedule(t->w, th_now(t), 1, f_send, x);
+    for (unsigned int i = 0; i < x->extra; i++)
+        xsim_event_schedule(t->w, th_now(t) + 10 * (i + 1), 1, extra_send, &x->ex[i]);
     xsim_event_schedule(t->w, th_now(t) + 777, 2, q_send, x);
     /* The guest's own work goes on while the flood lasts. */
     while (th_now(t) < x->until_ns) {
@@ -124,9 +150,10 @@ static void flood_main(struct th *t, unsigned int cpu)
     }
 }
 
-static void run_flood(struct flood_ctx *x, uint64_t f_gap, uint64_t q_every, uint64_t until,
-                      bool spurious)
+static void run_flood_n(struct flood_ctx *x, uint64_t f_gap, uint64_t q_every, uint64_t until,
+                        bool spurious, unsigned int extra, unsigned int budget)
 {
+    struct th_config cfg;
     struct th t;
 
     memset(x, 0, sizeof(*x));
@@ -134,10 +161,21 @@ static void run_flood(struct flood_ctx *x, uint64_t f_gap, uint64_t q_every, uin
     x->q_every_ns = q_every;
     x->until_ns = until;
     x->f_spurious = spurious;
-    assert_int_equal(th_create_main(&t, 1, flood_main, x), 0);
+    x->extra = extra;
+    th_config_init(&cfg, 1);
+    cfg.main = flood_main;
+    cfg.user = x;
+    cfg.guest.upcall_budget = budget;
+    assert_int_equal(th_create(&t, &cfg, NULL), 0);
     x->t = &t;
     assert_int_equal(th_run(&t), XSIM_STOP_QUIESCENT);
     th_destroy(&t);
+}
+
+static void run_flood(struct flood_ctx *x, uint64_t f_gap, uint64_t q_every, uint64_t until,
+                      bool spurious)
+{
+    run_flood_n(x, f_gap, q_every, until, spurious, 0, 0);
 }
 
 static void test_flood_fairness(void **state)
@@ -160,6 +198,31 @@ static void test_flood_fairness(void **state)
            "(bound 2); worst latency %" PRIu64 " ns\n",
            worst, worst_lat);
     assert_true(worst <= 2);
+}
+
+/* Four flooding ports below Q, each pending at every scan, and an upcall
+ * that serves at most two ports before it returns (and is entered again):
+ * each upcall must go on from where the last one stopped. A scan that
+ * starts over from port 0 serves the two lowest flooding ports forever and
+ * never reaches Q (invariant 2, the starvation it prevents). */
+static void test_flood_fairness_budget(void **state)
+{
+    struct flood_ctx x;
+
+    (void)state;
+    for (unsigned int budget = 1; budget <= 3; budget++) {
+        run_flood_n(&x, 100, 10000, 1000000, false, 3, budget);
+        printf("flood, 4 flooding ports, upcall budget %u: other port handled %" PRIu64
+               " of at most 100, at most %" PRIu64 " flood handler runs before it (bound 8), worst "
+               "latency %" PRIu64 " ns\n",
+               budget, x.q_handled, x.worst_between, x.worst_latency_ns);
+        /* Q is sent every 10 us unless one is still outstanding; under
+         * 2-level with one port per upcall its latency approaches that, so
+         * some sends are skipped. Starved, it is handled never. */
+        assert_true(x.q_handled >= 50);
+        /* Two runs of each of the four flooding ports at most. */
+        assert_true(x.worst_between <= 8);
+    }
 }
 
 /* 10^6 events on a port whose handler finds nothing to do: the throttle
@@ -335,6 +398,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flood_fairness),
+        cmocka_unit_test(test_flood_fairness_budget),
         cmocka_unit_test(test_storm),
         cmocka_unit_test(test_balance_at_bind),
         cmocka_unit_test(test_rebalancer),
