@@ -1,7 +1,8 @@
 /*
  * test_evtchn.c - event channels end to end: the hypervisor's semantics
  * matched to the Linux KVM Xen selftests (xen_shinfo_test), the callback
- * fallback matrix, delivery to the CPU a port is bound to, balancing and
+ * fallback matrix, delivery to the CPU a port is bound to, a move Xen
+ * refuses (the map stays where Xen delivers), balancing and
  * the rebalancer - each once per ABI (a CMocka group for 2-level and one
  * for FIFO) - then what only FIFO has: Xen's init_control/expand_array/
  * set_priority errors, the ABI choice and its fallback, priority order,
@@ -343,6 +344,75 @@ static void test_rereg_and_move(void **state)
     th_destroy(&t);
 }
 
+/* ---- a move Xen refuses ---- */
+
+/* The platform's ops with EVTCHNOP_bind_vcpu refused (-ENOENT, what Xen
+ * answers for a vCPU it does not have), as Xen may refuse a move the
+ * guest's own checks allowed. */
+static const struct xg_platform_ops *refuse_real_ops;
+static struct xg_platform_ops refuse_ops;
+
+static long refuse_bind_vcpu(void *ctx, unsigned int op, unsigned long a1, unsigned long a2,
+                             unsigned long a3, unsigned long a4, unsigned long a5)
+{
+    if (op == __HYPERVISOR_event_channel_op && a1 == EVTCHNOP_bind_vcpu)
+        return -ENOENT;
+    return refuse_real_ops->hypercall(ctx, op, a1, a2, a3, a4, a5);
+}
+
+struct refuse_ctx {
+    struct counter c;
+    evtchn_port_t gport, bport;
+    int move_rc;
+    int cpu_after;
+    uint64_t hits;
+};
+
+static void refuse_main(struct th *t, unsigned int cpu)
+{
+    struct refuse_ctx *x = t->user;
+    struct xg_platform *p = (struct xg_platform *)t->p;
+
+    if (cpu != 0)
+        return;
+    t->g->cfg.balance_at_bind = false;
+    connect_backend(t, &x->c, &x->gport, &x->bport);
+    xg_evtchn_unmask(t->g, x->gport);
+    settle(t);
+    refuse_real_ops = p->ops;
+    refuse_ops = *p->ops;
+    refuse_ops.hypercall = refuse_bind_vcpu;
+    p->ops = &refuse_ops;
+    x->move_rc = xg_evtchn_set_cpu(t->g, x->gport, 1);
+    p->ops = refuse_real_ops;
+    /* Invariant 5: the map moves only once Xen agreed, so it still says
+     * CPU 0, where Xen still delivers; and the port is unmasked again. */
+    x->cpu_after = xg_evtchn_get_cpu(t->g, x->gport);
+    uint64_t before = x->c.hits;
+    xsim_hv_evtchn_send(t->hv, TH_BACKEND_DOMID, x->bport);
+    settle(t);
+    x->hits = x->c.hits - before;
+}
+
+static void test_move_refused(void **state)
+{
+    struct th t;
+    struct refuse_ctx x;
+
+    (void)state;
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(th_create_main(&t, 2, refuse_main, &x), 0);
+    th_run(&t);
+    assert_int_equal(x.move_rc, -ENOENT);
+    assert_int_equal(x.cpu_after, 0);
+    assert_int_equal(x.hits, 1);
+    assert_int_equal(x.c.cpu_hits[0], 1);
+    struct xsim_hv_port_info pi;
+    xsim_hv_port_info(t.hv, TH_GUEST_DOMID, x.gport, &pi);
+    assert_int_equal(pi.notify_vcpu, 0);
+    th_destroy(&t);
+}
+
 /* ---- the fallback matrix ---- */
 
 struct matrix_ctx {
@@ -459,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_hypervisor_errors),
         cmocka_unit_test(test_poll),
         cmocka_unit_test(test_rereg_and_move),
+        cmocka_unit_test(test_move_refused),
         cmocka_unit_test(test_fallback_matrix),
         cmocka_unit_test(test_no_xen),
         cmocka_unit_test(test_every_port),
