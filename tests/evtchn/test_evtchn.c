@@ -2,7 +2,8 @@
  * test_evtchn.c - event channels end to end: the hypervisor's semantics
  * matched to the Linux KVM Xen selftests (xen_shinfo_test), the callback
  * fallback matrix, delivery to the CPU a port is bound to, a move Xen
- * refuses (the map stays where Xen delivers), balancing and
+ * refuses (the map stays where Xen delivers), a masked port moved (it
+ * stays masked), balancing and
  * the rebalancer - each once per ABI (a CMocka group for 2-level and one
  * for FIFO) - then what only FIFO has: Xen's init_control/expand_array/
  * set_priority errors, the ABI choice and its fallback, priority order,
@@ -394,6 +395,52 @@ static void refuse_main(struct th *t, unsigned int cpu)
     x->hits = x->c.hits - before;
 }
 
+/* A port its user masked stays masked across a move (invariant 5: unmask
+ * after the move only if it was unmasked before): an event sent meanwhile
+ * waits, and comes on the new CPU once the user unmasks. */
+struct keepmask_ctx {
+    struct counter c;
+    evtchn_port_t gport, bport;
+    int move_rc;
+    uint64_t hits_masked;
+};
+
+static void keepmask_main(struct th *t, unsigned int cpu)
+{
+    struct keepmask_ctx *x = t->user;
+
+    if (cpu != 0)
+        return;
+    t->g->cfg.balance_at_bind = false;
+    connect_backend(t, &x->c, &x->gport, &x->bport);
+    xg_evtchn_unmask(t->g, x->gport);
+    settle(t);
+    xg_evtchn_mask(t->g, x->gport);
+    x->move_rc = xg_evtchn_set_cpu(t->g, x->gport, 1);
+    xsim_hv_evtchn_send(t->hv, TH_BACKEND_DOMID, x->bport);
+    /* Time for CPU 1 to wake and run a handler, were the port unmasked. */
+    xg_work(t->p, XG_WORK_GUEST, 200000);
+    x->hits_masked = x->c.hits;
+    xg_evtchn_unmask(t->g, x->gport);
+}
+
+static void test_move_keeps_mask(void **state)
+{
+    struct th t;
+    struct keepmask_ctx x;
+
+    (void)state;
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(th_create_main(&t, 2, keepmask_main, &x), 0);
+    th_run(&t);
+    assert_int_equal(x.move_rc, 0);
+    assert_int_equal(x.hits_masked, 0);
+    /* Once unmasked, the event waiting came, on CPU 1. */
+    assert_int_equal(x.c.hits, 1);
+    assert_int_equal(x.c.cpu_hits[1], 1);
+    th_destroy(&t);
+}
+
 static void test_move_refused(void **state)
 {
     struct th t;
@@ -530,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_poll),
         cmocka_unit_test(test_rereg_and_move),
         cmocka_unit_test(test_move_refused),
+        cmocka_unit_test(test_move_keeps_mask),
         cmocka_unit_test(test_fallback_matrix),
         cmocka_unit_test(test_no_xen),
         cmocka_unit_test(test_every_port),
