@@ -67,6 +67,8 @@ struct shinfo_ctx {
     bool masked_pending, masked_no_upcall, unmask_upcall, unbound_dropped;
     long unbound_send_rc;
     bool new_port_pending;
+    bool raw_pending_before_close, raw_pending_after_close;
+    long raw_close_rc;
 };
 
 static void shinfo_main(struct th *t, unsigned int cpu)
@@ -109,6 +111,25 @@ static void shinfo_main(struct th *t, unsigned int cpu)
     assert_int_equal(
         xg_evtchn_bind_interdomain(t->g, TH_BACKEND_DOMID, bp, count_handler, &c2, &gp), 0);
     x->new_port_pending = port_pending(t, gp);
+
+    /* EVTCHNOP_close frees a pending port clean (Xen's evtchn_free clears
+     * it), whatever the guest did first: a raw port the guest's tables do
+     * not know, masked since boot, sent to, then closed. */
+    struct evtchn_alloc_unbound au = {.dom = DOMID_SELF, .remote_dom = TH_BACKEND_DOMID};
+    struct xsim_hv_port_info pi;
+    assert_int_equal(xg_hypercall(t->p, __HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound,
+                                  (unsigned long)&au, 0),
+                     0);
+    assert_int_equal(
+        xsim_hv_evtchn_bind_interdomain(t->hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, au.port, &bp), 0);
+    assert_int_equal(xsim_hv_evtchn_send(t->hv, TH_BACKEND_DOMID, bp), 0);
+    xsim_hv_port_info(t->hv, TH_GUEST_DOMID, au.port, &pi);
+    x->raw_pending_before_close = pi.pending;
+    struct evtchn_close cl = {.port = au.port};
+    x->raw_close_rc =
+        xg_hypercall(t->p, __HYPERVISOR_event_channel_op, EVTCHNOP_close, (unsigned long)&cl, 0);
+    xsim_hv_port_info(t->hv, TH_GUEST_DOMID, au.port, &pi);
+    x->raw_pending_after_close = pi.pending;
 }
 
 static void test_shinfo_semantics(void **state)
@@ -128,6 +149,9 @@ static void test_shinfo_semantics(void **state)
     assert_int_equal(x.unbound_send_rc, 0);
     assert_true(x.unbound_dropped);
     assert_true(x.new_port_pending);
+    assert_true(x.raw_pending_before_close);
+    assert_int_equal(x.raw_close_rc, 0);
+    assert_false(x.raw_pending_after_close);
     th_destroy(&t);
 }
 
