@@ -343,9 +343,9 @@ static void test_publish_race(void **state)
              * new page. */
             if (x->map_rc != 0) {
                 void *page = NULL;
-                assert_int_equal(xsim_gnttab_map(t.hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, x->ref,
-                                                 true, &page),
-                                 0);
+                assert_int_equal(
+                    xsim_gnttab_map(t.hv, TH_BACKEND_DOMID, TH_GUEST_DOMID, x->ref, true, &page),
+                    0);
                 assert_ptr_equal(page, x->new_page);
             }
             early += x->mapped_early;
