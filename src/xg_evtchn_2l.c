@@ -125,12 +125,17 @@ static void release_throttled(struct xg_guest *g, unsigned int cpu)
 {
     struct xg_cpu *c = &g->cpus[cpu];
 
-    for (unsigned int w = 0; w < XG_2L_MAX_PORTS / 64 && c->nthrottled > 0; w++) {
+    /* Every free port is on CPU 0's map too; only entries below the
+     * high-water mark were ever written (the others are not even
+     * initialised), and only bound ports can be throttled. */
+    for (unsigned int w = 0; w * 64 < g->port_hwm && c->nthrottled > 0; w++) {
         uint64_t bits = c->port_mask[w];
         while (bits != 0) {
             unsigned int port = w * 64 + (unsigned int)__builtin_ctzll(bits);
             struct xg_port *pt = &g->ports[port];
             bits &= bits - 1;
+            if (port >= g->port_hwm)
+                break;
             if (!pt->throttled || pt->release_at > c->throttle_clock)
                 continue;
             pt->throttled = false;
