@@ -684,7 +684,8 @@ static void body_evil(struct ctx *x)
     /* The port stays masked. */
     struct xsim_hv_port_info pi;
     evtchn_port_t port = 0;
-    for (evtchn_port_t p = 1; p < 64; p++) {
+    /* Only entries below the high-water mark were ever written. */
+    for (evtchn_port_t p = 1; p < x->t.g->port_hwm; p++) {
         if (x->t.g->ports[p].arg == x->bf)
             port = p;
     }
