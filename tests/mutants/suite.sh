@@ -7,7 +7,7 @@
 #   BUILD_DIR (default SOURCE_DIR/build-mutsuite) is configured once, with
 #   libxenguest built with XG_MUTANT=N (the XENSIM_MUTANT cache variable)
 #   for one mutant after another: only libxenguest is compiled again and
-#   everything relinked, about a minute and a half per mutant on 2 cores.
+#   everything relinked: about a minute per mutant on 2 cores.
 # MUTANTS="3 14" in the environment runs only those. Prints one line per
 # mutant with the tests that failed; exits 1 when a mutant failed none.
 set -u
