@@ -320,16 +320,24 @@ static void settle(struct th *t)
         xg_point(t->p, XG_POINT_LOAD, NULL);
 }
 
+/* A backend port bound, unmasked and left on CPU 0 (no balancing), with
+ * the world settled: where the move tests start. */
+static void connect_on_cpu0(struct th *t, struct counter *c, evtchn_port_t *gport,
+                            evtchn_port_t *bport)
+{
+    t->g->cfg.balance_at_bind = false;
+    connect_backend(t, c, gport, bport);
+    xg_evtchn_unmask(t->g, *gport);
+    settle(t);
+}
+
 static void move_main(struct th *t, unsigned int cpu)
 {
     struct move_ctx *x = t->user;
 
     if (cpu != 0)
         return;
-    t->g->cfg.balance_at_bind = false;
-    connect_backend(t, &x->c, &x->gport, &x->bport);
-    xg_evtchn_unmask(t->g, x->gport);
-    settle(t);
+    connect_on_cpu0(t, &x->c, &x->gport, &x->bport);
     /* Re-register vCPU 0's vcpu_info at a new place. */
     uint64_t gfn;
     uint8_t *page = xg_page_alloc(t->p, &gfn);
@@ -400,10 +408,7 @@ static void refuse_main(struct th *t, unsigned int cpu)
 
     if (cpu != 0)
         return;
-    t->g->cfg.balance_at_bind = false;
-    connect_backend(t, &x->c, &x->gport, &x->bport);
-    xg_evtchn_unmask(t->g, x->gport);
-    settle(t);
+    connect_on_cpu0(t, &x->c, &x->gport, &x->bport);
     refuse_real_ops = p->ops;
     refuse_ops = *p->ops;
     refuse_ops.hypercall = refuse_bind_vcpu;
@@ -417,6 +422,25 @@ static void refuse_main(struct th *t, unsigned int cpu)
     xsim_hv_evtchn_send(t->hv, TH_BACKEND_DOMID, x->bport);
     settle(t);
     x->hits = x->c.hits - before;
+}
+
+static void test_move_refused(void **state)
+{
+    struct th t;
+    struct refuse_ctx x;
+
+    (void)state;
+    memset(&x, 0, sizeof(x));
+    assert_int_equal(th_create_main(&t, 2, refuse_main, &x), 0);
+    th_run(&t);
+    assert_int_equal(x.move_rc, -ENOENT);
+    assert_int_equal(x.cpu_after, 0);
+    assert_int_equal(x.hits, 1);
+    assert_int_equal(x.c.cpu_hits[0], 1);
+    struct xsim_hv_port_info pi;
+    xsim_hv_port_info(t.hv, TH_GUEST_DOMID, x.gport, &pi);
+    assert_int_equal(pi.notify_vcpu, 0);
+    th_destroy(&t);
 }
 
 /* A port its user masked stays masked across a move (invariant 5: unmask
@@ -435,10 +459,7 @@ static void keepmask_main(struct th *t, unsigned int cpu)
 
     if (cpu != 0)
         return;
-    t->g->cfg.balance_at_bind = false;
-    connect_backend(t, &x->c, &x->gport, &x->bport);
-    xg_evtchn_unmask(t->g, x->gport);
-    settle(t);
+    connect_on_cpu0(t, &x->c, &x->gport, &x->bport);
     xg_evtchn_mask(t->g, x->gport);
     x->move_rc = xg_evtchn_set_cpu(t->g, x->gport, 1);
     xsim_hv_evtchn_send(t->hv, TH_BACKEND_DOMID, x->bport);
@@ -462,25 +483,6 @@ static void test_move_keeps_mask(void **state)
     /* Once unmasked, the event waiting came, on CPU 1. */
     assert_int_equal(x.c.hits, 1);
     assert_int_equal(x.c.cpu_hits[1], 1);
-    th_destroy(&t);
-}
-
-static void test_move_refused(void **state)
-{
-    struct th t;
-    struct refuse_ctx x;
-
-    (void)state;
-    memset(&x, 0, sizeof(x));
-    assert_int_equal(th_create_main(&t, 2, refuse_main, &x), 0);
-    th_run(&t);
-    assert_int_equal(x.move_rc, -ENOENT);
-    assert_int_equal(x.cpu_after, 0);
-    assert_int_equal(x.hits, 1);
-    assert_int_equal(x.c.cpu_hits[0], 1);
-    struct xsim_hv_port_info pi;
-    xsim_hv_port_info(t.hv, TH_GUEST_DOMID, x.gport, &pi);
-    assert_int_equal(pi.notify_vcpu, 0);
     th_destroy(&t);
 }
 
