@@ -844,7 +844,7 @@ static void law_utilization(struct xsim_report *rep)
         if (diff > worst) {
             worst = diff;
             snprintf(detail, sizeof(detail),
-                     "CPU %u: handler utilisation %.6f, served items x mean service %.6f "
+                     "CPU %u: handler utilisation %.6f, items taken x their service %.6f "
                      "(worst CPU)",
                      c, u, xs);
         }

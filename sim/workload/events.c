@@ -196,13 +196,15 @@ static uint64_t serve_batch(struct xsim_events *e, const struct xg_platform *p, 
     }
     if (n == 0)
         return 0;
+    /* Counted before the charge: a run that stops inside it (at the time
+     * limit) has charged the handler for it all the same. */
+    if (cpu < e->ncpus)
+        e->cpu_service_ns[cpu] += e->wl->service_ns;
     if (e->wl->service_ns > 0)
         xg_work(p, XG_WORK_HANDLER, e->wl->service_ns);
     end = xsim_world_now(e->w);
-    if (cpu < e->ncpus) {
-        e->cpu_service_ns[cpu] += e->wl->service_ns;
+    if (cpu < e->ncpus)
         e->cpu_served[cpu] += n;
-    }
     /* The run's one charge, counted against its first item. */
     for (uint64_t i = 0; i < n; i++)
         record(e, e->batch[i], start, end, i == 0 ? e->wl->service_ns : 0);
@@ -221,16 +223,19 @@ uint64_t xsim_events_serve(struct xsim_events *e, const struct xg_platform *p, u
         while (xsim_evsource_take(e->src, &t)) {
             uint64_t start = xsim_world_now(e->w), s = draw(e), end;
             zero_load(e, cpu, t, start);
+            /* The service is counted before it is charged: the run may
+             * stop inside the charge (an item still in service at the
+             * time limit), and the handler time then includes it. */
+            if (cpu < e->ncpus)
+                e->cpu_service_ns[cpu] += s;
             if (s > 0)
                 xg_work(p, XG_WORK_HANDLER, s);
             /* end - start can exceed s: an exit (a kick, a host timer)
              * taken meanwhile steals time from the handler. The item's
              * sojourn includes it; its service is the work it declared. */
             end = xsim_world_now(e->w);
-            if (cpu < e->ncpus) {
-                e->cpu_service_ns[cpu] += s;
+            if (cpu < e->ncpus)
                 e->cpu_served[cpu]++;
-            }
             record(e, t, start, end, s);
             n++;
         }
