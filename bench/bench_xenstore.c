@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "xensim/abi/xs_wire.h"
 #include "xensim/xenstore.h"
 #include "bench_util.h"
 

@@ -36,7 +36,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "xensim/abi/xen.h"
 #include "xensim/hv.h"
 #include "xensim/storage.h"
 #include "xensim/world.h"

@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "xensim/abi/grant_table.h"
 #include "xensim/hv.h"
+#include "xensim/xen_types.h"
 
 #define XSIM_GNTTAB_MAX_FRAMES 32 /* Xen's default max_grant_frames (4.17) */
 

@@ -13,9 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "xensim/abi/event_channel.h"
-#include "xensim/abi/xen.h"
 #include "xensim/world.h"
+#include "xensim/xen_types.h"
 
 struct xsim_hv;
 

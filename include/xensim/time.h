@@ -25,7 +25,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "xensim/abi/xen.h"
 #include "xensim/hv.h"
 #include "xensim/world.h"
 

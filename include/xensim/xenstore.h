@@ -43,7 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "xensim/abi/xs_wire.h"
+#include "xensim/xen_types.h"
 
 #ifdef __cplusplus
 extern "C" {

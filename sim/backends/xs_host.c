@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "xensim/abi/hvm_params.h"
+#include "xensim/abi/xs_wire.h"
 #include "xensim/xenstore.h"
 #include "xensim/xshost.h"
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hv/hv_internal.h"
+#include "xensim/abi/grant_table.h"
 #include "xensim/gnttab.h"
 
 #define ENTRIES_PER_FRAME (XEN_PAGE_SIZE / sizeof(struct grant_entry_v1))

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "xensim/abi/sched.h"
+#include "xensim/abi/xs_wire.h"
 #include "xensim/toolstack.h"
 #include "xensim/xenstore.h"
 

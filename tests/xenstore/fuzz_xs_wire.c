@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xensim/abi/xs_wire.h"
 #include "xensim/xenstore.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

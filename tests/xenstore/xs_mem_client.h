@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "xensim/abi/xs_wire.h"
 #include "xensim/xenstore.h"
 
 #define TC_EVENTS 64

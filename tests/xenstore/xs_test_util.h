@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "xensim/abi/xs_wire.h"
 #include "xensim/xenstore.h"
 
 /* ---- a server thread ---- */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xensim/abi/xs_wire.h"
 #include "xensim/xenstore.h"
 
 /* Canonical paths are at most 2048 bytes after a /local/domain/<id>/ of at
