@@ -845,10 +845,12 @@ static long do_poll(struct xsim_hv_dom *hd, struct xsim_vcpu *v, unsigned long a
         return -EFAULT;
     if (sp.nr_ports > XSIM_HV_MAX_POLL)
         return -EINVAL;
-    if (sp.nr_ports > 0 && sp.ports.p == NULL)
-        return -EFAULT;
     for (unsigned int i = 0; i < sp.nr_ports; i++) {
-        evtchn_port_t port = sp.ports.p[i];
+        evtchn_port_t port;
+        if (xsim__copy_from_guest(hd->d, &port,
+                                  (unsigned long)(uintptr_t)sp.ports.p + i * sizeof(port),
+                                  sizeof(port)) != 0)
+            return -EFAULT;
         if (!port_valid(hd, port))
             return -EINVAL;
         hv->poll_ports[i] = port;

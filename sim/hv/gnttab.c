@@ -291,12 +291,16 @@ long xsim__hv_gnttab_op(struct xsim_domain *d, struct xsim_vcpu *v, void *ctx, u
              * they are (0: not placed yet). */
             if (st.nr_frames > gs->nr_frames)
                 gs->nr_frames = st.nr_frames;
-            for (uint32_t i = 0; i < st.nr_frames; i++) {
-                if (st.frame_list.p == NULL)
-                    return -EFAULT;
-                st.frame_list.p[i] = gs->frame_gfn[i];
-            }
+            unsigned long list = (unsigned long)(uintptr_t)st.frame_list.p;
             st.status = GNTST_okay;
+            for (uint32_t i = 0; i < st.nr_frames; i++) {
+                xen_pfn_t gfn = gs->frame_gfn[i];
+                /* As Xen: a frame list it cannot write is a status. */
+                if (xsim__copy_to_guest(d, list + i * sizeof(gfn), &gfn, sizeof(gfn)) != 0) {
+                    st.status = GNTST_bad_virt_addr;
+                    break;
+                }
+            }
         }
         return xsim__copy_to_guest(d, uop, &st, sizeof(st));
     }

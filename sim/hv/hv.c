@@ -8,6 +8,7 @@
  * vcpu_info, rings, grants) are always checked against the domain's RAM.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,10 +51,33 @@ const char *xsim_callback_mode_name(enum xsim_callback_mode m)
     return "unknown";
 }
 
+/*
+ * A guest's hypercall arguments are addresses in this process: the guest's
+ * code runs here. What Xen would fault on and this process has certainly
+ * not mapped is -EFAULT, as on Xen: the low 64 KiB (NULL, and a number
+ * passed where a pointer was expected: no system maps there by default), a
+ * range that wraps, and anything above the user half of a 64-bit address
+ * space (below 2^56 on every x86-64 and aarch64 system, 5-level paging
+ * included). Any other wild pointer is the guest's own memory error, and
+ * corrupts or crashes this process as it would the guest's own memory.
+ */
+#define GUEST_ADDR_MIN 0x10000ul
+
+static bool guest_range_ok(unsigned long addr, size_t len)
+{
+    if (addr < GUEST_ADDR_MIN || len > (size_t)-1 - addr)
+        return false;
+#if ULONG_MAX > 0xfffffffful
+    if (addr + len > (1ul << 56))
+        return false;
+#endif
+    return true;
+}
+
 int xsim__copy_from_guest(struct xsim_domain *d, void *dst, unsigned long src, size_t len)
 {
     (void)d;
-    if (src == 0)
+    if (!guest_range_ok(src, len))
         return -EFAULT;
     memcpy(dst, (const void *)src, len);
     return 0;
@@ -62,7 +86,7 @@ int xsim__copy_from_guest(struct xsim_domain *d, void *dst, unsigned long src, s
 int xsim__copy_to_guest(struct xsim_domain *d, unsigned long dst, const void *src, size_t len)
 {
     (void)d;
-    if (dst == 0)
+    if (!guest_range_ok(dst, len))
         return -EFAULT;
     memcpy((void *)dst, src, len);
     return 0;

@@ -1,0 +1,318 @@
+/*
+ * test_hostile_guest.c - a guest that passes the hypervisor garbage.
+ *
+ * Hypercall arguments are addresses in this process (the guest's code runs
+ * here), so a wild pointer in the user half is the guest's own memory error,
+ * as it would be in a kernel. Everything else a buggy or hostile guest can
+ * pass must come back as an error, as on Xen, without crashing, hanging or
+ * tripping an assertion in the simulator:
+ *
+ * - test_bad_addresses: NULL, a small number passed where a pointer was
+ *   expected, a range that wraps, and kernel-half and non-canonical
+ *   addresses, as the argument of every hypercall family that takes one and
+ *   as a pointer inside an argument (SCHEDOP_poll's port list,
+ *   GNTTABOP_setup_table's frame list): -EFAULT (the frame list: status
+ *   GNTST_bad_virt_addr, as Xen reports it).
+ * - test_random_hypercalls: two vCPUs each make 300 hypercalls with random
+ *   op, command and argument words (small and 32-bit values, the kernel
+ *   half, pointers into their own scratch memory), 40 seeds with small
+ *   values and 40 with large ones (never a shutdown, a block or a vCPU
+ *   down); every run ends normally with each vCPU through all its calls,
+ *   and a seed replays to the same digest.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "xensim/abi/event_channel.h"
+#include "xensim/abi/grant_table.h"
+#include "xensim/abi/hvm_op.h"
+#include "xensim/abi/memory.h"
+#include "xensim/abi/sched.h"
+#include "xensim/abi/vcpu.h"
+#include "xensim/abi/version.h"
+#include "xensim/abi/xen.h"
+#include "xensim/machine.h"
+
+/* ---- one machine, a guest of two vCPUs ---- */
+
+struct guest;
+typedef void (*guest_fn)(struct guest *g, unsigned int cpu);
+
+struct guest {
+    const struct xg_platform *p;
+    guest_fn fn;
+    uint64_t seed;
+    int ncalls;
+    bool big;
+    uint8_t *scratch[2];
+    int done[2];
+    long last_op[2];
+    unsigned long last_cmd[2], last_a2[2], last_a3[2];
+};
+
+static void guest_start(void *arg, unsigned int cpu)
+{
+    struct guest *g = arg;
+
+    g->fn(g, cpu);
+}
+
+static void guest_interrupt(void *arg, unsigned int cpu, uint8_t vector)
+{
+    (void)arg;
+    (void)cpu;
+    (void)vector;
+}
+
+static enum xsim_stop_reason run_guest(struct guest *g, uint64_t seed, uint64_t *digest)
+{
+    static const struct xsim_guest_ops ops = {.start = guest_start, .interrupt = guest_interrupt};
+    struct xsim_machine_config mc;
+    struct xsim_machine *m;
+    struct xsim_error err;
+    enum xsim_stop_reason why;
+
+    xsim_machine_config_init(&mc, 2);
+    mc.world.seed = seed;
+    /* A periodic timer the guest set keeps the world going after its vCPUs
+     * are done: stop there. */
+    mc.world.time_limit_ns = 20000000ull;
+    mc.xenstore = true;
+    mc.ops = &ops;
+    mc.guest = g;
+    assert_int_equal(xsim_machine_create(&mc, &m, &err), 0);
+    g->p = xsim_machine_platform(m);
+    why = xsim_machine_run(m);
+    if (xsim_machine_failure(m) != NULL)
+        fail_msg("seed %llu: the run failed: %s", (unsigned long long)seed,
+                 xsim_machine_failure(m));
+    if (digest != NULL)
+        *digest = xsim_machine_digest(m);
+    xsim_machine_destroy(m);
+    return why;
+}
+
+/* ---- bad addresses ---- */
+
+static const unsigned long bad_addrs[] = {
+    0ul, 1ul, 7ul, 0xfffful,          /* NULL, and numbers where a pointer was expected */
+    (unsigned long)-8,                /* wraps */
+    1ul << 63,                        /* the kernel half */
+    0x0100000000000000ul,             /* above every user half */
+    0xffff800000000000ul, ~0ul,       /* the kernel's own */
+};
+#define NBAD (sizeof(bad_addrs) / sizeof(bad_addrs[0]))
+
+static int bad_failures;
+
+static void expect_efault(const char *what, unsigned long addr, long rc)
+{
+    if (rc != -EFAULT) {
+        print_error("%s at %#lx: %ld, not -EFAULT\n", what, addr, rc);
+        bad_failures++;
+    }
+}
+
+static void bad_address_guest(struct guest *g, unsigned int cpu)
+{
+    const struct xg_platform *p = g->p;
+
+    if (cpu != 0)
+        return;
+    for (size_t i = 0; i < NBAD; i++) {
+        unsigned long a = bad_addrs[i];
+        expect_efault("EVTCHNOP_alloc_unbound",
+                      a, xg_hypercall(p, __HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound,
+                                      a, 0));
+        expect_efault("EVTCHNOP_send", a,
+                      xg_hypercall(p, __HYPERVISOR_event_channel_op, EVTCHNOP_send, a, 0));
+        expect_efault("XENMEM_add_to_physmap", a,
+                      xg_hypercall(p, __HYPERVISOR_memory_op, XENMEM_add_to_physmap, a, 0));
+        expect_efault("HVMOP_get_param", a,
+                      xg_hypercall(p, __HYPERVISOR_hvm_op, HVMOP_get_param, a, 0));
+        expect_efault("VCPUOP_set_singleshot_timer", a,
+                      xg_hypercall(p, __HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, a));
+        expect_efault("XENVER_extraversion", a,
+                      xg_hypercall(p, __HYPERVISOR_xen_version, XENVER_extraversion, a, 0));
+        expect_efault("SCHEDOP_poll", a,
+                      xg_hypercall(p, __HYPERVISOR_sched_op, SCHEDOP_poll, a, 0));
+        expect_efault("GNTTABOP_query_size", a,
+                      xg_hypercall(p, __HYPERVISOR_grant_table_op, GNTTABOP_query_size, a, 1));
+
+        /* Pointers inside an argument. */
+        struct sched_poll sp = {.nr_ports = 1, .timeout = 1};
+        sp.ports.p = (evtchn_port_t *)(uintptr_t)a;
+        expect_efault("SCHEDOP_poll's port list", a,
+                      xg_hypercall(p, __HYPERVISOR_sched_op, SCHEDOP_poll, (unsigned long)&sp, 0));
+        struct gnttab_setup_table st = {.dom = DOMID_SELF, .nr_frames = 1};
+        st.frame_list.p = (xen_pfn_t *)(uintptr_t)a;
+        long rc = xg_hypercall(p, __HYPERVISOR_grant_table_op, GNTTABOP_setup_table,
+                               (unsigned long)&st, 1);
+        if (rc != 0 || st.status != GNTST_bad_virt_addr) {
+            print_error("GNTTABOP_setup_table's frame list at %#lx: %ld, status %d\n", a, rc,
+                        (int)st.status);
+            bad_failures++;
+        }
+    }
+    /* The hypervisor still answers. */
+    g->done[0] = xg_hypercall(p, __HYPERVISOR_xen_version, XENVER_version, 0, 0) > 0;
+}
+
+static void test_bad_addresses(void **state)
+{
+    struct guest g = {.fn = bad_address_guest};
+
+    (void)state;
+    bad_failures = 0;
+    assert_int_equal(run_guest(&g, 1, NULL), XSIM_STOP_ALL_DONE);
+    assert_int_equal(bad_failures, 0);
+    assert_int_equal(g.done[0], 1);
+}
+
+/* ---- random hypercalls ---- */
+
+#define SCRATCH (64 * 1024)
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static const unsigned int fuzz_ops[] = {
+    __HYPERVISOR_xen_version, __HYPERVISOR_memory_op,   __HYPERVISOR_hvm_op,
+    __HYPERVISOR_vcpu_op,     __HYPERVISOR_set_timer_op, __HYPERVISOR_event_channel_op,
+    __HYPERVISOR_sched_op,    __HYPERVISOR_grant_table_op,
+};
+
+/* One argument word. Pointers go to the second half of the vCPU's scratch
+ * (what the hypervisor may keep writing, a registered time area say); the
+ * argument structs live in the first half, refilled before every call. A
+ * value that would be a wild user-space pointer gets the top bit. */
+static uint64_t fuzz_word(struct guest *g, uint64_t *s, uint8_t *scratch)
+{
+    uint64_t r = rnd(s), v;
+
+    switch (r % 8) {
+    case 0:
+        v = 0;
+        break;
+    case 1:
+        return (uint64_t)(uintptr_t)(scratch + SCRATCH / 2 + rnd(s) % (SCRATCH / 4) / 8 * 8);
+    case 2:
+        v = g->big ? rnd(s) & 0xffffffffu : rnd(s) % 64;
+        break;
+    case 3:
+        v = g->big ? (rnd(s) & 0xffff) | (rnd(s) & 0xffff) << 32 : rnd(s) % 16;
+        break;
+    default:
+        v = rnd(s) % 8;
+        break;
+    }
+    if (g->big && r % 97 == 0)
+        v = rnd(s);
+    if (v >= 0x10000 && v < (1ull << 56))
+        v |= 1ull << 63;
+    return v;
+}
+
+static void random_guest(struct guest *g, unsigned int cpu)
+{
+    uint64_t s = g->seed * 0x9e3779b97f4a7c15ull + cpu + 1;
+    uint8_t *b = g->scratch[cpu];
+
+    for (int i = 0; i < g->ncalls; i++) {
+        unsigned int op = rnd(&s) % 16 == 0 ? (unsigned int)(rnd(&s) % 64)
+                                            : fuzz_ops[rnd(&s) % (sizeof(fuzz_ops) /
+                                                                  sizeof(fuzz_ops[0]))];
+        unsigned long cmd = rnd(&s) % 8 == 0 ? (unsigned long)rnd(&s) : rnd(&s) % 24;
+        unsigned long a2, a3;
+        for (size_t q = 0; q < SCRATCH / 2 / 8; q++) {
+            uint64_t v = fuzz_word(g, &s, b);
+            memcpy(b + q * 8, &v, 8);
+        }
+        a2 = rnd(&s) % 4 == 0 ? rnd(&s) % 8 : (unsigned long)(uintptr_t)b;
+        a3 = rnd(&s) % 3 == 0 ? (unsigned long)(uintptr_t)b : rnd(&s) % 4;
+        if (op == __HYPERVISOR_sched_op) {
+            /* Not the calls that end or park the vCPU for good: shutdown,
+             * block with nothing to wake it, down, a poll without timeout. */
+            if (cmd == SCHEDOP_shutdown || cmd == SCHEDOP_block)
+                goto next;
+            if (cmd == SCHEDOP_poll && a2 == (unsigned long)(uintptr_t)b) {
+                struct sched_poll sp;
+                memcpy(&sp, b, sizeof(sp));
+                sp.timeout = 1; /* in the past: comes back at once */
+                memcpy(b, &sp, sizeof(sp));
+            }
+        }
+        if (op == __HYPERVISOR_vcpu_op && (cmd == VCPUOP_down || cmd == VCPUOP_initialise))
+            goto next;
+        g->last_op[cpu] = op;
+        g->last_cmd[cpu] = cmd;
+        g->last_a2[cpu] = a2;
+        g->last_a3[cpu] = a3;
+        (void)xg_hypercall(g->p, op, op == __HYPERVISOR_set_timer_op ? rnd(&s) : cmd, a2, a3);
+        xg_point(g->p, XG_POINT_FENCE, NULL);
+    next:
+        g->done[cpu] = i + 1;
+    }
+}
+
+static void test_random_hypercalls(void **state)
+{
+    (void)state;
+    for (int big = 0; big < 2; big++) {
+        for (uint64_t seed = 1; seed <= 40; seed++) {
+            struct guest g = {.fn = random_guest, .seed = seed, .ncalls = 300, .big = big};
+            enum xsim_stop_reason why;
+            uint64_t digest, again;
+            for (int c = 0; c < 2; c++) {
+                g.scratch[c] = aligned_alloc(4096, SCRATCH);
+                assert_non_null(g.scratch[c]);
+                memset(g.scratch[c], 0, SCRATCH);
+            }
+            why = run_guest(&g, seed, &digest);
+            if (why != XSIM_STOP_ALL_DONE && why != XSIM_STOP_TIME_LIMIT)
+                fail_msg("seed %llu (%s values): stopped %s, last ops %ld %ld",
+                         (unsigned long long)seed, big ? "large" : "small",
+                         xsim_stop_reason_name(why), g.last_op[0], g.last_op[1]);
+            if (g.done[0] != g.ncalls || g.done[1] != g.ncalls)
+                fail_msg("seed %llu (%s values): %d and %d of %d calls made (stopped %s, last "
+                         "ops %ld %ld, cpu 1: cmd %#lx a2 %#lx a3 %#lx)",
+                         (unsigned long long)seed, big ? "large" : "small", g.done[0],
+                         g.done[1], g.ncalls, xsim_stop_reason_name(why), g.last_op[0],
+                         g.last_op[1], g.last_cmd[1], g.last_a2[1], g.last_a3[1]);
+            if (seed <= 3) {
+                /* Deterministic: the same seed, the same run. */
+                struct guest h = g;
+                memset(h.done, 0, sizeof(h.done));
+                for (int c = 0; c < 2; c++)
+                    memset(h.scratch[c], 0, SCRATCH);
+                assert_int_equal(run_guest(&h, seed, &again), why);
+                assert_true(again == digest);
+            }
+            for (int c = 0; c < 2; c++)
+                free(g.scratch[c]);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_addresses),
+        cmocka_unit_test(test_random_hypercalls),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
