@@ -13,12 +13,15 @@
  *   as a pointer inside an argument (SCHEDOP_poll's port list,
  *   GNTTABOP_setup_table's frame list): -EFAULT (the frame list: status
  *   GNTST_bad_virt_addr, as Xen reports it).
- * - test_random_hypercalls: two vCPUs each make 300 hypercalls with random
- *   op, command and argument words (small and 32-bit values, the kernel
- *   half, pointers into their own scratch memory), 40 seeds with small
- *   values and 40 with large ones (never a shutdown, a block or a vCPU
- *   down); every run ends normally with each vCPU through all its calls,
- *   and a seed replays to the same digest.
+ * - test_random_hypercalls: two vCPUs each make 300 calls: three in four a
+ *   hypercall with random op, command and argument words (small and 32-bit
+ *   values, the kernel half, pointers into their own scratch memory), the
+ *   rest CPUID, MSR and MMIO reads and writes (x2APIC, Xen's MSRs, IOAPIC,
+ *   LAPIC, anywhere; any access size), EOIs, map_gfn and virt_to_gfn with
+ *   random values; 40 seeds with small values and 40 with large ones (never
+ *   a shutdown, a block or a vCPU down). Every run ends normally with each
+ *   vCPU through all its calls, and a seed replays to the same digest.
+ *   -DNSEEDS=400 runs ten times as many.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -180,6 +183,9 @@ static void test_bad_addresses(void **state)
 /* ---- random hypercalls ---- */
 
 #define SCRATCH (64 * 1024)
+#ifndef NSEEDS
+#define NSEEDS 40
+#endif
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -226,6 +232,77 @@ static uint64_t fuzz_word(struct guest *g, uint64_t *s, uint8_t *scratch)
     return v;
 }
 
+/* An MSR or MMIO address: the x2APIC and Xen's MSRs, the IOAPIC and LAPIC
+ * pages, or anything. */
+static uint32_t fuzz_msr(uint64_t *s)
+{
+    switch (rnd(s) % 3) {
+    case 0:
+        return 0x800u + (uint32_t)(rnd(s) % 0x100);
+    case 1:
+        return 0x40000000u + (uint32_t)(rnd(s) % 0x300);
+    default:
+        return (uint32_t)rnd(s);
+    }
+}
+
+static uint64_t fuzz_gpa(uint64_t *s)
+{
+    switch (rnd(s) % 3) {
+    case 0:
+        return 0xfec00000ull + rnd(s) % 0x2000;
+    case 1:
+        return 0xfee00000ull + rnd(s) % 0x1000;
+    default:
+        return rnd(s);
+    }
+}
+
+/* One of the other ways a guest reaches the machine, with random values. */
+static void platform_op(struct guest *g, uint64_t *s, unsigned int cpu)
+{
+    const struct xg_platform *p = g->p;
+    uint32_t regs[4];
+    uint64_t v = 0;
+    unsigned int size = rnd(s) % 5 == 0 ? (unsigned int)rnd(s) : 1u << (rnd(s) % 4);
+
+    g->last_op[cpu] = -1 - (long)(rnd(s) % 9);
+    switch (-1 - g->last_op[cpu]) {
+    case 0:
+        xg_cpuid(p, rnd(s) % 2 ? 0x40000000u + (uint32_t)(rnd(s) % 0x10200) : (uint32_t)rnd(s),
+                 (uint32_t)(rnd(s) % 4), regs);
+        break;
+    case 1:
+        (void)xg_rdmsr(p, fuzz_msr(s), &v);
+        break;
+    case 2:
+        g->last_cmd[cpu] = fuzz_msr(s);
+        (void)xg_wrmsr(p, (uint32_t)g->last_cmd[cpu], g->big ? rnd(s) : rnd(s) % 256);
+        break;
+    case 3:
+        (void)p->ops->mmio_read(p->ctx, fuzz_gpa(s), size);
+        break;
+    case 4:
+        g->last_cmd[cpu] = fuzz_gpa(s);
+        p->ops->mmio_write(p->ctx, g->last_cmd[cpu], size, g->big ? rnd(s) : rnd(s) % 256);
+        break;
+    case 5:
+        p->ops->eoi(p->ctx);
+        break;
+    case 6:
+        (void)p->ops->map_gfn(p->ctx, g->big ? rnd(s) : rnd(s) % 1024);
+        break;
+    case 7:
+        /* Kernel-half addresses and small numbers: never a guest page. */
+        (void)p->ops->virt_to_gfn(p->ctx, (const void *)(uintptr_t)(g->big ? rnd(s) | 1ull << 63
+                                                                         : rnd(s) % 65536));
+        break;
+    default:
+        p->ops->irq_restore(p->ctx, p->ops->irq_save(p->ctx));
+        break;
+    }
+}
+
 static void random_guest(struct guest *g, unsigned int cpu)
 {
     uint64_t s = g->seed * 0x9e3779b97f4a7c15ull + cpu + 1;
@@ -237,6 +314,10 @@ static void random_guest(struct guest *g, unsigned int cpu)
                                                                   sizeof(fuzz_ops[0]))];
         unsigned long cmd = rnd(&s) % 8 == 0 ? (unsigned long)rnd(&s) : rnd(&s) % 24;
         unsigned long a2, a3;
+        if (rnd(&s) % 4 == 0) {
+            platform_op(g, &s, cpu);
+            goto next;
+        }
         for (size_t q = 0; q < SCRATCH / 2 / 8; q++) {
             uint64_t v = fuzz_word(g, &s, b);
             memcpy(b + q * 8, &v, 8);
@@ -272,7 +353,7 @@ static void test_random_hypercalls(void **state)
 {
     (void)state;
     for (int big = 0; big < 2; big++) {
-        for (uint64_t seed = 1; seed <= 40; seed++) {
+        for (uint64_t seed = 1; seed <= NSEEDS; seed++) {
             struct guest g = {.fn = random_guest, .seed = seed, .ncalls = 300, .big = big};
             enum xsim_stop_reason why;
             uint64_t digest, again;
