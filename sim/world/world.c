@@ -1077,19 +1077,29 @@ enum xsim_stop_reason xsim_world_run(struct xsim_world *w)
     }
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, w->cfg.stack_size);
+    /* Every vCPU is live before any thread starts: in free-run mode a vCPU
+     * that finishes at once counts itself out (under `big`) while later
+     * ones are still being created, and reads the others' states
+     * (running_elsewhere). */
     for (unsigned int i = 0; i < w->nvcpus; i++) {
         struct xsim_vcpu *v = w->vcpus[i];
-        /* Atomic: in free-run mode the threads already started read the
-         * states of the others (running_elsewhere). */
         __atomic_store_n(&v->state, XSIM_VCPU_RUNNABLE, __ATOMIC_RELEASE);
         set_runnable(w, v);
         w->nlive++;
+    }
+    for (unsigned int i = 0; i < w->nvcpus; i++) {
+        struct xsim_vcpu *v = w->vcpus[i];
         if (pthread_create(&v->thread, &attr, vcpu_thread, v) != 0) {
+            if (free_run(w))
+                pthread_mutex_lock(&w->big);
             __atomic_store_n(&v->state, XSIM_VCPU_DONE, __ATOMIC_RELEASE);
             clear_runnable(w, v);
             w->nlive--;
+            if (w->failure[0] == '\0')
+                snprintf(w->failure, sizeof(w->failure), "cannot create vCPU thread %u", i);
+            if (free_run(w))
+                pthread_mutex_unlock(&w->big);
             set_stop(w, XSIM_STOP_FAILED);
-            snprintf(w->failure, sizeof(w->failure), "cannot create vCPU thread %u", i);
             continue;
         }
         v->started = true;

@@ -1,7 +1,9 @@
 /*
  * test_freerun.c - free-run mode: the vCPU threads run truly in parallel
  * (no baton), for stress and ThreadSanitizer. Checks that an interrupt-driven
- * ring of pings and an atomic counter come out exact.
+ * ring of pings and an atomic counter come out exact, and that vCPUs that
+ * finish at once, while the others are still being started, are counted out
+ * right (the count of live vCPUs was once updated unlocked at start-up).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -90,10 +92,48 @@ static void test_freerun_ring(void **state)
     xsim_policy_destroy(pol);
 }
 
+static void quick_start(void *guest, unsigned int cpu)
+{
+    (void)guest;
+    (void)cpu;
+}
+
+static void quick_interrupt(void *guest, unsigned int cpu, uint8_t vector)
+{
+    (void)guest;
+    (void)cpu;
+    (void)vector;
+}
+
+static const struct xsim_guest_ops quick_ops = {.start = quick_start,
+                                                .interrupt = quick_interrupt};
+
+static void test_freerun_quick_exit(void **state)
+{
+    struct xsim_error err;
+    struct xsim_policy *pol = xsim_policy_create("time", &err);
+
+    (void)state;
+    for (int iter = 0; iter < 20; iter++) {
+        struct xsim_world_config cfg;
+        struct xsim_world *w;
+        struct xsim_domain *d;
+        xsim_world_config_init(&cfg);
+        cfg.mode = XSIM_MODE_FREE_RUN;
+        cfg.pin_cpu = -2;
+        assert_int_equal(xsim_world_create(&cfg, pol, &w), 0);
+        assert_int_equal(xsim_domain_create(w, 1, 8, 0, &quick_ops, NULL, &d), 0);
+        assert_int_equal(xsim_world_run(w), XSIM_STOP_ALL_DONE);
+        xsim_world_destroy(w);
+    }
+    xsim_policy_destroy(pol);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_freerun_ring),
+        cmocka_unit_test(test_freerun_quick_exit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
