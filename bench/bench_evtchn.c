@@ -8,12 +8,15 @@
  *   port_scaling_ratio      4096 / 16                      (target <= 1.2)
  *   switch_ns               one baton handoff (bench_world's measure)
  *   cross_ratio             ns per cross event / switch_ns
+ *   cross_local_ratio       ns per cross event / ns per local event
  * (all of the above on the 2-level ABI), and for the same local traffic in
  * the same run:
  *   twolevel_ns_per_event   2-level ABI, 16 bound ports
  *   fifo_ns_per_event       FIFO ABI, 16 bound ports
  *   fifo_ns_per_event_131072_ports  FIFO with 131070 bound ports (all but 0 and one)
  *   fifo_port_scaling_ratio 131072 / 16 under FIFO      (target <= 1.2)
+ * "backend" names the vCPU backend every figure was measured on: the
+ * default (fiber on x86-64 and aarch64), or --backend thread|fiber.
  * The last line is one JSON object. --quick runs a short version.
  */
 #include <inttypes.h>
@@ -117,6 +120,8 @@ static void bench_main(struct th *t, unsigned int cpu)
     }
 }
 
+static enum xsim_backend backend = XSIM_BACKEND_AUTO;
+
 static double run(enum xg_event_abi abi, uint64_t n, unsigned int idle, bool cross,
                   uint64_t *switches)
 {
@@ -125,6 +130,7 @@ static double run(enum xg_event_abi abi, uint64_t n, unsigned int idle, bool cro
     struct bctx b = {.n = n, .idle = idle, .cross = cross};
 
     th_config_init(&cfg, cross ? 2 : 1);
+    cfg.world.backend = backend;
     cfg.guest.event_abi = abi;
     cfg.ram_pages = 320; /* FIFO's 128 event array pages and the rest */
     cfg.main = bench_main;
@@ -175,7 +181,12 @@ static double switch_ns(uint64_t n)
     double t0, t1, r;
 
     xsim_world_config_init(&cfg);
-    xsim_world_create(&cfg, pol, &w);
+    cfg.backend = backend;
+    if (xsim_world_create(&cfg, pol, &w) != 0) {
+        fprintf(stderr, "bench_evtchn: cannot create a world on the %s backend\n",
+                xsim_backend_name(backend));
+        exit(1);
+    }
     xsim_domain_create(w, 1, 2, 0, &ops, &g, &d);
     g.p = xsim_domain_platform(d);
     t0 = now_s();
@@ -201,7 +212,28 @@ static double best_of(enum xg_event_abi abi, int reps, uint64_t n, unsigned int 
 
 int main(int argc, char **argv)
 {
-    bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    bool quick = false;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            quick = true;
+        } else if (strcmp(argv[i], "--backend") == 0 && i + 1 < argc) {
+            i++;
+            if (strcmp(argv[i], "thread") == 0) {
+                backend = XSIM_BACKEND_THREAD;
+            } else if (strcmp(argv[i], "fiber") == 0) {
+                backend = XSIM_BACKEND_FIBER;
+            } else {
+                fprintf(stderr, "bench_evtchn: --backend thread|fiber\n");
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "usage: bench_evtchn [--quick] [--backend thread|fiber]\n");
+            return 2;
+        }
+    }
+    if (backend == XSIM_BACKEND_AUTO)
+        backend = xsim_backend_default();
     uint64_t n = quick ? 20000 : 400000;
     uint64_t nc = quick ? 5000 : 50000;
     int reps = quick ? 1 : 3;
@@ -214,20 +246,24 @@ int main(int argc, char **argv)
     double f131072 = best_of(ff, reps, n, 131068, false); /* 131070 bound */
     double sw = switch_ns(quick ? 20000 : 200000);
 
+    printf("backend: %s\n", xsim_backend_name(backend));
     printf("local: %.0f ns per event (%.2f M events/s)\n", local, 1e3 / local);
-    printf("cross: %.0f ns per event (%.2f M events/s), %.2f baton handoffs of %.0f ns\n", cross,
-           1e3 / cross, cross / sw, sw);
+    printf("cross: %.0f ns per event (%.2f M events/s), %.2f baton handoffs of %.0f ns, x%.2f a "
+           "local event\n",
+           cross, 1e3 / cross, cross / sw, sw, cross / local);
     printf("ports: %.0f ns per event with 16 bound, %.0f with 4096 (x%.3f)\n", p16, p4096,
            p4096 / p16);
     printf("ABIs, same local traffic: 2-level %.0f ns per event, FIFO %.0f (x%.3f); FIFO with "
            "131072 ports %.0f (x%.3f of 16)\n",
            p16, f16, f16 / p16, f131072, f131072 / f16);
-    printf("{\"bench\":\"evtchn\",\"events_per_s_local\":%.0f,\"events_per_s_cross\":%.0f,"
+    printf("{\"bench\":\"evtchn\",\"backend\":\"%s\",\"events_per_s_local\":%.0f,\"events_per_s_cross\":%.0f,"
            "\"ns_per_event_16_ports\":%.1f,\"ns_per_event_4096_ports\":%.1f,"
            "\"port_scaling_ratio\":%.3f,\"switch_ns\":%.1f,\"cross_ratio\":%.3f,"
+           "\"cross_local_ratio\":%.3f,"
            "\"twolevel_ns_per_event\":%.1f,\"fifo_ns_per_event\":%.1f,"
            "\"fifo_ns_per_event_131072_ports\":%.1f,\"fifo_port_scaling_ratio\":%.3f}\n",
-           1e9 / local, 1e9 / cross, p16, p4096, p4096 / p16, sw, cross / sw, p16, f16, f131072,
+           xsim_backend_name(backend), 1e9 / local, 1e9 / cross, p16, p4096, p4096 / p16, sw,
+           cross / sw, cross / local, p16, f16, f131072,
            f131072 / f16);
     return 0;
 }

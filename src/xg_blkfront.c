@@ -1381,14 +1381,28 @@ static uint32_t max_sectors(const struct xg_blkfront *bf)
     return (max_segs(bf) - 1) * SECTS_PER_PAGE + 1;
 }
 
+/* The getters' lock: none once every CPU stopped for good (one may have
+ * stopped holding it; xg_guest_stopped). */
+static bool get_lock(struct xg_blkfront *bf, bool *locked)
+{
+    *locked = !bf->g->stopped;
+    return *locked ? lock(bf) : false;
+}
+
+static void get_unlock(struct xg_blkfront *bf, bool locked, bool was)
+{
+    if (locked)
+        unlock(bf, was);
+}
+
 int xg_blkfront_get_info(const struct xg_blkfront *bf, struct xg_blkfront_info *out)
 {
     struct xg_blkfront *m = (struct xg_blkfront *)bf;
-    bool was;
+    bool was, locked;
 
     if (!bf->ever_connected)
         return -ENODEV;
-    was = lock(m);
+    was = get_lock(m, &locked);
     memset(out, 0, sizeof(*out));
     out->sectors = bf->sectors;
     out->sector_size = bf->sector_size;
@@ -1405,18 +1419,18 @@ int xg_blkfront_get_info(const struct xg_blkfront *bf, struct xg_blkfront_info *
     out->max_sectors = max_sectors(bf);
     out->backend_id = bf->backend_id;
     memcpy(out->backend, bf->backend, sizeof(out->backend));
-    unlock(m, was);
+    get_unlock(m, locked, was);
     return 0;
 }
 
 void xg_blkfront_get_stats(const struct xg_blkfront *bf, struct xg_blkfront_stats *out)
 {
     struct xg_blkfront *m = (struct xg_blkfront *)bf;
-    bool was = lock(m);
+    bool locked, was = get_lock(m, &locked);
 
     *out = bf->st;
     out->queued = bf->nhold;
-    unlock(m, was);
+    get_unlock(m, locked, was);
 }
 
 /* Checks that need the device's geometry: 0, or the status to complete

@@ -339,6 +339,11 @@ const char *xg_guest_evtchn_abi(const struct xg_guest *g)
     return g->ops->name;
 }
 
+void xg_guest_stopped(struct xg_guest *g)
+{
+    g->stopped = true;
+}
+
 bool xg_guest_percpu_events(const struct xg_guest *g)
 {
     return g->cb == XG_CB_PERCPU_VECTOR || g->cb == XG_CB_VECTOR;

@@ -263,7 +263,9 @@ struct xsim_guest_program {
     int (*xs_request)(void *state, unsigned int cpu, struct xsim_xs_op *op);
     /* Host context, after the run (optional): fill what the machine
      * cannot see for itself - callback kind, clock source, timer kind,
-     * IPI mode, per-CPU upcall counts, disk states - into `rep`. */
+     * IPI mode, per-CPU upcall counts, disk states - into `rep`. The run
+     * may have stopped (at its time limit, say) with a vCPU inside one of
+     * your critical sections: read without taking locks. */
     void (*report)(void *state, struct xsim_report *rep);
 };
 

@@ -829,6 +829,9 @@ static void bi_report(void *state, struct xsim_report *rep)
     const struct xsim_guest_env *env = b->env;
     const struct xg_features *f = xg_guest_features(b->g);
 
+    /* The run is over and a vCPU may have stopped inside a critical
+     * section (the time limit falls anywhere): read without locks. */
+    xg_guest_stopped(b->g);
     rep->boot_rc = b->boot_rc;
     rep->xen = f->xen;
     rep->xen_version = f->version;

@@ -140,6 +140,16 @@ const char *xg_guest_evtchn_abi(const struct xg_guest *g);
 /* True when events can go to any CPU (vector callbacks). */
 bool xg_guest_percpu_events(const struct xg_guest *g);
 
+/*
+ * Every CPU of the guest has stopped for good (a simulator's run ended, a
+ * crash dump is being taken) and code outside the guest is about to read
+ * its state. A CPU may have stopped anywhere, holding a lock: from now on
+ * the library's getters (xg_blkfront_get_info, xg_blkfront_get_stats) read
+ * without taking one instead of waiting for ever. A field that a stopped
+ * CPU was updating may be read half-written. Nothing else may be called.
+ */
+void xg_guest_stopped(struct xg_guest *g);
+
 /* ---- suspend and resume (driven by xg_suspend.c) ---- */
 
 /* Park `cpu`'s event delivery: its upcalls run no handler, events stay

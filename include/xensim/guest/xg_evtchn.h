@@ -154,6 +154,7 @@ struct xg_guest {
     unsigned int ncpus;
     unsigned int rr_next;
     bool booted;
+    bool stopped; /* xg_guest_stopped: every CPU stopped for good */
     struct xg_cpu cpus[XG_MAX_CPUS];
     /* FIFO ABI: event array pages (allocated once, kept across resumes;
      * fifo_added of them given to the current host) and control block
