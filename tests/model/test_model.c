@@ -377,6 +377,29 @@ static void test_mm1_scale(void **state)
     }
 }
 
+/* A scenario text run once under `time`, as `xensim run` would. */
+struct ran {
+    struct xsim_scenario s;
+    struct xsim_report *rep;
+};
+
+static void ran_text(struct ran *r, const char *path, const char *text)
+{
+    struct xsim_error err;
+
+    r->rep = calloc(1, sizeof(*r->rep));
+    assert_non_null(r->rep);
+    assert_int_equal(xsim_scenario_load_buffer(&r->s, path, text, strlen(text), &err), 0);
+    assert_int_equal(xsim_run(&r->s, NULL, r->rep, NULL, NULL), 0);
+}
+
+static void ran_free(struct ran *r)
+{
+    xsim_report_free(r->rep);
+    xsim_scenario_free(&r->s);
+    free(r->rep);
+}
+
 /* The utilisation law counts an item still in service when the run stops:
  * its handler was charged for it, so its service is in X S. (It used to be
  * left out, and the law reported itself broken whenever the time limit
@@ -387,21 +410,16 @@ static void test_law_item_in_service_at_stop(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(svc) / sizeof(svc[0]); i++) {
-        struct xsim_scenario s;
-        struct xsim_error err;
-        struct xsim_report *rep = calloc(1, sizeof(*rep));
+        struct ran r;
         char text[1024];
-        assert_non_null(rep);
         /* One item at t = 0 on one CPU, served across the 10 ms limit. */
         snprintf(text, sizeof(text),
                  "{\"name\": \"long\", \"machine\": {\"vcpus\": 1, \"cost_profile\": "
                  "\"zero\"}, \"workloads\": [{\"name\": \"p0\", \"rate\": \"1k/s\", "
                  "\"count\": 1, \"service\": \"%s\"}], \"stop\": {\"time\": \"10ms\"}}",
                  svc[i]);
-        assert_int_equal(xsim_scenario_load_buffer(&s, XENSIM_SOURCE_DIR "/tests/data/model/x.json",
-                                                   text, strlen(text), &err),
-                         0);
-        assert_int_equal(xsim_run(&s, NULL, rep, NULL, NULL), 0);
+        ran_text(&r, XENSIM_SOURCE_DIR "/tests/data/model/x.json", text);
+        const struct xsim_report *rep = r.rep;
         assert_int_equal(rep->wl[0].sent, 1);
         assert_true(rep->cpu[0].handler_ns > 0);
         assert_int_equal(rep->cpu[0].handler_ns, rep->cpu[0].service_ns);
@@ -414,9 +432,7 @@ static void test_law_item_in_service_at_stop(void **state)
             }
         }
         assert_true(found);
-        xsim_report_free(rep);
-        xsim_scenario_free(&s);
-        free(rep);
+        ran_free(&r);
     }
 }
 
@@ -525,11 +541,8 @@ static void test_short_runs_drain(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
-        struct xsim_scenario s;
-        struct xsim_error err;
-        struct xsim_report *rep = calloc(1, sizeof(*rep));
+        struct ran r;
         char text[1024];
-        assert_non_null(rep);
         snprintf(text, sizeof(text),
                  "{\"name\": \"short\", \"machine\": {\"vcpus\": 2}, \"workloads\": ["
                  "{\"name\": \"a\", \"rate\": \"200k/s\", \"distribution\": \"poisson\", "
@@ -538,16 +551,13 @@ static void test_short_runs_drain(void **state)
                  "\"burst\": 4, \"handler_work\": \"3us\"}], "
                  "\"stop\": {\"time\": \"%s\"}, \"oracles\": {\"no_lost_events\": true}}",
                  stops[i]);
-        assert_int_equal(xsim_scenario_load_buffer(&s, "short.json", text, strlen(text), &err), 0);
-        assert_int_equal(xsim_run(&s, NULL, rep, NULL, NULL), 0);
-        for (size_t k = 0; k < rep->nwl; k++) {
-            assert_true(rep->wl[k].sent > 0);
-            assert_int_equal(rep->wl[k].consumed, rep->wl[k].sent);
+        ran_text(&r, "short.json", text);
+        for (size_t k = 0; k < r.rep->nwl; k++) {
+            assert_true(r.rep->wl[k].sent > 0);
+            assert_int_equal(r.rep->wl[k].consumed, r.rep->wl[k].sent);
         }
-        assert_true(rep->all_pass);
-        xsim_report_free(rep);
-        xsim_scenario_free(&s);
-        free(rep);
+        assert_true(r.rep->all_pass);
+        ran_free(&r);
     }
 }
 
