@@ -66,19 +66,25 @@ const char *xsim_stop_reason_name(enum xsim_stop_reason r)
     return "unknown";
 }
 
-enum xsim_backend xsim_backend_default(void)
-{
-    /* ThreadSanitizer cannot follow unannotated stack switches: it keeps
-     * threads. ucontext costs a signal-mask system call per switch and is
-     * missing from some C libraries, so it is there on request only. */
+/* ThreadSanitizer cannot follow unannotated stack switches: it keeps
+ * threads. ucontext costs a signal-mask system call per switch and is
+ * missing from some C libraries, so it is there on request only. */
 #if defined(__SANITIZE_THREAD__)
-    return XSIM_BACKEND_THREAD;
+#define XSIM_TSAN_BUILD 1
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)
-    return XSIM_BACKEND_THREAD;
-#else
-    return XSIM_FIBER_ASM ? XSIM_BACKEND_FIBER : XSIM_BACKEND_THREAD;
+#define XSIM_TSAN_BUILD 1
 #endif
+#endif
+
+enum xsim_backend xsim_backend_default(void)
+{
+    /* A build may choose (-DXENSIM_DEFAULT_BACKEND=thread|fiber): the
+     * `thread` preset runs the whole suite on threads that way. */
+#if defined(XSIM_DEFAULT_BACKEND_THREAD) || defined(XSIM_TSAN_BUILD)
+    return XSIM_BACKEND_THREAD;
+#elif defined(XSIM_DEFAULT_BACKEND_FIBER)
+    return XSIM_FIBER_AVAILABLE ? XSIM_BACKEND_FIBER : XSIM_BACKEND_THREAD;
 #else
     return XSIM_FIBER_ASM ? XSIM_BACKEND_FIBER : XSIM_BACKEND_THREAD;
 #endif

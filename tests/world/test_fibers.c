@@ -43,7 +43,10 @@ static void test_backend_choice(void **state)
     assert_int_equal(xsim_world_create(&cfg, pol, &w), 0);
     assert_int_equal(xsim_world_backend(w), xsim_backend_default());
     xsim_world_destroy(w);
-#if (defined(__x86_64__) || defined(__aarch64__)) && defined(__linux__) && \
+#if defined(XSIM_DEFAULT_BACKEND_THREAD)
+    /* -DXENSIM_DEFAULT_BACKEND=thread (the `thread` preset). */
+    assert_int_equal(xsim_backend_default(), XSIM_BACKEND_THREAD);
+#elif (defined(__x86_64__) || defined(__aarch64__)) && defined(__linux__) && \
     !defined(XENSIM_SANITIZED) && !defined(XSIM_FIBER_FORCE_UCONTEXT)
     assert_int_equal(xsim_backend_default(), XSIM_BACKEND_FIBER);
 #endif
