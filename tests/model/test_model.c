@@ -510,7 +510,7 @@ static void polling2_waits(const double lambda[2], const double b[2], const doub
 }
 
 struct polling_case {
-    double lambda[2];  /* per second */
+    double lambda[2]; /* per second */
     const char *spec[2];
     double b[2], r[2]; /* ns: mean service, mean residual service */
     const char *abi;   /* the guest's event channel ABI */
@@ -587,8 +587,7 @@ static void test_irq_two_services(void **state)
 {
     (void)state;
     header();
-    for (size_t c = 0; c < (fast() ? 1u : sizeof(polling_cases) / sizeof(polling_cases[0]));
-         c++) {
+    for (size_t c = 0; c < (fast() ? 1u : sizeof(polling_cases) / sizeof(polling_cases[0])); c++) {
         const struct polling_case *pc = &polling_cases[c];
         double lam_ns[2] = {pc->lambda[0] * 1e-9, pc->lambda[1] * 1e-9};
         double w[2], rho = lam_ns[0] * pc->b[0] + lam_ns[1] * pc->b[1];
@@ -635,8 +634,8 @@ static void test_irq_conservation_law(void **state)
 {
     static const double lambda[3] = {60e3, 20e3, 100e3};
     static const char *const spec[3] = {"exp:4us", "fixed:12us", "exp:1us"};
-    static const double b[3] = {4000, 12000, 1000}, es2[3] = {2.0 * 4000 * 4000, 12000.0 * 12000,
-                                                                2.0 * 1000 * 1000};
+    static const double b[3] = {4000, 12000, 1000},
+                        es2[3] = {2.0 * 4000 * 4000, 12000.0 * 12000, 2.0 * 1000 * 1000};
     static const char *const abis[2] = {"2l", "fifo"};
     double rho = 0, w0 = 0;
 

@@ -15,16 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
 
 #include "support/policy.h"
+#include "support/valgrind.h"
 #include "xensim/world.h"
 
 /* A world from `cfg` and `pol` holding domain 1, `ncpus` vCPUs that run

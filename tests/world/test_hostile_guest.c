@@ -38,14 +38,6 @@
 #include <sys/mman.h>
 
 #include <cmocka.h>
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
 
 #include "xensim/abi/event_channel.h"
 #include "xensim/abi/grant_table.h"
@@ -56,6 +48,8 @@
 #include "xensim/abi/version.h"
 #include "xensim/abi/xen.h"
 #include "xensim/machine.h"
+
+#include "support/valgrind.h"
 
 /* ---- one machine, a guest of two vCPUs ---- */
 
@@ -444,8 +438,8 @@ static void wild_guest(struct guest *g, unsigned int cpu)
     default: {
         struct gnttab_setup_table st = {.dom = DOMID_SELF, .nr_frames = 1};
         st.frame_list.p = (xen_pfn_t *)(uintptr_t)a;
-        (void)xg_hypercall(p, __HYPERVISOR_grant_table_op, GNTTABOP_setup_table,
-                           (unsigned long)&st, 1);
+        (void)xg_hypercall(p, __HYPERVISOR_grant_table_op, GNTTABOP_setup_table, (unsigned long)&st,
+                           1);
         break;
     }
     }
@@ -484,8 +478,7 @@ static void test_wild_user_pointer_fails_the_run(void **state)
         assert_int_equal(xsim_machine_run(m), XSIM_STOP_FAILED);
         assert_non_null(xsim_machine_failure(m));
         if (strstr(xsim_machine_failure(m), expect) == NULL)
-            fail_msg("case %d: %s (expected \"%s\")", wild_case, xsim_machine_failure(m),
-                     expect);
+            fail_msg("case %d: %s (expected \"%s\")", wild_case, xsim_machine_failure(m), expect);
         assert_int_equal(g.done[1], 0);
         xsim_machine_destroy(m);
     }
