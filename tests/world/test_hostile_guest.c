@@ -83,16 +83,16 @@ static void guest_interrupt(void *arg, unsigned int cpu, uint8_t vector)
     (void)vector;
 }
 
-static enum xsim_stop_reason run_guest(struct guest *g, uint64_t seed, uint64_t *digest)
+static struct xsim_machine *make_machine(struct guest *g, uint64_t seed, enum xsim_backend backend)
 {
     static const struct xsim_guest_ops ops = {.start = guest_start, .interrupt = guest_interrupt};
     struct xsim_machine_config mc;
     struct xsim_machine *m;
     struct xsim_error err;
-    enum xsim_stop_reason why;
 
     xsim_machine_config_init(&mc, 2);
     mc.world.seed = seed;
+    mc.world.backend = backend;
     /* A periodic timer the guest set keeps the world going after its vCPUs
      * are done: stop there. */
     mc.world.time_limit_ns = 20000000ull;
@@ -101,6 +101,14 @@ static enum xsim_stop_reason run_guest(struct guest *g, uint64_t seed, uint64_t 
     mc.guest = g;
     assert_int_equal(xsim_machine_create(&mc, &m, &err), 0);
     g->p = xsim_machine_platform(m);
+    return m;
+}
+
+static enum xsim_stop_reason run_guest(struct guest *g, uint64_t seed, uint64_t *digest)
+{
+    struct xsim_machine *m = make_machine(g, seed, XSIM_BACKEND_AUTO);
+    enum xsim_stop_reason why;
+
     why = xsim_machine_run(m);
     if (xsim_machine_failure(m) != NULL)
         fail_msg("seed %llu: the run failed: %s", (unsigned long long)seed,
@@ -448,7 +456,6 @@ static void wild_guest(struct guest *g, unsigned int cpu)
 
 static void test_wild_user_pointer_fails_the_run(void **state)
 {
-    static const struct xsim_guest_ops ops = {.start = guest_start, .interrupt = guest_interrupt};
     void *page;
     char expect[96];
 
@@ -463,18 +470,8 @@ static void test_wild_user_pointer_fails_the_run(void **state)
     snprintf(expect, sizeof(expect), "vCPU 1: SIGSEGV at address %#lx", wild_addr);
     for (wild_case = 0; wild_case < 4; wild_case++) {
         struct guest g = {.fn = wild_guest};
-        struct xsim_machine_config mc;
-        struct xsim_machine *m;
-        struct xsim_error err;
+        struct xsim_machine *m = make_machine(&g, 1, XSIM_BACKEND_FIBER);
 
-        xsim_machine_config_init(&mc, 2);
-        mc.world.backend = XSIM_BACKEND_FIBER;
-        mc.world.time_limit_ns = 20000000ull;
-        mc.xenstore = true;
-        mc.ops = &ops;
-        mc.guest = &g;
-        assert_int_equal(xsim_machine_create(&mc, &m, &err), 0);
-        g.p = xsim_machine_platform(m);
         assert_int_equal(xsim_machine_run(m), XSIM_STOP_FAILED);
         assert_non_null(xsim_machine_failure(m));
         if (strstr(xsim_machine_failure(m), expect) == NULL)
